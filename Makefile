@@ -1,0 +1,39 @@
+# Clinicbot — developer commands. `make run` to chat with the demo clinic, `make test` to check everything.
+SHELL := /bin/bash
+PY := .venv/bin/python
+CLINICBOT := .venv/bin/clinicbot
+PORT ?= 8000
+
+.PHONY: help setup run test test-fast lint typecheck format bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+setup:  ## create .venv (app, Python 3.11) and .venv-rasa (engine, Python 3.10); quick when nothing changed
+	@bash scripts/setup.sh
+
+run: setup  ## start everything with the demo clinic and print the chat URL
+	@$(CLINICBOT) up --port $(PORT)
+
+test: setup  ## lint, type-check, then every test (unit, contract, end-to-end, browser)
+	@$(PY) -m ruff check .
+	@$(PY) -m mypy bot actions adapters knowledge
+	@$(PY) -m pytest
+
+test-fast: setup  ## unit and contract tests only
+	@$(PY) -m pytest -m "not e2e and not slow and not browser"
+
+lint: setup  ## ruff
+	@$(PY) -m ruff check .
+
+typecheck: setup  ## mypy
+	@$(PY) -m mypy bot actions adapters knowledge
+
+format: setup  ## ruff format and import sorting
+	@$(PY) -m ruff check --fix . && $(PY) -m ruff format .
+
+bench: setup  ## run the benchmarks and print the README table
+	@$(PY) scripts/bench.py
+
+clean:  ## remove runtime data (var/), keeps the environments
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

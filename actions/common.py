@@ -1,0 +1,43 @@
+"""What every action shares: settings, the clinic store, and the conversation behind a tracker."""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC
+from datetime import UTC, datetime
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from sqlalchemy.orm import Session
+
+from bot.settings import Settings, get_settings
+from bot.store import Conversation
+
+log = logging.getLogger("clinicbot.actions")
+
+
+def settings() -> Settings:
+    return get_settings()
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def conversation_for(session: Session, tracker: Tracker) -> Conversation:
+    """The store's conversation for this tracker; created when the engine was reached directly."""
+    conversation = session.get(Conversation, tracker.sender_id)
+    if conversation is None:
+        conversation = Conversation(id=tracker.sender_id, channel="rasa", channel_user=tracker.sender_id)
+        session.add(conversation)
+        session.flush()
+    return conversation
+
+
+def clinic_vars(cfg: Settings) -> dict[str, Any]:
+    """Template variables every response may use."""
+    return {"clinic_name": cfg.clinic.name, "phone": cfg.clinic.phone, "address": cfg.clinic.address}
+
+
+class ClinicAction(Action, ABC):
+    """Base for the project's actions; abstract so rasa-sdk does not register it."""

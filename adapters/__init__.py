@@ -1,0 +1,1 @@
+"""Channels: web chat, Twilio SMS, staff console, outbound senders."""

@@ -1,0 +1,1 @@
+"""Clinicbot core: settings, clinic store, engine client, gateway, CLI."""

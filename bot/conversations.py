@@ -1,0 +1,192 @@
+"""Conversations as the gateway sees them: every inbound message is stored first, then routed.
+
+A message that arrives while the engine is down stays ``pending`` and is answered, in order, when the
+engine is back; a message repeated with the same client id is answered once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.engine import EngineUnavailable, RasaClient
+from bot.store import Conversation, Message
+from bot.store.models import utcnow
+
+log = logging.getLogger("clinicbot.conversations")
+
+OutboundListener = Callable[[Conversation, Message], Awaitable[None]]
+
+
+@dataclass
+class InboundResult:
+    conversation_id: str
+    message_id: int
+    status: str  # answered | pending | duplicate | with_staff
+    replies: list[Message] = field(default_factory=list)
+    drained: int = 0
+
+
+def message_view(message: Message) -> dict[str, Any]:
+    """What a client may see of a message (no internal fields)."""
+    return {
+        "id": message.id,
+        "author": message.author,
+        "text": message.text,
+        "at": message.created_at.isoformat(),
+        **({"source": message.meta["source"]} if message.meta.get("source") else {}),
+    }
+
+
+class ConversationService:
+    def __init__(self, sessions: sessionmaker[Session], engine: RasaClient) -> None:
+        self._sessions = sessions
+        self._engine = engine
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._listeners: list[OutboundListener] = []
+
+    def on_outbound(self, listener: OutboundListener) -> None:
+        """Called for every message sent to a patient (web chat push, SMS send)."""
+        self._listeners.append(listener)
+
+    # -- conversations --------------------------------------------------------------------------
+    def open_conversation(self, channel: str, channel_user: str) -> Conversation:
+        with self._sessions() as session:
+            found = self._find(session, channel, channel_user)
+            if found is not None:
+                return found
+            conversation = Conversation(channel=channel, channel_user=channel_user)
+            session.add(conversation)
+            try:
+                session.commit()
+            except IntegrityError:  # created by a concurrent request
+                session.rollback()
+                found = self._find(session, channel, channel_user)
+                assert found is not None
+                return found
+            log.info("conversation.opened conversation_id=%s channel=%s", conversation.id, channel)
+            return conversation
+
+    def find_conversation(self, channel: str, channel_user: str) -> Conversation | None:
+        with self._sessions() as session:
+            return self._find(session, channel, channel_user)
+
+    @staticmethod
+    def _find(session: Session, channel: str, channel_user: str) -> Conversation | None:
+        return session.scalars(
+            select(Conversation).where(Conversation.channel == channel, Conversation.channel_user == channel_user)
+        ).first()
+
+    def history(self, conversation_id: str, after_id: int = 0, limit: int = 200) -> list[Message]:
+        with self._sessions() as session:
+            return list(session.scalars(
+                select(Message)
+                .where(Message.conversation_id == conversation_id, Message.id > after_id)
+                .order_by(Message.id)
+                .limit(limit)
+            ))
+
+    # -- inbound --------------------------------------------------------------------------------
+    async def handle_inbound(
+        self, conversation: Conversation, text: str, *, client_message_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> InboundResult:
+        async with self._locks[conversation.id]:
+            with self._sessions() as session:
+                if client_message_id:
+                    earlier = session.scalars(select(Message).where(
+                        Message.conversation_id == conversation.id,
+                        Message.client_message_id == client_message_id)).first()
+                    if earlier is not None:
+                        log.info("message.duplicate conversation_id=%s message_id=%s", conversation.id, earlier.id)
+                        replies = self._replies_to(session, earlier.id)
+                        status = "duplicate" if earlier.status != "pending" else "pending"
+                        return InboundResult(conversation.id, earlier.id, status, replies)
+                message = Message(conversation_id=conversation.id, direction="in", author="patient", text=text,
+                                  status="pending", client_message_id=client_message_id,
+                                  meta={"metadata": metadata or {}})
+                session.add(message)
+                row = session.get(Conversation, conversation.id)
+                if row is not None:
+                    row.last_activity_at = utcnow()
+                session.commit()
+                log.info("message.received conversation_id=%s message_id=%s chars=%d",
+                         conversation.id, message.id, len(text))
+            return await self._drain(conversation.id, wanted=message.id)
+
+    async def _drain(self, conversation_id: str, wanted: int | None = None) -> InboundResult:
+        """Send this conversation's pending messages to the engine in order (lock held by caller).
+
+        The result describes ``wanted``; ``result.drained`` counts every message answered."""
+        result = InboundResult(conversation_id, wanted or 0, "pending")
+        with self._sessions() as session:
+            pending = list(session.scalars(select(Message).where(
+                Message.conversation_id == conversation_id, Message.direction == "in",
+                Message.status == "pending").order_by(Message.id)))
+            conversation = session.get(Conversation, conversation_id)
+        if conversation is None:
+            return result
+        for message in pending:
+            try:
+                replies = await self._engine.send(conversation_id, message.text,
+                                                  {"channel": conversation.channel, **message.meta.get("metadata", {})})
+            except EngineUnavailable as exc:
+                log.warning("engine.unavailable conversation_id=%s message_id=%s reason=%s",
+                            conversation_id, message.id, exc)
+                return result
+            stored = self._store_replies(conversation_id, message.id, [r.text for r in replies if r.text])
+            for reply in stored:
+                await self._notify(conversation, reply)
+            result.drained += 1
+            if message.id == wanted:
+                result.status, result.replies = "answered", stored
+        return result
+
+    def _store_replies(self, conversation_id: str, in_reply_to: int, texts: list[str]) -> list[Message]:
+        with self._sessions() as session:
+            inbound = session.get(Message, in_reply_to)
+            if inbound is not None:
+                inbound.status = "answered"
+            stored = [Message(conversation_id=conversation_id, direction="out", author="bot", text=text,
+                              status="sent", reply_to_id=in_reply_to) for text in texts]
+            session.add_all(stored)
+            session.commit()
+        log.info("message.answered conversation_id=%s message_id=%s replies=%d",
+                 conversation_id, in_reply_to, len(stored))
+        return stored
+
+    @staticmethod
+    def _replies_to(session: Session, message_id: int) -> list[Message]:
+        return list(session.scalars(select(Message).where(Message.reply_to_id == message_id).order_by(Message.id)))
+
+    async def _notify(self, conversation: Conversation, message: Message) -> None:
+        for listener in self._listeners:
+            try:
+                await listener(conversation, message)
+            except Exception:  # a failing channel must not lose the stored reply
+                log.exception("outbound.listener_failed conversation_id=%s message_id=%s",
+                              conversation.id, message.id)
+
+    async def retry_pending(self) -> int:
+        """Answer every message kept while the engine was down. Returns how many were answered."""
+        with self._sessions() as session:
+            ids = list(session.scalars(select(Message.conversation_id).where(
+                Message.direction == "in", Message.status == "pending").distinct()))
+        answered = 0
+        for conversation_id in ids:
+            async with self._locks[conversation_id]:
+                answered += (await self._drain(conversation_id)).drained
+        return answered
+
+    def pending_count(self) -> int:
+        with self._sessions() as session:
+            return len(list(session.scalars(select(Message.id).where(
+                Message.direction == "in", Message.status == "pending"))))

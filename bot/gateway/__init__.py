@@ -1,0 +1,1 @@
+"""The gateway: the ASGI app that owns channels, conversations and the staff console."""

@@ -1,0 +1,44 @@
+"""The model contract every generation backend meets (local 4-bit, OpenAI-compatible HTTP, fake)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, TypedDict
+
+
+class ChatMessage(TypedDict):
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class LLM(Protocol):
+    """Turns chat messages into text. Implementations load heavy libraries lazily."""
+
+    name: str
+
+    def generate(self, messages: list[ChatMessage], *, max_new_tokens: int | None = None) -> str:
+        """The whole reply (greedy, deterministic where the backend allows)."""
+        ...
+
+    def stream(self, messages: list[ChatMessage], *, max_new_tokens: int | None = None) -> Iterator[str]:
+        """The reply in chunks as they are produced."""
+        ...
+
+
+@dataclass
+class FakeLLM:
+    """For tests: returns queued replies in order (or a default) and records every call."""
+
+    replies: list[str] = field(default_factory=list)
+    default: str = ""
+    calls: list[list[ChatMessage]] = field(default_factory=list)
+    name: str = "fake"
+
+    def generate(self, messages: list[ChatMessage], *, max_new_tokens: int | None = None) -> str:
+        self.calls.append(list(messages))
+        return self.replies.pop(0) if self.replies else self.default
+
+    def stream(self, messages: list[ChatMessage], *, max_new_tokens: int | None = None) -> Iterator[str]:
+        text = self.generate(messages, max_new_tokens=max_new_tokens)
+        yield from (text[i : i + 16] for i in range(0, len(text), 16))

@@ -1,0 +1,55 @@
+"""Files the engine reads at start, written from settings into the data directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy.engine import make_url
+
+from bot.settings import Settings
+
+
+def tracker_store_config(url: str) -> dict[str, Any]:
+    """Rasa's SQL tracker store block for a SQLAlchemy URL (SQLite by default, PostgreSQL at scale)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return {"type": "SQL", "dialect": "sqlite", "db": parsed.database}
+    config: dict[str, Any] = {"type": "SQL", "dialect": parsed.get_backend_name(), "url": parsed.host,
+                              "db": parsed.database}
+    if parsed.port:
+        config["port"] = parsed.port
+    if parsed.username:
+        config["username"] = parsed.username
+    if parsed.password:
+        config["password"] = parsed.password
+    return config
+
+
+def lock_store_config(url: str) -> dict[str, Any] | None:
+    if not url:
+        return None
+    parsed = make_url(url)
+    config: dict[str, Any] = {"type": "redis", "url": parsed.host, "port": parsed.port or 6379,
+                              "db": int(parsed.database or 0)}
+    if parsed.password:
+        config["password"] = parsed.password
+    return config
+
+
+def write_engine_files(settings: Settings) -> tuple[Path, Path]:
+    """endpoints.yml (action server, tracker store, lock store) and credentials.yml (REST channel only)."""
+    folder = settings.data_dir / "engine"
+    folder.mkdir(parents=True, exist_ok=True)
+    endpoints: dict[str, Any] = {
+        "action_endpoint": {"url": settings.servers.action_url},
+        "tracker_store": tracker_store_config(settings.rasa.tracker_store_url),
+    }
+    lock = lock_store_config(settings.rasa.lock_store_url)
+    if lock:
+        endpoints["lock_store"] = lock
+    endpoints_path, credentials_path = folder / "endpoints.yml", folder / "credentials.yml"
+    endpoints_path.write_text(yaml.safe_dump(endpoints, sort_keys=False))
+    credentials_path.write_text(yaml.safe_dump({"rest": None}))
+    return endpoints_path, credentials_path

@@ -1,0 +1,1 @@
+"""Knowledge store: clinic documents, ingest into Chroma, retrieval."""

@@ -1,0 +1,66 @@
+"""Shared fixtures: settings on a temporary data directory, a seeded store, a fake Rasa engine."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from bot import demo
+from bot.settings import PROJECT_ROOT, Settings, get_settings, load_settings
+from bot.store import migrate, session_scope
+
+# Trained Rasa models are shared by every test run on this machine (named by a fingerprint of the data).
+TEST_MODELS_DIR = PROJECT_ROOT / "var" / "test-models"
+
+
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    monkeypatch.setenv("CLINICBOT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("CLINICBOT_ENVIRONMENT", "test")
+    get_settings.cache_clear()
+    cfg = load_settings()
+    yield cfg
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def seeded(settings: Settings) -> Settings:
+    migrate(settings.database_url)
+    with session_scope(settings.database_url) as session:
+        demo.seed(session, settings)
+    return settings
+
+
+@dataclass
+class FakeRasa:
+    """Behaves like Rasa's HTTP API for the routes the gateway uses; can be switched off."""
+
+    up: bool = True
+    replies: Callable[[str], list[str]] = lambda text: [f"echo: {text}"]
+    received: list[dict[str, Any]] = field(default_factory=list)
+
+    def handler(self, request: httpx.Request) -> httpx.Response:
+        if not self.up:
+            raise httpx.ConnectError("connection refused", request=request)
+        if request.url.path == "/webhooks/rest/webhook":
+            body = json.loads(request.content)
+            self.received.append(body)
+            return httpx.Response(200, json=[{"recipient_id": body["sender"], "text": t}
+                                             for t in self.replies(body["message"])])
+        if request.url.path == "/status":
+            return httpx.Response(200, json={"model_file": "assistant.tar.gz", "model_id": "x",
+                                             "num_active_training_jobs": 0})
+        if request.url.path == "/health":
+            return httpx.Response(200, json={"status": "ok"})
+        return httpx.Response(404, json={"status": "failure", "reason": "NotFound"})
+
+
+@pytest.fixture
+def fake_rasa() -> FakeRasa:
+    return FakeRasa()

@@ -1,0 +1,87 @@
+"""Actions run against inline trackers and the real (temporary) clinic store."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
+
+from actions.clinic import ActionClinicInfo, ActionDefaultFallback, ActionGreet, ActionOutOfScope
+from actions.handoff import ActionRequestHuman
+from bot.settings import Settings
+from bot.store import Conversation, Handoff, session_scope
+
+DOMAIN: dict[str, Any] = {}
+
+
+def tracker(sender: str = "conv-0001", intent: str = "greet", text: str = "hi") -> Tracker:
+    latest = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": []}
+    return Tracker(sender, {}, latest, [{"event": "user", "text": text, "parse_data": latest}], False, None, {},
+                   "action_listen")
+
+
+def run(action: Any, t: Tracker) -> list[dict[str, Any]]:
+    dispatcher = CollectingDispatcher()
+    asyncio.run(action.run(dispatcher, t, DOMAIN))
+    return dispatcher.messages
+
+
+def test_greeting_names_the_clinic_from_settings(seeded: Settings) -> None:
+    [message] = run(ActionGreet(), tracker())
+    assert message["response"] == "utter_greet"
+    assert message["clinic_name"] == "Maple Street Family Medicine"
+
+
+def test_clinic_info_gives_hours_address_and_phone_from_settings(seeded: Settings,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    [message] = run(ActionClinicInfo(), tracker(intent="clinic_info", text="when r u open"))
+    assert message["response"] == "utter_clinic_info"
+    assert message["address"] == seeded.clinic.address
+    assert message["phone"] == seeded.clinic.phone
+    assert "Wed 8 am-7 pm" in message["hours"]
+
+
+def test_request_human_marks_the_conversation_waiting_for_staff(seeded: Settings) -> None:
+    with session_scope(seeded.database_url) as session:
+        session.add(Conversation(id="conv-0001", channel="web", channel_user="browser-1234"))
+    [message] = run(ActionRequestHuman(), tracker(intent="request_human", text="can i talk to a person"))
+    assert message["response"] == "utter_handoff_requested"
+    assert message["when"]
+    with session_scope(seeded.database_url) as session:
+        conversation = session.get(Conversation, "conv-0001")
+        assert conversation is not None and conversation.state == "waiting_staff"
+        assert conversation.handoff_reason == "requested_human"
+        handoffs = list(session.scalars(select(Handoff).where(Handoff.conversation_id == "conv-0001")))
+        assert [h.status for h in handoffs] == ["open"]
+
+    [again] = run(ActionRequestHuman(), tracker(intent="request_human", text="hello?? human pls"))
+    assert again["response"] == "utter_handoff_already_waiting"
+    with session_scope(seeded.database_url) as session:
+        assert len(list(session.scalars(select(Handoff)))) == 1
+
+
+def test_out_of_scope_and_fallback_offer_help_with_the_clinic_phone(seeded: Settings) -> None:
+    [scope] = run(ActionOutOfScope(), tracker(intent="out_of_scope", text="whats the weather"))
+    [fallback] = run(ActionDefaultFallback(), tracker(intent="nlu_fallback", text="blorp"))
+    assert scope["response"] == "utter_out_of_scope" and fallback["response"] == "utter_default"
+    assert scope["phone"] == seeded.clinic.phone
+
+
+def test_every_response_an_action_sends_exists_in_the_domain_with_its_variables() -> None:
+    """The domain's templates must be fillable by what the actions pass (else Rasa prints {name})."""
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    domain = yaml.safe_load(Path("bot/assistant/domain.yml").read_text())
+    sources = "\n".join(p.read_text() for p in Path("actions").glob("*.py"))
+    for name in set(re.findall(r'response="(utter_\w+)"', sources)):
+        assert name in domain["responses"], name
+        for variant in domain["responses"][name]:
+            for var in re.findall(r"{(\w+)}", variant["text"]):
+                assert var in {"clinic_name", "phone", "address", "hours", "when"}, (name, var)

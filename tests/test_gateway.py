@@ -1,0 +1,128 @@
+"""The gateway's HTTP contract, through FastAPI's test client, with a fake Rasa engine."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from bot.engine import RasaClient
+from bot.gateway.app import create_app
+from bot.settings import Settings
+from tests.conftest import FakeRasa
+
+SENDER = "browser-0001abcd"
+
+
+@pytest.fixture
+def client(seeded: Settings, fake_rasa: FakeRasa) -> Iterator[TestClient]:
+    engine = RasaClient("http://rasa.test", "http://actions.test/webhook",
+                        transport=httpx.MockTransport(fake_rasa.handler))
+    with TestClient(create_app(seeded, engine)) as test_client:
+        yield test_client
+
+
+def chat(client: TestClient, message: str, **extra: object) -> httpx.Response:
+    return client.post("/api/chat", json={"sender": SENDER, "message": message, **extra})
+
+
+def test_chat_answers_with_the_engine_replies_and_hides_the_sender(client: TestClient, fake_rasa: FakeRasa) -> None:
+    response = chat(client, "hi there")
+    assert response.status_code == 200
+    assert [m["text"] for m in response.json()["messages"]] == ["echo: hi there"]
+    [sent] = fake_rasa.received
+    assert sent["sender"] != SENDER and len(sent["sender"]) == 32  # opaque conversation id
+    assert sent["metadata"]["channel"] == "web"
+
+
+def test_page_shows_the_clinic_and_a_usable_form(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200
+    assert "Maple Street Family Medicine" in page.text
+    assert 'name="viewport"' in page.text and '<label for="message"' in page.text
+    assert client.get("/static/webchat.js").status_code == 200
+    assert client.get("/static/../config.yml").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code", "mentions"),
+    [
+        ({"sender": SENDER, "message": "   "}, 422, "invalid_request", "message is empty"),
+        ({"sender": SENDER}, 422, "invalid_request", "message: required"),
+        ({"message": "hi"}, 422, "invalid_request", "sender: required"),
+        ({"sender": "x", "message": "hi"}, 422, "invalid_request", "sender"),
+        ({"sender": SENDER, "message": 42}, 422, "invalid_request", "message"),
+        ({"sender": SENDER, "message": "a" * 5000}, 413, "message_too_long", "limit is 2000"),
+        (["not", "an", "object"], 400, "invalid_json", "JSON object"),
+    ],
+)
+def test_bad_input_gets_a_clear_4xx(client: TestClient, fake_rasa: FakeRasa, body: object, status: int,
+                                    code: str, mentions: str) -> None:
+    response = client.post("/api/chat", json=body)
+    assert response.status_code == status
+    error = response.json()["error"]
+    assert error["code"] == code and mentions in error["message"]
+    assert fake_rasa.received == []
+
+
+def test_invalid_utf8_and_broken_json_are_400(client: TestClient) -> None:
+    bad_utf8 = client.post("/api/chat", content=b'{"sender": "browser-0001abcd", "message": "\xff\xfe"}',
+                           headers={"Content-Type": "application/json"})
+    assert bad_utf8.status_code == 400 and bad_utf8.json()["error"]["code"] == "invalid_encoding"
+    broken = client.post("/api/chat", content=b'{"sender": ', headers={"Content-Type": "application/json"})
+    assert broken.status_code == 400 and broken.json()["error"]["code"] == "invalid_json"
+
+
+def test_engine_down_gives_503_keeps_the_message_and_answers_it_later(
+    client: TestClient, fake_rasa: FakeRasa
+) -> None:
+    fake_rasa.up = False
+    response = chat(client, "are you there", message_id="m-1")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "10"
+    assert response.json()["status"] == "pending"
+    history = client.get("/api/chat/messages", params={"sender": SENDER}).json()["messages"]
+    assert [(m["author"], m["text"], m["status"]) for m in history] == [("patient", "are you there", "pending")]
+
+    fake_rasa.up = True
+    service = client.app.state.conversations  # type: ignore[attr-defined]
+    assert asyncio.run(service.retry_pending()) == 1
+    history = client.get("/api/chat/messages", params={"sender": SENDER}).json()["messages"]
+    assert [m["text"] for m in history] == ["are you there", "echo: are you there"]
+    assert len(fake_rasa.received) == 1
+    # the page retrying the same message does not send it twice
+    again = chat(client, "are you there", message_id="m-1")
+    assert again.status_code == 200 and again.json()["status"] == "duplicate"
+    assert [m["text"] for m in again.json()["messages"]] == ["echo: are you there"]
+    assert len(fake_rasa.received) == 1
+
+
+def test_messages_kept_while_down_are_answered_in_order_before_a_new_one(
+    client: TestClient, fake_rasa: FakeRasa
+) -> None:
+    fake_rasa.up = False
+    chat(client, "first")
+    chat(client, "second")
+    fake_rasa.up = True
+    response = chat(client, "third")
+    assert response.status_code == 200
+    assert [r["message"] for r in fake_rasa.received] == ["first", "second", "third"]
+    assert [m["text"] for m in response.json()["messages"]] == ["echo: third"]
+
+
+def test_healthz_reports_what_is_missing(client: TestClient, fake_rasa: FakeRasa) -> None:
+    assert client.get("/healthz").status_code == 200
+    fake_rasa.up = False
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert set(response.json()["missing"]) == {"rasa_engine", "action_server"}
+
+
+def test_history_of_an_unknown_sender_is_empty_and_bad_queries_are_4xx(client: TestClient) -> None:
+    assert client.get("/api/chat/messages", params={"sender": "never-seen-1"}).json()["messages"] == []
+    bad = client.get("/api/chat/messages", params={"sender": SENDER, "after": -1})
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_request"
+    assert client.get("/nope").status_code == 404
