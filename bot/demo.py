@@ -26,6 +26,8 @@ from bot.store import (
     Message,
     Patient,
     Provider,
+    ReminderSend,
+    VerificationAttempt,
 )
 
 DEMO_PHONE = "+15555550100"
@@ -71,8 +73,8 @@ def _lab(patient: Patient, code: str, value: float, collected: datetime) -> LabR
 
 def wipe(session: Session) -> None:
     """Delete every row (children first); the schema stays."""
-    for model in (Message, Handoff, Conversation, AuditEvent, LabResult, AvailabilitySlot, Appointment,
-                  Patient, AppointmentType, Provider, Clinic):
+    for model in (ReminderSend, VerificationAttempt, Message, Handoff, Conversation, AuditEvent, LabResult,
+                  AvailabilitySlot, Appointment, Patient, AppointmentType, Provider, Clinic):
         session.execute(delete(model))
     session.flush()
 

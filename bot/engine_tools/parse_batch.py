@@ -10,10 +10,17 @@ import sys
 
 
 async def main(model_path: str, threshold: float) -> int:
-    from rasa.core.agent import Agent
-
-    agent = Agent.load(model_path)
+    # Rasa and its libraries print to stdout; keep stdout for our JSON lines only, and keep
+    # Rasa's structured debug events (which quote the message text) switched off.
     out = sys.stdout
+    sys.stdout = sys.stderr
+    import logging
+
+    from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.ERROR)
+    agent = Agent.load(model_path)
     for raw in sys.stdin:
         text = raw.rstrip("\r\n")
         if not text.strip():

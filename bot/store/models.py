@@ -204,3 +204,58 @@ class AuditEvent(Base):
     patient_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     action: Mapped[str] = mapped_column(String(64))  # verification_passed, results_shown, ...
     detail: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+
+
+class StaffUser(Base):
+    __tablename__ = "staff_users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(300))  # argon2
+    role: Mapped[str] = mapped_column(String(16), default="staff")  # staff | owner
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SmsOptOut(Base):
+    """A number that texted STOP (or a synonym). Only the opt-out confirmation may be sent to it."""
+
+    __tablename__ = "sms_opt_outs"
+    phone: Mapped[str] = mapped_column(String(20), primary_key=True)  # E.164
+    opted_out_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    keyword: Mapped[str] = mapped_column(String(16), default="STOP")
+
+
+class InboundReceipt(Base):
+    """Provider message ids already processed (Twilio retries webhooks): each is handled once."""
+
+    __tablename__ = "inbound_receipts"
+    provider_id: Mapped[str] = mapped_column(String(64), primary_key=True)  # e.g. Twilio MessageSid
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ReminderSend(Base):
+    """One reminder for one appointment under one rule: sent (or skipped) at most once."""
+
+    __tablename__ = "reminder_sends"
+    __table_args__ = (UniqueConstraint("appointment_id", "rule_name", name="uq_reminder_once"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id"), index=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    rule_name: Mapped[str] = mapped_column(String(64))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # sent | outbox | skipped_opt_out | skipped_cap | skipped_quiet | cancelled
+    status: Mapped[str] = mapped_column(String(20))
+    message_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class VerificationAttempt(Base):
+    """Identity checks before any PHI: three failures lock verification for a while."""
+
+    __tablename__ = "verification_attempts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    patient_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    success: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

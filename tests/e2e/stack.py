@@ -1,0 +1,100 @@
+"""Start the real processes (`clinicbot up`: Rasa engine, action server, gateway) for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from bot.settings import PROJECT_ROOT
+
+CLINICBOT = Path(sys.executable).parent / "clinicbot"
+TEST_MODELS_DIR = PROJECT_ROOT / "var" / "test-models"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Stack:
+    data_dir: Path
+    extra_env: dict[str, str] = field(default_factory=dict)
+    gateway_port: int = field(default_factory=free_port)
+    rasa_port: int = field(default_factory=free_port)
+    action_port: int = field(default_factory=free_port)
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.gateway_port}"
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "CLINICBOT_DATA_DIR": str(self.data_dir),
+            "CLINICBOT_ENVIRONMENT": "test",
+            "CLINICBOT_SERVERS__GATEWAY_PORT": str(self.gateway_port),
+            "CLINICBOT_SERVERS__RASA_PORT": str(self.rasa_port),
+            "CLINICBOT_SERVERS__ACTION_PORT": str(self.action_port),
+            "CLINICBOT_RASA__MODELS_DIR": str(TEST_MODELS_DIR),
+            "CLINICBOT_GATEWAY__RETRY_PENDING_EVERY_S": "1",
+            "CLINICBOT_SUPERVISOR__RESTART_BACKOFF_S": "0.5",
+            **self.extra_env,
+        }
+
+    def start(self, timeout_s: float = 600) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.data_dir / "up-output.log", "ab")  # noqa: SIM115 - closed with the process
+        self.proc = subprocess.Popen([str(CLINICBOT), "up"], env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+                                     cwd=PROJECT_ROOT)
+        self.wait_healthy(timeout_s)
+
+    def wait_healthy(self, timeout_s: float = 180) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"clinicbot up exited with {self.proc.returncode}: "
+                                   + (self.data_dir / "up-output.log").read_text()[-3000:])
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(1)
+        raise TimeoutError("the stack did not become healthy: "
+                           + (self.data_dir / "up-output.log").read_text()[-3000:])
+
+    def stop(self) -> int:
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else 0
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait()
+
+    def child_pid(self, name: str) -> int:
+        return int((self.data_dir / "run" / f"{name}.pid").read_text())
+
+    def chat(self, sender: str, message: str, **extra: object) -> httpx.Response:
+        return httpx.post(f"{self.url}/api/chat", json={"sender": sender, "message": message, **extra}, timeout=60)
+
+    def history(self, sender: str) -> list[dict[str, object]]:
+        response = httpx.get(f"{self.url}/api/chat/messages", params={"sender": sender}, timeout=10)
+        return list(response.json()["messages"])
