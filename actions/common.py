@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from abc import ABC
+from abc import ABC, abstractmethod
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,3 +41,6 @@ def clinic_vars(cfg: Settings) -> dict[str, Any]:
 
 class ClinicAction(Action, ABC):
     """Base for the project's actions; abstract so rasa-sdk does not register it."""
+
+    @abstractmethod
+    def name(self) -> str: ...

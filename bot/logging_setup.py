@@ -42,5 +42,6 @@ def configure_logging(process_name: str, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("httpx", "httpcore", "uvicorn.access", "sanic.access", "chromadb", "urllib3", "apscheduler"):
+    for noisy in ("httpx", "httpcore", "uvicorn.access", "sanic.access", "chromadb", "urllib3", "apscheduler",
+                   "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

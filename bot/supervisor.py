@@ -90,6 +90,10 @@ class Supervisor:
             log.info("supervisor.child.restarted name=%s restarts_last_minute=%d",
                      child.spec.name, len(child.restarts))
 
+    def given_up(self) -> list[str]:
+        """Children left down after a crash loop."""
+        return [c.spec.name for c in self.children if c.proc is None and c.restarts]
+
     def run(self, should_stop: Callable[[], bool], tick_s: float = 0.5) -> None:
         while not should_stop():
             self.poll_once()

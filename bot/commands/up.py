@@ -39,6 +39,7 @@ def say(text: str) -> None:
 def child_specs(settings: Settings, env: dict[str, str]) -> list[ChildSpec]:
     model = ensure_model(settings, progress=say)
     endpoints, credentials = write_engine_files(settings)
+    (settings.data_dir / "rasa-work").mkdir(parents=True, exist_ok=True)
     app_python = sys.executable
     rasa = settings.rasa_python.parent / "rasa"
     servers = settings.servers
@@ -61,6 +62,9 @@ def wait_healthy(url: str, timeout_s: float, sup: Supervisor, should_stop: objec
         if callable(should_stop) and should_stop():
             return False
         sup.poll_once()
+        if sup.given_up():
+            say(f"{', '.join(sup.given_up())} keeps crashing; see its log in {sup.logs_dir}")
+            return False
         try:
             response = httpx.get(url, timeout=2.0)
             if response.status_code == 200:
@@ -107,8 +111,8 @@ def run(args: argparse.Namespace) -> int:
                      backoff_s=settings.supervisor.restart_backoff_s,
                      max_restarts_per_minute=settings.supervisor.max_restarts_per_minute)
     say("starting the action server, the Rasa engine and the gateway (a warm start takes under a minute)")
-    sup.start()
     try:
+        sup.start()
         public = f"http://{settings.servers.host}:{settings.servers.gateway_port}"
         if not wait_healthy(f"{public}/healthz", settings.supervisor.healthy_timeout_s, sup, lambda: stop["now"]):
             if stop["now"]:
