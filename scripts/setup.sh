@@ -59,11 +59,18 @@ if [ "$(cat .venv-rasa/.setup-stamp 2>/dev/null)" != "$rasa_hash" ]; then
   py310=$(find_python 3.10) || die "Python 3.10 not found, and Rasa 3.6 runs only on Python 3.8-3.10. Install it (pyenv install 3.10, or apt-get install python3.10 python3.10-venv) and run 'make setup' again."
   say "engine environment .venv-rasa with $py310 (first time: about 2 minutes)"
   [ -x .venv-rasa/bin/python ] || "$py310" -m venv .venv-rasa
-  pip_ .venv-rasa/bin/python install "${PIP_QUIET[@]}" --upgrade "pip<25" wheel "setuptools<70"
-  pip_ .venv-rasa/bin/python install "${PIP_QUIET[@]}" -c requirements/rasa.lock "rasa==3.6.21"
+  # rasa 3.6.21 pins setuptools 70.3 and an old packaging: install nothing unpinned beside it
+  pip_ .venv-rasa/bin/python install "${PIP_QUIET[@]}" -c requirements/rasa.lock "rasa==3.6.21" "setuptools==70.3.0"
   echo "$rasa_hash" > .venv-rasa/.setup-stamp
 else
   say "engine environment .venv-rasa is up to date"
+fi
+
+# ---- browser for the browser tests (Debian's chromium; `playwright install` cannot download here) ----
+if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+  say "installing chromium for the browser tests"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+    || say "chromium could not be installed; browser tests will be skipped"
 fi
 
 say "ready: .venv ($(.venv/bin/python -V 2>&1)), .venv-rasa ($(.venv-rasa/bin/python -V 2>&1))"
