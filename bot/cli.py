@@ -20,11 +20,14 @@ COMMANDS: dict[str, str] = {
     "demo-data": "demo_data",
     "migrate": "migrate",
     "train": "train",
+    "audit": "audit",
+    "purge": "purge",
     "scrub": "scrub",
     "triage": "triage",
     "ingest": "ingest",
     "tune": "tune",
     "ask": "ask",
+    "staff": "staff",
 }
 
 HELPS: dict[str, str] = {
@@ -33,11 +36,14 @@ HELPS: dict[str, str] = {
     "demo-data": "seed the demo clinic into the clinic store",
     "migrate": "bring the clinic store schema up to date",
     "train": "train the Rasa assistant when its training data changed",
+    "audit": "print who saw or disclosed a patient's PHI, when and why",
+    "purge": "purge message text and engine events older than retention_days (the audit trail is kept)",
     "scrub": "remove PHI from lines on stdin",
     "triage": "triage symptom messages (one per line on stdin)",
     "ingest": "load the knowledge documents into the knowledge store",
     "tune": "QLoRA fine-tune the local model's adapter",
     "ask": "answer questions (one per line on stdin) from the knowledge store",
+    "staff": "manage staff console accounts (clinicbot staff add NAME --role staff|owner)",
 }
 
 

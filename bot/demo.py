@@ -17,7 +17,6 @@ from bot.settings import WEEKDAYS, Settings
 from bot.store import (
     Appointment,
     AppointmentType,
-    AuditEvent,
     AvailabilitySlot,
     Clinic,
     Conversation,
@@ -72,8 +71,8 @@ def _lab(patient: Patient, code: str, value: float, collected: datetime) -> LabR
 
 
 def wipe(session: Session) -> None:
-    """Delete every row (children first); the schema stays."""
-    for model in (ReminderSend, VerificationAttempt, Message, Handoff, Conversation, AuditEvent, LabResult,
+    """Delete every row (children first); the schema stays. The audit trail is append-only and kept."""
+    for model in (ReminderSend, VerificationAttempt, Message, Handoff, Conversation, LabResult,
                   AvailabilitySlot, Appointment, Patient, AppointmentType, Provider, Clinic):
         session.execute(delete(model))
     session.flush()

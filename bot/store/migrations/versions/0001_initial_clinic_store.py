@@ -229,6 +229,19 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_verification_attempts_conversation_id'), ['conversation_id'], unique=False)
 
     # ### end Alembic commands ###
+    _audit_append_only()
+
+
+def _audit_append_only() -> None:
+    """The audit trail is append-only: the database itself refuses UPDATE and DELETE."""
+    dialect = op.get_bind().dialect.name
+    if dialect == "sqlite":
+        for verb in ("UPDATE", "DELETE"):
+            op.execute(f"CREATE TRIGGER audit_events_no_{verb.lower()} BEFORE {verb} ON audit_events "
+                       "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END")
+    elif dialect == "postgresql":
+        op.execute("CREATE RULE audit_events_no_update AS ON UPDATE TO audit_events DO INSTEAD NOTHING")
+        op.execute("CREATE RULE audit_events_no_delete AS ON DELETE TO audit_events DO INSTEAD NOTHING")
 
 
 def downgrade() -> None:
