@@ -117,8 +117,15 @@ async def chat(request: Request) -> JSONResponse:
     service = _service(request)
     conversation = service.open_conversation("web", body.sender)
     metadata = {k: v for k, v in (body.metadata or {}).items() if k in ALLOWED_METADATA}
-    result = await service.handle_inbound(conversation, body.message, client_message_id=body.message_id,
-                                          metadata=metadata)
+    hub = getattr(request.app.state, "live", None)
+    if hub is not None and conversation.state != "staff":
+        await hub.typing(conversation, True)
+    try:
+        result = await service.handle_inbound(conversation, body.message, client_message_id=body.message_id,
+                                              metadata=metadata)
+    finally:
+        if hub is not None and conversation.state != "staff":
+            await hub.typing(conversation, False)
     if result.status == "pending":
         retry = str(settings.gateway.retry_after_s)
         return JSONResponse(

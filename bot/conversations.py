@@ -30,7 +30,7 @@ OutboundListener = Callable[[Conversation, Message], Awaitable[None]]
 class InboundResult:
     conversation_id: str
     message_id: int
-    status: str  # answered | pending | duplicate | with_staff
+    status: str  # answered | pending | duplicate | with_staff (claimed by staff: the engine is not asked)
     replies: list[Message] = field(default_factory=list)
     drained: int = 0
 
@@ -52,10 +52,15 @@ class ConversationService:
         self._engine = engine
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._listeners: list[OutboundListener] = []
+        self._inbound_listeners: list[OutboundListener] = []
 
     def on_outbound(self, listener: OutboundListener) -> None:
         """Called for every message sent to a patient (web chat push, SMS send)."""
         self._listeners.append(listener)
+
+    def on_inbound(self, listener: OutboundListener) -> None:
+        """Called for every patient message once stored (the staff console's live view)."""
+        self._inbound_listeners.append(listener)
 
     # -- conversations --------------------------------------------------------------------------
     def open_conversation(self, channel: str, channel_user: str) -> Conversation:
@@ -110,16 +115,21 @@ class ConversationService:
                         replies = self._replies_to(session, earlier.id)
                         status = "duplicate" if earlier.status != "pending" else "pending"
                         return InboundResult(conversation.id, earlier.id, status, replies)
-                message = Message(conversation_id=conversation.id, direction="in", author="patient", text=text,
-                                  status="pending", client_message_id=client_message_id,
-                                  meta={"metadata": metadata or {}})
-                session.add(message)
                 row = session.get(Conversation, conversation.id)
+                with_staff = row is not None and row.state == "staff"
+                # While staff hold the conversation the assistant stays silent: the message goes to them only.
+                message = Message(conversation_id=conversation.id, direction="in", author="patient", text=text,
+                                  status="with_staff" if with_staff else "pending",
+                                  client_message_id=client_message_id, meta={"metadata": metadata or {}})
+                session.add(message)
                 if row is not None:
                     row.last_activity_at = utcnow()
                 session.commit()
-                log.info("message.received conversation_id=%s message_id=%s chars=%d",
-                         conversation.id, message.id, len(text))
+                log.info("message.received conversation_id=%s message_id=%s chars=%d with_staff=%s",
+                         conversation.id, message.id, len(text), with_staff)
+            await self._notify_inbound(row or conversation, message)
+            if with_staff:
+                return InboundResult(conversation.id, message.id, "with_staff")
             return await self._drain(conversation.id, wanted=message.id)
 
     async def _drain(self, conversation_id: str, wanted: int | None = None) -> InboundResult:
@@ -132,7 +142,7 @@ class ConversationService:
                 Message.conversation_id == conversation_id, Message.direction == "in",
                 Message.status == "pending").order_by(Message.id)))
             conversation = session.get(Conversation, conversation_id)
-        if conversation is None:
+        if conversation is None or conversation.state == "staff":
             return result
         for message in pending:
             try:
@@ -162,6 +172,31 @@ class ConversationService:
         log.info("message.answered conversation_id=%s message_id=%s replies=%d",
                  conversation_id, in_reply_to, len(stored))
         return stored
+
+    async def post_outbound(self, conversation_id: str, text: str, *, author: str,
+                            meta: dict[str, Any] | None = None) -> Message:
+        """Store a message the clinic sends on its own (a staff reply, a notice) and deliver it on the
+        conversation's channel through the outbound listeners."""
+        with self._sessions() as session:
+            conversation = session.get(Conversation, conversation_id)
+            if conversation is None:
+                raise KeyError(conversation_id)
+            message = Message(conversation_id=conversation_id, direction="out", author=author, text=text,
+                              status="queued" if conversation.channel == "sms" else "sent", meta=meta or {})
+            session.add(message)
+            conversation.last_activity_at = utcnow()
+            session.commit()
+        log.info("message.posted conversation_id=%s message_id=%s author=%s", conversation_id, message.id, author)
+        await self._notify(conversation, message)
+        return message
+
+    async def _notify_inbound(self, conversation: Conversation, message: Message) -> None:
+        for listener in self._inbound_listeners:
+            try:
+                await listener(conversation, message)
+            except Exception:
+                log.exception("inbound.listener_failed conversation_id=%s message_id=%s",
+                              conversation.id, message.id)
 
     @staticmethod
     def _replies_to(session: Session, message_id: int) -> list[Message]:

@@ -38,8 +38,12 @@ class OutboxSender:
 
 
 def sms_sender_for(settings: Settings) -> SmsSender:
-    """The SMS provider the settings ask for; the outbox when no credentials are configured."""
-    return OutboxSender()
+    """The SMS provider the settings ask for; the outbox when no credentials are configured.
+
+    Twilio credentials come from TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_PHONE_NUMBER or ``sms.*``."""
+    from adapters.twilio_rest import TwilioSender  # the twilio client loads only when asked for
+
+    return TwilioSender.from_settings(settings) or OutboxSender()
 
 
 def is_opted_out(session: Session, phone: str) -> bool:

@@ -230,6 +230,16 @@ class SmsSettings(BaseModel):
     phone_number: str = ""
     api_base_url: str = ""  # override for a local fake of Twilio's API in tests
     max_segments: int = Field(default=3, ge=1, le=10)
+    send_attempts: int = Field(default=4, ge=1, le=10)  # tries per message on 429/5xx
+    retry_backoff_s: float = Field(default=1.0, ge=0)  # doubled after each failed try
+
+
+class ConsoleSettings(BaseModel):
+    """The staff console: sign-in sessions and when an unclaimed handoff escalates."""
+
+    session_idle_minutes: int = Field(default=30, ge=1)
+    session_max_hours: float = Field(default=12, gt=0)
+    escalate_after_minutes: int = Field(default=15, ge=1)
 
 
 class Settings(BaseSettings):
@@ -261,6 +271,7 @@ class Settings(BaseSettings):
     labs: LabSettings = Field(default_factory=LabSettings)
     reminders: ReminderSettings = Field(default_factory=ReminderSettings)
     sms: SmsSettings = Field(default_factory=SmsSettings)
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
 
     @field_validator("data_dir")
     @classmethod
@@ -318,17 +329,36 @@ class Settings(BaseSettings):
 
 
 class _YamlSource(PydanticBaseSettingsSource):
-    """Reads the file named by CLINICBOT_CONFIG (default ./config.yml in the project)."""
+    """Reads the file named by CLINICBOT_CONFIG (default ./config.yml in the project), then the owner's
+    changes from the settings page (``<data_dir>/settings-overrides.yml``) merged over it."""
 
     def __init__(self, settings_cls: type[BaseSettings]) -> None:
         super().__init__(settings_cls)
         self._data = _read_yaml(config_path())
+        data_dir = Path(os.environ.get("CLINICBOT_DATA_DIR") or self._data.get("data_dir") or PROJECT_ROOT / "var")
+        overrides = overrides_path(data_dir)
+        if overrides.exists():
+            self._data = _deep_merge(self._data, _read_yaml(overrides))
 
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
         return self._data.get(field_name), field_name, False
 
     def __call__(self) -> dict[str, Any]:
         return dict(self._data)
+
+
+def overrides_path(data_dir: Path) -> Path:
+    return Path(data_dir).expanduser() / "settings-overrides.yml"
+
+
+def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def config_path() -> Path:

@@ -1,5 +1,7 @@
 // Web chat for patients: sends messages, shows replies, fetches answers that arrive later
 // (after a restart, or from staff). The sender id is random and kept in this browser only.
+// A websocket (/ws/chat) brings staff replies, reminders and typing at once; it reconnects with
+// backoff, and polling stays on as the fallback.
 (() => {
   "use strict";
   const log = document.getElementById("log");
@@ -43,6 +45,8 @@
   async function submit(text) {
     const messageId = newId();
     send.disabled = true;
+    posting = true;
+    typing.textContent = "The assistant is typing…";
     typing.hidden = false;
     status.textContent = "";
     try {
@@ -62,6 +66,7 @@
       status.textContent = "You seem to be offline. Please try again in a moment.";
     } finally {
       send.disabled = false;
+      posting = false;
       typing.hidden = true;
       input.focus();
     }
@@ -78,7 +83,40 @@
     if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); }
   });
 
+  let socket = null;
+  let delay = 1000;
+  let posting = false;
+  function connect() {
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    try {
+      socket = new WebSocket(`${scheme}://${location.host}/ws/chat?sender=${encodeURIComponent(sender)}`);
+    } catch (_) { return; }
+    socket.onopen = () => { delay = 1000; refresh(); };
+    socket.onmessage = (e) => {
+      let event;
+      try { event = JSON.parse(e.data); } catch (_) { return; }
+      if (event.type === "message" && event.message) {
+        if (posting) return;  // the POST's own answer arrives with it, after the patient's message
+        show(event.message);
+        status.textContent = "";
+      } else if (event.type === "typing") {
+        typing.textContent = event.who === "staff" ? "The front desk is typing…" : "The assistant is typing…";
+        if (!posting) typing.hidden = !event.on;
+      }
+    };
+    socket.onclose = () => {
+      socket = null;
+      setTimeout(connect, delay);
+      delay = Math.min(delay * 2, 30000);
+    };
+  }
+
   refresh();
-  setInterval(refresh, 4000);
+  let ticks = 0;
+  setInterval(() => {  // poll every 4 s while the socket is down, every 20 s as a safety net when it is up
+    ticks += 1;
+    if (!socket || socket.readyState !== WebSocket.OPEN || ticks % 5 === 0) refresh();
+  }, 4000);
+  if ("WebSocket" in window) connect();
   input.focus();
 })();

@@ -16,6 +16,7 @@ from types import FrameType
 import httpx
 
 from bot import demo
+from bot.log_scrub import make_line_scrubber
 from bot.logging_setup import configure_logging
 from bot.rasa_model import engine_env, ensure_model
 from bot.runtime_files import write_engine_files
@@ -109,7 +110,8 @@ def run(args: argparse.Namespace) -> int:
 
     sup = Supervisor(specs, settings.logs_dir, settings.data_dir / "run",
                      backoff_s=settings.supervisor.restart_backoff_s,
-                     max_restarts_per_minute=settings.supervisor.max_restarts_per_minute)
+                     max_restarts_per_minute=settings.supervisor.max_restarts_per_minute,
+                     line_filter=make_line_scrubber(tuple(settings.phi.allow_list)))
     say("starting the action server, the Rasa engine and the gateway (a warm start takes under a minute)")
     try:
         sup.start()

@@ -5,16 +5,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from adapters import webchat
+from adapters import console, live, twilio_sms, webchat
 from bot.conversations import ConversationService
 from bot.engine import RasaClient
 from bot.gateway.errors import error_body, install_error_handlers
+from bot.outbound import sms_sender_for
+from bot.retention import purge
 from bot.settings import Settings, get_settings
 from bot.store import migrate
 from bot.store.db import session_factory
@@ -22,15 +25,16 @@ from bot.store.db import session_factory
 log = logging.getLogger("clinicbot.gateway")
 
 
-async def _retry_loop(service: ConversationService, every_s: float) -> None:
+async def _periodic(name: str, every_s: float, job: Callable[[], Awaitable[object]]) -> None:
+    """Run ``job`` every ``every_s`` seconds; a failing run is logged and the loop goes on."""
     while True:
         await asyncio.sleep(every_s)
         try:
-            answered = await service.retry_pending()
-            if answered:
-                log.info("gateway.pending_answered count=%d", answered)
+            result = await job()
+            if result:
+                log.info("gateway.%s result=%s", name, result)
         except Exception:
-            log.exception("gateway.retry_failed")
+            log.exception("gateway.%s_failed", name)
 
 
 def create_app(settings: Settings | None = None, engine: RasaClient | None = None) -> FastAPI:
@@ -39,23 +43,42 @@ def create_app(settings: Settings | None = None, engine: RasaClient | None = Non
                                   settings.rasa.request_timeout_s)
     migrate(settings.database_url)
     service = ConversationService(session_factory(settings.database_url), engine)
+    # channels: SMS replies go out through the sender; web pages and consoles get live pushes
+    hub = live.LiveHub()
+    sms_delivery = twilio_sms.SmsDelivery(session_factory(settings.database_url), sms_sender_for(settings),
+                                          settings.sms.max_segments)
+    service.on_outbound(sms_delivery)
+    service.on_outbound(hub.on_outbound)
+    service.on_inbound(hub.on_inbound)
+    service.on_inbound(console.OffHoursNotice(settings, service))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        task = asyncio.create_task(_retry_loop(service, settings.gateway.retry_pending_every_s))
+        async def purge_now() -> str:
+            counts = await asyncio.to_thread(purge, settings, datetime.now(UTC))
+            return f"messages:{counts.messages},tracker_events:{counts.tracker_events}"
+
+        tasks = [
+            asyncio.create_task(_periodic("pending_answered", settings.gateway.retry_pending_every_s,
+                                          service.retry_pending)),
+            asyncio.create_task(_periodic("retention_purge", 24 * 3600, purge_now)),
+        ]
         log.info("gateway.started port=%s", settings.servers.gateway_port)
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await engine.aclose()
 
     app = FastAPI(title="Clinicbot gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.engine = engine
     app.state.conversations = service
+    app.state.live = hub
+    app.state.sms = sms_delivery
     install_error_handlers(app)
 
     @app.get("/healthz")
@@ -69,4 +92,7 @@ def create_app(settings: Settings | None = None, engine: RasaClient | None = Non
         return JSONResponse(body, status_code=503 if missing else 200)
 
     app.include_router(webchat.router)
+    app.include_router(live.router)
+    app.include_router(twilio_sms.router)
+    app.include_router(console.router)
     return app

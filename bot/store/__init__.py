@@ -17,6 +17,7 @@ from bot.store.models import (
     Provider,
     ReminderSend,
     SmsOptOut,
+    StaffSession,
     StaffUser,
     VerificationAttempt,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "Provider",
     "ReminderSend",
     "SmsOptOut",
+    "StaffSession",
     "StaffUser",
     "VerificationAttempt",
     "get_engine",

@@ -177,6 +177,7 @@ class Message(Base):
     reply_to_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     meta: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    provider_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)  # e.g. Twilio SID
 
 
 class Handoff(Base):
@@ -191,6 +192,7 @@ class Handoff(Base):
     claimed_by: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # left unclaimed too long
 
 
 class AuditEvent(Base):
@@ -215,6 +217,19 @@ class StaffUser(Base):
     role: Mapped[str] = mapped_column(String(16), default="staff")  # staff | owner
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StaffSession(Base):
+    """A signed-in console session. Only a hash of the cookie's token is stored."""
+
+    __tablename__ = "staff_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    user: Mapped[StaffUser] = relationship()
 
 
 class SmsOptOut(Base):

@@ -1,0 +1,208 @@
+"""Names found by the words around them, and schools and employers.
+
+spaCy's small English model finds capitalised names in ordinary sentences but misses the
+lower-case ones that texting produces ("this is dave", "my daughter emma has a fever").
+:class:`ContextNameRecognizer` reads the cue in front of a name ("this is", "my son",
+"patient:", a sign-off) and takes the one to three name-like words after it. Strong cues accept
+lower-case names; weak ones ("i'm", "it's" mid-sentence, titles) only capitalised ones.
+"""
+
+from __future__ import annotations
+
+import re
+
+from presidio_analyzer import LocalRecognizer, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
+
+I = re.IGNORECASE
+
+RELATIVES = (
+    r"son|daughter|wife|husband|mom|mother|mum|dad|father|brother|sister|grandson|granddaughter|"
+    r"grandma|grandmother|grandpa|grandfather|aunt|uncle|niece|nephew|cousin|baby|baby\s+girl|"
+    r"baby\s+boy|partner|boyfriend|girlfriend|fiance|fiancee|child|kid|stepson|stepdaughter|"
+    r"granddad|grandchild|spouse|caregiver|roommate|neighbor|friend"
+)
+# Words that end a name (or show the word after a cue is not one).
+STOP_WORDS = frozenset(
+    """
+    a an the and or but if so to of in on at by for from with about as into than then too very
+    is am are was were be been being has have had do does did will would can could should shall
+    may might must not no yes ok okay just still also only even really here there now today
+    tonight tomorrow yesterday again back out up down over off
+    i me my mine you your he him his she her hers it its we us our they them their this that
+    these those who what when where why how which
+    calling texting writing asking checking following running going coming getting having
+    feeling doing trying looking waiting needing hoping wondering
+    need needs needed want wants wanted took take takes taking got get gets fell fall falls
+    goes go went attends attend uses use used said says say called call calls came come
+    feels feel felt started start keeps keep kept woke wakes saw see seen seems looks
+    sick ill better worse fine good well bad sore tired dizzy pregnant due late early new
+    home sorry thanks thank please pls plz hi hey hello dear
+    sure not still
+    patient pt dr doctor nurse np md do pa office clinic front desk
+    appt appointment visit refill prescription results result labs lab test shot
+    name dob mrn id number phone cell email address
+    mg ml
+    """.split()
+)
+NAME_WORD = r"[A-Za-z][A-Za-z]*(?:['’-][A-Za-z]+)*\.?"
+
+STRONG_CUES = [
+    r"\bthis\s+is",
+    r"\bmy\s+name\s+is",
+    r"\b(?:his|her|their|the)\s+name\s+is",
+    r"\bname\s+is",
+    r"\b(?:pt|patient)?\s*name\s*[:\-]",
+    r"\b(?:pt|patient)\s+name",
+    r"\b(?:patient|pt)\s*:",
+    r"\bfrom\s*:",
+    rf"\b(?:my|our|his|her)\s+(?:{RELATIVES})(?:['’]s\s+name\s+is)?\s*,?",
+    r"^\s*(?:hi|hey|hello|hiya|good\s+morning|good\s+afternoon)?[\s,!.]*(?:it'?s|it’s|its)",
+    r"\bcalling\s+for",
+]
+SIGN_OFFS = [
+    r"(?:^|\s)[-–—~]\s*",
+    r"\b(?:thanks|thank\s+you|thx|ty|regards|best|cheers|sincerely|signed|love)\s*[,!.]*\s*[-–—]?\s*",
+]
+WEAK_CUES = [
+    r"\b(?:i\s*['’]?\s*m|i\s+am|im)",
+    r"\b(?:it'?s|it’s|its)",
+    r"\b(?:mr|mrs|ms|miss|mx)\.?",
+    rf"\b(?:{RELATIVES})\s+is",
+    r"\bre\s*:",
+    r"\bpatient",
+]
+TITLE = r"(?:(?:mr|mrs|ms|miss|mx)\.?\s+)?"
+
+
+def _compile(cues: list[str]) -> re.Pattern[str]:
+    return re.compile(rf"(?:{'|'.join(cues)})\s+{TITLE}(?={NAME_WORD})", I | re.MULTILINE)
+
+
+class ContextNameRecognizer(LocalRecognizer):
+    """PERSON spans after cue words; see the module docstring."""
+
+    def __init__(self, score: float = 0.8) -> None:
+        self.score = score
+        self._strong = _compile(STRONG_CUES)
+        self._weak = _compile(WEAK_CUES)
+        self._sign = re.compile(rf"(?:{'|'.join(SIGN_OFFS)})(?={NAME_WORD})", I)
+        self._word = re.compile(rf"\s*({NAME_WORD})")
+        super().__init__(supported_entities=["PERSON"], name="ContextNameRecognizer")
+
+    def load(self) -> None:
+        return None
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
+        if "PERSON" not in entities:
+            return []
+        spans: list[tuple[int, int]] = []
+        for match in self._strong.finditer(text):
+            spans += self._take(text, match.end(), capital_only=False)
+        for match in self._weak.finditer(text):
+            spans += self._take(text, match.end(), capital_only=True)
+        for match in self._sign.finditer(text):
+            found = self._take(text, match.end(), capital_only=False)
+            # A lower-case word after a dash or "thanks" is a name only when it ends the message.
+            if found and (text[found[0][0]].isupper() or not re.search(r"\w", text[found[0][1] :])):
+                spans += found
+        return [self._result(s, e) for s, e in spans]
+
+    def _take(self, text: str, pos: int, capital_only: bool) -> list[tuple[int, int]]:
+        words: list[tuple[int, int]] = []
+        first_capital = False
+        while len(words) < 3:
+            match = self._word.match(text, pos)
+            if not match:
+                break
+            word = match.group(1)
+            bare = re.sub(r"['’]s$", "", word.rstrip(".")).lower()
+            if bare in STOP_WORDS:
+                break
+            capital = word[0].isupper()
+            if not words:
+                if capital_only and not capital:
+                    break
+                first_capital = capital
+            elif first_capital and not capital:
+                break
+            # The initial in "anna k." keeps its dot; any other trailing dot ends the sentence.
+            end = match.end(1)
+            if word.endswith(".") and len(word.rstrip(".")) > 1:
+                end -= 1
+            possessive = re.search(r"['’]s\.?$", word)
+            if possessive:
+                end = match.start(1) + possessive.start()
+            words.append((match.start(1), end))
+            if possessive or end < match.end(1) or text[end : end + 1] in (",", "(", ")", "\n", "<"):
+                break
+            pos = match.end(1)
+        if not words:
+            return []
+        return [(words[0][0], words[-1][1])]
+
+    def _result(self, start: int, end: int) -> RecognizerResult:
+        return RecognizerResult(
+            entity_type="PERSON",
+            start=start,
+            end=end,
+            score=self.score,
+            recognition_metadata={
+                RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+            },
+        )
+
+
+CAP_WORDS = r"(?:(?:[A-Z][A-Za-z'&.-]*|of|the|and|&)\s+){0,4}?"
+SCHOOL_KINDS = (
+    r"Elementary|Middle|High|Junior\s+High|Academy|School|College|University|Preparatory|Prep|"
+    r"Montessori|Daycare|Preschool|Kindergarten|Institute"
+)
+ORG_PATTERNS = [
+    # Lincoln Elementary, Jefferson Middle School, Westview Academy
+    re.compile(rf"\b[A-Z][A-Za-z'.-]*\s+{CAP_WORDS}(?:{SCHOOL_KINDS})\b(?:\s+School)?"),
+    # work at / employer is / boss at + a capitalised name
+    re.compile(
+        r"(?i:\b(?:work(?:s|ing|ed)?\s+(?:at|for)|employed\s+(?:at|by)|employer\s*(?:is|:)?|"
+        r"boss\s+at|job\s+at|teacher\s+at|nurse\s+at|manager\s+at|school\s*(?:is|:))\s+)"
+        r"(?P<v>[A-Z][A-Za-z'&.-]*(?:\s+(?:[A-Z][A-Za-z'&.-]*|of|&)){0,4})"
+    ),
+]
+
+
+class OrganizationRecognizer(LocalRecognizer):
+    """Schools and employers (capitalised names after "work at", "... Elementary" and the like)."""
+
+    def __init__(self, score: float = 0.75) -> None:
+        self.score = score
+        super().__init__(supported_entities=["ORG"], name="SchoolEmployerRecognizer")
+
+    def load(self) -> None:
+        return None
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
+        if "ORG" not in entities:
+            return []
+        results = []
+        for pattern in ORG_PATTERNS:
+            for match in pattern.finditer(text):
+                group = "v" if "v" in pattern.groupindex else 0
+                start, end = match.span(group)
+                results.append(
+                    RecognizerResult(
+                        "ORG",
+                        start,
+                        end,
+                        self.score,
+                        recognition_metadata={
+                            RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                            RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                        },
+                    )
+                )
+        return results

