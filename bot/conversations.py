@@ -18,6 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.engine import EngineUnavailable, RasaClient
+from bot.handoffs import request_handoff
+from bot.safety import Emergency, RedFlagGuard
 from bot.store import Conversation, Message
 from bot.store.models import utcnow
 
@@ -47,9 +49,11 @@ def message_view(message: Message) -> dict[str, Any]:
 
 
 class ConversationService:
-    def __init__(self, sessions: sessionmaker[Session], engine: RasaClient) -> None:
+    def __init__(self, sessions: sessionmaker[Session], engine: RasaClient,
+                 guard: RedFlagGuard | None = None) -> None:
         self._sessions = sessions
         self._engine = engine
+        self._guard = guard
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._listeners: list[OutboundListener] = []
         self._inbound_listeners: list[OutboundListener] = []
@@ -128,6 +132,9 @@ class ConversationService:
                 log.info("message.received conversation_id=%s message_id=%s chars=%d with_staff=%s",
                          conversation.id, message.id, len(text), with_staff)
             await self._notify_inbound(row or conversation, message)
+            emergency = self._guard.check(text) if self._guard else None
+            if emergency is not None:
+                return await self._answer_emergency(conversation.id, message.id, emergency, with_staff)
             if with_staff:
                 return InboundResult(conversation.id, message.id, "with_staff")
             return await self._drain(conversation.id, wanted=message.id)
@@ -145,9 +152,10 @@ class ConversationService:
         if conversation is None or conversation.state == "staff":
             return result
         for message in pending:
+            client_meta = message.meta.get("metadata")
+            metadata = {"channel": conversation.channel, **(client_meta if isinstance(client_meta, dict) else {})}
             try:
-                replies = await self._engine.send(conversation_id, message.text,
-                                                  {"channel": conversation.channel, **message.meta.get("metadata", {})})
+                replies = await self._engine.send(conversation_id, message.text, metadata)
             except EngineUnavailable as exc:
                 log.warning("engine.unavailable conversation_id=%s message_id=%s reason=%s",
                             conversation_id, message.id, exc)
@@ -160,13 +168,32 @@ class ConversationService:
                 result.status, result.replies = "answered", stored
         return result
 
-    def _store_replies(self, conversation_id: str, in_reply_to: int, texts: list[str]) -> list[Message]:
+    async def _answer_emergency(self, conversation_id: str, message_id: int, emergency: Emergency,
+                                with_staff: bool) -> InboundResult:
+        """The emergency answer goes out before anything else; staff are alerted through a handoff."""
+        with self._sessions() as session:
+            conversation = session.get(Conversation, conversation_id)
+            assert conversation is not None
+            conversation.flags = {**(conversation.flags or {}), "red_flags": emergency.flags}
+            if not with_staff:
+                request_handoff(session, conversation, reason="triage_flag",
+                                summary={"red_flags": emergency.flags, "labels": emergency.labels})
+            session.commit()
+        [reply] = self._store_replies(conversation_id, message_id, [emergency.reply], author="system",
+                                      meta={"red_flags": emergency.flags})
+        log.warning("triage.red_flag conversation_id=%s message_id=%s flags=%s", conversation_id, message_id,
+                    ",".join(emergency.flags))
+        await self._notify(conversation, reply)
+        return InboundResult(conversation_id, message_id, "answered", [reply])
+
+    def _store_replies(self, conversation_id: str, in_reply_to: int, texts: list[str], *, author: str = "bot",
+                       meta: dict[str, Any] | None = None) -> list[Message]:
         with self._sessions() as session:
             inbound = session.get(Message, in_reply_to)
             if inbound is not None:
                 inbound.status = "answered"
-            stored = [Message(conversation_id=conversation_id, direction="out", author="bot", text=text,
-                              status="sent", reply_to_id=in_reply_to) for text in texts]
+            stored = [Message(conversation_id=conversation_id, direction="out", author=author, text=text,
+                              status="sent", reply_to_id=in_reply_to, meta=meta or {}) for text in texts]
             session.add_all(stored)
             session.commit()
         log.info("message.answered conversation_id=%s message_id=%s replies=%d",

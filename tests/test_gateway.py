@@ -126,3 +126,36 @@ def test_history_of_an_unknown_sender_is_empty_and_bad_queries_are_4xx(client: T
     bad = client.get("/api/chat/messages", params={"sender": SENDER, "after": -1})
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_request"
     assert client.get("/nope").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("message", "must_say"),
+    [
+        ("crushing chest pain and my left arm is numb", "911"),
+        ("i dont want to be alive anymore", "988"),
+        ("my son swallowed a bottle of pills", "1-800-222-1222"),
+    ],
+)
+def test_a_red_flag_is_answered_first_without_the_engine_and_goes_to_staff(
+    client: TestClient, fake_rasa: FakeRasa, message: str, must_say: str
+) -> None:
+    fake_rasa.up = False  # even with the engine down, the emergency answer goes out at once
+    response = chat(client, message)
+    assert response.status_code == 200
+    [reply] = response.json()["messages"]
+    assert must_say in reply["text"]
+    assert fake_rasa.received == []
+    from sqlalchemy import select
+
+    from bot.store import Conversation, Handoff, session_scope
+
+    settings = client.app.state.settings  # type: ignore[attr-defined]
+    with session_scope(settings.database_url) as session:
+        conversation = session.scalars(select(Conversation).where(Conversation.channel_user == SENDER)).one()
+        assert conversation.state == "waiting_staff" and conversation.flags["red_flags"]
+        assert session.scalars(select(Handoff)).one().reason == "triage_flag"
+
+
+def test_negated_symptoms_go_to_the_assistant_as_usual(client: TestClient, fake_rasa: FakeRasa) -> None:
+    response = chat(client, "no chest pain, just a cough since monday")
+    assert [m["text"] for m in response.json()["messages"]] == ["echo: no chest pain, just a cough since monday"]

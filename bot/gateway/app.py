@@ -18,6 +18,7 @@ from bot.engine import RasaClient
 from bot.gateway.errors import error_body, install_error_handlers
 from bot.outbound import sms_sender_for
 from bot.retention import purge
+from bot.safety import RedFlagGuard
 from bot.settings import Settings, get_settings
 from bot.store import migrate
 from bot.store.db import session_factory
@@ -42,7 +43,8 @@ def create_app(settings: Settings | None = None, engine: RasaClient | None = Non
     engine = engine or RasaClient(settings.servers.rasa_url, settings.servers.action_url,
                                   settings.rasa.request_timeout_s)
     migrate(settings.database_url)
-    service = ConversationService(session_factory(settings.database_url), engine)
+    service = ConversationService(session_factory(settings.database_url), engine,
+                                  guard=RedFlagGuard(settings.clinic.name))
     # channels: SMS replies go out through the sender; web pages and consoles get live pushes
     hub = live.LiveHub()
     sms_delivery = twilio_sms.SmsDelivery(session_factory(settings.database_url), sms_sender_for(settings),
