@@ -10,6 +10,9 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from bot.settings import Settings
 
@@ -20,10 +23,36 @@ def _stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
+DOMAIN_KEYS = ("intents", "entities", "slots", "responses", "actions", "forms", "session_config")
+
+
 def assistant_files(project_dir: Path) -> list[Path]:
-    files = [project_dir / "config.yml", project_dir / "domain.yml"]
-    files += sorted(p for p in (project_dir / "data").rglob("*.yml") if p.is_file())
+    """Everything a trained model depends on: config, every domain file, the training data."""
+    return sorted(p for p in project_dir.rglob("*.yml") if p.is_file() and "tests" not in p.parts[-2:-1])
+
+
+def domain_files(project_dir: Path) -> list[Path]:
+    """The assistant's domain may be split over several files (one per workflow); Rasa merges them
+    when given the folder, as ``rasa train --domain bot/assistant`` does."""
+    files = []
+    for path in assistant_files(project_dir):
+        content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if isinstance(content, dict) and any(key in content for key in DOMAIN_KEYS):
+            files.append(path)
     return files
+
+
+def merged_domain(project_dir: Path) -> dict[str, Any]:
+    """Intents, actions, forms, slots and responses of all domain files together (for tests and tools)."""
+    merged: dict[str, Any] = {"intents": [], "actions": [], "entities": [], "forms": {}, "slots": {},
+                              "responses": {}}
+    for path in domain_files(project_dir):
+        content = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for key in ("intents", "actions", "entities"):
+            merged[key] += content.get(key) or []
+        for key in ("forms", "slots", "responses"):
+            merged[key].update(content.get(key) or {})
+    return merged
 
 
 def fingerprint(project_dir: Path) -> str:
@@ -79,7 +108,7 @@ def _train(settings: Settings, target: Path, progress: Progress) -> None:
     work.mkdir(parents=True, exist_ok=True)
     log_path = settings.logs_dir / "rasa-train.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    cmd = [str(rasa), "train", "--config", str(project / "config.yml"), "--domain", str(project / "domain.yml"),
+    cmd = [str(rasa), "train", "--config", str(project / "config.yml"), "--domain", str(project),
            "--data", str(project / "data"), "--out", str(target.parent),
            "--fixed-model-name", target.name.removesuffix(".tar.gz")]
     progress(f"training the assistant's language model (about 1-2 minutes on 2 cores); log: {log_path}")

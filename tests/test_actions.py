@@ -76,9 +76,10 @@ def test_every_response_an_action_sends_exists_in_the_domain_with_its_variables(
     import re
     from pathlib import Path
 
-    import yaml
+    from bot.rasa_model import merged_domain
+    from bot.settings import PROJECT_ROOT
 
-    domain = yaml.safe_load(Path("bot/assistant/domain.yml").read_text())
+    domain = merged_domain(PROJECT_ROOT / "bot" / "assistant")
     sources = "\n".join(p.read_text() for p in Path("actions").glob("*.py"))
     for name in set(re.findall(r'response="(utter_\w+)"', sources)):
         assert name in domain["responses"], name

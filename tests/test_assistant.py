@@ -32,7 +32,7 @@ def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_rasa_data_validate_is_clean(settings: Settings) -> None:
     result = subprocess.run(
-        [str(settings.rasa_python.parent / "rasa"), "data", "validate", "--domain", "domain.yml", "--data", "data",
+        [str(settings.rasa_python.parent / "rasa"), "data", "validate", "--domain", ".", "--data", "data",
          "--config", "config.yml"],
         cwd=ASSISTANT, capture_output=True, text=True, env=engine_env(settings), timeout=300, check=False)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]

@@ -143,7 +143,7 @@ _SCOPE_MAX = 7
 # A past event, a condition on a medicine list, is not happening now.
 _HISTORY_RE = re.compile(
     r"\b(?:history of|hx of|previous|prior|past)\s+(?:\w+\s+){0,2}?(?:strokes?|heart attacks?|seizures?|overdoses?)\b"
-    r"|\b(?:strokes?|heart attacks?|seizures?)\s+(?:\w+\s+){0,3}?(?:\d+|a|a few|few|several|many|two|three)\s+(?:years?|months?)\s+ago\b"
+    r"|\b(?:strokes?|heart attacks?|seizures?)\s+(?:\w+\s+){0,3}?(?:(?:\d+|a|a few|few|several|many|two|three)\s+(?:years?|months?)\s+ago|last (?:year|month|spring|summer|fall|winter)|in (?:19|20)\d\d)\b"
     r"|\b(?:strokes?|seizures?|heart attacks?)\s+(?:meds?|medications?|medicines?|pills|doctor|neurologist|clinic|"
     r"prevention|risk|free|disorder|specialist)\b"
     r"|\bheat\s?stroke\b|\bsun\s?stroke\b|\bstroke of\b|\bstrok(?:e|ing) (?:the|my|his|her) (?:cat|dog|hair)\b"
@@ -278,12 +278,13 @@ _CHEST = (
     r"\b(?:chest|heart) (?:\w+ ){0,3}?(?:pain|pains|pressure|tightness|tight|heaviness|heavy|hurts|hurting|ache|aching|"
     r"discomfort|squeez\w*|crush\w*|burning)\b"
     r"|\b(?:pain|pressure|tightness|heaviness|squeezing) (?:in|on) (?:my|his|her|the) chest\b"
+    r"|\b(?:sitting|standing|weight|pressing|pushing|stepping) on (?:my|his|her|the) chest\b"
     r"|\btight chest\b|\belephant\b(?:\s+\S+){0,6}\s+chest\b|\bchest\b(?:\s+\S+){0,4}\s+elephant"
 )
 _CHEST_WARNING = (
     r"\bcrush\w*|\bpressure\b|\btight\w*|\bsqueez\w*|\bheav(?:y|iness)\b|\belephant\b|\bradiat\w*|\bspread\w*|"
     r"\b(?:going|goes|shoot\w*|down|into|to) (?:my|his|her|the) (?:left )?(?:arm|jaw|neck|back|shoulder)|"
-    r"\bsweat\w*|\bclammy\b|\bshort of breath\b|\bcan't breathe|\btrouble breathing|\bnause\w*|\bfeel\w* sick\b|"
+    r"\bsweat\w*|\bclammy\b|\bgr[ae]y\b|\bpale\b|\b(?:sitting|standing|weight) on\b|\bshort of breath\b|\bcan't breathe|\btrouble breathing|\bnause\w*|\bfeel\w* sick\b|"
     r"\bvomit\w*|\bthrow\w* up\b|\bdizz\w*|\blight ?headed|\bfaint\w*|\bpass\w* out\b|\breally bad\b|\bso bad\b|"
     r"\bsevere\w*|\bworst\b|\b(?:[7-9]|10) ?(?:/|out of) ?10\b|\bheart attack\b|\bambulance\b"
 )
@@ -297,6 +298,7 @@ _CHEST_BENIGN = (
 _CHEMICAL = (
     r"bleach|button batter(?:y|ies)|batter(?:y|ies)|detergent|soap|pods?|cleaner|cleaning (?:stuff|products?|spray)|"
     r"chemicals?|poison|antifreeze|pesticide|weed killer|lighter fluid|gasoline|drano|lye|nail polish remover|mouthwash|"
+    r"windex|lysol|clorox|tide pods?|febreze|pine-?sol|comet|ajax|fabuloso|purell|listerine|"
     r"vape (?:juice|liquid)|e-?liquid|nicotine|magnets?|rat poison|windshield fluid|lamp oil|essential oils?|hand sanitizer"
 )
 # Medicines: only for a child, someone else's medicine, or an amount beyond a dose.
@@ -324,6 +326,8 @@ _PLAIN: dict[str, re.Pattern[str]] = {
         r"\b(?:numb\w*|weak\w*|paraly\w*|tingl\w*) (?:\w+ ){0,3}(?:one side|(?:left|right) (?:side|arm|leg|hand))\b"
         r"(?!(?:\s+\S+){0,4}\s+(?:slept|sleeping|dentist|novocaine))",
         r"\b(?:one|left|right) side (?:\w+ ){0,3}(?:numb\w*|weak\w*|paraly\w*)\b",
+        r"\b(?:can't|unable to|couldn't) (?:feel|move|use) (?:the )?(?:left|right|one) side\b",
+        r"\bnot making (?:any )?sense\b|\btalking (?:gibberish|nonsense)\b",
         r"\b(?:sudden(?:ly)?|all of a sudden) (?:\w+ ){0,2}confus\w*|\bconfus\w* (?:\w+ ){0,2}(?:sudden(?:ly)?|all of a sudden)",
         r"\bcan't see out of (?:one|my|his|her) eye|\b(?:sudden(?:ly)?) (?:\w+ ){0,2}(?:blind|vision loss|lost (?:my |his |her )?vision)",
     ),
@@ -337,6 +341,9 @@ _PLAIN: dict[str, re.Pattern[str]] = {
         r"\bsucking in (?:under|between) (?:his|her|the|their) ribs|\bretractions\b|\bnostrils flaring\b",
         r"\b(?:severe(?:ly)?|very|extremely|really) short of breath\b|\bshort of breath (?:at rest|sitting|lying|even)",
         r"\bcan (?:barely|hardly) (?:talk|speak)\b",
+        r"\bbarely breathing\b|\bbreathing (?:really |very |super |so )?(?:fast|hard|shallow|weird|funny|noisy)\b",
+        r"\bribs (?:\w+ )?(?:suck\w*|pull\w*) in\b",
+        r"\b(?:bad|severe|really bad|major|big) asthma attack\b|\binhaler (?:does|did|is doing) nothing\b",
     ),
     "anaphylaxis": _rx(
         r"\banaphyla\w*",
@@ -344,7 +351,7 @@ _PLAIN: dict[str, re.Pattern[str]] = {
         r"\b(?:tongue|lips?|mouth)(?: and (?:tongue|lips?|throat|face))? (?:is |are |look |looks )?(?:\w+ )?(?:swell\w*|swollen)\b",
         r"\bswell\w* (?:of|in) (?:my|his|her|the)? ?(?:tongue|lips?|throat)\b",
         r"\b(?:used|gave|give|giving|needed|using) (?:\w+ )?epipen|\bepinephrine\b",
-        r"\ballergic reaction\b(?:\s+\S+){0,8}\s+(?:breath\w*|swallow\w*|throat|tongue|wheez\w*)",
+        r"\ballergic reaction\b(?:\W+\w+){0,8}?\W+(?:breath\w*|swallow\w*|throat|tongue|wheez\w*|lips?|voice|face)\b",
         r"\b(?:face|eyes|lips?|tongue|throat) (?:\w+ ){0,2}swell\w*(?:\s+\S+){0,8}\s+(?:hard to|can't|trouble) (?:swallow|breathe?)",
         r"\b(?:allergic|allergy|ate|sting|stung|new (?:med\w*|antibiotic|pill))(?:\s+\S+){0,10}\s+(?:throat|tongue) (?:\w+ ){0,2}"
         r"(?:tight|closing|swell\w*|swollen)",
@@ -352,14 +359,15 @@ _PLAIN: dict[str, re.Pattern[str]] = {
     "bleeding": _rx(
         r"\bbleed\w* (?:\w+ )?(?:heavily|a lot|badly|profusely|everywhere|like crazy|nonstop|non stop|so much|really bad|very bad)\b",
         r"(?<!period )\b(?:heavy|lots of|a lot of|massive|severe) (?:bleeding|blood)\b(?!\s+(?:during|with|from) (?:my|her) period)",
-        r"\bblood (?:is )?(?:everywhere|spurting|gushing|pouring|squirting)\b|\b(?:spurting|gushing|pouring) (?:out )?blood\b",
+        r"\bblood in (?:my |his |her |the )?vomit\b|\bvomit\w* (?:\w+ ){0,2}blood\b",
+        r"\bblood (?:is |keeps |keep |won't stop )?(?:everywhere|spurting|gushing|pouring|squirting)\b|\b(?:spurting|gushing|pouring) (?:out )?blood\b",
         r"\b(?:spurting|gushing|squirting)\b",
         r"\bsoak\w* (?:through )?(?:\w+ ){0,3}(?:towels?|bandages?|shirt|cloth|gauze)\b",
         r"\b(?:vomit\w*|throw\w* up|threw up|puk\w*|cough\w* up|spit\w* up) (?:\w+ ){0,2}blood\b",
         r"\bpool of blood\b",
     ),
     "suicide": _rx(
-        r"\bkill (?:myself|himself|herself|themselves|themself|my self)\b",
+        r"\bkill\w* (?:myself|himself|herself|themselves|themself|my self)\b",
         r"\bsuicid\w*",
         r"\bend(?:ing|ed)? (?:my|his|her|their) (?:own )?life\b|\bend(?:ing)? it all\b|\btak(?:e|ing) (?:my|his|her) (?:own )?life\b",
         r"\b(?:saved|saving|stockpil\w*|hoard\w*) (?:up )?(?:\w+ )?(?:pills|meds)\b|\b(?:pills|meds) saved\b",
@@ -367,6 +375,7 @@ _PLAIN: dict[str, re.Pattern[str]] = {
         r"|\b(?:pills|gun|rope)\b(?:\s+\S+){0,6}\s+a plan\b",
         r"\b(?:hang|shoot|drown|stab|poison) (?:myself|himself|herself|themselves)\b",
         r"\b(?:want|wants|wanna|wanted|going|gonna|ready|plan\w*) to die\b",
+        r"\b(?:want|wants|wanna|wish) (?:it all|everything|my life|it) to (?:end|be over|stop)\b",
         r"\bbetter off (?:dead|without me|if i (?:was|were|wasn't|weren't)\b)",
         r"\b(?:cutting|cut|hurting|hurt|harming|harm|burning) (?:myself|himself|herself|themselves)\b",
         r"\bself[- ]?harm\w*",
@@ -384,19 +393,21 @@ _PLAIN: dict[str, re.Pattern[str]] = {
     ),
     "unresponsive": _rx(
         r"\bun ?conscious\b|\bunresponsive\b|\bknocked out\b|\bcollaps\w*",
-        rf"\b{_PERSON} (?:just )?(?:passed out|fainted|blacked out)\b",
+        rf"\b{_PERSON} (?:is |was |has |just |has just )*(?:passed out|fainted|blacked out)\b",
         rf"\bfound (?:{_PERSON}) (?:\w+ ){{0,3}}(?:on the floor|not moving|unresponsive|unconscious|blue)",
     ),
     "seizure": _rx(
         r"\bseizures?\b|\bseizing\b|\bconvuls\w*|\bgrand mal\b",
         r"\b(?:having|had|has|is|was|started|keeps) (?:a )?fit(?:ting)?\b",
-        r"\beyes (?:\w+ )?rolled back\b|\bshaking all over\b|\bjerking all over\b",
+        r"\beyes (?:\w+ )?rolled back\b|\b(?:shaking|jerking|twitching) all over\b|\bfoam\w* at the mouth\b",
+        r"\b(?:is|was|started|keeps) (?:\w+ )?jerking\b|\bstiff and (?:shaking|jerking)\b",
     ),
     "pregnancy_bleeding": _rx(),  # needs context, see detect_red_flags
     "worst_headache": _rx(
         r"\bworst (?:\w+ ){0,2}(?:headache|migraine|head pain)\b",
         r"\b(?:headache|migraine)\b(?:\s+\S+){0,3}\s+worst\b",
         r"\bthunderclap\b",
+        r"\bhead\b(?:\s+\S+){0,4}\s+(?:explod\w*|worst (?:pain )?(?:i've|i have|she's|he's) ever)",
         r"\bsudden(?:ly)? (?:\w+ ){0,2}(?:severe|excruciating|explosive|terrible|horrible|blinding) (?:headache|head pain)\b",
         r"\b(?:severe|excruciating|explosive|terrible|horrible|blinding) (?:headache|head pain)\b(?:\s+\S+){0,6}\s+"
         r"(?:sudden(?:ly)?|all of a sudden|out of nowhere|like a bang|exploded)",
@@ -409,6 +420,7 @@ _PREGNANCY_DANGER = _rx(
     r"\b(?:soak\w*|bleed\w*) (?:through )?(?:a |\d+ |one |my |her )?pads?\b|\bclots?\b|\bgush\w* (?:of )?blood\b",
     r"\b(?:severe|really bad|terrible|excruciating|unbearable|very bad) (?:\w+ ){0,2}(?:pain|cramps?|cramping)\b",
     r"\b(?:[7-9]|10) ?(?:/|out of) ?10\b",
+    r"(?<!light )(?<!little )(?<!bit of )(?<!some )(?<!spotting and )\bbleed\w*\b(?! a (?:little|bit))",
 )
 _FEVER = re.compile(r"\bfever\w*|\bfebrile\b|\bburning up\b|\b(?:feels?|is|felt|very|really|so) hot\b|\bhigh temp")
 

@@ -63,7 +63,10 @@ _URGENT: list[_Rule] = [
        r"|\b(?:pee|peeing|urinat\w*)\b(?:\s+\S+){0,5}\s+(?:burns|burning|hurts|stings)\b|\buti\b|\bbladder infection\b"),
     _r("swelling of the face or jaw", r"\b(?:jaw|face|cheek|gums?) (?:is |are )?(?:really |very |all )?(?:swollen|swelling)\b"
        r"|\bswollen (?:jaw|face|cheek)\b"),
-    _r("animal or human bite", r"\b(?:dog|cat|animal|human|bat|raccoon|snake|spider) bit\w*|\bbit (?:me|my|him|her)\b"),
+    _r("possible double dose of a medicine",
+       r"\b(?:twice|two doses|double dose|doubled|extra (?:dose|pill))\b(?:\s+\S+){0,4}\s+(?:by mistake|by accident|accidentally)"
+       r"|\b(?:by mistake|by accident|accidentally) (?:took|taken|gave)\b|\bdouble dos\w*"),
+    _r("animal or human bite", r"\bbit(?:ten)? by (?:a |an |the |my |our )?(?:\w+ )?(?:dog|cat|animal|bat|raccoon|snake|spider|person|kid)\b|\b(?:dog|cat|animal|human|bat|raccoon|snake|spider) bit\w*|\bbit (?:me|my|him|her)\b"),
     _r("possible infection spreading", r"\bred streak\w*|\bstreaking\b|\bspreading redness\b|\bpus\b|\binfected\b"),
     _r("burn with blisters", r"\bburn\w*\b(?:\s+\S+){0,6}\s+blister\w*|\bblister\w*(?:\s+\S+){0,6}\s+burn\w*"),
     _r("painful or injured eye",
@@ -123,7 +126,8 @@ _ROUTINE_TOPIC = re.compile(
     r"\bsad\b|\bpanic\b|\bdiabet\w*|\bgums?\b|\bperiods?\b|\bpregnan\w*|\bpalpitat\w*|"
     r"\bchest (?:\w+ ){0,2}(?:pain|hurts?|hurting|ache|pressure|tight\w*)|\b(?:pain|ache) in (?:my |his |her )?chest\b|"
     r"\bfeeling (?:a bit |kind of |kinda |really |so |very )?(?:low|down|hopeless|empty|depressed)\b|\bresults?\b|\blabs?\b|"
-    r"\bappointment\b|\bappt\b|\bvaccin\w*|\bshots?\b|\bsmok\w*|\bvap(?:e|ing)\b|\bbirth control\b|\breferral\b|\bscreening\b|"
+    r"\bpink ?eye\b|\bconjunctivitis\b|\bstye\b|\bsnor\w*|\bsleep apnea\b|\bnote for (?:work|school)\b|\bforms?\b|"
+    r"\bpaperwork\b|\bappointment\b|\bappt\b|\bvaccin\w*|\bshots?\b|\bsmok\w*|\bvap(?:e|ing)\b|\bbirth control\b|\breferral\b|\bscreening\b|"
     r"\blump\b|\bswollen (?:ankles?|feet|legs?)\b|\bankles? (?:are |is )?swollen\b|\btremor\b|\bshak\w*"
 )
 _SELF_CARE_TOPIC = re.compile(
@@ -133,7 +137,7 @@ _SELF_CARE_TOPIC = re.compile(
     r"\bteething\b|\bsmall cut\b|\bminor cut\b|\bcut\b|\ballerg\w*|\bitch\w*|\bhives\b|\bfood poisoning\b|"
     r"\bthrew up\b|\bvomit\w*|\bback (?:is )?(?:pain|killing|hurts|sore)|\bneck\b|\btired\b|\bfever\w*|"
     r"\bnumb\b(?:\s+\S+){0,6}\s+(?:slept|sleeping|dentist)|\bdentist\b|\bslept on\b|\bout of breath\b|\bheartburn\b|"
-    r"\bear ?(?:ache|hurts|pain)|\bbump\w*|\bpush ?ups\b|\bwork ?out\b"
+    r"\bear ?(?:ache|hurts|pain)|\bblow (?:my|his|her) nose\b|\bdry air\b|\bchapped\b|\bsprain\w*|\bglands\b|\bstiff neck\b|\bbump\w*|\bpush ?ups\b|\bwork ?out\b"
 )
 _ANY_SYMPTOM = re.compile(
     r"\bpain\w*|\bache\w*|\bhurt\w*|\bsore\b|\bswell\w*|\bswollen\b|\brash\b|\bnumb\w*|\btingl\w*|\bdizz\w*|\bbleed\w*|"
