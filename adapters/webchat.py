@@ -47,11 +47,13 @@ class ChatRequest(BaseModel):
 
 
 def _service(request: Request) -> ConversationService:
-    return request.app.state.conversations  # type: ignore[no-any-return]
+    service: ConversationService = request.app.state.conversations
+    return service
 
 
 def _settings(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 @lru_cache(maxsize=1)
