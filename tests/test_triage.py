@@ -2,6 +2,8 @@
 
 The project set (tests/data/triage_messages.jsonl) holds symptom messages with the urgency and
 red flags a clinician would expect: misspellings, SMS shorthand, negations, third person, children.
+Its last 169 lines are two red-team batches written blind to the rules (96, then 73 messages); each
+was measured before the rules were changed for it, and then added here.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -22,6 +25,7 @@ from bot.triage import (
     emergency_message,
     triage,
 )
+from bot.triage.normalize import normalize
 
 DATA = Path(__file__).parent / "data" / "triage_messages.jsonl"
 CLINICBOT = Path("/work/main/.venv/bin/clinicbot")
@@ -173,6 +177,65 @@ def test_third_person_is_still_an_emergency(who: str) -> None:
 )
 def test_look_alikes_are_not_emergencies(text: str) -> None:
     assert triage(text).urgency != "emergency"
+
+
+@pytest.mark.parametrize(
+    ("text", "flag"),
+    [
+        ("my son is seizng", "seizure"),
+        ("grandpa is unconcsious", "unresponsive"),
+        ("she's havin trouble breating", "breathing"),
+        ("my wife is convlusing", "seizure"),
+        ("my dad is unrespnosive", "unresponsive"),
+    ],
+)
+def test_misspelt_key_terms_are_repaired(text: str, flag: str) -> None:
+    assert flag in {f.id for f in detect_red_flags(text)}
+
+
+@pytest.mark.parametrize("word", ["breeding", "chess", "prison", "version", "sneezing", "consulting", "cooking"])
+def test_real_words_near_key_terms_are_left_alone(word: str) -> None:
+    assert normalize(f"the {word} thing") == f"the {word} thing"
+
+
+@pytest.mark.parametrize(
+    ("text", "emergency"),
+    [
+        ("my vision is a bit blurry when reading", False),
+        ("arm is weak after my flu shot", False),
+        ("suddenly can't see out of my left eye", True),
+        ("dad is confused and his arm went weak", True),
+        ("my left arm went numb and heavy just now", True),
+    ],
+)
+def test_a_weak_stroke_sign_needs_company(text: str, emergency: bool) -> None:
+    assert ("stroke" in {f.id for f in detect_red_flags(text)}) is emergency
+
+
+@pytest.mark.parametrize(
+    ("text", "emergency"),
+    [
+        ("my chest was tight after running but fine now", False),
+        ("chest was tight after running, fine now but my left arm still aches", True),
+        ("mom passed out from the heat but is fine now", False),
+        ("mom passed out and is still out cold", True),
+        ("cut myself shaving", False),
+        ("i keep cutting myself", True),
+    ],
+)
+def test_what_has_passed_or_was_an_accident_is_not_an_emergency(text: str, emergency: bool) -> None:
+    assert bool(detect_red_flags(text)) is emergency
+
+
+def test_rules_are_fast_enough_for_every_message() -> None:
+    texts = [row["text"] for row in ROWS]
+    for text in texts:  # warm the misspelling cache once, as a running gateway would
+        detect_red_flags(text)
+    start = time.perf_counter()
+    for text in texts:
+        triage(text)
+    per_message_ms = (time.perf_counter() - start) * 1000 / len(texts)
+    assert per_message_ms < 5, per_message_ms
 
 
 # --- the emergency answer ----------------------------------------------------------------------

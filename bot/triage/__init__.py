@@ -16,14 +16,8 @@ import logging
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.triage.red_flags import (
-    FLAG_LABELS,
-    RedFlag,
-    detect_red_flags,
-    emergency_message,
-    mask_negated,
-    normalize,
-)
+from bot.triage.normalize import mask_negated, normalize
+from bot.triage.red_flags import FLAG_LABELS, RedFlag, detect_red_flags, emergency_message
 from bot.triage.urgency import Context, classify_urgency
 
 __all__ = [

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.triage.red_flags import extract_age_years, extract_temperature_f
+from bot.triage.normalize import extract_age_years, extract_temperature_f
 
 
 @dataclass(frozen=True)
@@ -64,8 +64,8 @@ _URGENT: list[_Rule] = [
     _r("swelling of the face or jaw", r"\b(?:jaw|face|cheek|gums?) (?:is |are )?(?:really |very |all )?(?:swollen|swelling)\b"
        r"|\bswollen (?:jaw|face|cheek)\b"),
     _r("possible double dose of a medicine",
-       r"\b(?:twice|two doses|double dose|doubled|extra (?:dose|pill))\b(?:\s+\S+){0,4}\s+(?:by mistake|by accident|accidentally)"
-       r"|\b(?:by mistake|by accident|accidentally) (?:took|taken|gave)\b|\bdouble dos\w*"),
+       r"^(?!.*\b(?:vitamins?|multivitamins?|fish oil|probiotics?)\b).*?(?:\b(?:twice|two doses|double dose|doubled|extra (?:dose|pill))\b(?:\s+\S+){0,4}\s+(?:by mistake|by accident|accidentally)"
+       r"|\b(?:by mistake|by accident|accidentally) (?:took|taken|gave)\b|\bdouble dos\w*)"),
     _r("animal or human bite", r"\bbit(?:ten)? by (?:a |an |the |my |our )?(?:\w+ )?(?:dog|cat|animal|bat|raccoon|snake|spider|person|kid)\b|\b(?:dog|cat|animal|human|bat|raccoon|snake|spider) bit\w*|\bbit (?:me|my|him|her)\b"),
     _r("possible infection spreading", r"\bred streak\w*|\bstreaking\b|\bspreading redness\b|\bpus\b|\binfected\b"),
     _r("burn with blisters", r"\bburn\w*\b(?:\s+\S+){0,6}\s+blister\w*|\bblister\w*(?:\s+\S+){0,6}\s+burn\w*"),
@@ -124,6 +124,8 @@ _ROUTINE_TOPIC = re.compile(
     r"\bmole\b|\bacne\b|\bweight\b|\bhair (?:loss|falling|is falling)|\bbed ?wett\w*|\bwetting the bed\b|"
     r"\b(?:trouble|can't) sleep\w*|\binsomnia\b|\bnot sleeping\b|\banxi\w*|\bdepress\w*|\bstress\w*|\bfeeling down\b|"
     r"\bsad\b|\bpanic\b|\bdiabet\w*|\bgums?\b|\bperiods?\b|\bpregnan\w*|\bpalpitat\w*|"
+    r"\btherap\w*|\bcounsel\w*|\bheart (?:\w+ )?(?:races|racing|pounding|flutter\w*|skipp\w*)|"
+    r"\b(?:took|take|taking|mix\w*)\b(?:\s+\S+){0,8}\s+is (?:that|it|this) (?:ok|okay|safe|bad|alright)\b|"
     r"\bchest (?:\w+ ){0,2}(?:pain|hurts?|hurting|ache|pressure|tight\w*)|\b(?:pain|ache) in (?:my |his |her )?chest\b|"
     r"\bfeeling (?:a bit |kind of |kinda |really |so |very )?(?:low|down|hopeless|empty|depressed)\b|\bresults?\b|\blabs?\b|"
     r"\bpink ?eye\b|\bconjunctivitis\b|\bstye\b|\bsnor\w*|\bsleep apnea\b|\bnote for (?:work|school)\b|\bforms?\b|"
