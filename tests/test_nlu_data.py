@@ -234,3 +234,15 @@ def test_holdout_messages_are_not_in_training_data(
     taught = {normalise(example) for examples in intents.values() for example in examples}
     leaked = [row["text"] for row in holdout if normalise(row["text"]) in taught]
     assert not leaked, f"held-out messages found in nlu.yml: {leaked}"
+
+
+def test_every_configured_provider_can_be_named() -> None:
+    """The entity extractor only knows the names in data/lookups.yml: a provider added to config.yml
+    must be added there too."""
+    from bot.settings import load_settings
+
+    lookups = yaml.safe_load((NLU_PATH.parent / "lookups.yml").read_text())["nlu"]
+    provider_names = next(t for t in lookups if t.get("lookup") == "provider")["examples"].lower()
+    for provider in load_settings().providers:
+        surname = provider.name.split()[-1].lower()
+        assert f"- {surname}\n" in provider_names, f"{provider.name}: add '{surname}' to lookups.yml"
