@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -9,6 +10,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import ClinicAction, clinic_vars, log, settings
+from actions.knowledge import answer_from_knowledge
 from bot.clinic_hours import describe_hours
 
 
@@ -21,12 +23,22 @@ class ActionGreet(ClinicAction):
         return []
 
 
+# Hours, address and phone come straight from the clinic's settings; anything else (insurance, parking,
+# the portal...) from the knowledge documents.
+_CONTACT = re.compile(r"\b(hours?|open|opening|close[sd]?|closing|address|phone|number|call you)\b", re.I)
+
+
 class ActionClinicInfo(ClinicAction):
     def name(self) -> str:
         return "action_clinic_info"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         cfg = settings()
+        if not _CONTACT.search(str(tracker.latest_message.get("text") or "")):
+            found = await answer_from_knowledge(tracker)
+            if found is not None:
+                dispatcher.utter_message(text=found.answer)
+                return []
         dispatcher.utter_message(response="utter_clinic_info", hours=describe_hours(cfg.clinic), **clinic_vars(cfg))
         return []
 
@@ -48,6 +60,10 @@ class ActionDefaultFallback(ClinicAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         log.info("action.fallback conversation_id=%s", tracker.sender_id)
+        found = await answer_from_knowledge(tracker)  # an open question the clinic's documents answer
+        if found is not None:
+            dispatcher.utter_message(text=found.answer)
+            return []
         dispatcher.utter_message(response="utter_default", **clinic_vars(settings()))
         return []
 

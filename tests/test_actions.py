@@ -86,3 +86,41 @@ def test_every_response_an_action_sends_exists_in_the_domain_with_its_variables(
         for variant in domain["responses"][name]:
             for var in re.findall(r"{(\w+)}", variant["text"]):
                 assert var in {"clinic_name", "phone", "address", "hours", "when"}, (name, var)
+
+
+class _Answers:
+    """Stands in for the knowledge pipeline: a grounded answer only for what it knows."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def answer(self, question: str) -> Any:
+        from knowledge.answer import Answer
+
+        self.asked.append(question)
+        if "aetna" in question:
+            return Answer("Yes, we accept Aetna plans. Source: Insurance we accept", ["Insurance we accept"], True)
+        return Answer("I'm passing your question to the front desk.", [], False, "low_similarity")
+
+
+def test_clinic_questions_beyond_contact_details_come_from_the_knowledge_store(
+    seeded: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answers = _Answers()
+    monkeypatch.setattr("actions.knowledge.get_answerer", lambda cfg: answers)
+    [insurance] = run(ActionClinicInfo(), tracker(intent="clinic_info", text="do u take aetna"))
+    assert insurance["text"].endswith("Source: Insurance we accept")
+    [hours] = run(ActionClinicInfo(), tracker(intent="clinic_info", text="what time do you close today"))
+    assert hours["response"] == "utter_clinic_info"
+    assert answers.asked == ["do u take aetna"]  # hours come from settings without a search
+    [unknown] = run(ActionClinicInfo(), tracker(intent="clinic_info", text="is dr patel nice"))
+    assert unknown["response"] == "utter_clinic_info"  # nothing grounded: the settings answer
+
+
+def test_fallback_answers_an_open_question_the_documents_cover(seeded: Settings,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("actions.knowledge.get_answerer", lambda cfg: _Answers())
+    [known] = run(ActionDefaultFallback(), tracker(intent="nlu_fallback", text="aetna ppo accepted??"))
+    assert "Source: Insurance we accept" in known["text"]
+    [unknown] = run(ActionDefaultFallback(), tracker(intent="nlu_fallback", text="blorp"))
+    assert unknown["response"] == "utter_default"
