@@ -170,6 +170,8 @@ class LLMSettings(BaseModel):
     openai_base_url: str = "http://127.0.0.1:8001/v1"
     openai_model: str = "clinicbot"
     openai_api_key: str = ""
+    # `clinicbot up` tunes an adapter in the background when none exists (local backend only)
+    tune_on_first_run: bool = True
 
 
 class KnowledgeSettings(BaseModel):

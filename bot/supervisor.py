@@ -90,6 +90,14 @@ class Supervisor:
             log.info("supervisor.child.restarted name=%s restarts_last_minute=%d",
                      child.spec.name, len(child.restarts))
 
+    def restart(self, name: str) -> None:
+        """Stop one child on purpose; the supervision loop starts it again (to reload a model, say)."""
+        for child in self.children:
+            if child.spec.name == name and child.proc is not None and child.proc.poll() is None:
+                log.info("supervisor.child.reload name=%s", name)
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(child.proc.pid, signal.SIGTERM)
+
     def given_up(self) -> list[str]:
         """Children left down after a crash loop."""
         return [c.spec.name for c in self.children if c.proc is None and c.restarts]

@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import subprocess
 import sys
+import threading
 import time
 from types import FrameType
 
@@ -56,6 +58,41 @@ def child_specs(settings: Settings, env: dict[str, str]) -> list[ChildSpec]:
     ]
 
 
+def prepare_knowledge(settings: Settings) -> None:
+    """Bring the knowledge store in line with the documents (incremental: unchanged ones are skipped)."""
+    from knowledge.ingest import ingest
+    from knowledge.store import KnowledgeStore
+
+    report = ingest(settings.knowledge.documents_dir, KnowledgeStore.from_settings(settings), progress=True)
+    say(f"knowledge store: {report.summary()}")
+
+
+def train_adapter_in_background(settings: Settings, env: dict[str, str], sup: Supervisor) -> threading.Thread | None:
+    """First run: tune the local model's adapter while the assistant already answers (with extractive
+    answers from the documents meanwhile); then restart the action server so it loads the adapter."""
+    from bot.llm.local import adapter_exists, resolve_adapter
+
+    if (settings.llm.backend != "local" or not settings.llm.tune_on_first_run
+            or adapter_exists(resolve_adapter(settings))):
+        return None
+    log_path = settings.logs_dir / "tune.log"
+    say(f"no model adapter yet: tuning one in the background (up to 10 minutes); progress in {log_path}")
+
+    def work() -> None:
+        with open(log_path, "a", encoding="utf-8") as log:
+            code = subprocess.call([sys.executable, "-m", "bot.cli", "tune"], env=env, stdout=log,
+                                   stderr=subprocess.STDOUT, cwd=PROJECT_ROOT)
+        if code != 0:
+            say(f"adapter tuning failed (exit {code}); answers stay extractive. See {log_path}")
+            return
+        say("adapter ready: restarting the action server to load it")
+        sup.restart("actions")
+
+    thread = threading.Thread(target=work, name="adapter-tuning", daemon=True)
+    thread.start()
+    return thread
+
+
 def wait_healthy(url: str, timeout_s: float, sup: Supervisor, should_stop: object) -> bool:
     started = time.monotonic()
     last_note = started
@@ -100,6 +137,7 @@ def run(args: argparse.Namespace) -> int:
         say(f"seeded the demo clinic '{settings.clinic.name}' ({counts['patients']} synthetic patients)")
 
     specs = child_specs(settings, env)  # trains the assistant first when its data changed
+    prepare_knowledge(settings)
     stop = {"now": False}
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -122,6 +160,7 @@ def run(args: argparse.Namespace) -> int:
             say(f"the services did not become healthy; see the logs in {settings.logs_dir}")
             return 1
         say(f"ready: chat with {settings.clinic.name} at {public}/   (Ctrl-C to stop)")
+        train_adapter_in_background(settings, env, sup)
         sup.run(lambda: stop["now"])
         return 0
     finally:

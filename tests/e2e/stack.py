@@ -53,6 +53,7 @@ class Stack:
             "CLINICBOT_RASA__MODELS_DIR": str(TEST_MODELS_DIR),
             "CLINICBOT_GATEWAY__RETRY_PENDING_EVERY_S": "1",
             "CLINICBOT_SUPERVISOR__RESTART_BACKOFF_S": "0.5",
+            "CLINICBOT_LLM__TUNE_ON_FIRST_RUN": "false",  # the tune has its own tests; keep the cores free
             **self.extra_env,
         }
 
