@@ -1,0 +1,210 @@
+"""The local backend: a base model quantized by bitsandbytes (4-bit NF4 by default) plus a peft LoRA adapter.
+
+Heavy libraries (torch, transformers, bitsandbytes, peft) are imported inside functions, so importing
+this module costs nothing. The model is loaded on first use and then kept for the life of the process
+(see ``bot.llm.factory.get_llm``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bot.llm.base import ChatMessage
+from bot.llm.prepare import prepare_base_model
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+
+def resolve_base_model(settings: Settings, progress: Progress | None = None) -> str:
+    """The configured base model (local path or hub id), or the packaged SmolLM2 copy (prepared on demand)."""
+    if settings.llm.base_model:
+        return settings.llm.base_model
+    return str(prepare_base_model(settings.models_dir, progress))
+
+
+def resolve_adapter(settings: Settings) -> Path:
+    """Where the adapter lives: ``llm.adapter`` if set, else ``<data_dir>/adapter``."""
+    return Path(settings.llm.adapter).expanduser() if settings.llm.adapter else settings.data_dir / "adapter"
+
+
+def adapter_exists(path: Path) -> bool:
+    return (path / "adapter_config.json").is_file()
+
+
+def _device_map(device: str) -> Any:
+    if device == "auto":
+        return "auto"
+    if device == "cuda":
+        return {"": 0}
+    return {"": device}
+
+
+def _compute_dtype(device: str) -> Any:
+    import torch
+
+    if device != "cpu" and torch.cuda.is_available() and torch.cuda.is_bf16_supported():
+        return torch.bfloat16
+    if device != "cpu" and torch.cuda.is_available():
+        return torch.float16
+    return torch.float32
+
+
+def quantization_config(quantization: str, device: str) -> Any:
+    """A ``BitsAndBytesConfig`` for ``nf4`` (4-bit, double quantization) or ``int8``; ``None`` for ``none``."""
+    if quantization == "none":
+        return None
+    from transformers import BitsAndBytesConfig
+
+    if quantization == "int8":
+        return BitsAndBytesConfig(load_in_8bit=True)
+    if quantization == "nf4":
+        return BitsAndBytesConfig(
+            load_in_4bit=True,
+            bnb_4bit_quant_type="nf4",
+            bnb_4bit_use_double_quant=True,
+            bnb_4bit_compute_dtype=_compute_dtype(device),
+        )
+    raise ValueError(f"unknown quantization {quantization!r}; use nf4, int8 or none")
+
+
+def load_base(base_model: str, *, quantization: str = "nf4", device: str = "cpu") -> tuple[Any, Any]:
+    """Load tokenizer and (quantized) base model, offline. Returns ``(model, tokenizer)``."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    started = time.monotonic()
+    local_only = Path(base_model).exists()
+    tokenizer = AutoTokenizer.from_pretrained(base_model, local_files_only=local_only)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    kwargs: dict[str, Any] = {"device_map": _device_map(device), "local_files_only": local_only}
+    qconfig = quantization_config(quantization, device)
+    if qconfig is not None:
+        kwargs["quantization_config"] = qconfig
+    else:
+        kwargs["dtype"] = _compute_dtype(device)
+    model = AutoModelForCausalLM.from_pretrained(base_model, **kwargs)
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    log.info(
+        "llm.local.base_loaded",
+        extra={"quantization": quantization, "device": device, "seconds": round(time.monotonic() - started, 1)},
+    )
+    return model, tokenizer
+
+
+def attach_adapter(model: Any, adapter: Path) -> Any:
+    from peft import PeftModel
+
+    return PeftModel.from_pretrained(model, str(adapter), is_trainable=False)
+
+
+class LocalLLM:
+    """Greedy generation with the local quantized model (and adapter, when one exists)."""
+
+    def __init__(
+        self,
+        base_model: str,
+        *,
+        quantization: str = "nf4",
+        device: str = "cpu",
+        adapter: Path | None = None,
+        max_new_tokens: int = 120,
+        name: str = "local",
+    ) -> None:
+        self.base_model = base_model
+        self.quantization = quantization
+        self.device = device
+        self.adapter = adapter
+        self.max_new_tokens = max_new_tokens
+        self.name = name
+        self._model: Any = None
+        self._tokenizer: Any = None
+        self._load_lock = threading.Lock()
+        self._run_lock = threading.Lock()  # one generation at a time: the CPU is the bottleneck anyway
+
+    @classmethod
+    def from_settings(cls, settings: Settings, progress: Progress | None = None) -> LocalLLM:
+        adapter = resolve_adapter(settings)
+        if not adapter_exists(adapter):
+            log.warning("llm.local.no_adapter", extra={"adapter": str(adapter)})
+        return cls(
+            resolve_base_model(settings, progress),
+            quantization=settings.llm.quantization,
+            device=settings.llm.device,
+            adapter=adapter if adapter_exists(adapter) else None,
+            max_new_tokens=settings.llm.max_new_tokens,
+            name="local+adapter" if adapter_exists(adapter) else "local",
+        )
+
+    @classmethod
+    def from_model(cls, model: Any, tokenizer: Any, *, max_new_tokens: int = 120, name: str = "local") -> LocalLLM:
+        """Wrap an already loaded model (used by training to evaluate without loading twice)."""
+        llm = cls("(in memory)", max_new_tokens=max_new_tokens, name=name)
+        llm._model, llm._tokenizer = model, tokenizer
+        return llm
+
+    def load(self) -> None:
+        with self._load_lock:
+            if self._model is not None:
+                return
+            model, tokenizer = load_base(self.base_model, quantization=self.quantization, device=self.device)
+            if self.adapter is not None:
+                model = attach_adapter(model, self.adapter)
+            model.eval()
+            self._model, self._tokenizer = model, tokenizer
+
+    def _inputs(self, messages: list[ChatMessage]) -> Any:
+        self.load()
+        encoded = self._tokenizer.apply_chat_template(
+            list(messages), add_generation_prompt=True, return_tensors="pt", return_dict=True
+        )
+        device = next(self._model.parameters()).device
+        return {k: v.to(device) for k, v in encoded.items()}
+
+    def _gen_kwargs(self, inputs: Any, max_new_tokens: int | None) -> dict[str, Any]:
+        return {
+            **inputs,
+            "max_new_tokens": max_new_tokens or self.max_new_tokens,
+            "do_sample": False,
+            "pad_token_id": self._tokenizer.pad_token_id,
+            "eos_token_id": self._tokenizer.eos_token_id,
+        }
+
+    def generate(self, messages: list[ChatMessage], *, max_new_tokens: int | None = None) -> str:
+        import torch
+
+        inputs = self._inputs(messages)
+        with self._run_lock, torch.inference_mode():
+            output = self._model.generate(**self._gen_kwargs(inputs, max_new_tokens))
+        new_tokens = output[0, inputs["input_ids"].shape[1] :]
+        return str(self._tokenizer.decode(new_tokens, skip_special_tokens=True)).strip()
+
+    def stream(self, messages: list[ChatMessage], *, max_new_tokens: int | None = None) -> Iterator[str]:
+        import torch
+        from transformers import TextIteratorStreamer
+
+        inputs = self._inputs(messages)
+        streamer = TextIteratorStreamer(self._tokenizer, skip_prompt=True, skip_special_tokens=True)
+        kwargs = self._gen_kwargs(inputs, max_new_tokens) | {"streamer": streamer}
+
+        def work() -> None:
+            with self._run_lock, torch.inference_mode():
+                self._model.generate(**kwargs)
+
+        thread = threading.Thread(target=work, name="llm-stream", daemon=True)
+        thread.start()
+        try:
+            for chunk in streamer:
+                if chunk:
+                    yield chunk
+        finally:
+            thread.join()

@@ -1,0 +1,310 @@
+"""Generate the adapter's training examples from the knowledge documents.
+
+Run: ``python -m knowledge.training.generate`` (writes ``train.jsonl`` and ``heldout.jsonl`` next to this file).
+
+Every example is (question, retrieved passages) -> answer, in the same prompt format the assistant uses
+(``bot.llm.prompt.build_messages``):
+- grounded answers: one or two sentences taken from the section that answers the question, ending with
+  the source title, so every number in an answer is in its context by construction;
+- refusals: medicine doses, diagnosis, and questions the clinic's documents do not cover.
+Questions come from templates over the section headings plus handwritten variations. The held-out split
+is decided by a hash of each example's id, so it stays the same when documents are added.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.llm.prompt import build_messages
+from knowledge.types import Passage
+
+HERE = Path(__file__).resolve().parent
+DOCUMENTS = HERE.parent / "documents"
+HELDOUT_SHARE = 5  # one in five
+MAX_ANSWER_CHARS = 260
+_SENTENCE_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])")
+_WORD_RE = re.compile(r"[a-z0-9]+")
+_STOP = set(
+    ["a", "an", "the", "is", "are", "was", "be", "to", "of", "and", "or", "in", "on", "at", "for", "with", "my", "your", "you", "i", "me", "do", "does", "can", "could", "what", "when", "how", "should", "would", "will", "it", "this", "that", "there", "about", "from", "by", "if", "get", "have", "has", "our", "we", "us", "tell", "know"]
+)
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    heading: str
+    text: str
+    source: str
+    kind: str
+
+
+def parse_document(path: Path, root: Path) -> list[Section]:
+    """Front matter + one section per ``## heading`` (the intro before the first one is skipped)."""
+    raw = path.read_text(encoding="utf-8")
+    meta: dict[str, Any] = {}
+    if raw.startswith("---"):
+        _, front, raw = raw.split("---", 2)
+        meta = yaml.safe_load(front) or {}
+    title = str(meta.get("title") or path.stem)
+    sections: list[Section] = []
+    heading, lines = "", list[str]()
+    for line in [*raw.splitlines(), "## "]:
+        if line.startswith("## "):
+            body = _plain(lines)
+            if heading and body:
+                rel = str(path.relative_to(root))
+                sections.append(Section(title, heading, body, rel, str(meta.get("kind", ""))))
+            heading, lines = line[3:].strip(), []
+        elif not line.startswith("# "):
+            lines.append(line)
+    return sections
+
+
+def _plain(lines: list[str]) -> str:
+    """Markdown to plain sentences: tables become "cell: cell." rows, list items become sentences."""
+    out: list[str] = []
+    table_rows = 0
+    for line in (raw.strip() for raw in lines):
+        if line.startswith("|"):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            table_rows += 1
+            if table_rows == 1 or set("".join(cells)) <= set("-: "):
+                continue  # header and separator rows
+            row = ": ".join(c for c in cells if c)
+            out.append(row if row.endswith(".") else row + ".")
+            continue
+        table_rows = 0
+        line = re.sub(r"^(?:[-*]|\d+\.)\s+", "", line).replace("**", "")
+        if line:
+            out.append(line)
+    text = " ".join(out)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def load_sections(root: Path = DOCUMENTS) -> list[Section]:
+    return [s for path in sorted(root.glob("*/*.md")) for s in parse_document(path, root)]
+
+
+# ---- questions ---------------------------------------------------------------------------------
+
+_RULES: list[tuple[str, list[str]]] = [
+    (r"^what (?:a |an )?(.+?) can mean(?: \((.+)\))?$", ["What does {0} mean?", "My result says {0}. What can that mean?"]),
+    (r"^(?:typical )?(.+?) (?:ranges?|levels)$", ["What is the normal range for {0}?", "What are typical {0} numbers?"]),
+    (r"^when to call the clinic about (?:your )?(.+)$", ["When should I call the clinic about my {0}?", "Should I call you about my {0}?"]),
+    (r"^what (?:the )?(.+?) (?:test )?measures?$", ["What does the {0} measure?", "What is the {0} for?"]),
+    (r"^how to (.+)$", ["How do I {0}?", "how can i {0}"]),
+    (r"^things that can change (.+)$", ["What can change {0}?", "Can anything throw off {0}?"]),
+]
+
+_HANDWRITTEN: dict[str, list[str]] = {
+    "how long a refill takes": ["How long does a refill take?", "when will my refill be ready"],
+    "office hours": ["What are your hours?", "Are you open late on Wednesday?"],
+    "our phone number": ["What is your phone number?", "What number do I call to book?"],
+    "late cancellation and no-show fee": ["Is there a fee if I miss my appointment?", "Do you charge for late cancellations?"],
+    "running late": ["I'm running late, what should I do?", "What if I am late to my visit?"],
+    "parking at the clinic": ["Where do I park?", "Is parking free?"],
+    "getting here by bus": ["Can I take the bus to the clinic?", "Is there a bus stop near you?"],
+    "payment plans": ["Can I pay my bill over time?", "Do you have payment plans?"],
+    "fasting before a lab test": ["Do I need to fast before my blood test?", "Can I eat before my lab work?"],
+    "when lab results are ready": ["When will my lab results be ready?", "How long do lab results take?"],
+    "controlled substances": ["Can I refill my ADHD medicine by text?", "How do I get a refill of a controlled medicine?"],
+    "urgent care": ["Where can I go for urgent care?", "Is there an urgent care you recommend?"],
+    "after-hours nurse line": ["Who do I call at night?", "Is there a nurse I can call after hours?"],
+    "forgot your portal password or cannot log in": ["I forgot my portal password", "I can't log in to the portal"],
+    "what to bring to your first visit": ["What should I bring to my first visit?", "What do new patients need to bring?"],
+    "insurance plans accepted at maple street family medicine": ["Do you take my insurance?", "Which insurance plans do you accept?"],
+    "weekend and holiday hours": ["Are you open on Saturday?", "Are you open on holidays?"],
+    "poison help": ["What do I do if my child swallowed something?", "What is the poison control number?"],
+}
+
+
+def questions_for(section: Section) -> list[str]:
+    heading = section.heading.strip().rstrip("?")
+    low = heading.lower()
+    found = list(_HANDWRITTEN.get(low, []))
+    for pattern, templates in _RULES:
+        match = re.match(pattern, low)
+        if match:
+            subject = match.group(1).replace("your ", "my ")
+            found += [t.format(subject) for t in templates]
+            break
+    if section.heading.endswith("?"):
+        found.append(section.heading)
+    found += [f"What can you tell me about {low.replace('your ', 'my ')}?", f"{heading}: can you explain?"]
+    unique: list[str] = []
+    for q in found:
+        q = q[0].upper() + q[1:]
+        if q.lower() not in {u.lower() for u in unique}:
+            unique.append(q)
+    return unique[:3]
+
+
+# ---- answers -----------------------------------------------------------------------------------
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in _WORD_RE.findall(text.lower()) if w not in _STOP}
+
+
+def grounded_answer(question: str, section: Section) -> str:
+    """The one or two section sentences that best match the question, in order, then the source title."""
+    sentences = [
+        s.strip() for s in _SENTENCE_RE.split(section.text) if len(s.split()) >= 5 and not s.strip().endswith("?")
+    ] or [section.text]
+    wanted = _words(question) | _words(section.heading)
+    wants_numbers = bool(re.search(r"range|number|normal|level|hours|fee|how long", question.lower()))
+
+    def score(i: int) -> tuple[int, int]:
+        bonus = 2 if wants_numbers and re.search(r"\d", sentences[i]) else 0
+        return (-(len(wanted & _words(sentences[i])) + bonus), i)
+
+    ranked = sorted(range(len(sentences)), key=score)
+    chosen = sorted(ranked[:2])
+    text = " ".join(sentences[i] for i in chosen)
+    if len(text) > MAX_ANSWER_CHARS:
+        text = sentences[ranked[0]]
+    if len(text) > MAX_ANSWER_CHARS:
+        text = text[: text.rfind(",", 0, MAX_ANSWER_CHARS)] + "." if "," in text[:MAX_ANSWER_CHARS] else text
+    return f"{text} (Source: {section.title})"
+
+
+_DOSE_QUESTIONS = [
+    "How many mg of ibuprofen can I take?", "Can I take two of my blood pressure pills today?",
+    "Should I double my metformin if my sugar is high?", "How much Tylenol can I give my 5 year old?",
+    "What dose of vitamin D should I take?", "Can I take more of my thyroid pill?",
+    "How many iron tablets should I take a day?", "I missed a dose, should I take two now?",
+    "Is 40 mg of my statin too much?", "How much B12 should I take for a low level?",
+    "Can I stop my blood thinner before my INR test?", "What is the max amount of aspirin per day?",
+    "How many units of insulin do I take if my sugar is 250?", "Should I cut my potassium pill in half?",
+    "How often can I take my inhaler?", "Can I take my sleeping pill with alcohol?",
+    "what dose of levothyroxine is right for me", "Can I take extra calcium pills?",
+    "how much warfarin should i take tonight", "Can I give my baby allergy medicine?",
+    "Is it ok to take 3 advil at once?", "how many mg of prednisone should I take",
+    "Can I change when I take my cholesterol medicine?", "What's the right dose of fish oil?",
+    "Should I take my water pill twice today?",
+]
+_DIAGNOSIS_QUESTIONS = [
+    "My glucose was 130, do I have diabetes?", "Do I have anemia?", "Is my TSH of 6 bad? Do I have thyroid disease?",
+    "My PSA is 5, do I have cancer?", "Do I have kidney disease?", "What's wrong with me? I feel tired all the time.",
+    "My ALT is high, is my liver failing?", "Do I have a UTI?", "Is my cholesterol going to give me a heart attack?",
+    "I have a rash on my arm, what is it?", "Can you tell me if my results mean I'm sick?",
+    "My A1c is 6.1, am I diabetic?", "Do I have low vitamin D?", "Is my potassium dangerous?",
+    "Does my INR mean I will bleed?", "I get headaches every day, what do I have?",
+    "Is my calcium level a sign of cancer?", "Do I have an infection?", "Am I pregnant?",
+    "My ferritin is 10, what disease do I have?", "What is causing my back pain?",
+    "Is this mole skin cancer?", "Do my urine results mean kidney stones?", "Am I having a thyroid problem?",
+    "Tell me what my blood test says I have",
+]
+_OUT_OF_SCOPE = [
+    "What's the weather tomorrow?", "Who won the game last night?", "Write me a poem about cats.",
+    "What stocks should I buy?", "Can you help with my math homework?", "What is a good pizza place near you?",
+    "Tell me a joke", "How do I fix my car's brakes?", "What's the capital of France?",
+    "Can you book me a flight?", "What movie should I watch tonight?", "How do I bake bread?",
+    "Do you sell gift cards?", "Can you recommend a lawyer?", "Is the post office open today?",
+    "What is the meaning of life?", "Translate this to Spanish for me", "Can you order me food?",
+    "What's your favorite color?", "Do you know a good dentist?", "Can you lend me money?",
+    "What time is the football game?",
+]
+_DOSE_ANSWERS = [
+    "I can't give medicine doses or tell you to change how you take a medicine. Please ask your pharmacist or call the clinic, and the care team will help.",
+    "I'm sorry, I can't answer questions about how much medicine to take. Your pharmacist or the care team at the clinic can help you with that.",
+]
+_DIAGNOSIS_ANSWERS = [
+    "I can't diagnose or tell you what a result means for you. Your clinician will review it with you, so please call the clinic and the care team will help.",
+    "I'm not able to diagnose health problems. Please call the clinic or book a visit, and the care team will help. If this is an emergency, get emergency care now.",
+]
+_SCOPE_ANSWERS = [
+    "I can only help with questions about {clinic}. I will pass your question to the front desk.",
+    "Sorry, I can't help with that here. I can answer questions about {clinic}, or pass your question to the front desk.",
+]
+
+
+def _pick(options: list[str], key: str) -> str:
+    return options[int(hashlib.sha1(key.encode()).hexdigest()[:8], 16) % len(options)]
+
+
+def is_heldout(example_id: str) -> bool:
+    return int(hashlib.sha1(example_id.encode()).hexdigest()[:8], 16) % HELDOUT_SHARE == 0
+
+
+def _passage(s: Section) -> Passage:
+    return Passage(title=s.title, heading=s.heading, text=s.text, source=s.source, score=0.0)
+
+
+def _nearest(question: str, sections: list[Section], exclude: str, n: int) -> list[Section]:
+    wanted = _words(question)
+    ranked = sorted(
+        (s for s in sections if s.source != exclude),
+        key=lambda s: (-len(wanted & _words(s.heading + " " + s.text)), s.source, s.heading),
+    )
+    return ranked[:n]
+
+
+def _record(eid: str, kind: str, question: str, passages: list[Passage], answer: str, clinic: str) -> dict[str, Any]:
+    messages = [*build_messages(question, passages, clinic), {"role": "assistant", "content": answer}]
+    return {
+        "id": eid,
+        "kind": kind,
+        "question": question,
+        "passages": [{"title": p.title, "heading": p.heading, "text": p.text, "source": p.source} for p in passages],
+        "answer": answer,
+        "messages": messages,
+    }
+
+
+def build_examples(sections: list[Section], clinic: str) -> list[dict[str, Any]]:
+    examples: list[dict[str, Any]] = []
+    for s in sections:
+        for n, question in enumerate(questions_for(s)):
+            eid = f"{s.source}#{s.heading}#{n}"
+            rng = random.Random(eid)
+            distractor = _nearest(question, sections, s.source, 1)
+            passages = [_passage(s), *map(_passage, distractor)]
+            rng.shuffle(passages)
+            examples.append(_record(eid, "grounded", question, passages, grounded_answer(question, s), clinic))
+    refusals = [("dose", q, _DOSE_ANSWERS) for q in _DOSE_QUESTIONS]
+    refusals += [("diagnosis", q, _DIAGNOSIS_ANSWERS) for q in _DIAGNOSIS_QUESTIONS]
+    refusals += [("out_of_scope", q, _SCOPE_ANSWERS) for q in _OUT_OF_SCOPE]
+    for kind, question, answers in refusals:
+        eid = f"refusal:{kind}:{question}"
+        passages = [_passage(p) for p in _nearest(question, sections, "", 2)]
+        answer = _pick(answers, eid).format(clinic=clinic)
+        examples.append(_record(eid, f"refusal_{kind}", question, passages, answer, clinic))
+    return examples
+
+
+def write(examples: list[dict[str, Any]], out_dir: Path = HERE) -> tuple[int, int]:
+    train = [e for e in examples if not is_heldout(e["id"])]
+    heldout = [e for e in examples if is_heldout(e["id"])]
+    for name, rows in (("train.jsonl", train), ("heldout.jsonl", heldout)):
+        with (out_dir / name).open("w", encoding="utf-8") as fh:
+            for row in rows:
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return len(train), len(heldout)
+
+
+def main() -> int:
+    clinic = "Maple Street Family Medicine"
+    try:
+        from bot.settings import get_settings
+
+        clinic = get_settings().clinic.name
+    except Exception:  # no config: keep the demo clinic's name
+        pass
+    sections = load_sections()
+    n_train, n_heldout = write(build_examples(sections, clinic))
+    print(f"{len(sections)} sections -> {n_train} training and {n_heldout} held-out examples")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""The fine-tuning examples: enough of them, a stable held-out split, grounded numbers, no doses, refusals."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.llm import metrics
+from bot.llm.prompt import format_context
+from knowledge.training import generate
+from knowledge.types import Passage
+
+TRAINING = Path(generate.__file__).resolve().parent
+
+
+def _rows(name: str) -> list[dict]:
+    return [json.loads(line) for line in (TRAINING / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def train() -> list[dict]:
+    return _rows("train.jsonl")
+
+
+@pytest.fixture(scope="module")
+def heldout() -> list[dict]:
+    return _rows("heldout.jsonl")
+
+
+def _context(row: dict) -> str:
+    return format_context([Passage(score=0.0, **p) for p in row["passages"]])
+
+
+def test_at_least_300_examples_with_a_fifth_held_out(train: list[dict], heldout: list[dict]) -> None:
+    total = len(train) + len(heldout)
+    assert total >= 300
+    assert 0.12 <= len(heldout) / total <= 0.28
+    assert not {r["id"] for r in train} & {r["id"] for r in heldout}
+
+
+def test_split_is_decided_by_the_id_so_it_stays_stable(train: list[dict], heldout: list[dict]) -> None:
+    assert all(generate.is_heldout(r["id"]) for r in heldout)
+    assert not any(generate.is_heldout(r["id"]) for r in train)
+
+
+def test_files_match_what_the_generator_makes_from_the_documents(train: list[dict], heldout: list[dict]) -> None:
+    rebuilt = generate.build_examples(generate.load_sections(), "Maple Street Family Medicine")
+    assert sorted(r["id"] for r in rebuilt) == sorted(r["id"] for r in train + heldout), (
+        "knowledge/training is stale: run python -m knowledge.training.generate"
+    )
+
+
+def test_every_number_in_an_answer_appears_in_its_context(train: list[dict], heldout: list[dict]) -> None:
+    ungrounded = [r["id"] for r in train + heldout if not metrics.numbers_grounded(r["answer"], _context(r))]
+    assert ungrounded == []
+
+
+def test_no_answer_gives_a_medicine_dose(train: list[dict], heldout: list[dict]) -> None:
+    assert [r["answer"] for r in train + heldout if metrics.has_dose(r["answer"])] == []
+    assert metrics.has_dose("Take 200 mg twice a day") and not metrics.has_dose("70 to 99 mg/dL is normal")
+
+
+def test_refusals_for_doses_diagnosis_and_out_of_scope(train: list[dict], heldout: list[dict]) -> None:
+    rows = train + heldout
+    for kind in ("refusal_dose", "refusal_diagnosis", "refusal_out_of_scope"):
+        mine = [r for r in rows if r["kind"] == kind]
+        assert len(mine) >= 15, kind
+        assert all(metrics.is_refusal(r["answer"]) for r in mine), kind
+    assert not any(metrics.is_refusal(r["answer"]) for r in rows if r["kind"] == "grounded")
+
+
+def test_grounded_answers_name_their_source_and_fit_in_sms(train: list[dict]) -> None:
+    for row in (r for r in train if r["kind"] == "grounded"):
+        titles = {p["title"] for p in row["passages"]}
+        assert any(f"(Source: {t})" in row["answer"] for t in titles), row["id"]
+        assert len(row["answer"]) <= 400, row["id"]
+
+
+def test_examples_are_chat_format_with_the_answering_prompt(train: list[dict]) -> None:
+    row = train[0]
+    assert [m["role"] for m in row["messages"]] == ["system", "user", "assistant"]
+    assert row["messages"][-1]["content"] == row["answer"]
+    assert row["question"] in row["messages"][1]["content"]
