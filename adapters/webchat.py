@@ -135,6 +135,13 @@ async def chat(request: Request) -> JSONResponse:
                           "answered here shortly."), "status": "pending", "message_id": result.message_id},
             status_code=503, headers={"Retry-After": retry},
         )
+    if result.status == "failed":
+        return JSONResponse(
+            {**error_body("engine_timeout", "Sorry, the assistant took too long to answer. Please send your "
+                          f"message again, or call {settings.clinic.phone}."), "status": "failed",
+             "message_id": result.message_id},
+            status_code=504,
+        )
     return JSONResponse({"status": result.status, "message_id": result.message_id,
                          "messages": [message_view(m) for m in result.replies]})
 

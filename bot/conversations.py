@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.engine import EngineUnavailable, RasaClient
+from bot.engine import EngineTimeout, EngineUnavailable, RasaClient
 from bot.handoffs import request_handoff
 from bot.safety import Emergency, RedFlagGuard
 from bot.store import Conversation, Message
@@ -32,7 +32,7 @@ OutboundListener = Callable[[Conversation, Message], Awaitable[None]]
 class InboundResult:
     conversation_id: str
     message_id: int
-    status: str  # answered | pending | duplicate | with_staff (claimed by staff: the engine is not asked)
+    status: str  # answered | pending | duplicate | with_staff | failed (claimed by staff: the engine is not asked)
     replies: list[Message] = field(default_factory=list)
     drained: int = 0
 
@@ -160,6 +160,17 @@ class ConversationService:
                 log.warning("engine.unavailable conversation_id=%s message_id=%s reason=%s",
                             conversation_id, message.id, exc)
                 return result
+            except EngineTimeout as exc:
+                log.error("engine.timeout conversation_id=%s message_id=%s reason=%s",
+                          conversation_id, message.id, exc)
+                with self._sessions() as session:
+                    failed = session.get(Message, message.id)
+                    if failed is not None:
+                        failed.status = "failed"
+                    session.commit()
+                if message.id == wanted:
+                    result.status = "failed"
+                continue
             stored = self._store_replies(conversation_id, message.id, [r.text for r in replies if r.text])
             for reply in stored:
                 await self._notify(conversation, reply)

@@ -13,7 +13,12 @@ log = logging.getLogger("clinicbot.engine")
 
 
 class EngineUnavailable(Exception):
-    """The Rasa engine could not answer now; the message should be kept and retried."""
+    """The Rasa engine could not be reached: it never saw the message, which is kept and retried."""
+
+
+class EngineTimeout(Exception):
+    """The engine took the message but did not answer in time. Re-sending could make it act twice,
+    so the message is not retried; the patient is asked to send it again."""
 
 
 @dataclass(frozen=True)
@@ -39,8 +44,10 @@ class RasaClient:
                 f"{self.rasa_url}/webhooks/rest/webhook",
                 json={"sender": conversation_id, "message": text, "metadata": metadata},
             )
-        except httpx.HTTPError as exc:
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise EngineUnavailable(type(exc).__name__) from exc
+        except httpx.HTTPError as exc:  # sent, but no (complete) answer
+            raise EngineTimeout(type(exc).__name__) from exc
         if response.status_code >= 500 or response.status_code in (404, 409, 429):
             raise EngineUnavailable(f"status {response.status_code}")
         response.raise_for_status()

@@ -141,7 +141,7 @@ class RasaSettings(BaseModel):
     project_dir: Path = PROJECT_ROOT / "bot" / "assistant"
     fallback_threshold: float = Field(default=0.55, gt=0, lt=1)
     log_level: Literal["ERROR", "WARNING", "INFO"] = "WARNING"
-    request_timeout_s: float = Field(default=30.0, gt=0)
+    request_timeout_s: float = Field(default=120.0, gt=0)
     # Tracker store URL; default is SQLite under the data directory.
     tracker_store_url: str = ""
     lock_store_url: str = ""  # e.g. redis://host:6379/0 for several engines
@@ -161,7 +161,8 @@ class GatewaySettings(BaseModel):
 
 
 class LLMSettings(BaseModel):
-    backend: Literal["local", "openai", "fake"] = "local"
+    # none: answers are the best passage's sentences (no generation); local: the 4-bit model + adapter
+    backend: Literal["none", "local", "openai", "fake"] = "local"
     base_model: str = ""  # local path or hub id; empty means the SmolLM2 copy prepared under the data dir
     quantization: Literal["nf4", "int8", "none"] = "nf4"
     device: str = "cpu"  # "cpu", "cuda", "auto"
@@ -171,7 +172,7 @@ class LLMSettings(BaseModel):
     openai_model: str = "clinicbot"
     openai_api_key: str = ""
     # `clinicbot up` tunes an adapter in the background when none exists (local backend only)
-    tune_on_first_run: bool = True
+    tune_on_first_run: bool = False
 
 
 class KnowledgeSettings(BaseModel):

@@ -294,7 +294,9 @@ def answer(question: str, settings: Settings | None = None) -> Answer:
 
 
 def load_llm(settings: Settings) -> LLM | None:
-    """The configured backend, or None (extractive answers only) when no backend can be loaded."""
+    """The configured backend, or None (extractive answers only) when none is wanted or none loads."""
+    if settings.llm.backend == "none":
+        return None
     try:
         from bot.llm.factory import get_llm
     except ImportError:

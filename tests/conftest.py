@@ -42,6 +42,7 @@ class FakeRasa:
     """Behaves like Rasa's HTTP API for the routes the gateway uses; can be switched off."""
 
     up: bool = True
+    slow: bool = False  # takes the message, then never answers in time
     replies: Callable[[str], list[str]] = lambda text: [f"echo: {text}"]
     received: list[dict[str, Any]] = field(default_factory=list)
 
@@ -51,6 +52,8 @@ class FakeRasa:
         if request.url.path == "/webhooks/rest/webhook":
             body = json.loads(request.content)
             self.received.append(body)
+            if self.slow:
+                raise httpx.ReadTimeout("timed out", request=request)
             return httpx.Response(200, json=[{"recipient_id": body["sender"], "text": t}
                                              for t in self.replies(body["message"])])
         if request.url.path == "/status":

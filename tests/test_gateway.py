@@ -159,3 +159,17 @@ def test_a_red_flag_is_answered_first_without_the_engine_and_goes_to_staff(
 def test_negated_symptoms_go_to_the_assistant_as_usual(client: TestClient, fake_rasa: FakeRasa) -> None:
     response = chat(client, "no chest pain, just a cough since monday")
     assert [m["text"] for m in response.json()["messages"]] == ["echo: no chest pain, just a cough since monday"]
+
+
+def test_an_engine_that_took_the_message_but_timed_out_is_not_sent_it_twice(
+    client: TestClient, fake_rasa: FakeRasa
+) -> None:
+    fake_rasa.slow = True
+    response = chat(client, "what are your hours")
+    assert response.status_code == 504
+    assert "send your message again" in response.json()["error"]["message"]
+    fake_rasa.slow = False
+    service = client.app.state.conversations  # type: ignore[attr-defined]
+    assert asyncio.run(service.retry_pending()) == 0
+    assert len(fake_rasa.received) == 1  # never re-sent behind the patient's back
+    assert chat(client, "what are your hours").status_code == 200

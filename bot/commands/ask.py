@@ -15,9 +15,9 @@ HELP = "answer questions (one per line on stdin) from the knowledge store"
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--llm",
-        choices=["fake", "local", "openai", "extractive"],
+        choices=["none", "local", "openai", "fake"],
         default=None,
-        help="override llm.backend from config.yml; 'extractive' answers with document sentences, no model",
+        help="override llm.backend from config.yml; 'none' answers with document sentences, no model",
     )
     parser.add_argument("--explain", action="store_true", help="add a 'reason' key (which path answered)")
 
@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     from knowledge.store import KnowledgeStore
 
     settings = get_settings()
-    if args.llm and args.llm != "extractive":
+    if args.llm:
         settings = settings.model_copy(update={"llm": settings.llm.model_copy(update={"backend": args.llm})})
     store = KnowledgeStore.from_settings(settings)
     if store.count() == 0:
@@ -38,10 +38,8 @@ def run(args: argparse.Namespace) -> int:
     chosen = settings
 
     def llm_factory() -> LLM | None:
-        if args.llm == "extractive":
-            return None
         llm = load_llm(chosen)
-        if llm is None:
+        if llm is None and chosen.llm.backend != "none":
             print(
                 f"clinicbot ask: the '{chosen.llm.backend}' model backend is not available; "
                 "answering with passages from the documents",
