@@ -28,6 +28,8 @@ COMMANDS: dict[str, str] = {
     "tune": "tune",
     "ask": "ask",
     "staff": "staff",
+    "reminders": "reminders",
+    "appointments": "appointments",
 }
 
 HELPS: dict[str, str] = {
@@ -44,6 +46,8 @@ HELPS: dict[str, str] = {
     "tune": "QLoRA fine-tune the local model's adapter",
     "ask": "answer questions (one per line on stdin) from the knowledge store",
     "staff": "manage staff console accounts (clinicbot staff add NAME --role staff|owner)",
+    "reminders": "preview appointment reminders (clinicbot reminders preview --days 7 [--json])",
+    "appointments": "list a patient's appointments and their status (--phone NUMBER [--json])",
 }
 
 

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from adapters import console, live, twilio_sms, webchat
+from bot import reminders
 from bot.conversations import ConversationService
 from bot.engine import RasaClient
 from bot.gateway.errors import error_body, install_error_handlers
@@ -65,10 +66,12 @@ def create_app(settings: Settings | None = None, engine: RasaClient | None = Non
                                           service.retry_pending)),
             asyncio.create_task(_periodic("retention_purge", 24 * 3600, purge_now)),
         ]
+        await asyncio.to_thread(reminders.start_scheduler, settings)  # persistent jobs: due ones run now
         log.info("gateway.started port=%s", settings.servers.gateway_port)
         try:
             yield
         finally:
+            reminders.stop_scheduler(settings)
             for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
