@@ -44,10 +44,12 @@ class RasaClient:
                 f"{self.rasa_url}/webhooks/rest/webhook",
                 json={"sender": conversation_id, "message": text, "metadata": metadata},
             )
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+        except httpx.TimeoutException as exc:
+            if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
+                raise EngineUnavailable(type(exc).__name__) from exc
+            raise EngineTimeout(type(exc).__name__) from exc  # sent, and the engine is still working on it
+        except httpx.HTTPError as exc:  # refused, or the connection dropped: the engine is down or restarting
             raise EngineUnavailable(type(exc).__name__) from exc
-        except httpx.HTTPError as exc:  # sent, but no (complete) answer
-            raise EngineTimeout(type(exc).__name__) from exc
         if response.status_code >= 500 or response.status_code in (404, 409, 429):
             raise EngineUnavailable(f"status {response.status_code}")
         response.raise_for_status()

@@ -43,12 +43,15 @@ class FakeRasa:
 
     up: bool = True
     slow: bool = False  # takes the message, then never answers in time
+    drops: bool = False  # the connection drops (the engine died): nothing was processed
     replies: Callable[[str], list[str]] = lambda text: [f"echo: {text}"]
     received: list[dict[str, Any]] = field(default_factory=list)
 
     def handler(self, request: httpx.Request) -> httpx.Response:
         if not self.up:
             raise httpx.ConnectError("connection refused", request=request)
+        if self.drops:
+            raise httpx.RemoteProtocolError("Server disconnected without sending a response", request=request)
         if request.url.path == "/webhooks/rest/webhook":
             body = json.loads(request.content)
             self.received.append(body)

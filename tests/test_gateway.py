@@ -173,3 +173,14 @@ def test_an_engine_that_took_the_message_but_timed_out_is_not_sent_it_twice(
     assert asyncio.run(service.retry_pending()) == 0
     assert len(fake_rasa.received) == 1  # never re-sent behind the patient's back
     assert chat(client, "what are your hours").status_code == 200
+
+
+def test_a_dropped_connection_to_a_dying_engine_keeps_the_message_for_later(
+    client: TestClient, fake_rasa: FakeRasa
+) -> None:
+    fake_rasa.drops = True
+    response = chat(client, "hello?")
+    assert response.status_code == 503 and response.json()["status"] == "pending"
+    fake_rasa.drops = False
+    service = client.app.state.conversations  # type: ignore[attr-defined]
+    assert asyncio.run(service.retry_pending()) == 1

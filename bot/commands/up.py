@@ -52,9 +52,8 @@ def child_specs(settings: Settings, env: dict[str, str]) -> list[ChildSpec]:
         ChildSpec("engine", [str(rasa), "run", "--enable-api", "-i", servers.host, "-p", str(servers.rasa_port),
                              "-m", str(model), "--endpoints", str(endpoints), "--credentials", str(credentials)],
                   {**engine_env(settings), **env}, cwd=settings.data_dir / "rasa-work"),
-        ChildSpec("gateway", [app_python, "-m", "uvicorn", "bot.gateway.app:create_app", "--factory",
-                              "--host", servers.host, "--port", str(servers.gateway_port), "--no-access-log",
-                              "--log-level", "warning"], env, cwd=PROJECT_ROOT),
+        ChildSpec("gateway", [app_python, "-m", "bot.gateway", "--host", servers.host,
+                              "--port", str(servers.gateway_port)], env, cwd=PROJECT_ROOT),
     ]
 
 

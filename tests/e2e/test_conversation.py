@@ -91,6 +91,7 @@ PLANTED_PHI = {
 def test_planted_phi_reaches_no_log_file(stack: Stack) -> None:
     """Runs last in this module: every log written by every process since the stack first started."""
     sender = "e2e-browser-phi-1"
+    stack.wait_healthy()  # the engine may still be coming back from the previous test
     for message in (
         f"hi this is {PLANTED_PHI['name']}, my birthday is {PLANTED_PHI['dob']}",
         f"call me at {PLANTED_PHI['phone']} or email {PLANTED_PHI['email']}",
