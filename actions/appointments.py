@@ -110,6 +110,8 @@ class AppointmentFormValidation(VerifiedFormValidation):
 
     def validate_target_appointment(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: DomainDict) -> dict[str, Any]:
+        if value is None:  # cleared by the flow's start, not answered: nothing to check
+            return {"target_appointment": None}
         patient_id = verified_patient(tracker)
         if patient_id is None:
             return {"target_appointment": value}  # named by a reminder reply: checked once verified
@@ -133,6 +135,8 @@ class AppointmentFormValidation(VerifiedFormValidation):
 
     def validate_appointment_type(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                   domain: DomainDict) -> dict[str, Any]:
+        if value is None:  # cleared by the flow's start, not answered: nothing to check
+            return {"appointment_type": None}
         cfg = settings()
         code = appointment_type_code(cfg, str(value or ""))
         if code is None:
@@ -142,6 +146,8 @@ class AppointmentFormValidation(VerifiedFormValidation):
 
     def validate_provider(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                           domain: DomainDict) -> dict[str, Any]:
+        if value is None:  # cleared by the flow's start, not answered: nothing to check
+            return {"provider": None}
         cfg = settings()
         key = provider_key(cfg, str(value or ""))
         if key is None:
@@ -151,6 +157,8 @@ class AppointmentFormValidation(VerifiedFormValidation):
 
     def validate_time_pref(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                            domain: DomainDict) -> dict[str, Any]:
+        if value is None:  # cleared by the flow's start, not answered: nothing to check
+            return {"time_pref": None}
         cfg = settings()
         text = str(value or "")
         patient_id = verified_patient(tracker)
@@ -166,6 +174,8 @@ class AppointmentFormValidation(VerifiedFormValidation):
 
     def validate_chosen_slot(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                              domain: DomainDict) -> dict[str, Any]:
+        if value is None:  # cleared by the flow's start, not answered: nothing to check
+            return {"chosen_slot": None}
         cfg = settings()
         text = str(value or "")
         changed = set(tracker.slots_to_validate()) & {"provider", "appointment_type", "time_pref"}
@@ -194,6 +204,8 @@ class AppointmentFormValidation(VerifiedFormValidation):
 
     def validate_cancel_confirm(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                 domain: DomainDict) -> dict[str, Any]:
+        if value is None:  # cleared by the flow's start, not answered: nothing to check
+            return {"cancel_confirm": None}
         text = str(value or "").lower().strip()
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         patient_id = verified_patient(tracker)

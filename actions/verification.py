@@ -50,7 +50,8 @@ def lock_for(session: Session, tracker: Tracker) -> tuple[datetime | None, bool]
     """(locked until, whether the number on file identifies the patient)."""
     channel = verification.channel_of(session, tracker.sender_id)
     by_phone = verification.sms_patients(session, channel.phone) if channel.phone else []
-    until = verification.lock_until(session, tracker.sender_id, [p.id for p in by_phone], now())
+    named = verification.named_patients(session, tracker.get_slot("verify_name"))
+    until = verification.lock_until(session, tracker.sender_id, [p.id for p in by_phone + named], now())
     return until, bool(by_phone)
 
 
@@ -96,6 +97,8 @@ class VerifiedFormValidation(FormValidationAction, ABC):
 
     def validate_verify_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                              domain: DomainDict) -> dict[str, Any]:
+        if value is None:  # cleared by the flow's start, not answered: nothing to check
+            return {"verify_name": None}
         if len(verification.normalise_name(str(value or "")).split()) < 2:
             say(dispatcher, "utter_name_unreadable")
             return {"verify_name": None}
@@ -103,6 +106,8 @@ class VerifiedFormValidation(FormValidationAction, ABC):
 
     def validate_verify_dob(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                             domain: DomainDict) -> dict[str, Any]:
+        if value is None:  # cleared by the flow's start, not answered: nothing to check
+            return {"verify_dob": None}
         cfg = settings()
         dob = parse_date_of_birth(str(value or ""), now().astimezone(cfg.clinic.tz).date())
         if dob is None:
@@ -115,8 +120,9 @@ class VerifiedFormValidation(FormValidationAction, ABC):
             first_name = patient.first_name if patient else ""
             upcoming = scheduling.upcoming(session, patient.id, now()) if patient else []
         if patient is None:
-            if outcome.locked_until is None:
-                say(dispatcher, "utter_verify_failed")
+            if outcome.locked_until is not None:  # the name stays, so the form sees the lock and ends
+                return {"verify_dob": None}
+            say(dispatcher, "utter_verify_failed")
             return {"verify_dob": None, "verify_name": None}
         say(dispatcher, "utter_verified", first_name=first_name)
         slots: dict[str, Any] = {"verify_dob": "verified", "verified_patient_id": str(patient.id),

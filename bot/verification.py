@@ -56,6 +56,15 @@ def sms_patients(session: Session, phone: str) -> list[Patient]:
     return list(session.scalars(select(Patient).where(Patient.phone == phone).order_by(Patient.id)))
 
 
+def named_patients(session: Session, name: str | None) -> list[Patient]:
+    words = normalise_name(name or "").split()
+    if len(words) < 2:
+        return []
+    found = session.scalars(select(Patient).where(Patient.first_name.ilike(words[0]),
+                                                  Patient.last_name.ilike(words[-1])))
+    return [p for p in found if name_matches(p, name or "")]
+
+
 def lock_until(session: Session, conversation_id: str, patient_ids: Sequence[int], now: datetime) -> datetime | None:
     """When verification unlocks, if it is locked now: three failures since the last success, within 15
     minutes of each other, the latest less than 15 minutes ago."""
@@ -121,10 +130,7 @@ def attempt(session: Session, conversation_id: str, *, dob: date | None, name: s
         if name:
             candidates = [p for p in candidates if name_matches(p, name)] or candidates
     else:
-        words = normalise_name(name or "").split()
-        candidates = [] if len(words) < 2 else list(session.scalars(select(Patient).where(
-            Patient.first_name.ilike(words[0]), Patient.last_name.ilike(words[-1]))))
-        candidates = [p for p in candidates if name_matches(p, name or "")]
+        candidates = named_patients(session, name)
     named = [p.id for p in candidates]
     locked = lock_until(session, conversation_id, named, now)
     if locked is not None:

@@ -282,3 +282,22 @@ def test_domain_lists_every_action_the_server_registers() -> None:
     sources = "\n".join((PROJECT_ROOT / "actions" / f).read_text() for f in ("appointments.py", "verification.py"))
     for name in set(re.findall(r'"(utter_\w+)"', sources)):
         assert name in DOMAIN["responses"], name
+
+
+def test_answers_cleared_when_a_flow_starts_are_not_judged_as_wrong_answers(clinic: Settings) -> None:
+    cleared = dict.fromkeys(("verify_name", "verify_dob", "appointment_type", "provider", "time_pref", "chosen_slot"))
+    messages, events = run(ValidateBookForm(), tracker(WEB, form="book_form", text="i need to book an appointment",
+                                                       intent="book_appointment", candidates=cleared))
+    assert messages == []
+    assert "verified_patient_id" not in slots_of(events)
+
+
+def test_a_patient_locked_elsewhere_is_told_so_on_the_web_too(clinic: Settings) -> None:
+    for _ in range(3):
+        run(ValidateCheckForm(), tracker(form="check_form", text="02/03/1981", candidates={"verify_dob": "02/03/1981"}))
+    _, events = run(ValidateCheckForm(), tracker(WEB, form="check_form", text="01/01/1980",
+                                                 slots={"verify_name": "Jordan Demo"},
+                                                 candidates={"verify_dob": "01/01/1980"}))
+    assert "verified_patient_id" not in slots_of(events) and slots_of(events)["requested_slot"] is None
+    messages, _ = run(ActionShowAppointments(), tracker(WEB, slots={"verify_name": "Jordan Demo"}))
+    assert responses(messages) == ["utter_verify_locked"]
