@@ -25,6 +25,7 @@ from adapters.segments import split_for_sms
 from adapters.twilio_rest import auth_token, public_url
 from bot.conversations import ConversationService
 from bot.outbound import SmsSender, is_opted_out
+from bot.reminders import reminder_reply
 from bot.settings import Settings
 from bot.store import Conversation, InboundReceipt, Message, Patient, SmsOptOut
 
@@ -158,14 +159,17 @@ async def inbound_sms(request: Request, background: BackgroundTasks) -> Response
             log.info("sms.inbound.duplicate sid=%s", sid)
             return twiml()
         opted_out = is_opted_out(session, phone)
+        # "C", "R" or "cancel" right after a reminder means that appointment (a bare "cancel" with no
+        # recent reminder stays an opt-out keyword)
+        engine_text = reminder_reply(session, phone, body)
     conversation = service.open_conversation("sms", phone)
     log.info("sms.inbound.received sid=%s conversation_id=%s chars=%d", sid, conversation.id, len(body))
-    word = keyword(body)
+    word = None if engine_text else keyword(body)
     if word is None:
         if not body.strip():
             return twiml()
         background.add_task(service.handle_inbound, conversation, body.strip()[:settings.gateway.max_message_chars],
-                            client_message_id=sid)
+                            client_message_id=sid, engine_text=engine_text)
         return twiml()
     if word in STOP_WORDS:
         reply: str | None = opt_out_text(settings)

@@ -106,8 +106,10 @@ class ConversationService:
     # -- inbound --------------------------------------------------------------------------------
     async def handle_inbound(
         self, conversation: Conversation, text: str, *, client_message_id: str | None = None,
-        metadata: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None, engine_text: str | None = None,
     ) -> InboundResult:
+        """Store, check for red flags, then route. ``engine_text`` is what the engine gets instead of the
+        patient's words when the channel already knows what they mean (a reply to a reminder)."""
         async with self._locks[conversation.id]:
             with self._sessions() as session:
                 if client_message_id:
@@ -124,7 +126,8 @@ class ConversationService:
                 # While staff hold the conversation the assistant stays silent: the message goes to them only.
                 message = Message(conversation_id=conversation.id, direction="in", author="patient", text=text,
                                   status="with_staff" if with_staff else "pending",
-                                  client_message_id=client_message_id, meta={"metadata": metadata or {}})
+                                  client_message_id=client_message_id,
+                                  meta={"metadata": metadata or {}, **({"engine_text": engine_text} if engine_text else {})})
                 session.add(message)
                 if row is not None:
                     row.last_activity_at = utcnow()
@@ -155,7 +158,8 @@ class ConversationService:
             client_meta = message.meta.get("metadata")
             metadata = {"channel": conversation.channel, **(client_meta if isinstance(client_meta, dict) else {})}
             try:
-                replies = await self._engine.send(conversation_id, message.text, metadata)
+                replies = await self._engine.send(conversation_id, str(message.meta.get("engine_text") or message.text),
+                                                  metadata)
             except EngineUnavailable as exc:
                 log.warning("engine.unavailable conversation_id=%s message_id=%s reason=%s",
                             conversation_id, message.id, exc)

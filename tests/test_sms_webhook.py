@@ -206,3 +206,34 @@ def test_an_unknown_number_gets_a_conversation_of_its_own(client: TestClient, sm
         conversation = session.scalars(select(Conversation).where(Conversation.channel == "sms")).one()
         assert conversation.channel_user == "+15555550777" and conversation.id != "+15555550777"
     assert [m["To"] for m in fake_twilio.sent] == ["+15555550777"]
+
+
+@pytest.mark.parametrize(("reply", "intent"), [("C", "confirm_appointment"), ("cancel", "cancel_appointment")])
+def test_a_reply_to_a_reminder_acts_on_that_appointment_and_is_not_an_opt_out(
+    client: TestClient, fake_rasa: FakeRasa, sms_settings: Settings, reply: str, intent: str
+) -> None:
+    from datetime import UTC, datetime
+
+    from bot.store import Appointment, ReminderSend
+
+    with session_scope(sms_settings.database_url) as session:
+        jordan = session.scalars(select(Patient).where(Patient.phone == DEMO_PHONE)).one()
+        visit = session.scalars(select(Appointment).where(Appointment.patient_id == jordan.id)).one()
+        session.add(ReminderSend(appointment_id=visit.id, patient_id=jordan.id, rule_name="two_days_before",
+                                 due_at=datetime.now(UTC), sent_at=datetime.now(UTC), status="sent"))
+        visit_id = visit.id
+    response = post_signed(client, twilio_form(reply))
+    assert "<Message>" not in response.text  # not answered as a keyword
+    [sent] = fake_rasa.received
+    assert sent["message"].startswith(f"/{intent}") and str(visit_id) in sent["message"]
+    with session_scope(sms_settings.database_url) as session:
+        assert session.get(SmsOptOut, DEMO_PHONE) is None
+
+
+def test_a_bare_cancel_without_a_recent_reminder_is_an_opt_out(
+    client: TestClient, fake_rasa: FakeRasa, sms_settings: Settings
+) -> None:
+    response = post_signed(client, twilio_form("CANCEL"))
+    assert "<Message>" in response.text and fake_rasa.received == []
+    with session_scope(sms_settings.database_url) as session:
+        assert session.get(SmsOptOut, DEMO_PHONE) is not None
