@@ -134,10 +134,12 @@ class ConversationService:
                 session.commit()
                 log.info("message.received conversation_id=%s message_id=%s chars=%d with_staff=%s",
                          conversation.id, message.id, len(text), with_staff)
-            await self._notify_inbound(row or conversation, message)
             emergency = self._guard.check(text) if self._guard else None
-            if emergency is not None:
-                return await self._answer_emergency(conversation.id, message.id, emergency, with_staff)
+            if emergency is not None:  # the emergency answer goes before anything else, notices included
+                result = await self._answer_emergency(conversation.id, message.id, emergency, with_staff)
+                await self._notify_inbound(row or conversation, message)
+                return result
+            await self._notify_inbound(row or conversation, message)
             if with_staff:
                 return InboundResult(conversation.id, message.id, "with_staff")
             return await self._drain(conversation.id, wanted=message.id)
