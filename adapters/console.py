@@ -27,11 +27,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from adapters import console_settings
 from adapters.live import LiveHub
 from adapters.webchat import STATIC
+from bot import audit as audit_trail
 from bot import staff, staff_queue
 from bot.clinic_hours import is_open, staff_reply_eta
 from bot.conversations import ConversationService, message_view
 from bot.settings import Settings
-from bot.store import AuditEvent, Conversation, Message
+from bot.store import Conversation, Message
 from bot.store.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -289,8 +290,8 @@ async def save_settings(request: Request) -> Response:
     errors = console_settings.apply(settings, form)
     if not errors:
         with _sessions(request)() as session:
-            session.add(AuditEvent(actor_type="staff", actor_id=identity.username,
-                                               action="settings_changed", detail={"sections": ["hours", "reminders"]}))
+            audit_trail.record(session, actor_type="staff", actor_id=identity.username, patient_id=None,
+                               action="settings_changed", detail={"sections": ["hours", "reminders"]})
             session.commit()
         await _reschedule(settings)
     return render("console_settings.html", 422 if errors else 200, me=identity, clinic=settings.clinic,

@@ -7,6 +7,7 @@ so nothing in the code base can rewrite history, and retention purges never touc
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import select
@@ -20,17 +21,18 @@ ActorType = Literal["staff", "conversation", "system"]
 # Actions in use, so the trail reads the same everywhere.
 ACTIONS = {
     "verification_passed", "verification_failed", "verification_locked", "results_shown", "appointment_viewed",
-    "appointment_booked", "appointment_changed", "conversation_opened", "staff_reply", "reminder_sent",
+    "appointment_booked", "appointment_changed", "conversation_opened", "conversation_claimed",
+    "conversation_handed_back", "staff_replied", "settings_changed", "reminder_sent",
     "critical_result_escalated",
 }
 
 
 def record(session: Session, *, actor_type: ActorType, actor_id: str, action: str, patient_id: int | None,
-           detail: dict[str, Any] | None = None) -> AuditEvent:
+           detail: dict[str, Any] | None = None, at: datetime | None = None) -> AuditEvent:
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
     event = AuditEvent(actor_type=actor_type, actor_id=actor_id, patient_id=patient_id, action=action,
-                       detail=detail or {})
+                       detail=detail or {}, **({"at": at} if at is not None else {}))
     session.add(event)
     session.flush()
     log.info("audit.recorded action=%s actor_type=%s audit_id=%s", action, actor_type, event.id)

@@ -15,8 +15,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot import audit as audit_trail
 from bot.handoffs import open_handoff
-from bot.store import AuditEvent, Conversation, Handoff, Message
+from bot.store import Conversation, Handoff, Message
 from bot.store.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -95,8 +96,8 @@ def queue(session: Session, *, escalate_after: timedelta, now: datetime | None =
 
 def audit(session: Session, staff_username: str, action: str, conversation: Conversation,
           **detail: Any) -> None:
-    session.add(AuditEvent(actor_type="staff", actor_id=staff_username, patient_id=conversation.patient_id,
-                           action=action, detail={"conversation_id": conversation.id, **detail}))
+    audit_trail.record(session, actor_type="staff", actor_id=staff_username, patient_id=conversation.patient_id,
+                       action=action, detail={"conversation_id": conversation.id, **detail})
 
 
 def claim(session: Session, conversation_id: str, staff_username: str) -> Conversation:

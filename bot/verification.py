@@ -19,7 +19,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from bot.store import AuditEvent, Conversation, Patient, VerificationAttempt
+from bot import audit as audit_trail
+from bot.store import Conversation, Patient, VerificationAttempt
 
 log = logging.getLogger(__name__)
 
@@ -94,9 +95,9 @@ def _record(session: Session, conversation_id: str, patient_id: int | None, succ
         session.add(Conversation(id=conversation_id, channel="rasa", channel_user=conversation_id))
         session.flush()
     session.add(VerificationAttempt(conversation_id=conversation_id, patient_id=patient_id, success=success, at=now))
-    session.add(AuditEvent(at=now, actor_type="conversation", actor_id=conversation_id, patient_id=patient_id,
-                           action="verification_passed" if success else "verification_failed",
-                           detail={"channel": channel}))
+    audit_trail.record(session, at=now, actor_type="conversation", actor_id=conversation_id, patient_id=patient_id,
+                       action="verification_passed" if success else "verification_failed",
+                       detail={"channel": channel})
     if success:
         conversation = session.get(Conversation, conversation_id)
         if conversation is not None:
@@ -154,5 +155,5 @@ def still_verified(verified_at: float | None, user_message_times: Sequence[float
 
 def audit_viewed(session: Session, conversation_id: str, patient_id: int, appointment_ids: Sequence[int],
                  now: datetime, action: str = "appointment_viewed") -> None:
-    session.add(AuditEvent(at=now, actor_type="conversation", actor_id=conversation_id, patient_id=patient_id,
-                           action=action, detail={"appointment_ids": list(appointment_ids)}))
+    audit_trail.record(session, at=now, actor_type="conversation", actor_id=conversation_id, patient_id=patient_id,
+                       action=action, detail={"appointment_ids": list(appointment_ids)})
