@@ -1,0 +1,78 @@
+"""Lab results end to end (gateway -> Rasa engine -> action server -> clinic store and knowledge store): a patient
+asks, is verified, and sees each result flagged with explanations from the clinic's lab documents; a critical
+value goes to staff instead."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.e2e.stack import Stack
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+def say(stack: Stack, sender: str, message: str) -> str:
+    response = stack.chat(sender, message)
+    assert response.status_code == 200, response.text
+    return "\n".join(m["text"] for m in response.json()["messages"])
+
+
+def db(stack: Stack) -> Any:
+    return create_engine(f"sqlite:///{stack.data_dir / 'clinic.db'}")
+
+
+def audit_actions(stack: Stack, sender: str) -> list[str]:
+    with db(stack).connect() as conn:
+        return list(conn.execute(text("SELECT action FROM audit_events WHERE actor_id = "
+                                      "(SELECT id FROM conversations WHERE channel_user = :u) ORDER BY id"),
+                                 {"u": sender}).scalars())
+
+
+def test_lab_results_after_verification_are_flagged_and_explained_with_their_source(stack: Stack) -> None:
+    sender = "e2e-labs-1"
+    first = say(stack, sender, "can I see my lab results")
+    assert "full name" in first and "cholesterol" not in first.lower()  # nothing before verification
+    assert "date of birth" in say(stack, sender, "Jordan Demo")
+    answer = say(stack, sender, "01/01/1980")
+
+    assert "you're verified" in answer
+    assert "LDL cholesterol 162 mg/dL - high (typical range up to 99)." in answer
+    assert "Total cholesterol 228 mg/dL - high (typical range up to 199)." in answer
+    assert "HbA1c 6.1% - high (typical range up to 5.6)." in answer
+    assert "HDL cholesterol 48 mg/dL - in the typical range." in answer
+    assert "TSH 2.1 mIU/L - in the typical range." in answer
+    assert "About your high total cholesterol and LDL cholesterol: High LDL cholesterol" in answer
+    assert "Source: Lipid panel (cholesterol test)" in answer
+    assert "prediabetes range" in answer and "Source: Hemoglobin A1c (HbA1c) test" in answer
+    assert "Your clinician will review these results" in answer
+    assert "needs your clinician to look at it today" not in answer
+    assert audit_actions(stack, sender) == ["verification_passed", "results_shown"]
+
+    again = say(stack, sender, "what were my results")  # still verified: no questions this time
+    assert "full name" not in again and "LDL cholesterol 162 mg/dL - high" in again
+
+
+def test_a_critical_value_is_not_shown_and_the_conversation_goes_to_staff(stack: Stack) -> None:
+    sender = "e2e-labs-2"
+    with db(stack).connect() as conn:  # the demo patient with a critical potassium (bot/demo.py)
+        first_name, last_name, born = conn.execute(text(
+            "SELECT p.first_name, p.last_name, p.date_of_birth FROM patients p JOIN lab_results r "
+            "ON r.patient_id = p.id WHERE r.test_code = 'potassium' AND r.value > 6.2")).one()
+    dob = date.fromisoformat(str(born))
+    assert "full name" in say(stack, sender, "are my labs back")
+    say(stack, sender, f"{first_name} {last_name}")
+    answer = say(stack, sender, dob.strftime("%m/%d/%Y"))
+
+    assert "you're verified" in answer
+    assert "Potassium - your clinician needs to review this result with you." in answer
+    assert "One of your results needs your clinician to look at it today" in answer
+    assert "6.6" not in answer and "About your" not in answer
+    with db(stack).connect() as conn:
+        state, reason = conn.execute(text("SELECT state, handoff_reason FROM conversations WHERE channel_user = :u"),
+                                     {"u": sender}).one()
+    assert (state, reason) == ("waiting_staff", "critical_lab")
+    assert audit_actions(stack, sender) == ["verification_passed", "critical_result_escalated", "results_shown"]
