@@ -258,7 +258,9 @@ class ActionShowLabResults(ClinicAction):
             return reset_events()
         cfg = settings()
         with session_scope(cfg.database_url) as session:
-            rows = session.scalars(select(LabResult).where(LabResult.patient_id == patient_id)
+            # A preliminary value can still change: only final (or already reviewed) results are shown.
+            rows = session.scalars(select(LabResult).where(LabResult.patient_id == patient_id,
+                                                           LabResult.status != "preliminary")
                                    .order_by(LabResult.collected_at, LabResult.id)).all()
             latest = latest_results(rows, cfg.clinic.tz, cfg.labs.critical)
         if latest is None:

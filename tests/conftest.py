@@ -1,4 +1,4 @@
-"""Shared fixtures: settings on a temporary data directory, a seeded store, a fake Rasa engine."""
+"""Shared fixtures: settings on a temporary data directory, a seeded store, a fake Rasa engine, a tiny adapter."""
 
 from __future__ import annotations
 
@@ -27,6 +27,25 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settin
     cfg = load_settings()
     yield cfg
     get_settings.cache_clear()
+
+
+@dataclass(frozen=True)
+class TinyAdapter:
+    base_model: Path  # the prepared SmolLM2 copy under var/models (shared by every test run)
+    path: Path  # the LoRA adapter folder
+    report: dict[str, Any]  # what tune() returned
+
+
+@pytest.fixture(scope="session")
+def tiny_adapter(tmp_path_factory: pytest.TempPathFactory) -> TinyAdapter:
+    """A real QLoRA adapter from a 2-step run on the 4-bit base, trained once per test session (slow tests)."""
+    from bot.llm.prepare import prepare_base_model
+    from bot.llm.tune import TuneConfig, tune
+
+    base = prepare_base_model(PROJECT_ROOT / "var" / "models")
+    out = tmp_path_factory.mktemp("tiny-adapter") / "adapter"
+    report = tune(str(base), out, clinic_name="Maple Street Family Medicine", config=TuneConfig(steps=2, eval_limit=1))
+    return TinyAdapter(base, out, report)
 
 
 @pytest.fixture

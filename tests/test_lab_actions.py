@@ -217,6 +217,16 @@ def test_only_the_latest_collection_day_is_shown(clinic: Settings) -> None:
     assert "7.9" not in " ".join(texts(messages)) and "TSH 2.1 mIU/L" in texts(messages)[0]
 
 
+def test_a_preliminary_result_is_not_shown_until_it_is_final(clinic: Settings) -> None:
+    patient_id = demo_patient_id(clinic, 0)
+    with session_scope(clinic.database_url) as session:
+        session.add(LabResult(patient_id=patient_id, panel="Thyroid", test_code="tsh", test_name="TSH", value=7.9,
+                              unit="mIU/L", ref_low=0.4, ref_high=4.0, status="preliminary",
+                              collected_at=datetime.now(UTC) + timedelta(minutes=1)))
+    messages, _ = run(ActionShowLabResults(), tracker(patient_id=patient_id))
+    assert "7.9" not in " ".join(texts(messages)) and "TSH 2.1 mIU/L" in texts(messages)[0]
+
+
 def test_a_low_value_is_explained_from_the_low_section(clinic: Settings) -> None:
     patient_id = demo_patient_id(clinic, 15)
     with session_scope(clinic.database_url) as session:
