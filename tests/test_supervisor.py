@@ -20,19 +20,32 @@ def wait_for(predicate: object, timeout: float = 10.0) -> bool:
     return False
 
 
+def read(path: Path) -> str:
+    """The file's text, or "" while the supervisor has not written it yet (it is written by another thread)."""
+    try:
+        return path.read_text()
+    except FileNotFoundError:
+        return ""
+
+
+def pid_of(path: Path) -> int:
+    text = read(path).strip()
+    return int(text) if text else 0
+
+
 def test_a_crashed_child_is_restarted_and_logged(tmp_path: Path) -> None:
     sup = Supervisor([ChildSpec("worker", SLEEPER, dict(os.environ))], tmp_path / "logs", tmp_path / "run",
                      backoff_s=0.0)
     sup.start()
     try:
         first = int((tmp_path / "run" / "worker.pid").read_text())
-        assert wait_for(lambda: (tmp_path / "logs" / "worker.log").read_text().count("up") == 1)
+        assert wait_for(lambda: read(tmp_path / "logs" / "worker.log").count("up") == 1)
         os.kill(first, signal.SIGKILL)
-        assert wait_for(lambda: (sup.poll_once(), int((tmp_path / "run" / "worker.pid").read_text()) != first)[1])
-        second = int((tmp_path / "run" / "worker.pid").read_text())
+        assert wait_for(lambda: (sup.poll_once(), pid_of(tmp_path / "run" / "worker.pid") not in (0, first))[1])
+        second = pid_of(tmp_path / "run" / "worker.pid")
         os.kill(second, 0)  # alive
-        assert wait_for(lambda: (tmp_path / "logs" / "worker.log").read_text().count("up") == 2), (
-            (tmp_path / "logs" / "worker.log").read_text())
+        assert wait_for(lambda: read(tmp_path / "logs" / "worker.log").count("up") == 2), (
+            read(tmp_path / "logs" / "worker.log"))
     finally:
         sup.stop(timeout_s=5)
     assert not (tmp_path / "run" / "worker.pid").exists()
@@ -57,8 +70,7 @@ def test_stop_ends_children_that_ignore_sigterm(tmp_path: Path) -> None:
                 "time.sleep(60)"]
     sup = Supervisor([ChildSpec("stubborn", stubborn, dict(os.environ))], tmp_path / "logs", tmp_path / "run")
     sup.start()
-    assert wait_for(lambda: (tmp_path / "logs" / "stubborn.log").exists()
-                    and "x" in (tmp_path / "logs" / "stubborn.log").read_text())
+    assert wait_for(lambda: "x" in read(tmp_path / "logs" / "stubborn.log"))
     started = time.monotonic()
     sup.stop(timeout_s=1.0)
     assert time.monotonic() - started < 5
