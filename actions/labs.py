@@ -171,26 +171,12 @@ def pick_passage(result: FlaggedResult, passages: list[Passage]) -> Passage | No
     return max(passages, key=rank)
 
 
-def unwrap(markdown: str) -> str:
-    """Soft-wrapped lines joined into their paragraph or list item (a wrapped line may start with a number)."""
-    out: list[str] = []
-    for line in markdown.splitlines():
-        text = line.strip()
-        structural = not text or text.startswith(("|", "#")) or re.match(r"([-*+]|\d+[.)])\s", text)
-        previous = out[-1].strip() if out else ""
-        if not structural and previous and not previous.startswith(("|", "#")):
-            out[-1] = f"{out[-1].rstrip()} {text}"
-        else:
-            out.append(line)
-    return "\n".join(out)
-
-
 def sentences_about(result: FlaggedResult, passage: Passage) -> Passage:
     """The passage without sentences that only speak of the other direction (for a low value, "High potassium
     can be a sign of ...") or of doses."""
     other = re.compile(r"\b(high)\b" if result.flag == "low" else r"\b(low)\b", re.IGNORECASE)
     same = re.compile(rf"\b{result.flag}\b", re.IGNORECASE)
-    kept = [s for s in plain_sentences(sms_safe(unwrap(passage.text)))
+    kept = [s for s in plain_sentences(sms_safe(passage.text))
             if not has_dosing_language(s) and (same.search(s) or not other.search(s))]
     return replace(passage, text="\n".join(kept))
 

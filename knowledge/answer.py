@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -102,6 +103,17 @@ class Answerer:
                 self._llm = self._llm_factory()
                 self._llm_factory = None
             return self._llm
+
+    def warm_up(self) -> None:
+        """Load the embedding model, the store and the language model now, so the first patient doesn't wait."""
+        started = time.monotonic()
+        self.store.query("clinic hours", 1)
+        llm = self.llm
+        load = getattr(llm, "load", None)
+        if callable(load):
+            load()
+        log.info("knowledge.answer.warm", extra={"llm": getattr(llm, "name", "none"),
+                                                  "seconds": round(time.monotonic() - started, 1)})
 
     @property
     def budget(self) -> int:
@@ -217,10 +229,26 @@ def _terms(text: str) -> set[str]:
     return {_stem(w) for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _STOPWORDS}
 
 
-def plain_sentences(markdown: str) -> list[str]:
-    """Markdown reduced to plain sentences: table rows become "a: b", bullets and emphasis go."""
+def unwrap(markdown: str) -> str:
+    """Soft-wrapped lines joined into their paragraph or list item (a wrapped line may start with a number)."""
     out: list[str] = []
-    lines = markdown.splitlines()
+    for line in markdown.splitlines():
+        text = line.strip()
+        structural = not text or text.startswith(("|", "#")) or re.match(r"([-*+]|\d+[.)])\s", text)
+        previous = out[-1].strip() if out else ""
+        if not structural and previous and not previous.startswith(("|", "#")):
+            out[-1] = f"{out[-1].rstrip()} {text}"
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+def plain_sentences(markdown: str) -> list[str]:
+    """Markdown reduced to plain sentences: table rows become "a: b", bullets and emphasis go; soft-wrapped lines
+    are rejoined first, so a wrapped line that starts with a number ("50 mg/dL or higher for women") stays in its
+    sentence."""
+    out: list[str] = []
+    lines = unwrap(markdown).splitlines()
     rule = re.compile(r"\|?[\s:|-]+\|?")
     for n, raw in enumerate(lines):
         line = raw.strip()
@@ -234,15 +262,8 @@ def plain_sentences(markdown: str) -> list[str]:
         line = re.sub(r"^([-*+]|\d+[.)])\s+", "", line)
         line = re.sub(r"\[([^\]]+)\]\([^)]+\)", r"\1", line)
         line = line.replace("**", "").replace("__", "").replace("`", "")
-        if out and raw.startswith(("  ", "\t")) and not raw.strip().startswith(("-", "*", "|")):
-            out[-1] = f"{out[-1]} {line}"  # a wrapped list item
-        else:
-            out.append(line)
-    joined = "\n".join(out)
-    sentences: list[str] = []
-    for para in re.split(r"\n(?=[A-Z0-9(\"'])", joined):
-        sentences.extend(s.strip() for s in _SENTENCE_RE.split(" ".join(para.split())) if s.strip())
-    return sentences
+        out.append(line)  # one paragraph, list item or table row (unwrap() joined the wrapped lines)
+    return [s.strip() for para in out for s in _SENTENCE_RE.split(" ".join(para.split())) if s.strip()]
 
 
 def extract_sentences(question: str, passage: Passage, budget: int) -> str:
@@ -297,6 +318,12 @@ def load_llm(settings: Settings) -> LLM | None:
     """The configured backend, or None (extractive answers only) when none is wanted or none loads."""
     if settings.llm.backend == "none":
         return None
+    if settings.llm.backend == "local" and not settings.llm.allow_untuned:
+        from bot.llm.local import adapter_exists, resolve_adapter
+
+        if not adapter_exists(resolve_adapter(settings)):
+            log.warning("knowledge.answer.no_adapter_yet", extra={"adapter": str(resolve_adapter(settings))})
+            return None
     try:
         from bot.llm.factory import get_llm
     except ImportError:

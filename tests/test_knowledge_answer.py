@@ -204,3 +204,18 @@ def test_drafts_that_loop_or_only_restate_the_title_fall_back(settings: Settings
     restating, _, _ = make(settings, [hours], "Office hours are listed under office hours.")
     result = restating.answer("What are your office hours?")
     assert result.reason == "fallback:uninformative" and "Monday to Friday" in result.answer
+
+
+def test_a_wrapped_line_that_starts_with_a_number_stays_in_its_sentence() -> None:
+    text = (
+        "For HDL cholesterol, higher is better. A healthy HDL is 40 mg/dL or higher for men and\n"
+        "50 mg/dL or higher for women. An HDL under 40 mg/dL is low.\n\n- a list item that wraps\n"
+        "  onto a second line.\n- 2 more items."
+    )
+    assert plain_sentences(text) == [
+        "For HDL cholesterol, higher is better.",
+        "A healthy HDL is 40 mg/dL or higher for men and 50 mg/dL or higher for women.",
+        "An HDL under 40 mg/dL is low.",
+        "a list item that wraps onto a second line.",
+        "2 more items.",
+    ]
