@@ -6,6 +6,8 @@ Retrieval and generation are blocking and load models on first use, so they run 
 from __future__ import annotations
 
 import asyncio
+import os
+import threading
 
 from rasa_sdk import Tracker
 
@@ -27,3 +29,14 @@ async def answer_from_knowledge(tracker: Tracker) -> Answer | None:
     log.info("knowledge.answered conversation_id=%s grounded=%s reason=%s", tracker.sender_id, result.grounded,
              result.reason.split(":")[0])
     return result if result.grounded else None
+
+
+def _warm_up() -> None:
+    try:
+        get_answerer(settings()).warm_up()
+    except Exception:
+        log.exception("knowledge.warm_up_failed")
+
+
+if os.environ.get("CLINICBOT_WARM_UP") == "1":  # set by `clinicbot up` for the action server it starts
+    threading.Thread(target=_warm_up, name="knowledge-warm-up", daemon=True).start()

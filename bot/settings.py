@@ -172,7 +172,10 @@ class LLMSettings(BaseModel):
     openai_model: str = "clinicbot"
     openai_api_key: str = ""
     # `clinicbot up` tunes an adapter in the background when none exists (local backend only)
-    tune_on_first_run: bool = False
+    tune_on_first_run: bool = True
+    # local backend without a tuned adapter: false quotes the documents (the untuned base rambles);
+    # true lets a bigger base model answer on its own
+    allow_untuned: bool = False
 
 
 class KnowledgeSettings(BaseModel):

@@ -20,3 +20,36 @@ def test_tune_a_few_steps_then_load_the_adapter_and_generate(tiny_adapter: TinyA
     passage = Passage("Directions and parking", "Parking", "Parking is free behind the building.", "p.md", 0.9)
     reply = llm.generate(build_messages("Where do I park?", [passage], "Maple Street Family Medicine"))
     assert isinstance(reply, str) and reply.strip()
+
+
+@pytest.mark.slow
+def test_training_after_an_evaluation_gets_the_same_gradients_as_before_it(tiny_adapter: TinyAdapter) -> None:
+    """bitsandbytes repacks 4-bit weights for CPU inference during an evaluation; the model being tuned must not be
+    repacked, or the gradients are wrong and the loss climbs (the tuned adapter then answers worse than the base)."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    from bot.llm.local import load_base
+    from bot.llm.tune import TRAINING_DIR, _encode, keep_cpu_weights_unpacked, load_examples
+
+    model, tokenizer = load_base(str(tiny_adapter.base_model), quantization="nf4")
+    assert keep_cpu_weights_unpacked(model) > 0  # what tune() does right after loading
+    torch.manual_seed(0)
+    model = get_peft_model(model, LoraConfig(task_type="CAUSAL_LM", r=4, lora_alpha=8, lora_dropout=0.0,
+                                             target_modules=["q_proj", "down_proj"], init_lora_weights=False))
+    ids, labels = _encode(tokenizer, load_examples(TRAINING_DIR / "train.jsonl")[0], "Maple Street", 256)
+    inputs = {"input_ids": torch.tensor([ids]), "labels": torch.tensor([labels])}
+
+    def gradients() -> list[torch.Tensor]:
+        model.train()
+        model.zero_grad()
+        model(**inputs).loss.backward()
+        return [p.grad.clone() for p in model.parameters() if p.requires_grad and p.grad is not None]
+
+    before = gradients()
+    model.eval()
+    with torch.inference_mode():
+        model(input_ids=inputs["input_ids"])  # what evaluation does (and where the repacking happens)
+    after = gradients()
+    assert before and len(before) == len(after)
+    assert all(torch.allclose(b, a, rtol=1e-4, atol=1e-6) for b, a in zip(before, after, strict=True))

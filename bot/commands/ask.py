@@ -24,6 +24,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from bot.llm.base import LLM
+    from bot.llm.local import adapter_exists, resolve_adapter
     from bot.settings import get_settings
     from knowledge.answer import Answerer, load_llm
     from knowledge.store import KnowledgeStore
@@ -39,7 +40,13 @@ def run(args: argparse.Namespace) -> int:
 
     def llm_factory() -> LLM | None:
         llm = load_llm(chosen)
-        if llm is None and chosen.llm.backend != "none":
+        if llm is None and chosen.llm.backend == "local" and not adapter_exists(resolve_adapter(chosen)):
+            print(
+                f"clinicbot ask: no tuned adapter at {resolve_adapter(chosen)} yet (run 'clinicbot tune'); "
+                "answering with passages from the documents",
+                file=sys.stderr,
+            )
+        elif llm is None and chosen.llm.backend != "none":
             print(
                 f"clinicbot ask: the '{chosen.llm.backend}' model backend is not available; "
                 "answering with passages from the documents",

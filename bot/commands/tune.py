@@ -10,9 +10,16 @@ HELP = "QLoRA fine-tune the local model's adapter"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--steps", type=int, default=0, help="optimizer steps (default: one epoch, at most 160)")
-    parser.add_argument("--epochs", type=float, default=1.0, help="passes over the training set when --steps is 0")
-    parser.add_argument("--eval-limit", type=int, default=16, help="held-out examples to generate per model")
+    from bot.llm.tune import TuneConfig
+
+    d = TuneConfig()
+    parser.add_argument("--steps", type=int, default=d.steps,
+                        help=f"optimizer steps of --grad-accum examples (default: one epoch, at most "
+                             f"{d.max_default_steps})")
+    parser.add_argument("--epochs", type=float, default=d.epochs, help="passes over the training set when --steps is 0")
+    parser.add_argument("--grad-accum", type=int, default=d.grad_accum, help="examples per optimizer step")
+    parser.add_argument("--learning-rate", type=float, default=d.learning_rate, help="peak learning rate")
+    parser.add_argument("--eval-limit", type=int, default=d.eval_limit, help="held-out examples to generate per model")
     parser.add_argument("--out", type=Path, default=None, help="adapter folder (default: llm.adapter setting)")
 
 
@@ -27,7 +34,8 @@ def run(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     out = args.out or resolve_adapter(settings)
-    config = TuneConfig(steps=args.steps, epochs=args.epochs, eval_limit=args.eval_limit)
+    config = TuneConfig(steps=args.steps, epochs=args.epochs, eval_limit=args.eval_limit,
+                        grad_accum=args.grad_accum, learning_rate=args.learning_rate)
     report = tune(
         resolve_base_model(settings, _progress),
         out,

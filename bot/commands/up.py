@@ -48,7 +48,7 @@ def child_specs(settings: Settings, env: dict[str, str]) -> list[ChildSpec]:
     servers = settings.servers
     return [
         ChildSpec("actions", [app_python, "-m", "rasa_sdk", "--actions", "actions", "-p", str(servers.action_port)],
-                  {**env, "SANIC_HOST": servers.host}, cwd=PROJECT_ROOT),
+                  {**env, "SANIC_HOST": servers.host, "CLINICBOT_WARM_UP": "1"}, cwd=PROJECT_ROOT),
         ChildSpec("engine", [str(rasa), "run", "--enable-api", "-i", servers.host, "-p", str(servers.rasa_port),
                              "-m", str(model), "--endpoints", str(endpoints), "--credentials", str(credentials)],
                   {**engine_env(settings), **env}, cwd=settings.data_dir / "rasa-work"),

@@ -37,16 +37,20 @@ Progress = Callable[[str], None]
 
 @dataclass
 class TuneConfig:
-    steps: int = 0  # optimizer steps; 0 means epochs x training examples, capped by max_default_steps
+    steps: int = 0  # optimizer steps; 0 means epochs x training examples / grad_accum, capped by max_default_steps
     epochs: float = 1.0
-    max_default_steps: int = 160
+    # 40 steps of 4 examples (160 examples, about half an epoch) keep the default run near 5 minutes on 2 cores
+    max_default_steps: int = 40
+    grad_accum: int = 4  # examples per optimizer step
     eval_limit: int = 16  # held-out examples generated per model (base and tuned)
-    eval_max_new_tokens: int = 64
-    learning_rate: float = 4e-4
-    lora_r: int = 8
-    lora_alpha: int = 16
+    eval_max_new_tokens: int = 96  # room for a whole reference answer: a cut-off phone number is not grounded
+    learning_rate: float = 1e-3
+    lora_r: int = 16
+    lora_alpha: int = 32
     lora_dropout: float = 0.05
-    target_modules: list[str] = field(default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"])
+    target_modules: list[str] = field(
+        default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+    )
     max_length: int = 640
     seed: int = 0
 
@@ -113,6 +117,25 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def keep_cpu_weights_unpacked(model: Any) -> int:
+    """Stop bitsandbytes from repacking 4-bit weights for CPU inference; returns how many layers it applies to.
+
+    On CPUs with AVX512-BF16, bitsandbytes 0.50 repacks a 4-bit layer's weights into a faster inference layout the
+    first time the layer runs in eval mode without gradients, and keeps them that way. Training after such an
+    evaluation then computes wrong gradients and the loss climbs (measured: the tuned adapter answered worse than
+    the base), and bitsandbytes' own inverse does not restore non-square layers. The model being tuned keeps the
+    plain layout; the model that answers patients (``bot.llm.local``) still gets the fast one.
+    """
+    try:
+        from bitsandbytes.nn import Linear4bit
+    except ImportError:  # no bitsandbytes: nothing is repacked
+        return 0
+    layers = [m for m in model.modules() if isinstance(m, Linear4bit)]
+    for layer in layers:
+        layer.support_avx512bf16_for_cpu = False
+    return len(layers)
+
+
 def evaluate(llm: Any, examples: list[Example], clinic: str, max_new_tokens: int) -> dict[str, Any]:
     predictions = [llm.generate(e.messages(clinic), max_new_tokens=max_new_tokens) for e in examples]
     summary: dict[str, Any] = metrics.summarize(
@@ -160,11 +183,14 @@ def tune(
     train = load_examples(training_dir / "train.jsonl")
     heldout = load_examples(training_dir / "heldout.jsonl")
     sample = eval_sample(heldout, cfg.eval_limit)
-    steps = cfg.steps or min(cfg.max_default_steps, math.ceil(cfg.epochs * len(train)))
-    say(f"{len(train)} training / {len(heldout)} held-out examples; {steps} steps, evaluating on {len(sample)}")
+    accum = max(1, cfg.grad_accum)
+    steps = cfg.steps or min(cfg.max_default_steps, math.ceil(cfg.epochs * len(train) / accum))
+    say(f"{len(train)} training / {len(heldout)} held-out examples; {steps} steps of {accum} examples, "
+        f"evaluating on {len(sample)}")
 
     say("loading the 4-bit NF4 base model")
     model, tokenizer = load_base(base_model, quantization="nf4", device="cpu")
+    keep_cpu_weights_unpacked(model)  # evaluating between training steps must not change the weights' layout
     lora = LoraConfig(
         task_type="CAUSAL_LM",
         r=cfg.lora_r,
@@ -185,7 +211,7 @@ def tune(
 
     encoded = [_encode(tokenizer, e, clinic_name, cfg.max_length) for e in train]
     order: list[int] = []
-    while len(order) < steps:
+    while len(order) < steps * accum:
         epoch = list(range(len(encoded)))
         random.shuffle(epoch)
         order += epoch
@@ -199,16 +225,18 @@ def tune(
     losses: list[float] = []
     train_started = time.monotonic()
     for step in range(steps):
-        ids, labels = encoded[order[step]]
-        result = model(input_ids=torch.tensor([ids]), labels=torch.tensor([labels]))
-        result.loss.backward()
+        step_loss = 0.0
+        for ids, labels in (encoded[i] for i in order[step * accum : (step + 1) * accum]):
+            result = model(input_ids=torch.tensor([ids]), labels=torch.tensor([labels]))
+            (result.loss / accum).backward()
+            step_loss += float(result.loss.detach()) / accum
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         optimizer.step()
         scheduler.step()
         optimizer.zero_grad(set_to_none=True)
-        losses.append(round(float(result.loss.detach()), 4))
-        if (step + 1) % 10 == 0 or step + 1 == steps:
-            recent = sum(losses[-10:]) / len(losses[-10:])
+        losses.append(round(step_loss, 4))
+        if (step + 1) % 5 == 0 or step + 1 == steps:
+            recent = sum(losses[-5:]) / len(losses[-5:])
             say(f"step {step + 1}/{steps}  loss {recent:.3f}  {time.monotonic() - train_started:.0f} s")
     train_s = time.monotonic() - train_started
 
