@@ -8,6 +8,7 @@ training and answering always share one format.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import logging
@@ -39,7 +40,7 @@ Progress = Callable[[str], None]
 class TuneConfig:
     steps: int = 0  # optimizer steps; 0 means epochs x training examples / grad_accum, capped by max_default_steps
     epochs: float = 1.0
-    # 40 steps of 4 examples (160 examples, about half an epoch) keep the default run near 5 minutes on 2 cores
+    # 40 steps of 4 examples (160 examples, about half an epoch): the default run takes about 8 minutes on 2 cores
     max_default_steps: int = 40
     grad_accum: int = 4  # examples per optimizer step
     eval_limit: int = 16  # held-out examples generated per model (base and tuned)
@@ -188,9 +189,18 @@ def tune(
     say(f"{len(train)} training / {len(heldout)} held-out examples; {steps} steps of {accum} examples, "
         f"evaluating on {len(sample)}")
 
-    say("loading the 4-bit NF4 base model")
+    # Base and tuned are each evaluated on their own freshly loaded model (bitsandbytes' fast CPU inference layout
+    # is fine there), the tuned one from the adapter as saved: what is measured is what will answer patients.
+    say(f"evaluating the base model on {len(sample)} held-out questions")
+    eval_started = time.monotonic()
+    base_scores = evaluate(LocalLLM(base_model, quantization="nf4", device="cpu"), sample, clinic_name,
+                           cfg.eval_max_new_tokens)
+    base_eval_s = time.monotonic() - eval_started
+    gc.collect()
+
+    say("loading the 4-bit NF4 base model for training")
     model, tokenizer = load_base(base_model, quantization="nf4", device="cpu")
-    keep_cpu_weights_unpacked(model)  # evaluating between training steps must not change the weights' layout
+    keep_cpu_weights_unpacked(model)  # the model being trained keeps the layout its backward pass expects
     lora = LoraConfig(
         task_type="CAUSAL_LM",
         r=cfg.lora_r,
@@ -200,14 +210,6 @@ def tune(
     )
     model = get_peft_model(model, lora)
     trainable, total = model.get_nb_trainable_parameters()
-    evaluator = LocalLLM.from_model(model, tokenizer, max_new_tokens=cfg.eval_max_new_tokens)
-
-    say(f"evaluating the base model on {len(sample)} held-out questions")
-    model.eval()
-    eval_started = time.monotonic()
-    with model.disable_adapter():
-        base_scores = evaluate(evaluator, sample, clinic_name, cfg.eval_max_new_tokens)
-    base_eval_s = time.monotonic() - eval_started
 
     encoded = [_encode(tokenizer, e, clinic_name, cfg.max_length) for e in train]
     order: list[int] = []
@@ -240,15 +242,19 @@ def tune(
             say(f"step {step + 1}/{steps}  loss {recent:.3f}  {time.monotonic() - train_started:.0f} s")
     train_s = time.monotonic() - train_started
 
-    say(f"evaluating the tuned model on {len(sample)} held-out questions")
-    model.eval()
-    eval_started = time.monotonic()
-    tuned_scores = evaluate(evaluator, sample, clinic_name, cfg.eval_max_new_tokens)
-    tuned_eval_s = time.monotonic() - eval_started
-
     tmp = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     model.save_pretrained(str(tmp))
+    peak_training_mb = _peak_rss_mb()
+    del model, optimizer, scheduler, params
+    gc.collect()
+
+    say(f"evaluating the tuned model (the saved adapter) on {len(sample)} held-out questions")
+    eval_started = time.monotonic()
+    tuned = LocalLLM(base_model, quantization="nf4", device="cpu", adapter=tmp)
+    tuned_scores = evaluate(tuned, sample, clinic_name, cfg.eval_max_new_tokens)
+    tuned_eval_s = time.monotonic() - eval_started
+    del tuned
     report: dict[str, Any] = {
         "base_model": base_model,
         "quantization": "nf4 (double quantization)",
@@ -258,7 +264,7 @@ def tune(
         "trainable_parameters": trainable,
         "total_parameters": total,
         "trainable_share": round(trainable / total, 5),
-        "peak_rss_mb": round(_peak_rss_mb(), 1),
+        "peak_rss_mb": round(peak_training_mb, 1),  # the process's peak up to the end of training
         "rss_delta_mb": round(_rss_mb() - rss_start, 1),
         "seconds": {
             "train": round(train_s, 1),
