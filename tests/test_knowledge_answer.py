@@ -219,3 +219,35 @@ def test_a_wrapped_line_that_starts_with_a_number_stays_in_its_sentence() -> Non
         "a list item that wraps onto a second line.",
         "2 more items.",
     ]
+
+
+def test_the_local_model_waits_for_a_tuned_adapter_and_answers_quote_meanwhile(settings: Settings) -> None:
+    from bot.llm.local import LocalLLM
+
+    local = settings.llm.model_copy(update={"backend": "local", "base_model": "/models/not-loaded-until-asked"})
+    untuned = settings.model_copy(update={"llm": local})
+    assert answer_module.load_llm(untuned) is None  # no adapter in the data directory yet
+    answerer = Answerer(StubRetriever([FEE]), untuned, llm_factory=lambda: answer_module.load_llm(untuned))
+    result = answerer.answer("What is the fee for cancelling late?")
+    assert result.reason == "extractive" and result.grounded and result.sources == [FEE.title]
+
+    (settings.data_dir / "adapter").mkdir(parents=True)
+    (settings.data_dir / "adapter" / "adapter_config.json").write_text("{}")
+    tuned = answer_module.load_llm(untuned)
+    assert isinstance(tuned, LocalLLM) and tuned.adapter == settings.data_dir / "adapter"
+
+    allowed = settings.model_copy(update={"llm": local.model_copy(update={"allow_untuned": True}),
+                                          "data_dir": settings.data_dir / "elsewhere"})
+    assert isinstance(answer_module.load_llm(allowed), LocalLLM)
+
+
+def test_warm_up_loads_the_store_and_the_model_before_the_first_question(settings: Settings) -> None:
+    loaded: list[str] = []
+
+    class LazyModel(FakeLLM):
+        def load(self) -> None:
+            loaded.append("model")
+
+    retriever = StubRetriever([FEE])
+    Answerer(retriever, settings, llm_factory=lambda: LazyModel()).warm_up()
+    assert retriever.queries and loaded == ["model"]
