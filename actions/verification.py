@@ -99,7 +99,7 @@ class VerifiedFormValidation(FormValidationAction, ABC):
                              domain: DomainDict) -> dict[str, Any]:
         if value is None:  # cleared by the flow's start, not answered: nothing to check
             return {"verify_name": None}
-        if len(verification.normalise_name(str(value or "")).split()) < 2:
+        if not verification.looks_like_name(str(value or "")):
             say(dispatcher, "utter_name_unreadable")
             return {"verify_name": None}
         return {"verify_name": str(value)}

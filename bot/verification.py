@@ -115,6 +115,14 @@ def normalise_name(text: str) -> str:
     return " ".join(text.replace("'", "").split())
 
 
+def looks_like_name(text: str) -> bool:
+    """A first and last name (2 to 5 words, no digits, not a question). "How much ibuprofen can I take?" typed
+    while the assistant asks for a name is not taken for one."""
+    if "?" in text or re.search(r"\d", text):
+        return False
+    return 2 <= len(normalise_name(text).split()) <= 5
+
+
 def name_matches(patient: Patient, given: str) -> bool:
     words = normalise_name(given).split()
     first, last = normalise_name(patient.first_name), normalise_name(patient.last_name)

@@ -69,3 +69,12 @@ def test_a_verification_lapses_after_thirty_idle_minutes() -> None:
     assert verification.still_verified(t0, [t0 + 600, t0 + 1500, t0 + 2900], t0 + 2900)
     assert not verification.still_verified(t0, [t0 + 600, t0 + 600 + 1801], t0 + 600 + 1801)
     assert not verification.still_verified(None, [], t0)
+
+
+def test_a_question_typed_when_the_name_is_asked_is_not_taken_for_a_name() -> None:
+    assert verification.looks_like_name("Jordan Demo")
+    assert verification.looks_like_name("my name is Mary-Ann O'Neil")
+    assert not verification.looks_like_name("How much ibuprofen can I take?")
+    assert not verification.looks_like_name("what does a high LDL mean")  # six words
+    assert not verification.looks_like_name("Jordan")
+    assert not verification.looks_like_name("Jordan Demo 1980")
