@@ -76,5 +76,11 @@ class ActionNotYetAvailable(ClinicAction):
         return "action_not_yet_available"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        # Billing and refill requests can't be handled by message, but the clinic's documents often answer the
+        # question itself ("do you take Medicare?", "how do refills work?"): answer that when they do.
+        found = await answer_from_knowledge(tracker)
+        if found is not None:
+            dispatcher.utter_message(text=found.answer)
+            return []
         dispatcher.utter_message(response="utter_feature_coming", **clinic_vars(settings()))
         return []

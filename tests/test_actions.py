@@ -10,7 +10,13 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
-from actions.clinic import ActionClinicInfo, ActionDefaultFallback, ActionGreet, ActionOutOfScope
+from actions.clinic import (
+    ActionClinicInfo,
+    ActionDefaultFallback,
+    ActionGreet,
+    ActionNotYetAvailable,
+    ActionOutOfScope,
+)
 from actions.handoff import ActionRequestHuman
 from bot.settings import Settings
 from bot.store import Conversation, Handoff, session_scope
@@ -124,3 +130,13 @@ def test_fallback_answers_an_open_question_the_documents_cover(seeded: Settings,
     assert "Source: Insurance we accept" in known["text"]
     [unknown] = run(ActionDefaultFallback(), tracker(intent="nlu_fallback", text="blorp"))
     assert unknown["response"] == "utter_default"
+
+
+def test_a_billing_question_the_documents_answer_is_answered_and_others_are_told_to_call(
+    seeded: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("actions.knowledge.get_answerer", lambda cfg: _Answers())
+    [known] = run(ActionNotYetAvailable(), tracker(intent="billing_question", text="do you take aetna"))
+    assert known["text"].endswith("Source: Insurance we accept")
+    [other] = run(ActionNotYetAvailable(), tracker(intent="billing_question", text="pay my bill of 40 dollars"))
+    assert other["response"] == "utter_feature_coming"
