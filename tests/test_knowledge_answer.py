@@ -110,7 +110,7 @@ def test_diagnosis_and_out_of_scope_questions_get_fixed_answers(settings: Settin
 
 
 def test_ordinary_questions_are_not_mistaken_for_dose_or_diagnosis(settings: Settings) -> None:
-    answerer, llm, _ = make(settings, [LIPID_TABLE], *["LDL under 100 mg/dL is the typical goal."] * 3)
+    answerer, llm, _ = make(settings, [LIPID_TABLE], *["LDL cholesterol: under 100 mg/dL."] * 3)
     for question in (
         "Do I have to fast before a lipid panel?",
         "What is a normal LDL cholesterol?",
@@ -251,3 +251,49 @@ def test_warm_up_loads_the_store_and_the_model_before_the_first_question(setting
     retriever = StubRetriever([FEE])
     Answerer(retriever, settings, llm_factory=lambda: LazyModel()).warm_up()
     assert retriever.queries and loaded == ["model"]
+
+
+@pytest.mark.parametrize(
+    "draft",
+    [
+        "Please cancel at least 24 hours before your visit. We waive the fee once a year and when you were sick or "
+        "had an emergency.",  # two copied sentences
+        "A late cancellation may carry a $25 fee.",  # words left out, none added
+        "We waive the fee when you were sick or had an emergency.",
+    ],
+)
+def test_a_draft_copied_from_the_passages_is_sent(settings: Settings, draft: str) -> None:
+    answerer, _, _ = make(settings, [FEE], draft)
+    assert answerer.answer("What if I cancel late?").reason == "generated"
+
+
+@pytest.mark.parametrize(
+    "draft",
+    [
+        "Please cancel at least 24 hours after your visit.",  # one word changed: the meaning flips
+        "We waive the fee once a year when you cancel at least 24 hours before.",  # stitched from two sentences
+        "A missed visit may carry a $25 fee, and we never waive it.",  # a claim the passage does not make
+        "Please cancel at least 24 hours.",  # cut off before the sentence ends
+    ],
+)
+def test_a_draft_that_changes_or_joins_the_passages_sentences_falls_back_to_quoting(
+    settings: Settings, draft: str
+) -> None:
+    answerer, _, _ = make(settings, [FEE], draft)
+    result = answerer.answer("What if I cancel late?")
+    assert result.reason == "fallback:unfaithful" and result.grounded
+    assert result.answer.split("\nSource:")[0] in " ".join(FEE.text.split())
+
+
+def test_the_source_named_is_the_passage_the_sentence_was_copied_from(settings: Settings) -> None:
+    answerer, _, _ = make(settings, [PARKING, FEE], "A late cancellation may carry a $25 fee. (Source: Directions and parking)")
+    result = answerer.answer("Is there a fee if I cancel late?")
+    assert result.reason == "generated" and result.sources == ["Cancellation policy"]
+
+
+def test_leaving_out_a_negation_is_not_a_copy() -> None:
+    from knowledge.answer import copied_from
+
+    passage = Passage("Kidney tests", "BUN", "A low BUN is usually not a concern.", "labs/kidney.md", 0.8)
+    assert copied_from("A low BUN is usually not a concern.", [passage]) == [passage]
+    assert copied_from("A low BUN is a concern.", [passage]) is None
