@@ -145,13 +145,6 @@ class LocalLLM:
             name="local+adapter" if adapter_exists(adapter) else "local",
         )
 
-    @classmethod
-    def from_model(cls, model: Any, tokenizer: Any, *, max_new_tokens: int = 120, name: str = "local") -> LocalLLM:
-        """Wrap an already loaded model (used by training to evaluate without loading twice)."""
-        llm = cls("(in memory)", max_new_tokens=max_new_tokens, name=name)
-        llm._model, llm._tokenizer = model, tokenizer
-        return llm
-
     def load(self) -> None:
         with self._load_lock:
             if self._model is not None:
