@@ -28,7 +28,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -39,6 +38,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from bot.llm.memory import peak_rss_mb, rss_mb  # noqa: E402  (the project root is on sys.path from here)
 
 HELDOUT = ROOT / "knowledge" / "training" / "heldout.jsonl"
 MODELS_DIR = ROOT / "var" / "models"
@@ -61,15 +62,6 @@ FIGURES = (
 
 # the flat figures run() returns for scripts/bench.py's table; the rest stays under "configs"
 SUMMARY = ("load_s", "weights_mb", "peak_rss_mb", "ttft_ms", "tokens_per_s", "decode_tokens_per_s")
-
-
-def _rss_mb() -> float:
-    with open("/proc/self/statm") as fh:
-        return int(fh.read().split()[1]) * resource.getpagesize() / 1e6
-
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6  # ru_maxrss is in KiB on Linux
 
 
 def prompt_example(path: Path = HELDOUT) -> tuple[str, list[Any]]:
@@ -114,7 +106,7 @@ def measure_one(
     model.eval()
     load_s = time.perf_counter() - started
     weights_mb = model.get_memory_footprint() / 1e6
-    rss_loaded_mb = _rss_mb()
+    rss_loaded_mb = rss_mb()
 
     inputs = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt", return_dict=True)
     prompt_tokens = int(inputs["input_ids"].shape[1])
@@ -150,8 +142,8 @@ def measure_one(
         "load_s": round(load_s, 2),
         "weights_mb": round(weights_mb, 1),
         "rss_loaded_mb": round(rss_loaded_mb, 1),
-        "rss_end_mb": round(_rss_mb(), 1),
-        "peak_rss_mb": round(max(_peak_rss_mb(), _rss_mb()), 1),  # the two differ in rounding
+        "rss_end_mb": round(rss_mb(), 1),
+        "peak_rss_mb": round(max(peak_rss_mb(), rss_mb()), 1),  # the two differ in rounding
         "ttft_ms": round(ttft_s * 1000, 1),
         "tokens_per_s": round(new_tokens / gen_s, 2),
         # None when noise made the short call slower than the long one (a busy machine)

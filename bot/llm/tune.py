@@ -14,7 +14,6 @@ import json
 import logging
 import math
 import random
-import resource
 import shutil
 import time
 from collections.abc import Callable
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.llm import metrics
 from bot.llm.base import ChatMessage
+from bot.llm.memory import peak_rss_mb, rss_mb
 from bot.llm.prompt import build_messages, format_context
 from knowledge.types import Passage
 
@@ -108,16 +108,6 @@ def _encode(tokenizer: Any, example: Example, clinic: str, max_length: int) -> t
     return ids, labels
 
 
-def _rss_mb() -> float:
-    with open("/proc/self/statm") as fh:
-        pages = int(fh.read().split()[1])
-    return pages * resource.getpagesize() / 1e6
-
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def keep_cpu_weights_unpacked(model: Any) -> int:
     """Stop bitsandbytes from repacking 4-bit weights for CPU inference; returns how many layers it applies to.
 
@@ -177,7 +167,7 @@ def tune(
     cfg = config or TuneConfig()
     say = progress or (lambda _msg: None)
     started = time.monotonic()
-    rss_start = _rss_mb()
+    rss_start = rss_mb()
     random.seed(cfg.seed)
     torch.manual_seed(cfg.seed)
 
@@ -245,7 +235,7 @@ def tune(
     tmp = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     model.save_pretrained(str(tmp))
-    peak_training_mb = _peak_rss_mb()
+    peak_training_mb = peak_rss_mb()
     del model, optimizer, scheduler, params
     gc.collect()
 
@@ -265,7 +255,7 @@ def tune(
         "total_parameters": total,
         "trainable_share": round(trainable / total, 5),
         "peak_rss_mb": round(peak_training_mb, 1),  # the process's peak up to the end of training
-        "rss_delta_mb": round(_rss_mb() - rss_start, 1),
+        "rss_delta_mb": round(rss_mb() - rss_start, 1),
         "seconds": {
             "train": round(train_s, 1),
             "eval_base": round(base_eval_s, 1),
