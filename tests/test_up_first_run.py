@@ -23,6 +23,17 @@ def configured(settings: Settings, **llm: Any) -> Settings:
     return settings.model_copy(update={"llm": settings.llm.model_copy(update=llm)})
 
 
+def first_run(settings: Settings) -> RecordingSupervisor:
+    """Start the background tune as `up` does on a first run, wait for it, return what it restarted."""
+    settings.logs_dir.mkdir(parents=True, exist_ok=True)
+    sup = RecordingSupervisor()
+    thread = up.train_adapter_in_background(configured(settings, backend="local", tune_on_first_run=True), {},
+                                            sup)  # type: ignore[arg-type]
+    assert thread is not None
+    thread.join(timeout=10)
+    return sup
+
+
 def test_first_run_tunes_in_the_background_then_restarts_the_action_server(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -34,12 +45,7 @@ def test_first_run_tunes_in_the_background_then_restarts_the_action_server(
         return 0
 
     monkeypatch.setattr(up.subprocess, "call", fake_tune)
-    settings.logs_dir.mkdir(parents=True, exist_ok=True)
-    sup = RecordingSupervisor()
-    thread = up.train_adapter_in_background(configured(settings, backend="local", tune_on_first_run=True), {},
-                                            sup)  # type: ignore[arg-type]
-    assert thread is not None
-    thread.join(timeout=10)
+    sup = first_run(settings)
     assert calls and calls[0][-3:] == ["-m", "bot.cli", "tune"]
     assert sup.restarted == ["actions"]
     assert "step 40/40" in (settings.logs_dir / "tune.log").read_text()
@@ -47,13 +53,7 @@ def test_first_run_tunes_in_the_background_then_restarts_the_action_server(
 
 def test_a_failed_tune_leaves_the_action_server_alone(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(up.subprocess, "call", lambda command, **kwargs: 1)
-    settings.logs_dir.mkdir(parents=True, exist_ok=True)
-    sup = RecordingSupervisor()
-    thread = up.train_adapter_in_background(configured(settings, backend="local", tune_on_first_run=True), {},
-                                            sup)  # type: ignore[arg-type]
-    assert thread is not None
-    thread.join(timeout=10)
-    assert sup.restarted == []
+    assert first_run(settings).restarted == []
 
 
 @pytest.mark.parametrize("llm", [{"backend": "none"}, {"backend": "local", "tune_on_first_run": False}])
