@@ -10,8 +10,10 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
+from sqlalchemy import create_engine
 
 from bot.settings import PROJECT_ROOT
 
@@ -95,6 +97,16 @@ class Stack:
 
     def chat(self, sender: str, message: str, **extra: object) -> httpx.Response:
         return httpx.post(f"{self.url}/api/chat", json={"sender": sender, "message": message, **extra}, timeout=60)
+
+    def reply(self, sender: str, message: str, sep: str = "\n") -> str:
+        """Send a chat message; the assistant's answers (which must come back 200), joined by ``sep``."""
+        response = self.chat(sender, message)
+        assert response.status_code == 200, response.text
+        return sep.join(str(m["text"]) for m in response.json()["messages"])
+
+    def clinic_db(self) -> Any:
+        """An engine on the stack's clinic store, to check what the conversation left there."""
+        return create_engine(f"sqlite:///{self.data_dir / 'clinic.db'}")
 
     def history(self, sender: str) -> list[dict[str, object]]:
         response = httpx.get(f"{self.url}/api/chat/messages", params={"sender": sender}, timeout=10)

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from bot.settings import PROJECT_ROOT
 from tests.e2e.stack import CLINICBOT, Stack
@@ -47,13 +47,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 
 def say(stack: Stack, sender: str, message: str) -> str:
-    response = stack.chat(sender, message)
-    assert response.status_code == 200, response.text
-    return " ".join(m["text"] for m in response.json()["messages"])
+    return stack.reply(sender, message, sep=" ")
 
 
 def db(stack: Stack) -> Any:
-    return create_engine(f"sqlite:///{stack.data_dir / 'clinic.db'}")
+    return stack.clinic_db()
 
 
 def appointments(stack: Stack, phone: str = DEMO_PHONE) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from tests.e2e.stack import Stack
 
@@ -16,13 +16,11 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 def say(stack: Stack, sender: str, message: str) -> str:
-    response = stack.chat(sender, message)
-    assert response.status_code == 200, response.text
-    return "\n".join(m["text"] for m in response.json()["messages"])
+    return stack.reply(sender, message, sep="\n")
 
 
 def db(stack: Stack) -> Any:
-    return create_engine(f"sqlite:///{stack.data_dir / 'clinic.db'}")
+    return stack.clinic_db()
 
 
 def audit_actions(stack: Stack, sender: str) -> list[str]:
