@@ -158,16 +158,19 @@ class Answerer:
         if _DECLINE_RE.search(draft):
             return Answer(self.messages["handoff"], reason="model_declined")
         # The source is the passage each sentence was copied from (a title the model names could be the wrong one).
-        titles = list(dict.fromkeys(p.title for p in copied_from(draft, passages) or [passages[0]]))
+        copied = copied_from(draft, passages)
+        titles = list(dict.fromkeys(p.title for p in copied or [passages[0]]))
         final = _with_sources(draft, titles)
-        problem = self.check_draft(draft, final, passages, question)
+        problem = self.check_draft(draft, final, passages, question, copied=copied)
         if problem:
             log.info("knowledge.answer.draft_rejected", extra={"check": problem})
             return self.extractive(question, passages[0], reason=f"fallback:{problem}")
         return Answer(final, sources=titles, grounded=True, reason="generated")
 
-    def check_draft(self, draft: str, final: str, passages: Sequence[Passage], question: str = "") -> str:
-        """The name of the first check the draft fails, or "" when it passes."""
+    def check_draft(self, draft: str, final: str, passages: Sequence[Passage], question: str, *,
+                    copied: list[Passage] | None) -> str:
+        """The name of the first check the draft fails, or "" when it passes. ``copied`` is
+        ``copied_from(draft, passages)``: the caller needs it for the sources too, so it is worked out once."""
         if len(draft) < 2:
             return "empty"
         context = format_context(passages)
@@ -181,7 +184,7 @@ class Answerer:
             return "repetitive"
         if len(informative_terms(draft, question, context, [p.title for p in passages])) < 2:
             return "uninformative"  # it only restates the question or the title
-        if copied_from(draft, passages) is None:
+        if copied is None:
             return "unfaithful"
         return ""
 
