@@ -1,7 +1,8 @@
 """Answering open questions from the knowledge store.
 
 retrieve -> safety policy / similarity threshold -> generate with the tuned model -> check the draft
-(every number from the context, no dosing language, fits the SMS budget) -> otherwise an extractive
+(every number from the context, no dosing language, fits the SMS budget, copied from the passages, as much
+on the question as the passages' best sentence) -> otherwise an extractive
 answer from the best passage. Every grounded answer ends with its source title ("Source: Lipid panel").
 
 The Rasa action calls :func:`answer`, which builds one :class:`Answerer` on first use (embedding model,
@@ -186,6 +187,8 @@ class Answerer:
             return "uninformative"  # it only restates the question or the title
         if copied is None:
             return "unfaithful"
+        if off_topic(draft, question, passages):
+            return "off_topic"
         return ""
 
     def extractive(self, question: str, passage: Passage, reason: str) -> Answer:
@@ -311,6 +314,21 @@ def copied_from(draft: str, passages: Sequence[Passage]) -> list[Passage] | None
             return None
         used.append(match)
     return used
+
+
+def off_topic(draft: str, question: str, passages: Sequence[Passage]) -> bool:
+    """The draft covers fewer of the question's words than one of the passages' sentences does.
+
+    Only the question's words that the passages contain count. A copied sentence can be true and still miss
+    the question: asked "what is a normal INR", the tuned model copied the sentence about a low INR, while
+    the passage has one that gives the normal range. The quoting fallback picks by the same word overlap.
+    """
+    sentences = [s for p in passages for s in plain_sentences(sms_safe(p.text))]
+    wanted = _terms(question) & set().union(*(_terms(s) for s in sentences))
+    if not wanted:
+        return False
+    best = max(len(wanted & _terms(s)) for s in sentences)
+    return len(wanted & _terms(draft)) < best
 
 
 def extract_sentences(question: str, passage: Passage, budget: int) -> str:

@@ -254,17 +254,37 @@ def test_warm_up_loads_the_store_and_the_model_before_the_first_question(setting
 
 
 @pytest.mark.parametrize(
-    "draft",
+    ("question", "draft"),
     [
-        "Please cancel at least 24 hours before your visit. We waive the fee once a year and when you were sick or "
-        "had an emergency.",  # two copied sentences
-        "A late cancellation may carry a $25 fee.",  # words left out, none added
-        "We waive the fee when you were sick or had an emergency.",
+        ("What if I cancel late?", "Please cancel at least 24 hours before your visit. We waive the fee once a year "
+         "and when you were sick or had an emergency."),  # two copied sentences
+        ("What if I cancel late?", "A late cancellation may carry a $25 fee."),  # words left out, none added
+        ("Do you waive the fee if I was sick?", "We waive the fee when you were sick or had an emergency."),
     ],
 )
-def test_a_draft_copied_from_the_passages_is_sent(settings: Settings, draft: str) -> None:
+def test_a_draft_copied_from_the_passages_is_sent(settings: Settings, question: str, draft: str) -> None:
     answerer, _, _ = make(settings, [FEE], draft)
-    assert answerer.answer("What if I cancel late?").reason == "generated"
+    assert answerer.answer(question).reason == "generated"
+
+
+INR = Passage(
+    title="INR (blood clotting test)",
+    heading="INR ranges",
+    text="A normal INR for people who do not take a blood thinner is about 0.8 to 1.1. A low INR means your "
+    "blood clots faster than your goal. A high INR means your blood clots more slowly.",
+    source="labs/inr.md",
+    score=0.7,
+)
+
+
+def test_a_true_copy_that_misses_the_question_falls_back_to_the_sentence_that_answers_it(settings: Settings) -> None:
+    answerer, _, _ = make(settings, [INR], "A low INR means your blood clots faster than your goal.")
+    result = answerer.answer("What is a normal INR?")
+    assert result.reason == "fallback:off_topic" and result.grounded
+    assert "0.8 to 1.1" in result.answer and result.answer.startswith("A normal INR")
+
+    answerer, _, _ = make(settings, [INR], "A low INR means your blood clots faster than your goal.")
+    assert answerer.answer("What does a low INR mean?").reason == "generated"  # the same copy, on the question
 
 
 @pytest.mark.parametrize(
