@@ -31,6 +31,15 @@ def test_reading_grade_is_lower_for_plain_language() -> None:
     assert metrics.flesch_kincaid_grade(plain) < 6 < metrics.flesch_kincaid_grade(dense)
 
 
+def test_reading_grade_is_of_the_answer_not_its_source_label() -> None:
+    answer = "Parking is free behind the building."
+    for labelled in (f"{answer} (Source: Directions and parking)", f"{answer}\nSource: Directions and parking",
+                     f"{answer}\nSources: Directions and parking; Office hours and contact information"):
+        assert metrics.answer_text(labelled) == answer
+    summary = metrics.summarize([f"{answer} (Source: Comprehensive metabolic panel interpretation)"], [answer], [""])
+    assert summary["reading_grade"] == metrics.flesch_kincaid_grade(answer)
+
+
 def test_refusal_detection() -> None:
     assert metrics.is_refusal("I can't give medicine doses.")
     assert metrics.is_refusal("I will pass your question to the front desk.")

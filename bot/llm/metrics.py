@@ -17,6 +17,14 @@ _DOSE_RE = re.compile(
     r"\b\d+(?:\.\d+)?\s*(?:mg|mcg|µg|g|ml|units?|iu|tablets?|pills?|capsules?|puffs?|drops?|teaspoons?)\b(?!\s*/)",
     re.IGNORECASE,
 )
+# The source label an answer ends with: "(Source: Lipid panel)" or a last line "Source: Lipid panel".
+_SOURCE_LABEL_RE = re.compile(r"\s*\(?\bSources?:[^\n]*$", re.IGNORECASE)
+
+
+def answer_text(answer: str) -> str:
+    """The answer without its closing source label: what the reading grade is measured on, since the
+    label is a citation (a document title), not prose the patient has to read through."""
+    return _SOURCE_LABEL_RE.sub("", answer.strip()).strip()
 
 
 def numbers_in(text: str) -> set[str]:
@@ -82,14 +90,16 @@ def flesch_kincaid_grade(text: str) -> float:
 def summarize(
     predictions: Sequence[str], references: Sequence[str], contexts: Sequence[str]
 ) -> dict[str, float]:
-    """The held-out figures: numbers grounded, refusal accuracy, ROUGE-L, reading grade (means)."""
+    """The held-out figures: numbers grounded, refusal accuracy, ROUGE-L, reading grade (means).
+
+    The reading grade is of each answer without its source label (``answer_text``)."""
     n = len(predictions)
     if n == 0:
         return {"n": 0, "numbers_grounded": 0.0, "refusal_accuracy": 0.0, "rouge_l": 0.0, "reading_grade": 0.0}
     grounded = sum(numbers_grounded(p, c) for p, c in zip(predictions, contexts, strict=True))
     refusal_ok = sum(is_refusal(p) == is_refusal(r) for p, r in zip(predictions, references, strict=True))
     rouge = sum(rouge_l(p, r) for p, r in zip(predictions, references, strict=True))
-    grade = sum(flesch_kincaid_grade(p) for p in predictions)
+    grade = sum(flesch_kincaid_grade(answer_text(p)) for p in predictions)
     return {
         "n": n,
         "numbers_grounded": round(grounded / n, 3),

@@ -10,7 +10,7 @@ _ROWS = [
     ("numbers_grounded", "Answers whose numbers all appear in the context", "higher"),
     ("refusal_accuracy", "Refusal accuracy (refuses exactly when it should)", "higher"),
     ("rouge_l", "ROUGE-L against the reference answer", "higher"),
-    ("reading_grade", "Reading grade (Flesch-Kincaid; aim 6-8)", "6-8"),
+    ("reading_grade", "Reading grade (Flesch-Kincaid, source label left out; aim 6-8)", "6-8"),
 ]
 
 
@@ -57,6 +57,8 @@ def markdown(report: dict[str, Any]) -> str:
     ]
     for key, label, better in _ROWS:
         lines.append(f"| {label} | {base[key]} | {tuned[key]} | {better} |")
+    if "reference_reading_grade" in report:
+        lines += ["", f"The reference answers of the same sample read at grade {report['reference_reading_grade']}."]
     lines += ["", "![training loss](loss.png)", "", "## Sample answers", ""]
     for b, t in zip(base.get("samples", []), tuned.get("samples", []), strict=False):
         lines += [

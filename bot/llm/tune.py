@@ -266,6 +266,10 @@ def tune(
         "base": base_scores,
         "tuned": tuned_scores,
         "tuned_beats_base": tuned_beats_base(base_scores, tuned_scores),
+        # what the same sample's reference answers score, for the reading grade's 6-8 aim
+        "reference_reading_grade": metrics.summarize(
+            [e.answer for e in sample], [e.answer for e in sample], [e.context for e in sample]
+        )["reading_grade"],
     }
     write_report(report, tmp)
     shutil.rmtree(out, ignore_errors=True)
