@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from bot.llm.base import LLM
 from bot.llm.prompt import build_messages, format_context
 from knowledge.guard import (
+    SENTENCE_END,
     has_dosing_language,
     informative_terms,
     is_repetitive,
@@ -50,7 +51,6 @@ _DECLINE_RE = re.compile(
 )
 _SOURCE_LINE_RE = re.compile(r"\(?\b(sources?|reference)\s*:\s*[^\n]*\)?\s*$", re.IGNORECASE)
 _WORDS_RE = re.compile(r"[a-z0-9]+")
-_SENTENCE_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])")
 
 
 @dataclass
@@ -272,7 +272,7 @@ def plain_sentences(markdown: str) -> list[str]:
         line = re.sub(r"\[([^\]]+)\]\([^)]+\)", r"\1", line)
         line = line.replace("**", "").replace("__", "").replace("`", "")
         out.append(line)  # one paragraph, list item or table row (unwrap() joined the wrapped lines)
-    return [s.strip() for para in out for s in _SENTENCE_RE.split(" ".join(para.split())) if s.strip()]
+    return [s.strip() for para in out for s in SENTENCE_END.split(" ".join(para.split())) if s.strip()]
 
 
 _NEGATIONS = frozenset({"not", "no", "never", "without", "nor", "cannot", "t", "none", "neither"})
@@ -305,7 +305,7 @@ def copied_from(draft: str, passages: Sequence[Passage]) -> list[Passage] | None
     """
     sources = [(p, _WORDS_RE.findall(s.lower())) for p in passages for s in plain_sentences(sms_safe(p.text))]
     used: list[Passage] = []
-    for sentence in _SENTENCE_RE.split(draft):
+    for sentence in SENTENCE_END.split(draft):
         words = _WORDS_RE.findall(sentence.lower())
         if not words:
             continue

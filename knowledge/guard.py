@@ -12,6 +12,10 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Literal
 
+# A sentence ends at . ! or ? before a capital or a digit, but not after a title ("Dr. Patel"). Shared by the
+# answer checks and the training-set generator, so both cut the documents into the same sentences.
+SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bMrs\.)\s+(?=[A-Z0-9(\"'])")
+
 PolicyKind = Literal["dose", "diagnosis", "out_of_scope"]
 
 _DRUGS = (

@@ -203,6 +203,35 @@ def test_no_dosing_language(doc: Document) -> None:
     assert dosing_sentences(doc.body) == []
 
 
+# A sentence that only points at the list or table after it means nothing when it is sent alone, and answers
+# are made of sentences sent alone ("A low albumin can be a sign of any of these.").
+POINTER = re.compile(
+    r"(?:\b(?:these|this list|the following|below|as follows)|:)\W*$"
+    r"|^(?:these are|here are|here is|this is|the table)\b",
+    re.IGNORECASE,
+)
+
+
+@pytest.mark.parametrize("doc", DOCUMENTS, ids=lambda d: d.path.name)
+def test_every_sentence_makes_sense_alone(doc: Document) -> None:
+    from knowledge.answer import plain_sentences
+
+    pointers = [s for _, text in doc.sections for s in plain_sentences(text) if POINTER.search(s)]
+    assert not pointers, "say what the list says, in short sentences of their own: " + " | ".join(pointers)
+
+
+@pytest.mark.parametrize("doc", DOCUMENTS, ids=lambda d: d.path.name)
+def test_documents_read_at_a_6th_to_8th_grade_level(doc: Document) -> None:
+    """Flesch-Kincaid over the sentences answers are cut from (see scripts/reading_level.py)."""
+    from bot.llm.metrics import flesch_kincaid_grade
+    from knowledge.training import generate
+
+    sentences = [s for sec in generate.parse_document(doc.path, DOCS_DIR) for s in generate.answer_sentences(sec)]
+    grades = [flesch_kincaid_grade(s) for s in sentences]
+    assert sum(grades) / len(grades) <= 7.0
+    assert sum(g <= 8.0 for g in grades) / len(grades) >= 0.8, [s for s, g in zip(sentences, grades, strict=True) if g > 8]
+
+
 def test_dosing_check_tells_doses_from_lab_units() -> None:
     assert dosing_sentences("Take 500 mg of this medicine.")
     assert dosing_sentences("The usual dose is 2 tablets twice a day.")
