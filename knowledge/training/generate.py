@@ -7,8 +7,12 @@ Every example is (question, retrieved passages) -> answer, in the same prompt fo
 - grounded answers: one or two sentences taken from the section that answers the question, ending with
   the source title, so every number in an answer is in its context by construction;
 - refusals: medicine doses, diagnosis, and questions the clinic's documents do not cover.
-Questions come from templates over the section headings plus handwritten variations. The held-out split
-is decided by a hash of each example's id, so it stays the same when documents are added.
+Questions come from templates over the section headings plus handwritten variations.
+
+A fifth of the examples is held out, by whole section: every question about a held-out section is held out,
+so the held-out set asks about text the adapter never trained on (a paraphrase of a training question would
+flatter it). Sections, and refusals of each kind, are taken in the order of a hash of their key until a fifth
+is reached, so the split does not depend on file order and changes little when a document is added.
 """
 
 from __future__ import annotations
@@ -25,13 +29,13 @@ from typing import Any
 import yaml
 
 from bot.llm.prompt import build_messages
+from knowledge.guard import SENTENCE_END
 from knowledge.types import Passage
 
 HERE = Path(__file__).resolve().parent
 DOCUMENTS = HERE.parent / "documents"
-HELDOUT_SHARE = 5  # one in five
+HELDOUT_SHARE = 0.2
 MAX_ANSWER_CHARS = 260
-_SENTENCE_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])")
 _WORD_RE = re.compile(r"[a-z0-9]+")
 _STOP = set(
     ["a", "an", "the", "is", "are", "was", "be", "to", "of", "and", "or", "in", "on", "at", "for", "with", "my", "your", "you", "i", "me", "do", "does", "can", "could", "what", "when", "how", "should", "would", "will", "it", "this", "that", "there", "about", "from", "by", "if", "get", "have", "has", "our", "we", "us", "tell", "know"]
@@ -73,7 +77,9 @@ def _plain(lines: list[str]) -> str:
     """Markdown to plain sentences: tables become "cell: cell." rows, list items become sentences."""
     out: list[str] = []
     table_rows = 0
-    for line in (raw.strip() for raw in lines):
+    in_item = False
+    for raw in lines:
+        line = raw.strip()
         if line.startswith("|"):
             cells = [c.strip() for c in line.strip("|").split("|")]
             table_rows += 1
@@ -83,11 +89,22 @@ def _plain(lines: list[str]) -> str:
             out.append(row if row.endswith(".") else row + ".")
             continue
         table_rows = 0
-        line = re.sub(r"^(?:[-*]|\d+\.)\s+", "", line).replace("**", "")
+        item = re.match(r"^(?:[-*]|\d+\.)\s+", line)
+        if item or not line:
+            _end_item(out, in_item)
+            in_item = bool(item)
+        line = line[item.end():] if item else line
         if line:
-            out.append(line)
+            out.append(line.replace("**", ""))
+    _end_item(out, in_item)
     text = " ".join(out)
     return re.sub(r"\s+", " ", text).strip()
+
+
+def _end_item(out: list[str], in_item: bool) -> None:
+    """A list item (its wrapped lines included) is a sentence of its own: end it with a full stop."""
+    if in_item and out and not out[-1].endswith((".", "!", "?", ":")):
+        out[-1] += "."
 
 
 def load_sections(root: Path = DOCUMENTS) -> list[Section]:
@@ -155,17 +172,25 @@ def _words(text: str) -> set[str]:
     return {w for w in _WORD_RE.findall(text.lower()) if w not in _STOP}
 
 
-def grounded_answer(question: str, section: Section) -> str:
-    """The one or two section sentences that best match the question, in order, then the source title."""
-    sentences = [
-        s.strip() for s in _SENTENCE_RE.split(section.text) if len(s.split()) >= 5 and not s.strip().endswith("?")
+def answer_sentences(section: Section) -> list[str]:
+    """The sentences an answer may be cut from: five words or more, not questions."""
+    return [
+        s.strip() for s in SENTENCE_END.split(section.text) if len(s.split()) >= 5 and not s.strip().endswith("?")
     ] or [section.text]
+
+
+def grounded_answer(question: str, section: Section) -> str:
+    """The one or two section sentences that best match the question, in order, then the source title.
+
+    A question about ranges, levels, hours or fees gets sentences with a number first."""
+    sentences = answer_sentences(section)
     wanted = _words(question) | _words(section.heading)
     wants_numbers = bool(re.search(r"range|number|normal|level|hours|fee|how long", question.lower()))
 
-    def score(i: int) -> tuple[int, int]:
-        bonus = 2 if wants_numbers and re.search(r"\d", sentences[i]) else 0
-        return (-(len(wanted & _words(sentences[i])) + bonus), i)
+    def score(i: int) -> tuple[int, int, int]:
+        sentence = sentences[i]
+        has_number = wants_numbers and bool(re.search(r"(?<![A-Za-z])\d", sentence))  # not the 1 of "A1c"
+        return (-has_number, -len(wanted & _words(sentence)), i)
 
     ranked = sorted(range(len(sentences)), key=score)
     chosen = sorted(ranked[:2])
@@ -232,8 +257,26 @@ def _pick(options: list[str], key: str) -> str:
     return options[int(hashlib.sha1(key.encode()).hexdigest()[:8], 16) % len(options)]
 
 
-def is_heldout(example_id: str) -> bool:
-    return int(hashlib.sha1(example_id.encode()).hexdigest()[:8], 16) % HELDOUT_SHARE == 0
+def split_key(example: dict[str, Any]) -> str:
+    """What is held out together: a grounded example's section ("source#heading"), or a refusal itself."""
+    eid = str(example["id"])
+    return eid.rsplit("#", 1)[0] if example["kind"] == "grounded" else eid
+
+
+def heldout_keys(examples: list[dict[str, Any]], share: float = HELDOUT_SHARE) -> set[str]:
+    """Split keys to hold out: within each kind, keys in hash order until ``share`` of its examples is reached."""
+    chosen: set[str] = set()
+    for kind in sorted({e["kind"] for e in examples}):
+        sizes: dict[str, int] = {}
+        for e in (e for e in examples if e["kind"] == kind):
+            sizes[split_key(e)] = sizes.get(split_key(e), 0) + 1
+        target, taken = round(share * sum(sizes.values())), 0
+        for key in sorted(sizes, key=lambda k: hashlib.sha1(k.encode()).hexdigest()):
+            if taken >= target:
+                break
+            chosen.add(key)
+            taken += sizes[key]
+    return chosen
 
 
 def _passage(s: Section) -> Passage:
@@ -283,8 +326,9 @@ def build_examples(sections: list[Section], clinic: str) -> list[dict[str, Any]]
 
 
 def write(examples: list[dict[str, Any]], out_dir: Path = HERE) -> tuple[int, int]:
-    train = [e for e in examples if not is_heldout(e["id"])]
-    heldout = [e for e in examples if is_heldout(e["id"])]
+    held = heldout_keys(examples)
+    train = [e for e in examples if split_key(e) not in held]
+    heldout = [e for e in examples if split_key(e) in held]
     for name, rows in (("train.jsonl", train), ("heldout.jsonl", heldout)):
         with (out_dir / name).open("w", encoding="utf-8") as fh:
             for row in rows:
