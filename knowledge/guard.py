@@ -12,6 +12,8 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Literal
 
+from bot.llm.base import cut_at_repeat
+
 # A sentence ends at . ! or ? before a capital or a digit, but not after a title ("Dr. Patel"). Shared by the
 # answer checks and the training-set generator, so both cut the documents into the same sentences.
 SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bMrs\.)\s+(?=[A-Z0-9(\"'])")
@@ -167,9 +169,17 @@ def max_chars(segments: int) -> int:
 _WORD_RE = re.compile(r"[a-z0-9]+")
 
 
-def is_repetitive(text: str, n: int = 4) -> bool:
-    """True when some run of ``n`` words comes back: small models loop when they have nothing to say."""
+def is_repetitive(text: str, n: int = 10) -> bool:
+    """True when the draft loops: a sentence comes back, a run of words repeats right after itself ("the office
+    hours are the office hours are"), or a run of ``n`` words comes back. Small models loop when they have
+    nothing to say. Plain-language sentences name their subject again ("A low platelet count can cause
+    bruising. A low platelet count can also cause nosebleeds."), so a short run coming back later is no loop."""
+    if cut_at_repeat(text) is not None:
+        return True
     words = _WORD_RE.findall(text.lower())
+    for size in range(3, len(words) // 2 + 1):
+        if any(words[i : i + size] == words[i + size : i + 2 * size] for i in range(len(words) - 2 * size + 1)):
+            return True
     grams = [tuple(words[i : i + n]) for i in range(len(words) - n + 1)]
     return len(grams) != len(set(grams))
 

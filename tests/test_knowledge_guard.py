@@ -61,3 +61,16 @@ def test_sms_segments_follow_gsm_and_unicode_limits() -> None:
     assert sms_segments("a" * 69 + "’") == 1  # a curly quote forces UCS-2: 70 per segment
     assert sms_segments("a" * 70 + "’") == 2
     assert sms_segments("[" * 80) == 1 and sms_segments("[" * 81) == 2  # extension characters count twice
+
+
+def test_a_loop_is_repetitive_but_plain_sentences_that_name_their_subject_again_are_not() -> None:
+    from bot.llm.base import cut_at_repeat
+    from knowledge.guard import is_repetitive
+
+    plain = ("A low platelet count can cause easy bruising. A low platelet count can also cause nosebleeds. "
+             "An A1c of 5.7 % to 6.4 % is in the prediabetes range. An A1c of 5.7 % to 6.4 % is not diabetes.")
+    assert not is_repetitive(plain) and cut_at_repeat(plain) is None
+    assert is_repetitive("I can't help with that. I can't help with that.")
+    assert is_repetitive("The office hours are the office hours are the office hours.")
+    assert cut_at_repeat("I can't help with that. Call us. I can't help with that. I can't") == (
+        "I can't help with that. Call us.")

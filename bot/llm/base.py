@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, TypedDict
+
+_SENTENCE_RE = re.compile(r"[^.!?]*[.!?]+(?=\s|$)")
+
+
+def cut_at_repeat(text: str) -> str | None:
+    """The text before its first finished sentence that repeats an earlier one; None when none repeats.
+
+    A small model with nothing left to say loops ("I can't help with that. I can't help with that. ..."):
+    generation stops at the first repeat, and the repeat is dropped."""
+    seen: set[str] = set()
+    for match in _SENTENCE_RE.finditer(text):
+        key = " ".join(match.group().lower().split())
+        if key in seen:
+            return text[: match.start()].strip()
+        seen.add(key)
+    return None
 
 
 class ChatMessage(TypedDict):

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.llm.base import ChatMessage
+from bot.llm.base import ChatMessage, cut_at_repeat
 from bot.llm.prepare import prepare_base_model
 
 if TYPE_CHECKING:
@@ -164,12 +164,15 @@ class LocalLLM:
         return {k: v.to(device) for k, v in encoded.items()}
 
     def _gen_kwargs(self, inputs: Any, max_new_tokens: int | None) -> dict[str, Any]:
+        from transformers import StoppingCriteriaList
+
         return {
             **inputs,
             "max_new_tokens": max_new_tokens or self.max_new_tokens,
             "do_sample": False,
             "pad_token_id": self._tokenizer.pad_token_id,
             "eos_token_id": self._tokenizer.eos_token_id,
+            "stopping_criteria": StoppingCriteriaList([_StopOnRepeat(self._tokenizer, inputs["input_ids"].shape[1])]),
         }
 
     def generate(self, messages: list[ChatMessage], *, max_new_tokens: int | None = None) -> str:
@@ -179,7 +182,9 @@ class LocalLLM:
         with self._run_lock, torch.inference_mode():
             output = self._model.generate(**self._gen_kwargs(inputs, max_new_tokens))
         new_tokens = output[0, inputs["input_ids"].shape[1] :]
-        return str(self._tokenizer.decode(new_tokens, skip_special_tokens=True)).strip()
+        text = str(self._tokenizer.decode(new_tokens, skip_special_tokens=True)).strip()
+        cut = cut_at_repeat(text)
+        return text if cut is None else cut
 
     def stream(self, messages: list[ChatMessage], *, max_new_tokens: int | None = None) -> Iterator[str]:
         import torch
@@ -201,3 +206,19 @@ class LocalLLM:
                     yield chunk
         finally:
             thread.join()
+
+
+class _StopOnRepeat:
+    """Stops greedy generation at the first sentence that repeats an earlier one (a loop would otherwise run to
+    ``max_new_tokens``: seconds of CPU for nothing). A transformers stopping criterion."""
+
+    def __init__(self, tokenizer: Any, prompt_length: int) -> None:
+        self.tokenizer = tokenizer
+        self.prompt_length = prompt_length
+
+    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+        import torch
+
+        done = [cut_at_repeat(self.tokenizer.decode(row[self.prompt_length :], skip_special_tokens=True)) is not None
+                for row in input_ids]
+        return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
