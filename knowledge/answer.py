@@ -333,7 +333,8 @@ def off_topic(draft: str, question: str, passages: Sequence[Passage]) -> bool:
 
 def extract_sentences(question: str, passage: Passage, budget: int) -> str:
     """Pick sentences by word overlap with the question (ties: earlier first) until ``budget`` is full."""
-    sentences = [s for s in plain_sentences(sms_safe(passage.text)) if not has_dosing_language(s)]
+    # A document's own question lines ("What is your phone number?") are not echoed back to the patient.
+    sentences = [s for s in plain_sentences(sms_safe(passage.text)) if not has_dosing_language(s) and not s.endswith("?")]
     if not sentences or budget < 20:
         return ""
     wanted = _terms(question)

@@ -317,3 +317,9 @@ def test_leaving_out_a_negation_is_not_a_copy() -> None:
     passage = Passage("Kidney tests", "BUN", "A low BUN is usually not a concern.", "labs/kidney.md", 0.8)
     assert copied_from("A low BUN is usually not a concern.", [passage]) == [passage]
     assert copied_from("A low BUN is a concern.", [passage]) is None
+
+
+def test_a_quoted_answer_does_not_echo_the_documents_own_question_lines() -> None:
+    contact = Passage("Office hours and contact information", "Our phone number",
+                      "What is your phone number? Our phone number is +1 555-555-0123.", "policies/hours.md", 0.8)
+    assert extract_sentences("whats your phone number", contact, 300) == "Our phone number is +1 555-555-0123."
