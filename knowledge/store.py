@@ -11,6 +11,7 @@ import logging
 import os
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlparse
@@ -138,7 +139,11 @@ class KnowledgeStore:
 
     # -- reading -----------------------------------------------------------------------
     def query(self, text: str, k: int = 3) -> list[Passage]:
-        """The ``k`` most similar chunks, best first."""
+        """The sections of the ``k`` most similar chunks, best first, each once and whole.
+
+        A long section is stored as several chunks (each embedded on its own); the passage is the whole
+        section, so an answer is not cut from the half that ranked ("your clinician will look at your whole
+        heart risk" for "what does a high LDL mean"). The adapter is trained on whole sections too."""
         if not text.strip():
             return []
         vector = self.embedder.embed([text])[0]
@@ -148,7 +153,7 @@ class KnowledgeStore:
         docs = (found.get("documents") or [[]])[0]
         metas = (found.get("metadatas") or [[]])[0]
         dists = (found.get("distances") or [[]])[0]
-        return [
+        chunks = [
             Passage(
                 title=str(meta.get("title", "")),
                 heading=str(meta.get("heading", "")),
@@ -158,3 +163,26 @@ class KnowledgeStore:
             )
             for doc, meta, dist in zip(docs, metas, dists, strict=False)
         ]
+        return self._whole_sections(chunks)
+
+    def _whole_sections(self, chunks: list[Passage]) -> list[Passage]:
+        """Each chunk's whole section (its chunks in order), keeping the best-ranked place of a section."""
+        keys = list(dict.fromkeys((p.source, p.heading) for p in chunks))
+        if not keys:
+            return chunks
+        clauses: list[dict[str, Any]] = [{"$and": [{"source": s}, {"heading": h}]} for s, h in keys]
+        got = self.collection.get(where=clauses[0] if len(clauses) == 1 else {"$or": clauses},
+                                  include=["documents", "metadatas"])
+        parts: dict[tuple[str, str], list[tuple[int, str]]] = {}
+        for doc, meta in zip(got.get("documents") or [], got.get("metadatas") or [], strict=False):
+            key = (str(meta.get("source", "")), str(meta.get("heading", "")))
+            parts.setdefault(key, []).append((int(meta.get("index", 0)), str(doc or "")))
+        whole: list[Passage] = []
+        for passage in chunks:
+            key = (passage.source, passage.heading)
+            if any((p.source, p.heading) == key for p in whole):
+                continue  # a second chunk of a section already given
+            pieces = sorted(parts.get(key, []))
+            text = "\n\n".join(t for _, t in pieces) if len(pieces) > 1 else passage.text
+            whole.append(replace(passage, text=text))
+        return whole

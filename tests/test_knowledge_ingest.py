@@ -141,3 +141,20 @@ def test_long_sections_are_split_under_the_size_limit() -> None:
 def test_collection_name_must_be_three_characters(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="3 or more"):
         KnowledgeStore("kb", chroma_dir=tmp_path)
+
+
+def test_a_long_section_stored_as_several_chunks_comes_back_whole_and_once(tmp_path: Path, store: KnowledgeStore) -> None:
+    docs = tmp_path / "long-docs"
+    (docs / "labs").mkdir(parents=True)
+    paragraphs = [f"Point {i}: a high LDL cholesterol can build up in your arteries over many years." for i in range(30)]
+    (docs / "labs" / "ldl.md").write_text(
+        "---\ntitle: LDL test\n---\n## What a high LDL can mean\n\n" + "\n\n".join(paragraphs)
+        + "\n\n## Parking\n\nFree parking is behind the building.\n", encoding="utf-8")
+    ingest(docs, store)
+    assert store.count() > 3  # the long section is several chunks
+    found = store.query("what does a high LDL cholesterol mean", k=3)
+    sections = [p.heading for p in found]
+    assert sections.count("What a high LDL can mean") == 1
+    whole = found[sections.index("What a high LDL can mean")].text
+    assert [f"Point {i}:" in whole for i in range(30)] == [True] * 30
+    assert whole.index("Point 3:") < whole.index("Point 29:")  # in the document's order
