@@ -234,8 +234,13 @@ def _stem(word: str) -> str:
     return word
 
 
+# Patients' words for what the documents say otherwise: "a normal INR" is the documents' "a typical INR".
+_SAME_AS = {"normal": "typical", "usual": "typical", "elevated": "high", "raised": "high", "decreased": "low"}
+
+
 def _terms(text: str) -> set[str]:
-    return {_stem(w) for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _STOPWORDS}
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return {_stem(_SAME_AS.get(w, w)) for w in words if w not in _STOPWORDS}
 
 
 def unwrap(markdown: str) -> str:

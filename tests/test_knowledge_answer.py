@@ -323,3 +323,17 @@ def test_a_quoted_answer_does_not_echo_the_documents_own_question_lines() -> Non
     contact = Passage("Office hours and contact information", "Our phone number",
                       "What is your phone number? Our phone number is +1 555-555-0123.", "policies/hours.md", 0.8)
     assert extract_sentences("whats your phone number", contact, 300) == "Our phone number is +1 555-555-0123."
+
+
+def test_a_patients_word_counts_as_the_documents_word() -> None:
+    """Asked for a "normal" INR, the sentence on the "typical" INR answers it, and a copy without it misses."""
+    from knowledge.answer import off_topic
+
+    ranges = Passage("PT/INR (blood clotting test)", "INR ranges", "The INR is your PT result turned into a standard "
+                     "number. If you do not take a blood thinner, a typical INR is about 0.8 to 1.1.", "labs/inr.md", 0.7)
+    assert off_topic("The INR is your PT result turned into a standard number.", "what is a normal inr", [ranges])
+    assert extract_sentences("what is a normal inr", ranges, 80) == (
+        "If you do not take a blood thinner, a typical INR is about 0.8 to 1.1.")
+    assert extract_sentences("my liver enzymes are elevated", Passage(
+        "Liver tests", "High", "Liver enzymes are proteins. High liver enzymes can mean an irritated liver.",
+        "labs/liver.md", 0.7), 60) == "High liver enzymes can mean an irritated liver."
