@@ -40,7 +40,7 @@ from bot.labs import FlaggedResult, LatestResults, latest_results
 from bot.settings import Settings
 from bot.store import LabResult, session_scope
 from knowledge.answer import extract_sentences, get_answerer, plain_sentences, sms_safe
-from knowledge.documents import Document, DocumentError, load_documents, sections
+from knowledge.documents import Document, DocumentError, load_documents
 from knowledge.guard import has_dosing_language
 from knowledge.store import Retriever
 from knowledge.types import Passage
@@ -193,9 +193,6 @@ def explain(store: Retriever, document: Document | None, result: FlaggedResult,
     best = pick_passage(result, passages)
     if best is None:
         return None
-    # A long section is stored as several chunks: explain from the whole section, not the chunk that ranked.
-    whole = next((text for heading, text in sections(document.body) if heading == best.heading), best.text)
-    best = replace(best, text=whole)
     # The heading's words count too: the section was picked for its heading, and the sentences that echo it
     # carry its point ("An A1c of 5.7 % to 6.4 % is in the prediabetes range").
     text = extract_sentences(f"{result.flag} {result.test_name} {best.heading}", sentences_about(result, best), budget)

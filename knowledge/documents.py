@@ -116,7 +116,7 @@ def load_documents(directory: Path) -> list[Document]:
     return docs
 
 
-def sections(body: str) -> list[tuple[str, str]]:
+def _sections(body: str) -> list[tuple[str, str]]:
     """(heading, text) pairs; the top-level ``#`` title heading is dropped, deeper ones kept."""
     sections: list[tuple[str, list[str]]] = [("", [])]
     in_code = False
@@ -164,7 +164,7 @@ def _split_long(block: str, limit: int) -> list[str]:
 def chunk_document(doc: Document, max_chars: int = MAX_CHUNK_CHARS) -> list[Chunk]:
     """Chunks never cross a section heading; long sections are packed paragraph by paragraph."""
     chunks: list[Chunk] = []
-    for heading, text in sections(doc.body):
+    for heading, text in _sections(doc.body):
         current = ""
         pieces = [p for block in _blocks(text) for p in _split_long(block, max_chars)]
         for piece in pieces:
