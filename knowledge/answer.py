@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.llm.base import LLM
-from bot.llm.prompt import build_messages, format_context
 from knowledge.guard import (
     SENTENCE_END,
     has_dosing_language,
@@ -31,6 +30,7 @@ from knowledge.guard import (
     sms_segments,
     unsupported_numbers,
 )
+from knowledge.prompt import build_messages, format_context
 from knowledge.store import KnowledgeStore, Retriever
 from knowledge.types import Passage
 

@@ -9,7 +9,7 @@ Each configuration runs in its own child process (``bench_llm.py --one nf4``), s
 
 - load: tokenizer and model from the prepared safetensors copy (``bot.llm.local.load_base``), plus
   the adapter when there is one; ``weights_mb`` is ``model.get_memory_footprint()``.
-- prompt: ``bot.llm.prompt.build_messages`` with the first held-out question that has two passages
+- prompt: ``knowledge.prompt.build_messages`` with the first held-out question that has two passages
   (``knowledge/training/heldout.jsonl``), through the tokenizer's chat template, as the app does.
 - one warm-up generation (not counted), then ``--runs`` rounds of:
   - time to first token: a separate greedy ``generate`` with ``max_new_tokens=1`` (prompt prefill
@@ -88,8 +88,8 @@ def measure_one(
 
     from bot.llm.local import attach_adapter, load_base
     from bot.llm.prepare import prepare_base_model
-    from bot.llm.prompt import build_messages
     from bot.settings import load_settings
+    from knowledge.prompt import build_messages
 
     hf_logging.disable_progress_bar()
     if threads:

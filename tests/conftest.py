@@ -40,7 +40,7 @@ class TinyAdapter:
 def tiny_adapter(tmp_path_factory: pytest.TempPathFactory) -> TinyAdapter:
     """A real QLoRA adapter from a 2-step run on the 4-bit base, trained once per test session (slow tests)."""
     from bot.llm.prepare import prepare_base_model
-    from bot.llm.tune import TuneConfig, tune
+    from knowledge.training.tune import TuneConfig, tune
 
     base = prepare_base_model(PROJECT_ROOT / "var" / "models")
     out = tmp_path_factory.mktemp("tiny-adapter") / "adapter"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.llm import metrics
-from bot.llm.prompt import format_context
+from knowledge.prompt import format_context
 from knowledge.training import generate
 from knowledge.types import Passage
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.llm.local import LocalLLM, adapter_exists
-from bot.llm.prompt import build_messages
+from knowledge.prompt import build_messages
 from knowledge.types import Passage
 from tests.conftest import TinyAdapter
 
@@ -30,7 +30,8 @@ def test_training_after_an_evaluation_gets_the_same_gradients_as_before_it(tiny_
     from peft import LoraConfig, get_peft_model
 
     from bot.llm.local import load_base
-    from bot.llm.tune import TRAINING_DIR, _encode, keep_cpu_weights_unpacked, load_examples
+    from bot.llm.qlora import keep_cpu_weights_unpacked
+    from knowledge.training.tune import TRAINING_DIR, _encode, load_examples
 
     model, tokenizer = load_base(str(tiny_adapter.base_model), quantization="nf4")
     assert keep_cpu_weights_unpacked(model) > 0  # what tune() does right after loading

@@ -10,7 +10,7 @@ HELP = "QLoRA fine-tune the local model's adapter"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    from bot.llm.tune import TuneConfig
+    from knowledge.training.tune import TuneConfig
 
     d = TuneConfig()
     parser.add_argument("--steps", type=int, default=d.steps,
@@ -29,8 +29,8 @@ def _progress(message: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from bot.llm.local import resolve_adapter, resolve_base_model
-    from bot.llm.tune import TuneConfig, tune
     from bot.settings import get_settings
+    from knowledge.training.tune import TuneConfig, tune
 
     settings = get_settings()
     out = args.out or resolve_adapter(settings)

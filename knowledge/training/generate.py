@@ -3,7 +3,7 @@
 Run: ``python -m knowledge.training.generate`` (writes ``train.jsonl`` and ``heldout.jsonl`` next to this file).
 
 Every example is (question, retrieved passages) -> answer, in the same prompt format the assistant uses
-(``bot.llm.prompt.build_messages``):
+(``knowledge.prompt.build_messages``):
 - grounded answers: one or two sentences taken from the section that answers the question, ending with
   the source title, so every number in an answer is in its context by construction;
 - refusals: medicine doses, diagnosis, and questions the clinic's documents do not cover.
@@ -28,8 +28,8 @@ from typing import Any
 
 import yaml
 
-from bot.llm.prompt import build_messages
 from knowledge.guard import SENTENCE_END
+from knowledge.prompt import build_messages
 from knowledge.types import Passage
 
 HERE = Path(__file__).resolve().parent

@@ -1,9 +1,9 @@
 """QLoRA fine-tuning: a LoRA adapter trained on top of the 4-bit NF4 base, then base vs tuned on held-out data.
 
 ``tune(...)`` is what ``clinicbot tune`` runs; ``ensure_adapter(settings, progress)`` trains one on first
-start when none exists. The examples live in ``knowledge/training/`` (see ``generate.py`` there); the
-prompt is rebuilt from each example's question and passages with ``bot.llm.prompt.build_messages``, so
-training and answering always share one format.
+start when none exists. The examples live in this folder (see ``generate.py``); the prompt is rebuilt from
+each example's question and passages with ``knowledge.prompt.build_messages``, so training and answering
+always share one format. How LoRA is attached to the 4-bit base and stepped is ``bot.llm.qlora``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 from bot.llm import metrics
 from bot.llm.base import ChatMessage
 from bot.llm.memory import peak_rss_mb, rss_mb
-from bot.llm.prompt import build_messages, format_context
+from bot.llm.qlora import LoraSpec, attach_lora, shuffled_order, train_steps
+from knowledge.prompt import build_messages, format_context
 from knowledge.types import Passage
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TRAINING_DIR = Path(__file__).resolve().parents[2] / "knowledge" / "training"
+TRAINING_DIR = Path(__file__).resolve().parent
 Progress = Callable[[str], None]
 
 
@@ -108,25 +109,6 @@ def _encode(tokenizer: Any, example: Example, clinic: str, max_length: int) -> t
     return ids, labels
 
 
-def keep_cpu_weights_unpacked(model: Any) -> int:
-    """Stop bitsandbytes from repacking 4-bit weights for CPU inference; returns how many layers it applies to.
-
-    On CPUs with AVX512-BF16, bitsandbytes 0.50 repacks a 4-bit layer's weights into a faster inference layout the
-    first time the layer runs in eval mode without gradients, and keeps them that way. Training after such an
-    evaluation then computes wrong gradients and the loss climbs (measured: the tuned adapter answered worse than
-    the base), and bitsandbytes' own inverse does not restore non-square layers. The model being tuned keeps the
-    plain layout; the model that answers patients (``bot.llm.local``) still gets the fast one.
-    """
-    try:
-        from bitsandbytes.nn import Linear4bit
-    except ImportError:  # no bitsandbytes: nothing is repacked
-        return 0
-    layers = [m for m in model.modules() if isinstance(m, Linear4bit)]
-    for layer in layers:
-        layer.support_avx512bf16_for_cpu = False
-    return len(layers)
-
-
 def evaluate(llm: Any, examples: list[Example], clinic: str, max_new_tokens: int) -> dict[str, Any]:
     predictions = [llm.generate(e.messages(clinic), max_new_tokens=max_new_tokens) for e in examples]
     summary: dict[str, Any] = metrics.summarize(
@@ -159,7 +141,6 @@ def tune(
 ) -> dict[str, Any]:
     """Train the adapter into ``out`` (with report.json, report.md, loss.png); return the report."""
     import torch
-    from peft import LoraConfig, get_peft_model
 
     from bot.llm.local import LocalLLM, load_base
     from bot.llm.report import write_report
@@ -168,7 +149,6 @@ def tune(
     say = progress or (lambda _msg: None)
     started = time.monotonic()
     rss_start = rss_mb()
-    random.seed(cfg.seed)
     torch.manual_seed(cfg.seed)
 
     train = load_examples(training_dir / "train.jsonl")
@@ -190,53 +170,26 @@ def tune(
 
     say("loading the 4-bit NF4 base model for training")
     model, tokenizer = load_base(base_model, quantization="nf4", device="cpu")
-    keep_cpu_weights_unpacked(model)  # the model being trained keeps the layout its backward pass expects
-    lora = LoraConfig(
-        task_type="CAUSAL_LM",
-        r=cfg.lora_r,
-        lora_alpha=cfg.lora_alpha,
-        lora_dropout=cfg.lora_dropout,
-        target_modules=cfg.target_modules,
-    )
-    model = get_peft_model(model, lora)
+    model = attach_lora(model, LoraSpec(cfg.lora_r, cfg.lora_alpha, cfg.lora_dropout, cfg.target_modules))
     trainable, total = model.get_nb_trainable_parameters()
 
     encoded = [_encode(tokenizer, e, clinic_name, cfg.max_length) for e in train]
-    order: list[int] = []
-    while len(order) < steps * accum:
-        epoch = list(range(len(encoded)))
-        random.shuffle(epoch)
-        order += epoch
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=0.0)
-    warmup = max(1, steps // 10)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup)))
-    )
-    model.train()
-    losses: list[float] = []
+    order = shuffled_order(len(encoded), steps * accum, random.Random(cfg.seed))
+    batches = [[encoded[i] for i in order[s * accum : (s + 1) * accum]] for s in range(steps)]
+
+    def loss_of(model: Any, item: tuple[list[int], list[int]]) -> Any:
+        ids, labels = item
+        return model(input_ids=torch.tensor([ids]), labels=torch.tensor([labels])).loss
+
     train_started = time.monotonic()
-    for step in range(steps):
-        step_loss = 0.0
-        for ids, labels in (encoded[i] for i in order[step * accum : (step + 1) * accum]):
-            result = model(input_ids=torch.tensor([ids]), labels=torch.tensor([labels]))
-            (result.loss / accum).backward()
-            step_loss += float(result.loss.detach()) / accum
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        optimizer.step()
-        scheduler.step()
-        optimizer.zero_grad(set_to_none=True)
-        losses.append(round(step_loss, 4))
-        if (step + 1) % 5 == 0 or step + 1 == steps:
-            recent = sum(losses[-5:]) / len(losses[-5:])
-            say(f"step {step + 1}/{steps}  loss {recent:.3f}  {time.monotonic() - train_started:.0f} s")
+    losses = train_steps(model, batches, loss_of, learning_rate=cfg.learning_rate, progress=say)
     train_s = time.monotonic() - train_started
 
     tmp = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     model.save_pretrained(str(tmp))
     peak_training_mb = peak_rss_mb()
-    del model, optimizer, scheduler, params
+    del model
     gc.collect()
 
     say(f"evaluating the tuned model (the saved adapter) on {len(sample)} held-out questions")
