@@ -17,18 +17,18 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
-from actions.common import ClinicAction, now, settings
+from actions.common import ClinicAction, now, say, settings
 from actions.verification import (
     VerifiedFormValidation,
     explain_unverified,
     reset_events,
-    say,
     verified_patient,
 )
-from bot import reminders, scheduling, verification
+from bot import reminders, scheduling
+from bot.identity import verification
+from bot.scheduling.timeparse import parse_preference, pick_option
 from bot.settings import Settings
 from bot.store import Appointment, Provider, session_scope
-from bot.timeparse import parse_preference, pick_option
 
 log = logging.getLogger("clinicbot.actions")
 

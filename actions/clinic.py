@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import ClinicAction, clinic_vars, log, settings
 from actions.knowledge import answer_from_knowledge
-from bot.clinic_hours import describe_hours
+from bot.scheduling.hours import describe_hours
 
 
 class ActionGreet(ClinicAction):

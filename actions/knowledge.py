@@ -1,13 +1,12 @@
 """Open questions answered from the clinic's knowledge store (Chroma + the local model), source named.
 
-Retrieval and generation are blocking and load models on first use, so they run off the event loop.
+Retrieval and generation are blocking and load models on first use, so they run off the event loop (the action
+server started by ``clinicbot up`` loads them at start: ``bot.runtime.action_server --warm-up``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import threading
 
 from rasa_sdk import Tracker
 
@@ -29,14 +28,3 @@ async def answer_from_knowledge(tracker: Tracker) -> Answer | None:
     log.info("knowledge.answered conversation_id=%s grounded=%s reason=%s", tracker.sender_id, result.grounded,
              result.reason.split(":")[0])
     return result if result.grounded else None
-
-
-def _warm_up() -> None:
-    try:
-        get_answerer(settings()).warm_up()
-    except Exception:
-        log.exception("knowledge.warm_up_failed")
-
-
-if os.environ.get("CLINICBOT_WARM_UP") == "1":  # set by `clinicbot up` for the action server it starts
-    threading.Thread(target=_warm_up, name="knowledge-warm-up", daemon=True).start()

@@ -24,21 +24,19 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
-from actions.common import ClinicAction, clinic_vars, conversation_for, log, now, settings
+from actions.common import ClinicAction, clinic_vars, conversation_for, log, now, say, settings
 from actions.verification import (
     VerifiedFormValidation,
     explain_unverified,
     reset_events,
-    say,
     verified_patient,
 )
-from adapters.segments import split_for_sms
-from bot import audit
-from bot.clinic_hours import is_open, staff_reply_eta
-from bot.handoffs import open_handoff, request_handoff
+from bot.conversations.handoffs import open_handoff, request_handoff
 from bot.labs import FlaggedResult, LatestResults, latest_results
+from bot.messaging.sms_budget import split_for_sms
+from bot.scheduling.hours import is_open, staff_reply_eta
 from bot.settings import Settings
-from bot.store import LabResult, session_scope
+from bot.store import LabResult, audit, session_scope
 from knowledge.answer import extract_sentences, get_answerer, plain_sentences, sms_safe
 from knowledge.documents import Document, DocumentError, load_documents
 from knowledge.guard import has_dosing_language

@@ -37,8 +37,8 @@ from actions.intake_answers import (
     parse_who,
     parse_yes_no,
 )
-from bot.clinic_hours import staff_reply_eta
-from bot.handoffs import open_handoff, request_handoff
+from bot.conversations.handoffs import open_handoff, request_handoff
+from bot.scheduling.hours import staff_reply_eta
 from bot.store import session_scope
 from bot.triage import advice_for, triage
 from bot.triage.red_flags import extract_age_years, extract_temperature_f, normalize

@@ -20,19 +20,16 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
-from actions.common import ClinicAction, clinic_vars, now, settings
-from bot import scheduling, verification
+from actions.common import ClinicAction, now, say, settings
+from bot import scheduling
+from bot.identity import verification
+from bot.scheduling.timefmt import clock
+from bot.scheduling.timeparse import parse_date_of_birth
 from bot.store import Patient, session_scope
-from bot.timeparse import parse_date_of_birth
 
 VERIFY_SLOTS = ("verify_name", "verify_dob")
 FLOW_SLOTS = ("verify_name", "verify_dob", "target_appointment", "cancel_confirm", "time_pref", "offered_slots",
               "chosen_slot", "appointment_type", "provider")
-
-
-def say(dispatcher: CollectingDispatcher, response: str, **values: Any) -> None:
-    """Send one of the domain's responses, filled with these values and the clinic's name and phone."""
-    dispatcher.utter_message(response=response, **{**clinic_vars(settings()), **values})
 
 
 def verified_patient(tracker: Tracker) -> int | None:
@@ -66,8 +63,7 @@ def explain_unverified(dispatcher: CollectingDispatcher, tracker: Tracker) -> No
         until, _ = lock_for(session, tracker)
     if until is not None:
         local = until.astimezone(cfg.clinic.tz)
-        say(dispatcher, "utter_verify_locked", until=f"{local.strftime('%I:%M').lstrip('0')} "
-                                                     f"{'am' if local.hour < 12 else 'pm'}")
+        say(dispatcher, "utter_verify_locked", until=clock(local))
 
 
 class VerifiedFormValidation(FormValidationAction, ABC):

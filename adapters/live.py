@@ -13,16 +13,17 @@ import logging
 import re
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
 
-from adapters.webchat import SENDER_PATTERN
-from bot.conversations import message_view
+from bot.conversations.rows import message_view
 from bot.store import Conversation, Message
+from bot.store.states import Channel
 
 log = logging.getLogger(__name__)
 router = APIRouter()
+SENDER_PATTERN = r"^[A-Za-z0-9._:-]{8,128}$"  # a web chat page's random id: it is what lets a page read its history
 _SENDER = re.compile(SENDER_PATTERN)
 
 
@@ -51,12 +52,12 @@ class LiveHub:
         await self._send(self._console, event)
 
     async def typing(self, conversation: Conversation, on: bool, who: str = "bot") -> None:
-        if conversation.channel == "web":
+        if conversation.channel == Channel.WEB:
             await self.publish_chat(conversation.channel_user, {"type": "typing", "on": on, "who": who})
 
     # ConversationService listeners ---------------------------------------------------------------
     async def on_outbound(self, conversation: Conversation, message: Message) -> None:
-        if conversation.channel == "web":
+        if conversation.channel == Channel.WEB:
             view = {**message_view(message), "direction": "out", "status": message.status}
             await self.publish_chat(conversation.channel_user, {"type": "message", "message": view})
         await self.publish_console({"type": "queue", "conversation_id": conversation.id})
@@ -96,6 +97,14 @@ class LiveHub:
         for socket in [*self._console, *(s for group in self._chat.values() for s in group)]:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(socket.close(code=1001), 1)
+
+
+def live_hub(request: Request) -> LiveHub:
+    hub: LiveHub = request.app.state.live
+    return hub
+
+
+HubDep = Annotated[LiveHub, Depends(live_hub)]
 
 
 @router.websocket("/ws/chat")

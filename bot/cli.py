@@ -1,4 +1,4 @@
-"""``clinicbot`` command line: one module per command under ``bot/commands``.
+"""``clinicbot`` command line: one module per command under ``bot/runtime/commands``.
 
 Each command module defines ``HELP`` (one line), ``configure(parser)`` and ``run(args) -> int``.
 Modules are imported only when their command runs, so ``clinicbot --help`` stays fast.
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from bot.settings import SettingsError
 
-# command name -> module under bot.commands
+# command name -> module under bot.runtime.commands
 COMMANDS: dict[str, str] = {
     "up": "up",
     "parse": "parse",
@@ -58,7 +58,7 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     for name, module_name in COMMANDS.items():
         cmd = sub.add_parser(name, help=HELPS.get(name, ""), description=HELPS.get(name, ""))
         if name == chosen:
-            module = importlib.import_module(f"bot.commands.{module_name}")
+            module = importlib.import_module(f"bot.runtime.commands.{module_name}")
             module.configure(cmd)
             cmd.set_defaults(_run=module.run)
     return parser

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot import demo
+from bot.runtime import demo
 from bot.settings import PROJECT_ROOT, Settings, get_settings, load_settings
 from bot.store import migrate, session_scope
 

@@ -82,7 +82,7 @@ def test_every_response_an_action_sends_exists_in_the_domain_with_its_variables(
     import re
     from pathlib import Path
 
-    from bot.rasa_model import merged_domain
+    from bot.engine.models import merged_domain
     from bot.settings import PROJECT_ROOT
 
     domain = merged_domain(PROJECT_ROOT / "bot" / "assistant")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -26,7 +27,8 @@ from actions.appointments import (
     ValidateCancelForm,
     ValidateCheckForm,
 )
-from bot import demo, scheduling
+from bot import scheduling
+from bot.runtime import demo
 from bot.settings import PROJECT_ROOT, Settings
 from bot.store import Appointment, AuditEvent, Conversation, session_scope
 
@@ -191,7 +193,7 @@ def test_a_new_day_at_the_offer_question_brings_new_offers(clinic: Settings) -> 
 def test_cancel_confirms_first_with_the_policy_and_the_other_one_switches(clinic: Settings) -> None:
     patient_id = jordan(clinic)
     with session_scope(clinic.database_url) as session:
-        [first] = scheduling.upcoming(session, patient_id, scheduling.datetime.now(scheduling.UTC))
+        [first] = scheduling.upcoming(session, patient_id, datetime.now(UTC))
     slots = {**verified(clinic), "time_pref": "any", "appointment_type": "sick_visit", "provider": "nguyen"}
     _, events = run(ActionAskChosenSlot(), tracker(slots=slots, form="book_form"))
     second = scheduling.book(clinic.database_url, patient_id=patient_id, appointment_type_id=2,
@@ -217,7 +219,7 @@ def test_cancel_confirms_first_with_the_policy_and_the_other_one_switches(clinic
 
 def test_confirm_marks_the_appointment_confirmed(clinic: Settings) -> None:
     with session_scope(clinic.database_url) as session:
-        [appointment] = scheduling.upcoming(session, jordan(clinic), scheduling.datetime.now(scheduling.UTC))
+        [appointment] = scheduling.upcoming(session, jordan(clinic), datetime.now(UTC))
     messages, _ = run(ActionConfirmSubmit(), tracker(slots={**verified(clinic),
                                                             "target_appointment": str(appointment.id)}))
     assert responses(messages) == ["utter_confirmed"]
@@ -259,7 +261,7 @@ def test_the_patient_picks_which_appointment_by_number_or_the_reminder_names_it(
     scheduling.book(clinic.database_url, patient_id=patient_id, appointment_type_id=2,
                     offer=scheduling.SlotOffer.from_slot(slots_of(events)["offered_slots"][0]), location="x")
     with session_scope(clinic.database_url) as session:
-        upcoming = [a.id for a in scheduling.upcoming(session, patient_id, scheduling.datetime.now(scheduling.UTC))]
+        upcoming = [a.id for a in scheduling.upcoming(session, patient_id, datetime.now(UTC))]
     _, events = run(ValidateCancelForm(), tracker(slots=verified(clinic), form="cancel_form", text="the second one",
                                                   candidates={"target_appointment": "the second one"}))
     assert slots_of(events)["target_appointment"] == str(upcoming[1])

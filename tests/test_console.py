@@ -14,10 +14,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from bot.cli import main as clinicbot
-from bot.engine import RasaClient
-from bot.gateway.app import create_app
+from bot.engine.client import RasaClient
+from bot.identity.staff import authenticate, resume_session, start_session
+from bot.runtime.gateway import create_app
 from bot.settings import Settings
-from bot.staff import authenticate, resume_session, start_session
 from bot.store import AuditEvent, Conversation, Handoff, Message, session_scope
 from bot.store.models import utcnow
 from tests.console_helpers import HANDOFF_REPLY, HandoffRasa, add_staff, csrf_from, sign_in
@@ -73,7 +73,10 @@ def test_wrong_password_and_a_forged_login_form_are_refused(client: TestClient) 
 
 
 def test_the_full_handoff_claim_reply_hand_back_cycle(client: TestClient, rasa: HandoffRasa,
-                                                      seeded: Settings) -> None:
+                                                      seeded: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    import bot.conversations.notices
+
+    monkeypatch.setattr(bot.conversations.notices, "is_open", lambda clinic, at: True)  # office hours
     conversation_id = waiting_conversation(client)
     assert sign_in(client, "dana", PASSWORD).status_code == 303
     queue = client.get("/console")
@@ -205,9 +208,9 @@ def test_an_unclaimed_handoff_escalates_and_goes_to_the_top(client: TestClient, 
 def test_a_patient_writing_to_staff_after_hours_is_told_when_they_will_hear_back(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import adapters.console
+    import bot.conversations.notices
 
-    monkeypatch.setattr(adapters.console, "is_open", lambda clinic, at: False)
+    monkeypatch.setattr(bot.conversations.notices, "is_open", lambda clinic, at: False)
     conversation_id = waiting_conversation(client)
     sign_in(client, "dana", PASSWORD)
     page = client.get(f"/console/conversations/{conversation_id}")

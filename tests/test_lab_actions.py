@@ -21,8 +21,8 @@ from sqlalchemy import select
 
 import actions.labs
 from actions.labs import ActionShowLabResults, ValidateLabsForm
-from adapters.segments import split_for_sms
-from bot import demo
+from bot.messaging.sms_budget import split_for_sms
+from bot.runtime import demo
 from bot.settings import PROJECT_ROOT, Settings
 from bot.store import AuditEvent, Conversation, Handoff, LabResult, Patient, session_scope
 from knowledge.documents import chunk_document, load_documents

@@ -11,10 +11,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot import demo, scheduling
+from bot import scheduling
+from bot.runtime import demo
+from bot.scheduling.timeparse import parse_date_of_birth, parse_preference, pick_option
 from bot.settings import Settings
 from bot.store import Appointment, AppointmentType, AvailabilitySlot, Provider, session_scope
-from bot.timeparse import parse_date_of_birth, parse_preference, pick_option
 
 CHICAGO = ZoneInfo("America/Chicago")
 MONDAY_9AM = datetime(2026, 11, 23, 9, 0, tzinfo=CHICAGO)

@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
-from bot.demo import DEMO_PHONE
-from bot.engine import RasaClient
-from bot.gateway.app import create_app
+from bot.engine.client import RasaClient
+from bot.runtime.demo import DEMO_PHONE
+from bot.runtime.gateway import create_app
 from bot.settings import Settings
 from bot.store import Conversation, Message, Patient, SmsOptOut, session_scope
 from tests.conftest import FakeRasa

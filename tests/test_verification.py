@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
-from bot import demo, verification
+from bot.identity import verification
+from bot.runtime import demo
 from bot.settings import Settings
 from bot.store import AuditEvent, Conversation, VerificationAttempt, session_scope
 

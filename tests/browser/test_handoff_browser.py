@@ -14,8 +14,8 @@ import httpx
 import pytest
 import uvicorn
 
-from bot.engine import RasaClient
-from bot.gateway.app import create_app
+from bot.engine.client import RasaClient
+from bot.runtime.gateway import create_app
 from bot.settings import Settings
 from tests.console_helpers import HANDOFF_REPLY, HandoffRasa, add_staff
 

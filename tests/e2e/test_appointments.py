@@ -208,7 +208,7 @@ def test_a_reminder_due_while_everything_is_down_goes_out_once_after_restart(sta
         appointment_id = conn.execute(text("SELECT MAX(id) FROM appointments")).scalar_one()
     # the booking's job goes into the persistent store (as the action server does), then nothing runs
     subprocess.run([str(Path(CLINICBOT).parent / "python"), "-c",
-                    "from bot.reminders import sync_appointment; from bot.settings import get_settings; "
+                    "from bot.reminders.scheduler import sync_appointment; from bot.settings import get_settings; "
                     f"sync_appointment(get_settings(), {appointment_id})"], env=stack.env(), check=True, timeout=60,
                    cwd=PROJECT_ROOT)
     with db(stack).connect() as conn:

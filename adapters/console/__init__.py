@@ -1,0 +1,13 @@
+"""The staff console at ``/console``: sign in (``auth``), the queue and conversations (``queue``), and the
+owner's settings page (``settings_page``). Templates are ``adapters/static/console_*.html``."""
+
+from fastapi import APIRouter
+
+from adapters.console import auth, queue, settings_page
+
+router = APIRouter()
+router.include_router(auth.router)
+router.include_router(queue.router)
+router.include_router(settings_page.router)
+
+__all__ = ["router"]
