@@ -28,7 +28,7 @@ from actions.verification import (
 from bot import reminders, scheduling, verification
 from bot.settings import Settings
 from bot.store import Appointment, Provider, session_scope
-from bot.timeparse import parse_preference, pick_option
+from bot.timeparse import Preference, add_turn, parse_preference, pick_option
 
 log = logging.getLogger("clinicbot.actions")
 
@@ -98,6 +98,18 @@ def _latest_text(tracker: Tracker) -> str:
     return str(tracker.latest_message.get("text") or "")
 
 
+def _earlier_slot(tracker: Tracker, name: str) -> Any:
+    """A slot's value before the latest message (the validators see the value this message just gave it)."""
+    value = None
+    latest_user = max((i for i, e in enumerate(tracker.events) if e.get("event") == "user"), default=0)
+    for event in tracker.events[:latest_user]:
+        if event.get("event") == "slot" and event.get("name") == name:
+            value = event.get("value")
+        elif event.get("event") in ("restart", "reset_slots"):
+            value = None
+    return value
+
+
 def _switch_to_other(session: Session, patient_id: int, current: Any) -> Appointment | None:
     upcoming = scheduling.upcoming(session, patient_id, now())
     others = [a for a in upcoming if str(a.id) != str(current)]
@@ -127,7 +139,7 @@ class AppointmentFormValidation(VerifiedFormValidation):
                 say(dispatcher, "utter_appointment_not_found")
                 return {"target_appointment": None}
             labels = [f"{a.provider.name} {a.appointment_type.name}" for a in upcoming]
-            index = pick_option(str(value), [a.start for a in upcoming], labels, cfg.clinic.tz)
+            index = pick_option(str(value), [a.start for a in upcoming], labels, cfg.clinic.tz, now())
         if index is None:
             say(dispatcher, "utter_target_unclear")
             return {"target_appointment": None}
@@ -170,7 +182,9 @@ class AppointmentFormValidation(VerifiedFormValidation):
         if parse_preference(text, now(), cfg.clinic.tz) is None:
             say(dispatcher, "utter_time_unclear")
             return {"time_pref": None}
-        return {"time_pref": text, "chosen_slot": None, "offered_slots": None}
+        # a day said in one turn and a time in the next combine (bot/timeparse.py)
+        return {"time_pref": add_turn(_earlier_slot(tracker, "time_pref"), text), "chosen_slot": None,
+                "offered_slots": None}
 
     def validate_chosen_slot(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                              domain: DomainDict) -> dict[str, Any]:
@@ -179,13 +193,16 @@ class AppointmentFormValidation(VerifiedFormValidation):
         cfg = settings()
         text = str(value or "")
         changed = set(tracker.slots_to_validate()) & {"provider", "appointment_type", "time_pref"}
-        if changed - {"chosen_slot"}:
-            return {"chosen_slot": None, "offered_slots": None}  # a correction: new offers follow
+        said_time = parse_preference(text, now(), cfg.clinic.tz) is not None
+        time_pref = {"time_pref": add_turn(tracker.get_slot("time_pref"), text)} if said_time else {}
+        if changed - {"chosen_slot"}:  # a correction: new offers follow
+            return {"chosen_slot": None, "offered_slots": None, **({} if "time_pref" in changed else time_pref)}
         offers = [scheduling.SlotOffer.from_slot(o) for o in tracker.get_slot("offered_slots") or []]
-        index = pick_option(text, [o.start for o in offers], [o.provider_name for o in offers], cfg.clinic.tz)
+        index = pick_option(text, [o.start for o in offers], [o.provider_name for o in offers], cfg.clinic.tz,
+                            now())
         if index is None:
-            if parse_preference(text, now(), cfg.clinic.tz) is not None:
-                return {"time_pref": text, "chosen_slot": None, "offered_slots": None}
+            if said_time:
+                return {**time_pref, "chosen_slot": None, "offered_slots": None}
             say(dispatcher, "utter_slot_unclear")
             return {"chosen_slot": None}
         patient_id = verified_patient(tracker)
@@ -334,9 +351,7 @@ class ActionAskChosenSlot(ClinicAction):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         cfg = settings()
         tz = cfg.clinic.tz
-        preference = parse_preference(str(tracker.get_slot("time_pref") or "any"), now(), tz) or parse_preference(
-            "any", now(), tz)
-        assert preference is not None
+        preference = parse_preference(str(tracker.get_slot("time_pref") or ""), now(), tz) or Preference()
         patient_id = verified_patient(tracker)
         key = tracker.get_slot("provider")
         with session_scope(cfg.database_url) as session:
@@ -352,17 +367,23 @@ class ActionAskChosenSlot(ClinicAction):
             if key and key != "any":
                 provider = scheduling.provider_by_key(session, str(key))
                 provider_id = provider.id if provider else provider_id
-            offers = scheduling.find_offers(session, duration_minutes=duration, preference=preference, now=now(),
-                                            provider_id=provider_id)
+            search = scheduling.find_offers(session, duration_minutes=duration, preference=preference, now=now(),
+                                            clinic=cfg.clinic, provider_id=provider_id)
             provider_name = None
             if provider_id is not None:
                 found = session.get(Provider, provider_id)
                 provider_name = found.name if found else None
+        offers = search.offers
+        who = provider_name or ("your provider" if provider_id else "any of our providers")
+        when = preference.describe() or f"in the next {scheduling.SEARCH_DAYS} days"
         if not offers:
-            say(dispatcher, "utter_no_slots", when="then" if preference.any_time else f"on {preference.describe()}",
-                provider=provider_name or ("your provider" if provider_id else "any of our providers"))
+            say(dispatcher, "utter_no_slots", when=when, provider=who)
             return [SlotSet("offered_slots", None)]
-        say(dispatcher, "utter_offer_slots", offers=_numbered([scheduling.describe_offer(o, tz) for o in offers]))
+        listed = _numbered([scheduling.describe_offer(o, tz) for o in offers])
+        if search.fits:
+            say(dispatcher, "utter_offer_slots", offers=listed)
+        else:  # nothing meets every constraint: say so, and offer the nearest
+            say(dispatcher, "utter_offer_nearest", when=when, provider=who, offers=listed)
         return [SlotSet("offered_slots", [o.as_slot() for o in offers])]
 
 
