@@ -151,8 +151,12 @@ def _bound(value: time | str | None, opening: time) -> time:
 
 def _distance(start: datetime, windows: list[tuple[datetime, datetime]], point: bool) -> float:
     """Minutes from a start time to the nearest asked moment (0 inside a window; an exact time only at it)."""
+    if not windows:
+        return float("inf")
+    k = (start.astimezone(windows[0][0].tzinfo).date() - windows[0][0].date()).days  # one window per day
+    near = {0, len(windows) - 1} | {j for j in (k - 1, k, k + 1) if 0 <= j < len(windows)}
     best = float("inf")
-    for lo, hi in windows:
+    for lo, hi in (windows[j] for j in near):
         if point:
             gap = abs((start - lo).total_seconds())
         elif start < lo:

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from bot.clinic_hours import clock
 from bot.time_grammar import read
-from bot.time_words import CLOSE, OPEN, WEEKDAYS, Bound
+from bot.time_words import CLOSE, OPEN, PARTS, WEEKDAYS, Bound
 
 MAX_TURNS = 8  # turns kept in the slot: older ones are covered by newer ones anyway
 
@@ -85,7 +85,10 @@ class Preference:
                 words.append(f"between {_day(self.date_from)} and {_day(self.date_to)}")
         if self.time_from is not None and self.time_to is not None:
             lo, hi = self.time_from, self.time_to
-            if self.exact:
+            named = _PART_NAMES.get((lo, hi))
+            if named:
+                words.append(named)
+            elif self.exact:
                 words.append(f"at {clock(self.exact)}")
             elif lo == OPEN and isinstance(hi, time):
                 words.append(f"before {clock(hi)}")
@@ -94,6 +97,11 @@ class Preference:
             elif isinstance(lo, time) and isinstance(hi, time):
                 words.append(f"between {clock(lo)} and {clock(hi)}")
         return " ".join(words)
+
+
+_PART_NAMES = {PARTS[part]: words for part, words in (
+    ("morning", "in the morning"), ("afternoon", "in the afternoon"), ("evening", "in the evening"),
+    ("lunch", "around lunchtime"))}
 
 
 def _day(day: date) -> str:

@@ -183,7 +183,9 @@ def test_describe_says_what_was_asked() -> None:
 
     assert said("dec 8 at 2pm") == "on Tue, Dec 8 at 2 pm"
     assert said("next week after 3") == "between Mon, Nov 30 and Sun, Dec 6 after 3 pm"
-    assert said("before noon") == "before 12 pm"
+    assert said("before 11") == "before 11 am"
+    assert said("before noon") == "in the morning"  # the same window
+    assert said("next tuesday afternoon") == "on Tue, Dec 1 in the afternoon"
     assert said("any") == ""
 
 
