@@ -24,6 +24,7 @@ BENCHMARKS = {
     "knowledge": ("bench_knowledge", "knowledge store"),
     "llm": ("bench_llm", "local model"),
     "startup": ("bench_startup", "processes"),
+    "scheduling": ("bench_scheduling", "scheduling language (blind set)"),
 }
 
 

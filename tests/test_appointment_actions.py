@@ -14,19 +14,16 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
-from actions.appointments import (
-    ActionAskCancelConfirm,
-    ActionAskChosenSlot,
+from actions.appointment_questions import ActionAskCancelConfirm, ActionAskChosenSlot
+from actions.appointment_submits import (
     ActionBookSubmit,
     ActionCancelSubmit,
     ActionConfirmSubmit,
     ActionShowAppointments,
     ActionStartFlow,
     ActionStopFlow,
-    ValidateBookForm,
-    ValidateCancelForm,
-    ValidateCheckForm,
 )
+from actions.appointments import ValidateBookForm, ValidateCancelForm, ValidateCheckForm
 from bot import scheduling
 from bot.runtime import demo
 from bot.settings import PROJECT_ROOT, Settings
@@ -154,14 +151,35 @@ def test_booking_offers_real_free_times_and_books_the_chosen_one(clinic: Setting
     slots["offered_slots"] = offers
     _, events = run(ValidateBookForm(), tracker(slots=slots, form="book_form", text="the second one",
                                                 candidates={"chosen_slot": "the second one"}))
-    appointment_id = int(slots_of(events)["chosen_slot"])
-    with session_scope(clinic.database_url) as session:
-        appointment = session.get(Appointment, appointment_id)
-        assert appointment is not None and appointment.start.isoformat() == offers[1]["start"]
-        assert appointment.patient_id == jordan(clinic) and appointment.status == "booked"
-    messages, events = run(ActionBookSubmit(), tracker(slots={**slots, "chosen_slot": str(appointment_id)}))
+    chosen = slots_of(events)["chosen_slot"]
+    assert chosen == "2"
+    with session_scope(clinic.database_url) as session:  # choosing books nothing: the form is not finished
+        assert session.scalars(select(Appointment).where(Appointment.start == datetime.fromisoformat(
+            offers[1]["start"]))).first() is None
+    messages, events = run(ActionBookSubmit(), tracker(slots={**slots, "chosen_slot": chosen}))
     assert responses(messages) == ["utter_booked"] and "Dr. Chidi Okafor" in messages[0]["appointment"]
+    with session_scope(clinic.database_url) as session:
+        [appointment] = session.scalars(select(Appointment).where(
+            Appointment.start == datetime.fromisoformat(offers[1]["start"]))).all()
+        assert appointment.patient_id == jordan(clinic) and appointment.status == "booked"
     assert slots_of(events)["chosen_slot"] is None  # the flow's answers are cleared for the next one
+
+
+def test_a_time_taken_between_choosing_and_booking_reopens_the_form_with_new_offers(clinic: Settings) -> None:
+    slots = {**verified(clinic), "appointment_type": "follow_up", "provider": "patel", "time_pref": "any"}
+    _, events = run(ActionAskChosenSlot(), tracker(slots=slots, form="book_form"))
+    offers = slots_of(events)["offered_slots"]
+    with session_scope(clinic.database_url) as session:
+        other = session.scalars(select(demo.Patient).where(demo.Patient.phone != demo.DEMO_PHONE)).first()
+        assert other is not None
+        other_id = other.id
+    scheduling.book(clinic.database_url, patient_id=other_id, appointment_type_id=1,
+                    offer=scheduling.SlotOffer.from_slot(offers[0]), location="")
+    messages, events = run(ActionBookSubmit(), tracker(slots={**slots, "offered_slots": offers, "chosen_slot": "1"}))
+    assert responses(messages) == ["utter_slot_taken"]
+    assert slots_of(events)["chosen_slot"] is None and slots_of(events)["offered_slots"] is None
+    assert [e for e in events if e["event"] == "followup"] == [{"event": "followup", "name": "book_form",
+                                                                 "timestamp": None}]
 
 
 def test_a_slot_taken_meanwhile_is_refused_and_other_times_are_offered(clinic: Settings) -> None:
@@ -186,7 +204,8 @@ def test_a_new_day_at_the_offer_question_brings_new_offers(clinic: Settings) -> 
              "offered_slots": []}
     _, events = run(ValidateBookForm(), tracker(slots=slots, form="book_form", text="how about friday afternoon",
                                                 candidates={"chosen_slot": "how about friday afternoon"}))
-    assert slots_of(events)["time_pref"] == "how about friday afternoon"
+    # laid over the earlier turns ("any"): the new day and part of the day are what the next offers use
+    assert slots_of(events)["time_pref"].splitlines() == ["any", "how about friday afternoon"]
     assert slots_of(events)["chosen_slot"] is None
 
 
@@ -272,16 +291,20 @@ def test_the_patient_picks_which_appointment_by_number_or_the_reminder_names_it(
     assert slots_of(events)["target_appointment"] == str(upcoming[0])
 
 
+APPOINTMENT_MODULES = ("actions.appointments", "actions.appointment_questions", "actions.appointment_submits",
+                       "actions.verification")
+
+
 def test_domain_lists_every_action_the_server_registers() -> None:
     from rasa_sdk.executor import ActionExecutor
 
     executor = ActionExecutor()
     executor.register_package("actions")
     mine = {name for name, run in executor.actions.items()
-            if type(run.__self__).__module__ in ("actions.appointments", "actions.verification")}
+            if type(run.__self__).__module__ in APPOINTMENT_MODULES}
     assert len(mine) > 15
     assert mine <= set(DOMAIN["actions"])
-    sources = "\n".join((PROJECT_ROOT / "actions" / f).read_text() for f in ("appointments.py", "verification.py"))
+    sources = "\n".join((PROJECT_ROOT / "actions" / f"{m.split('.')[1]}.py").read_text() for m in APPOINTMENT_MODULES)
     for name in set(re.findall(r'"(utter_\w+)"', sources)):
         assert name in DOMAIN["responses"], name
 

@@ -2,16 +2,21 @@
 time mean, and the one way times are written.
 
 - ``slots``: offers, booking, moving, cancelling, confirming (compare-and-set on availability blocks)
-- ``timeparse``: "next tuesday afternoon" -> a time preference; a date of birth; picking an offered option
+- ``timeparse``: "next tuesday afternoon" -> a ``Preference`` (days and a time window), combined across turns;
+  a date of birth; picking an offered option
+- ``grammar``, ``words``, ``days``, ``clock``: the small grammar on top of dateparser that reads time words
 - ``hours``: opening hours in words, open now, when staff will reply
 - ``timefmt``: '10:00 am', 'Thu, Nov 26'
 """
 
 from bot.scheduling.slots import (
     ACTIVE_STATUSES,
+    SEARCH_DAYS,
+    OfferSearch,
     SlotOffer,
     SlotTaken,
     appointment_type_by_code,
+    asked_windows,
     book,
     cancel,
     confirm,
@@ -19,6 +24,7 @@ from bot.scheduling.slots import (
     describe_offer,
     double_bookings,
     find_offers,
+    is_free,
     move,
     patient_appointments,
     provider_by_key,
@@ -27,9 +33,12 @@ from bot.scheduling.slots import (
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "SEARCH_DAYS",
+    "OfferSearch",
     "SlotOffer",
     "SlotTaken",
     "appointment_type_by_code",
+    "asked_windows",
     "book",
     "cancel",
     "confirm",
@@ -37,6 +46,7 @@ __all__ = [
     "describe_offer",
     "double_bookings",
     "find_offers",
+    "is_free",
     "move",
     "patient_appointments",
     "provider_by_key",

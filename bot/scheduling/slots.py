@@ -14,7 +14,7 @@ import logging
 import time as clock
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, insert, or_, select, update
@@ -22,7 +22,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from bot.scheduling.timefmt import when_text
-from bot.scheduling.timeparse import TimePreference
+from bot.scheduling.timeparse import Preference
+from bot.settings import WEEKDAYS, ClinicProfile
 from bot.store import (
     Appointment,
     AppointmentType,
@@ -38,7 +39,19 @@ log = logging.getLogger(__name__)
 
 ACTIVE_STATUSES = (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
 BLOCK_MINUTES = 20
-MIN_GAP_BETWEEN_OFFERS = timedelta(minutes=60)
+MIN_GAP_BETWEEN_OFFERS = timedelta(minutes=60)  # offers in a window are spread out
+NEAREST_GAP = timedelta(minutes=40)  # nearest offers when none fits: close to the asked time, still distinct
+LEAD_TIME = timedelta(minutes=30)  # nothing sooner than this is offered
+SEARCH_DAYS = 14  # how far ahead a preference without days (or without an end) looks
+NEAREST_DAYS = 14  # how far around the asked days the nearest times are looked for
+
+
+@dataclass(frozen=True)
+class OfferSearch:
+    """Offers for a preference: ``fits`` when every offer meets every constraint, else they are the nearest."""
+
+    offers: list[SlotOffer]
+    fits: bool
 
 
 @dataclass(frozen=True)
@@ -76,56 +89,124 @@ def blocks_needed(duration_minutes: int) -> int:
     return max(1, -(-duration_minutes // BLOCK_MINUTES))
 
 
-def find_offers(session: Session, *, duration_minutes: int, preference: TimePreference, now: datetime,
-                provider_id: int | None = None, limit: int = 3,
-                exclude: Sequence[datetime] = ()) -> list[SlotOffer]:
-    """Up to ``limit`` free times in the preferred window, spread out, closest to the asked-for time first."""
-    earliest = max(preference.earliest, now + timedelta(minutes=30))
+def find_offers(session: Session, *, duration_minutes: int, preference: Preference, now: datetime,
+                clinic: ClinicProfile, provider_id: int | None = None, limit: int = 3,
+                exclude: Sequence[datetime] = ()) -> OfferSearch:
+    """Up to ``limit`` free times that meet every constraint of the preference, nearest first: closest to the
+    asked time when one was given ("2pm", "around 2"), else soonest, spread out. When none fits, the nearest
+    free times to what was asked (measured in time from the asked days and window), with ``fits`` False."""
+    tz = clinic.tz
+    today = now.astimezone(tz).date()
+    windows = asked_windows(preference, clinic, today)
+    first_day = windows[0][0].date() if windows else today
+    last_day = windows[-1][1].date() if windows else today + timedelta(days=SEARCH_DAYS)
+    lo = max(now + LEAD_TIME, datetime.combine(first_day - timedelta(days=NEAREST_DAYS), time(0, 0), tzinfo=tz))
+    hi = datetime.combine(last_day + timedelta(days=NEAREST_DAYS + 1), time(0, 0), tzinfo=tz)
+    candidates = [c for c in _free_runs(session, duration_minutes, lo, hi, provider_id) if c.start not in exclude]
+    point = preference.exact is not None
+    scored = [(_distance(c.start, windows, point), c) for c in candidates]
+    fitting = [c for d, c in scored if d == 0]
+    target = preference.target
+    if fitting and target is not None:
+        aim = target.hour * 60 + target.minute
+
+        def off_target(offer: SlotOffer) -> tuple[int, datetime]:
+            local = offer.start.astimezone(tz)
+            return abs(local.hour * 60 + local.minute - aim), offer.start
+
+        return OfferSearch(sorted(fitting, key=off_target)[:limit], True)
+    if fitting:
+        return OfferSearch(sorted(_spread(sorted(fitting, key=lambda o: (o.start, o.provider_id)),
+                                          limit, MIN_GAP_BETWEEN_OFFERS), key=lambda o: o.start), True)
+    nearest = [c for _, c in sorted(scored, key=lambda x: (x[0], x[1].start))]
+    distance = {id(c): d for d, c in scored}
+    chosen = _spread(nearest, limit, NEAREST_GAP)
+    return OfferSearch(sorted(chosen, key=lambda o: (distance[id(o)], o.start)), False)
+
+
+def asked_windows(preference: Preference, clinic: ClinicProfile, today: date) -> list[tuple[datetime, datetime]]:
+    """The asked days and time window as moments in the clinic's zone, one (start, end) per day; "open" and
+    "close" are the clinic's hours that day (the whole day when it is closed: nothing is free then anyway)."""
+    tz = clinic.tz
+    first = preference.date_from or today
+    last = preference.date_to or first + timedelta(days=SEARCH_DAYS)
+    out = []
+    for offset in range((last - first).days + 1):
+        day = first + timedelta(days=offset)
+        hours = clinic.opening_hours(WEEKDAYS[day.weekday()]) or (time(0, 0), time(23, 59))
+        start = _bound(preference.time_from, hours[0])
+        end = _bound(preference.time_to, hours[1])
+        out.append((datetime.combine(day, start, tzinfo=tz), datetime.combine(day, end, tzinfo=tz)))
+    return out
+
+
+def _bound(value: time | str | None, opening: time) -> time:
+    return value if isinstance(value, time) else opening  # None, "open" and "close" are the day's hours
+
+
+def _distance(start: datetime, windows: list[tuple[datetime, datetime]], point: bool) -> float:
+    """Minutes from a start time to the nearest asked moment (0 inside a window; an exact time only at it)."""
+    if not windows:
+        return float("inf")
+    k = (start.astimezone(windows[0][0].tzinfo).date() - windows[0][0].date()).days  # one window per day
+    near = {0, len(windows) - 1} | {j for j in (k - 1, k, k + 1) if 0 <= j < len(windows)}
+    best = float("inf")
+    for lo, hi in (windows[j] for j in near):
+        if point:
+            gap = abs((start - lo).total_seconds())
+        elif start < lo:
+            gap = (lo - start).total_seconds()
+        elif start >= hi:
+            gap = (start - hi).total_seconds() + 60  # a visit starting at the window's end is outside it
+        else:
+            return 0.0
+        best = min(best, gap / 60)
+    return best
+
+
+def _spread(ordered: list[SlotOffer], limit: int, gap: timedelta) -> list[SlotOffer]:
+    """The first offers at least ``gap`` apart, topped up in order when there are not enough of them."""
+    chosen: list[SlotOffer] = []
+    for offer in ordered:
+        if len(chosen) == limit:
+            break
+        if all(abs(offer.start - c.start) >= gap for c in chosen):
+            chosen.append(offer)
+    for offer in ordered:
+        if len(chosen) == limit:
+            break
+        if offer not in chosen:
+            chosen.append(offer)
+    return chosen
+
+
+def _free_runs(session: Session, duration_minutes: int, lo: datetime, hi: datetime,
+               provider_id: int | None) -> list[SlotOffer]:
+    """Every start from ``lo`` to ``hi`` where a provider has enough consecutive free blocks for the visit."""
     need = blocks_needed(duration_minutes)
     query = (select(AvailabilitySlot, Provider.name).join(Provider, Provider.id == AvailabilitySlot.provider_id)
-             .where(AvailabilitySlot.start >= earliest,
-                    AvailabilitySlot.start < preference.latest + timedelta(minutes=BLOCK_MINUTES * need),
+             .where(AvailabilitySlot.start >= lo, AvailabilitySlot.start < hi + timedelta(minutes=BLOCK_MINUTES * need),
                     Provider.active.is_(True))
              .order_by(AvailabilitySlot.provider_id, AvailabilitySlot.start))
     if provider_id is not None:
         query = query.where(AvailabilitySlot.provider_id == provider_id)
     rows = session.execute(query).all()
-    candidates: list[SlotOffer] = []
+    runs: list[SlotOffer] = []
     for i, (slot, provider_name) in enumerate(rows):
-        if slot.start > preference.latest or slot.appointment_id is not None:
+        if slot.start >= hi or slot.appointment_id is not None:
             continue
         run = [r[0] for r in rows[i:i + need]]
         if len(run) < need or any(b.appointment_id is not None or b.provider_id != slot.provider_id for b in run):
             continue
         if any(later.start != earlier.end for earlier, later in itertools.pairwise(run)):
             continue
-        if slot.start in exclude:
-            continue
-        candidates.append(SlotOffer(slot.provider_id, provider_name, slot.start,
-                                    slot.start + timedelta(minutes=duration_minutes), tuple(b.id for b in run)))
-    tz = preference.earliest.tzinfo or UTC
-    if preference.around is not None:
-        target = preference.around.hour * 60 + preference.around.minute
+        runs.append(SlotOffer(slot.provider_id, provider_name, _aware(slot.start),
+                              _aware(slot.start) + timedelta(minutes=duration_minutes), tuple(b.id for b in run)))
+    return runs
 
-        def distance(offer: SlotOffer) -> tuple[int, datetime]:
-            local = offer.start.astimezone(tz)
-            return abs(local.hour * 60 + local.minute - target), offer.start
 
-        candidates.sort(key=distance)
-    else:
-        candidates.sort(key=lambda o: (o.start, o.provider_id))
-    chosen: list[SlotOffer] = []
-    for offer in candidates:
-        if all(abs(offer.start - c.start) >= MIN_GAP_BETWEEN_OFFERS for c in chosen):
-            chosen.append(offer)
-        if len(chosen) == limit:
-            break
-    for offer in candidates:  # not enough spread-out times: fill with what there is
-        if len(chosen) == limit:
-            break
-        if offer not in chosen:
-            chosen.append(offer)
-    return sorted(chosen, key=lambda o: o.start)
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class SlotTaken(Exception):
@@ -144,6 +225,13 @@ def _retrying(url: str, work: object, attempts: int = 8) -> object:
                 raise
             clock.sleep(0.05 * (attempt + 1))
     raise AssertionError("unreachable")
+
+
+def is_free(session: Session, offer: SlotOffer) -> bool:
+    """Whether every block of an offered time is still free (a read: the booking itself re-checks)."""
+    taken = session.scalars(select(func.count()).select_from(AvailabilitySlot).where(
+        AvailabilitySlot.id.in_(offer.slot_ids), AvailabilitySlot.appointment_id.is_not(None))).one()
+    return taken == 0 and len(offer.slot_ids) > 0
 
 
 def book(url: str, *, patient_id: int, appointment_type_id: int, offer: SlotOffer, location: str) -> int:

@@ -1,195 +1,132 @@
-"""Day and time preferences as patients write them ("next tue afternoon", "tmrw morning", "any"), read in the
-clinic's time zone. Weekdays, parts of the day and clock times are handled here; anything else that names a
-date ("dec 3", "12/5", "in 2 weeks") goes to the maintained ``dateparser`` package.
+"""Day and time preferences as patients write them, read in the clinic's time zone, and merged across turns.
 
-"next <weekday>" means the first such weekday after today (what most patients mean by it); the offered
-slots always show the full date, so a patient who meant the week after says so and gets new offers.
+One message is read by the scheduling grammar (bot/scheduling/grammar.py, on top of ``dateparser``) into a
+:class:`Preference`: a range of days and a window of time, each ``None`` when not said. The clinic's
+conventions (README, "Days and times") are in bot/scheduling/words.py and bot/time_days.py.
+
+Across turns (the rule): each message is read on its own, then laid over what the earlier turns of the same
+booking or move said. A day named in the new message replaces the earlier day, a time replaces the earlier
+time, and what the new message leaves out is kept: "next tuesday" then "2pm" is next Tuesday at 2 pm; then
+"how about wednesday" is Wednesday at 2 pm; then "any day" keeps 2 pm on any day, "anytime" keeps the day at
+any time, and "whenever" drops both. The turns are kept as lines of the ``time_pref`` slot and read again,
+one after the other, each time offers are made.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-WEEKDAY_NAMES = {
-    "monday": 0, "mon": 0, "tuesday": 1, "tues": 1, "tue": 1, "tu": 1, "wednesday": 2, "weds": 2, "wed": 2,
-    "thursday": 3, "thurs": 3, "thur": 3, "thu": 3, "thr": 3, "friday": 4, "fri": 4, "saturday": 5, "sat": 5,
-    "sunday": 6, "sun": 6,
-}
-PARTS_OF_DAY = {
-    "early morning": (time(7, 0), time(9, 30)),
-    "morning": (time(0, 0), time(12, 0)),
-    "lunch": (time(11, 30), time(13, 30)),
-    "late afternoon": (time(15, 0), time(23, 59)),
-    "afternoon": (time(12, 0), time(17, 0)),
-    "evening": (time(16, 30), time(23, 59)),
-    "tonight": (time(16, 30), time(23, 59)),
-}
-_ABBREVIATIONS = [
-    (r"\b(tmrw|tmr|tmrrw|tomoro|tomorow|tomm?orr?ow|2morrow|2moro|tom)\b", "tomorrow"),
-    (r"\btdy\b", "today"),
-    (r"\b(wk)\b", "week"),
-    (r"\b(aft|aftn|afternoons|arvo)\b", "afternoon"),
-    (r"\b(mornings|morn)\b", "morning"),
-    (r"\bevenings\b", "evening"),
-    (r"\b(nxt)\b", "next"),
-    (r"\bnoon\b", "12:00"),
-]
-_ANY = re.compile(r"^(any|anytime|any time|whenever|no preference|doesn'?t matter|dont care|don'?t care|"
-                  r"whatever works|earliest|soonest|asap|as soon as possible|first available|"
-                  r"anything|any day|early as possible|the earliest)\b")
-_CLOCK = re.compile(r"\b(?:at\s+|@\s*|around\s+|about\s+|by\s+)?(\d{1,2})(?::(\d{2}))?\s*(a\.?m\.?|p\.?m\.?)?(?=\W|$)")
-_AFTER = re.compile(r"\bafter\s+(\d{1,2})(?::(\d{2}))?\s*(am|pm)?\b")
-_BEFORE = re.compile(r"\bbefore\s+(\d{1,2})(?::(\d{2}))?\s*(am|pm)?\b")
-SEARCH_DAYS = 14  # how far ahead "any" and "next week" look
+from bot.scheduling.grammar import read
+from bot.scheduling.timefmt import clock
+from bot.scheduling.words import CLOSE, OPEN, PARTS, WEEKDAYS, Bound
+
+MAX_TURNS = 8  # turns kept in the slot: older ones are covered by newer ones anyway
 
 
 @dataclass(frozen=True)
-class TimePreference:
-    """A window to search for free slots in, and the time of day the patient asked for, if any."""
+class Preference:
+    """The days (``date_from``..``date_to``) and the time window (``time_from``..``time_to``, a clock time or
+    ``"open"``/``"close"``: the clinic's hours that day) a patient asked for; ``None`` = not constrained."""
 
-    earliest: datetime
-    latest: datetime
-    around: time | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    time_from: Bound | None = None
+    time_to: Bound | None = None
+    any_day: bool = False  # said "any day" / "whenever": an earlier day is dropped when turns are merged
     any_time: bool = False
 
+    @property
+    def has_day(self) -> bool:
+        return self.date_from is not None
+
+    @property
+    def has_time(self) -> bool:
+        return self.time_from is not None
+
+    @property
+    def exact(self) -> time | None:
+        """The one clock time asked for ("2pm"), if any."""
+        return self.time_from if isinstance(self.time_from, time) and self.time_from == self.time_to else None
+
+    @property
+    def target(self) -> time | None:
+        """The time the nearest offers are measured from: an exact time, or the middle of "around 2"."""
+        if not (isinstance(self.time_from, time) and isinstance(self.time_to, time)):
+            return None
+        lo = self.time_from.hour * 60 + self.time_from.minute
+        hi = self.time_to.hour * 60 + self.time_to.minute
+        if hi - lo > 60:
+            return None
+        middle = (lo + hi) // 2
+        return time(middle // 60, middle % 60)
+
+    def then(self, later: Preference) -> Preference:
+        """This preference with a later turn laid over it (the rule in the module's docstring)."""
+        out = self
+        if later.has_day or later.any_day:
+            out = replace(out, date_from=later.date_from, date_to=later.date_to)
+        if later.has_time or later.any_time:
+            out = replace(out, time_from=later.time_from, time_to=later.time_to)
+        return replace(out, any_day=later.any_day and not later.has_day and not self.has_day,
+                       any_time=later.any_time and not later.has_time and not self.has_time)
+
     def describe(self) -> str:
-        if self.any_time:
-            return "the first available times"
-        return f"{self.earliest:%a %b} {self.earliest.day}" + (
-            "" if self.latest - self.earliest <= timedelta(days=1) else f" to {self.latest:%a %b} {self.latest.day}")
+        """'on Tue, Dec 8 at 2 pm', 'between Mon, Dec 7 and Sun, Dec 13 after 3 pm', '' when unconstrained."""
+        words = []
+        if self.date_from is not None:
+            if self.date_to == self.date_from:
+                words.append(f"on {_day(self.date_from)}")
+            elif self.date_to is None:
+                words.append(f"from {_day(self.date_from)} on")
+            else:
+                words.append(f"between {_day(self.date_from)} and {_day(self.date_to)}")
+        if self.time_from is not None and self.time_to is not None:
+            lo, hi = self.time_from, self.time_to
+            named = _PART_NAMES.get((lo, hi))
+            if named:
+                words.append(named)
+            elif self.exact:
+                words.append(f"at {clock(self.exact, short=True)}")
+            elif lo == OPEN and isinstance(hi, time):
+                words.append(f"before {clock(hi, short=True)}")
+            elif hi == CLOSE and isinstance(lo, time):
+                words.append(f"after {clock(lo, short=True)}")
+            elif isinstance(lo, time) and isinstance(hi, time):
+                words.append(f"between {clock(lo, short=True)} and {clock(hi, short=True)}")
+        return " ".join(words)
 
 
-def _clock(hour: int, minute: int, meridian: str | None) -> time | None:
-    if meridian:
-        meridian = meridian.replace(".", "")
-    if hour > 23 or minute > 59:
-        return None
-    if meridian == "pm" and hour < 12:
-        hour += 12
-    elif meridian == "am" and hour == 12:
-        hour = 0
-    elif meridian is None and 1 <= hour <= 6:
-        hour += 12  # "at 3" at a clinic means the afternoon
-    return time(hour, minute)
+_PART_NAMES = {PARTS[part]: words for part, words in (
+    ("morning", "in the morning"), ("afternoon", "in the afternoon"), ("evening", "in the evening"),
+    ("lunch", "around lunchtime"))}
 
 
-def normalise(text: str) -> str:
-    out = " " + text.lower().strip() + " "
-    out = re.sub(r"[!?,;]", " ", out)
-    for pattern, repl in _ABBREVIATIONS:
-        out = re.sub(pattern, repl, out)
-    return re.sub(r"\s+", " ", out).strip()
+def _day(day: date) -> str:
+    return f"{day:%a, %b} {day.day}"
 
 
-def _weekday_date(today: date, weekday: int, after: bool) -> date:
-    ahead = (weekday - today.weekday()) % 7
-    if ahead == 0 and after:
-        ahead = 7
-    return today + timedelta(days=ahead)
+def parse_preference(text: str, now: datetime, tz: ZoneInfo) -> Preference | None:
+    """The days and time one message (or several turns, one per line) asks for; ``None`` when it names no day
+    or time and is not an "any"."""
+    local_now = now.astimezone(tz) if now.tzinfo else now.replace(tzinfo=tz)
+    merged: Preference | None = None
+    for line in text.splitlines():
+        reading = read(line, local_now.date())
+        if not reading.said:
+            continue
+        turn = Preference(reading.date_from, reading.date_to, reading.time_from, reading.time_to,
+                          reading.any_day, reading.any_time)
+        merged = turn if merged is None else merged.then(turn)
+    return merged
 
 
-def parse_preference(text: str, now: datetime, tz: ZoneInfo) -> TimePreference | None:
-    """The window a patient's message asks for, or ``None`` when it names no day or time."""
-    local_now = now.astimezone(tz)
-    today = local_now.date()
-    words = normalise(text)
-    horizon = datetime.combine(today + timedelta(days=SEARCH_DAYS), time(23, 59), tzinfo=tz)
-    if not words:
-        return None
-
-    day_from: date | None = None
-    day_to: date | None = None
-    window: tuple[time, time] | None = None
-    around: time | None = None
-    rest = words
-
-    for name, span in PARTS_OF_DAY.items():
-        if re.search(rf"\b{name}\b", rest):
-            window = span
-            rest = re.sub(rf"\b{name}\b", " ", rest)
-            break
-    after = _AFTER.search(rest)
-    before = _BEFORE.search(rest)
-    if after:
-        start = _clock(int(after.group(1)), int(after.group(2) or 0), after.group(3))
-        if start:
-            window = (start, time(23, 59))
-        rest = rest.replace(after.group(0), " ")
-    if before:
-        end = _clock(int(before.group(1)), int(before.group(2) or 0), before.group(3))
-        if end:
-            window = (window[0] if window else time(0, 0), end)
-        rest = rest.replace(before.group(0), " ")
-
-    if re.search(r"\btoday\b|\bthis (afternoon|morning|evening)\b|\btonight\b", words):
-        day_from = day_to = today
-    elif re.search(r"\bday after tomorrow\b", rest):
-        day_from = day_to = today + timedelta(days=2)
-    elif re.search(r"\btomorrow\b", rest):
-        day_from = day_to = today + timedelta(days=1)
-    elif re.search(r"\bnext week\b", rest):
-        monday = today + timedelta(days=7 - today.weekday())
-        day_from, day_to = monday, monday + timedelta(days=6)
-    elif re.search(r"\b(this week|later this week|this wk)\b", rest):
-        day_from, day_to = today, today + timedelta(days=6 - today.weekday())
-    elif re.search(r"\b(weekend|this weekend)\b", rest):
-        saturday = _weekday_date(today, 5, after=False)
-        day_from, day_to = saturday, saturday + timedelta(days=1)
-    else:
-        for name, weekday in WEEKDAY_NAMES.items():
-            if re.search(rf"\b{name}\b", rest):
-                day_from = day_to = _weekday_date(today, weekday, after=True)
-                rest = re.sub(rf"\b(next |this |on )?{name}\b", " ", rest)
-                break
-    rest = re.sub(r"\b(today|tomorrow|day after|next week|this week|on|the|a|an|is|works|good|fine|best|"
-                  r"please|pls|plz|maybe|how about|what about|or|and|i|can|do|could|would|prefer|like|sometime|"
-                  r"some time|any|time|day|ok|okay|around|next|this|for|me|in|morning|afternoon)\b", " ", rest)
-
-    clock = None if after or before else _CLOCK.search(rest)
-    if clock and (clock.group(2) or clock.group(3) or day_from is not None or re.search(r"\b(at|@)\b",
-                                                                                        clock.group(0))):
-        around = _clock(int(clock.group(1)), int(clock.group(2) or 0), clock.group(3))
-        rest = rest.replace(clock.group(0), " ")
-
-    if day_from is None and re.search(r"\d+\s*[/-]\s*\d+|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|"
-                                      r"\b(weeks?|months?|days?)\b", rest.strip()):
-        parsed = _dateparser(rest.strip(), local_now, tz)
-        if parsed is not None:
-            day_from = day_to = parsed
-    if day_from is None and window is None and around is None:
-        return TimePreference(local_now, horizon, any_time=True) if _ANY.match(words) else None
-    if day_from is None or day_to is None:  # a time of day without a day: the next two weeks
-        day_from, day_to = today, horizon.date()
-    if day_from < today:
-        return None
-    lo = window[0] if window else time(0, 0)
-    hi = window[1] if window else time(23, 59)
-    earliest = max(datetime.combine(day_from, lo, tzinfo=tz), local_now)
-    latest = datetime.combine(day_to, hi, tzinfo=tz)
-    if around is not None and window is None:
-        # a clock time: look from an hour before it to two hours after, that day (or every day)
-        earliest = max(datetime.combine(day_from, _shift(around, -60), tzinfo=tz), local_now)
-        latest = datetime.combine(day_to, _shift(around, 120), tzinfo=tz)
-    if latest <= earliest:
-        return None
-    return TimePreference(earliest, latest, around=around)
-
-
-def _shift(at: time, minutes: int) -> time:
-    total = max(0, min(23 * 60 + 59, at.hour * 60 + at.minute + minutes))
-    return time(total // 60, total % 60)
-
-
-def _dateparser(text: str, local_now: datetime, tz: ZoneInfo) -> date | None:
-    import dateparser  # imported on use: it loads language data
-
-    parsed = dateparser.parse(text, languages=["en"], settings={
-        "TIMEZONE": str(tz), "RETURN_AS_TIMEZONE_AWARE": True, "PREFER_DATES_FROM": "future",
-        "RELATIVE_BASE": local_now.replace(tzinfo=None), "DATE_ORDER": "MDY"})
-    return None if parsed is None else parsed.astimezone(tz).date()
+def add_turn(earlier: str | None, text: str) -> str:
+    """The ``time_pref`` slot after one more turn: the turns so far, one per line, newest last."""
+    lines = [*(earlier or "").splitlines(), " ".join(text.split())]
+    return "\n".join(line for line in lines[-MAX_TURNS:] if line)
 
 
 def parse_date_of_birth(text: str, today: date) -> date | None:
@@ -207,7 +144,7 @@ def parse_date_of_birth(text: str, today: date) -> date | None:
         return _safe_date(year, month, day, today)
     if not re.search(r"\b(1[89]\d\d|20\d\d)\b", words):
         return None
-    import dateparser
+    import dateparser  # imported on use: it loads its language data
 
     cleaned = re.sub(r"\b(my|dob|birthday|birth|date|of|is|its|it's|born|on|was|i|am)\b|:", " ", words)
     parsed = dateparser.parse(cleaned, languages=["en"], settings={"DATE_ORDER": "MDY",
@@ -224,39 +161,35 @@ def _safe_date(year: int, month: int, day: int, today: date) -> date | None:
 
 
 _ORDINALS = {"1": 0, "one": 0, "first": 0, "1st": 0, "2": 1, "two": 1, "second": 1, "2nd": 1, "3": 2, "three": 2,
-             "third": 2, "3rd": 2, "4": 3, "four": 3, "fourth": 3, "4th": 3, "5": 4, "fifth": 4, "5th": 4}
+             "third": 2, "3rd": 2, "4": 3, "four": 3, "fourth": 3, "4th": 3, "5": 4, "five": 4, "fifth": 4, "5th": 4}
+_OPTION = re.compile(r"^(?:option |number |no\.? |# ?)?(?:the )?(?P<n>" + "|".join(_ORDINALS) +
+                     r")(?: one| option| slot| time)?(?: please| pls)?$")
 _YES = re.compile(r"^(yes|yeah|yep|yup|y|ok|okay|sure|that works|that one|perfect|great|fine|sounds good)\b")
 
 
-def pick_option(text: str, starts: list[datetime], labels: list[str], tz: ZoneInfo) -> int | None:
-    """Which of the listed options a reply names: "2", "the second one", "the 9:30 one", "tuesday", "last",
-    a provider's name, or "yes" when there is only one. None when it names none (or several)."""
-    words = normalise(text)
+def pick_option(text: str, starts: list[datetime], labels: list[str], tz: ZoneInfo,
+                now: datetime | None = None) -> int | None:
+    """Which of the listed options a reply names: "2", "the second one", "the 9:30 one", "tuesday", "dec 8 at
+    2pm", "last", a provider's name, or "yes" when there is only one. None when it names none (or several)."""
+    words = " ".join(re.sub(r"[!?,;.]+(\s|$)", " ", text.lower()).split())
     if not starts:
         return None
-    clock = re.search(r"\b(\d{1,2})(?::(\d{2}))\s*(am|pm)?\b|\b(\d{1,2})\s*(am|pm)\b", words)
-    if clock:
-        hour = int(clock.group(1) or clock.group(4))
-        minute = int(clock.group(2) or 0)
-        meridian = clock.group(3) or clock.group(5)
-        wanted = _clock(hour, minute, meridian)
-        hits = [i for i, s in enumerate(starts) if wanted is not None and
-                (s.astimezone(tz).hour, s.astimezone(tz).minute) in {(wanted.hour, wanted.minute),
-                                                                      (hour, minute)}]
+    option = _OPTION.match(words)
+    if option and _ORDINALS[option.group("n")] < len(starts):
+        return _ORDINALS[option.group("n")]
+    local = [s.astimezone(tz) for s in starts]
+    reading = read(words, (now or datetime.now(tz)).astimezone(tz).date())
+    weekdays = {WEEKDAYS[w] for w in re.findall(r"[a-z]+", words) if w in WEEKDAYS}
+    if reading.date_from is not None or reading.time_from is not None:
+        hits = [i for i, at in enumerate(local)
+                if (at.weekday() in weekdays if weekdays else _in_days(at.date(), reading.date_from, reading.date_to))
+                and _in_window(at.time(), reading.time_from, reading.time_to)]
         if len(hits) == 1:
             return hits[0]
+        if not hits:
+            return None  # a day or time none of the offers has: a new preference
     if re.search(r"\b(last|latest|later one)\b", words):
         return len(starts) - 1
-    ordinal = re.search(r"\b(" + "|".join(k for k in _ORDINALS if k != "one") + r")\b", words)
-    if words == "one":
-        ordinal = re.search("one", words)
-    if ordinal and not clock and _ORDINALS[ordinal.group(0)] < len(starts):
-        return _ORDINALS[ordinal.group(0)]
-    for name, weekday in WEEKDAY_NAMES.items():
-        if len(name) >= 3 and re.search(rf"\b{name}\b", words):
-            hits = [i for i, s in enumerate(starts) if s.astimezone(tz).weekday() == weekday]
-            if len(hits) == 1:
-                return hits[0]
     hits = [i for i, label in enumerate(labels)
             if any(len(w) > 3 and re.search(rf"\b{re.escape(w)}\b", words) for w in label.lower().split())]
     if len(set(hits)) == 1:
@@ -264,3 +197,15 @@ def pick_option(text: str, starts: list[datetime], labels: list[str], tz: ZoneIn
     if len(starts) == 1 and _YES.match(words):
         return 0
     return None
+
+
+def _in_days(day: date, first: date | None, last: date | None) -> bool:
+    return first is None or (first <= day and (last is None or day <= last))
+
+
+def _in_window(at: time, lo: Bound | None, hi: Bound | None) -> bool:
+    if lo is None or hi is None:
+        return True
+    if lo == hi:
+        return at == lo
+    return (lo == OPEN or (isinstance(lo, time) and lo <= at)) and (hi == CLOSE or (isinstance(hi, time) and at < hi))
