@@ -25,6 +25,7 @@ from adapters.console.render import render
 from adapters.live import HubDep, LiveHub
 from bot.conversations import handoffs
 from bot.conversations import queue as staff_queue
+from bot.conversations.notices import handed_back_text
 from bot.conversations.rows import message_view
 from bot.gateway.deps import (
     CheckedForm,
@@ -153,8 +154,8 @@ async def reply(me: StaffPage, form: CheckedForm, sessions: SessionsDep, service
 
 
 @router.post("/console/conversations/{conversation_id}/handback")
-async def hand_back(me: StaffPage, form: CheckedForm, sessions: SessionsDep, hub: HubDep,
-                    conversation_id: str) -> Response:
+async def hand_back(me: StaffPage, form: CheckedForm, sessions: SessionsDep, hub: HubDep, service: ServiceDep,
+                    settings: SettingsDep, conversation_id: str) -> Response:
     def work() -> None:
         with sessions() as session:
             conversation = handoffs.hand_back(session, conversation_id, me.username)
@@ -165,6 +166,7 @@ async def hand_back(me: StaffPage, form: CheckedForm, sessions: SessionsDep, hub
         await asyncio.to_thread(work)
     except handoffs.HandoffError:
         return _back(conversation_id, "claimed_by_other")
+    await service.post_outbound(conversation_id, handed_back_text(settings), author=Author.SYSTEM)
     await hub.publish_console({"type": "queue", "conversation_id": conversation_id})
     return RedirectResponse("/console", status_code=303)
 

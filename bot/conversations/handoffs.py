@@ -96,6 +96,8 @@ def hand_back(session: Session, conversation_id: str, staff_username: str) -> Co
         handoff.status, handoff.closed_at = HandoffStatus.CLOSED, utcnow()
     conversation.state = ConversationState.BOT
     conversation.handoff_reason = ""
+    # staff have dealt with it: an earlier emergency no longer answers every message
+    conversation.flags = {**(conversation.flags or {}), "emergency_active": False}
     log.info("handoff.closed conversation_id=%s", conversation_id)
     return conversation
 

@@ -44,7 +44,7 @@ class ConversationService:
     def __init__(self, sessions: sessionmaker[Session], engine: RasaClient,
                  guard: RedFlagGuard | None = None) -> None:
         self.sessions = sessions
-        self._engine = engine
+        self.engine = engine
         self._guard = guard
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._listeners: list[OutboundListener] = []
@@ -88,6 +88,19 @@ class ConversationService:
     ) -> InboundResult:
         """Store, check for red flags, then route. ``engine_text`` is what the engine gets instead of the
         patient's words when the channel already knows what they mean (a reply to a reminder)."""
+        accepted = await self.accept(conversation, text, client_message_id=client_message_id, metadata=metadata,
+                                     engine_text=engine_text)
+        return await self.route(accepted)
+
+    async def accept(
+        self, conversation: Conversation, text: str, *, client_message_id: str | None = None,
+        metadata: dict[str, Any] | None = None, engine_text: str | None = None, answered_inline: bool = False,
+    ) -> InboundResult:
+        """The first, fast half: store the message (once), check it for red flags and answer an emergency at
+        once. The result's status is ``pending`` when the engine still has to answer (``route``).
+
+        ``answered_inline``: the channel delivers this call's replies in its own response (an SMS emergency
+        answer in the webhook's TwiML), so the outbound listeners do not send them again."""
         async with self._locks[conversation.id]:
             with self.sessions() as session:
                 if client_message_id:
@@ -109,14 +122,32 @@ class ConversationService:
                 log.info("message.received conversation_id=%s message_id=%s chars=%d with_staff=%s",
                          conversation.id, message.id, len(text), with_staff)
             emergency = await asyncio.to_thread(self._guard.check, text) if self._guard else None
+            meta = {"answered_inline": True} if answered_inline else {}
             if emergency is not None:  # the emergency answer goes before anything else, notices included
-                result = await self._answer_emergency(conversation.id, message.id, emergency, with_staff)
+                result = await self._answer_emergency(conversation.id, message.id, emergency, with_staff, meta)
                 await self._notify_inbound(row, message)
                 return result
+            active = row.flags.get("emergency_active") if isinstance(row.flags, dict) else None
+            if active and not with_staff and self._guard is not None:
+                # until staff take it, every message gets the emergency step again and the news that they know
+                known = row.flags.get("red_flags") if isinstance(row.flags, dict) else None
+                flags = [str(f) for f in known] if isinstance(known, list) else []
+                [reply] = self._store_replies(conversation.id, message.id, [self._guard.follow_up(flags)],
+                                              author=Author.SYSTEM, meta={"red_flags": flags, **meta})
+                await self._notify(row, reply)
+                await self._notify_inbound(row, message)
+                return InboundResult(conversation.id, message.id, "answered", [reply])
             await self._notify_inbound(row, message)
             if with_staff:
                 return InboundResult(conversation.id, message.id, "with_staff")
-            return await self._drain(conversation.id, wanted=message.id)
+            return InboundResult(conversation.id, message.id, "pending")
+
+    async def route(self, accepted: InboundResult) -> InboundResult:
+        """The second half: send what is pending to the engine (in order) and deliver its answers."""
+        if accepted.status != "pending":
+            return accepted
+        async with self._locks[accepted.conversation_id]:
+            return await self._drain(accepted.conversation_id, wanted=accepted.message_id)
 
     def record_keyword(self, conversation: Conversation, text: str, *, client_message_id: str, word: str,
                        reply: str | None) -> None:
@@ -147,7 +178,7 @@ class ConversationService:
             client_meta = message.meta.get("metadata")
             metadata = {"channel": conversation.channel, **(client_meta if isinstance(client_meta, dict) else {})}
             try:
-                replies = await self._engine.send(conversation_id, str(message.meta.get("engine_text") or message.text),
+                replies = await self.engine.send(conversation_id, str(message.meta.get("engine_text") or message.text),
                                                   metadata)
             except EngineUnavailable as exc:
                 log.warning("engine.unavailable conversation_id=%s message_id=%s reason=%s",
@@ -171,18 +202,20 @@ class ConversationService:
         return result
 
     async def _answer_emergency(self, conversation_id: str, message_id: int, emergency: Emergency,
-                                with_staff: bool) -> InboundResult:
+                                with_staff: bool, meta: dict[str, Any]) -> InboundResult:
         """The emergency answer goes out before anything else; staff are alerted through a handoff."""
         with self.sessions() as session:
             conversation = session.get(Conversation, conversation_id)
             assert conversation is not None
-            rows.set_flags(conversation, red_flags=emergency.flags)
+            earlier = conversation.flags.get("red_flags") if isinstance(conversation.flags, dict) else None
+            flags = sorted({*(earlier if isinstance(earlier, list) else []), *emergency.flags})
+            rows.set_flags(conversation, red_flags=flags, emergency_active=not with_staff)
             if not with_staff:
                 request_handoff(session, conversation, reason="triage_flag",
                                 summary={"red_flags": emergency.flags, "labels": emergency.labels})
             session.commit()
         [reply] = self._store_replies(conversation_id, message_id, [emergency.reply], author=Author.SYSTEM,
-                                      meta={"red_flags": emergency.flags})
+                                      meta={"red_flags": emergency.flags, **meta})
         log.warning("triage.red_flag conversation_id=%s message_id=%s flags=%s", conversation_id, message_id,
                     ",".join(emergency.flags))
         await self._notify(conversation, reply)

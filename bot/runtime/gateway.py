@@ -18,7 +18,7 @@ from adapters import console, live, twilio_sms, webchat
 from adapters.twilio_rest import sender_for
 from bot import reminders
 from bot.conversations.guard import RedFlagGuard
-from bot.conversations.notices import OffHoursNotice
+from bot.conversations.notices import StaffHoldNotice
 from bot.conversations.service import ConversationService
 from bot.engine.client import RasaClient
 from bot.gateway.errors import install_error_handlers
@@ -60,7 +60,7 @@ def create_app(settings: Settings | None = None, engine: RasaClient | None = Non
     service.on_outbound(sms_delivery)
     service.on_outbound(hub.on_outbound)
     service.on_inbound(hub.on_inbound)
-    service.on_inbound(OffHoursNotice(settings, service))
+    service.on_inbound(StaffHoldNotice(settings, service))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

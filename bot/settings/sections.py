@@ -230,3 +230,5 @@ class ConsoleSettings(BaseModel):
     session_idle_minutes: int = Field(default=30, ge=1)
     session_max_hours: float = Field(default=12, gt=0)
     escalate_after_minutes: int = Field(default=15, ge=1)
+    # while staff hold a conversation, the patient's messages are acknowledged at most this often
+    staff_ack_every_minutes: int = Field(default=30, ge=1)

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,12 @@ from bot.settings import PROJECT_ROOT
 
 CLINICBOT = Path(sys.executable).parent / "clinicbot"
 TEST_MODELS_DIR = PROJECT_ROOT / "var" / "test-models"
+
+
+def midday_zone() -> str:
+    """A fixed-offset zone where it is early afternoon now: reminders sent in real time fall in quiet hours."""
+    offset = (14 - datetime.now(UTC).hour + 12) % 24 - 12
+    return "Etc/GMT" + ("+" if offset <= 0 else "-") + str(abs(offset))
 
 
 def free_port() -> int:

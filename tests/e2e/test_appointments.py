@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.settings import PROJECT_ROOT
-from tests.e2e.stack import CLINICBOT, Stack
+from tests.e2e.stack import CLINICBOT, Stack, midday_zone
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 DEMO_PHONE = "+15555550100"
@@ -28,12 +28,6 @@ RULES = [
     {"name": "half_hour", "before_hours": 0.5, "appointment_types": ["lab_review"],
      "template": "{clinic_name}: your {appointment_type} is at {time}. Reply STOP to opt out."},
 ]
-
-
-def midday_zone() -> str:
-    """A fixed-offset zone where it is early afternoon now: reminders sent in real time fall in quiet hours."""
-    offset = (14 - datetime.now(UTC).hour + 12) % 24 - 12
-    return "Etc/GMT" + ("+" if offset <= 0 else "-") + str(abs(offset))
 
 
 @pytest.fixture(scope="module")
