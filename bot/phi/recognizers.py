@@ -39,6 +39,8 @@ PLACEHOLDERS: dict[str, str] = {
     "LICENSE": "<LICENSE>",
     "PLATE": "<PLATE>",
     "ORG": "<ORG>",
+    "LOCATION": "<LOCATION>",
+    "REDACTED": "<REDACTED>",
     "OTHER_ID": "<ID>",
     "USERNAME": "<USERNAME>",
 }

@@ -1,0 +1,101 @@
+"""Dates and ages written in words, and long digit runs whatever their checksum.
+
+"the ninth of march, 1961", "jan second", "March 3rd", "june 2024"; "ninety-two years old",
+"in her nineties", "a 94 yo"; any 13-19 digit run (a card or account number, Luhn or not) and any
+run of 9 or more digits.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.phi.recognizers import DAY, ICASE, MONTH, YEAR, LabelledRecognizer, rule
+
+_ORDINAL_WORDS = (
+    "first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|thirteenth|"
+    "fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|twentieth|thirtieth"
+)
+ORDINAL_WORD = rf"(?:(?:twenty|thirty)[\s-]?(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)|{_ORDINAL_WORDS})"
+SPELLED_DAY = rf"(?:{DAY}|{ORDINAL_WORD})"
+_UNITS = "one|two|three|four|five|six|seven|eight|nine"
+OVER_89_WORDS = rf"(?:ninety(?:[\s-]?(?:{_UNITS}))?|(?:a|one)\s+hundred(?:\s+(?:and\s+)?(?:{_UNITS}|ten|eleven))?)"
+AGE_NOUN = r"(?:years?|yrs?|y/?o\b|y\.o\.|yo\b|-?year-old|year\s+old)"
+
+SCALE_BEFORE = re.compile(r"(?i:\b(?:pain|rated?|rating|scale|score|level|vision|bp|pressure|take|took|taking)\W*"
+                          r"(?:\w+\W+)?)$")
+UNIT_AFTER = re.compile(r"(?i:\s*(?:tabs?|tablets?|pills?|caps?|capsules?|cups?|doses?|strength|pain|scale|"
+                        r"mg|ml|teaspoons?|tsp|of\s+a))\b")
+
+
+def date_like(text: str, match: re.Match[str]) -> bool:
+    """3/12 is a day; 7/10 after "pain", 1/2 tablet, 120/80 are not."""
+    month, day = (int(x) for x in match.group(0).split("/"))
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return False
+    if SCALE_BEFORE.search(text[max(0, match.start() - 24) : match.start()]) or UNIT_AFTER.match(text, match.end()):
+        return False
+    return day != 10 or bool(re.search(r"(?i:\b(?:on|since|from|until|by|due|dated)\s*)$", text[: match.start()]))
+
+
+SPELLED_DATE_RULES = [
+    # 2/18 on its own ("plan for cath 2/18"); month/two-digit year ("since 3/80")
+    rule(r"(?<![\d/.])\d{1,2}/\d{1,2}(?!\d|/|\.\d)", 0.5, 0, date_like),
+    rule(r"(?<![\d/.])(?:0?[1-9]|1[0-2])/[3-9]\d(?!\d|/|\.\d|%)", 0.5, 0,
+         lambda text, m: not UNIT_AFTER.match(text, m.end()) and not SCALE_BEFORE.search(text[: m.start()][-24:])),
+    # the ninth of march, 1961 / 9th of March / second of june
+    rule(rf"\b(?:the\s+)?{SPELLED_DAY}\s+(?:day\s+)?of\s+{MONTH}(?:,?\s+{YEAR})?\b", 0.8, ICASE),
+    # jan second, March the 3rd, march ninth 1961
+    rule(rf"\b{MONTH}\s+(?:the\s+)?{SPELLED_DAY}(?:,?\s+{YEAR})?\b", 0.8, ICASE),
+    # june 2024, March of 1961, 03/2024
+    rule(rf"\b{MONTH}\s+(?:of\s+)?{YEAR}\b", 0.75, ICASE),
+    rule(rf"\b(?:0?[1-9]|1[0-2])/{YEAR}\b", 0.7),
+    # 12-Mar-1961, 3-mar
+    rule(rf"\b\d{{1,2}}-{MONTH}(?:-(?:{YEAR}|\d\d))?\b", 0.7, ICASE),
+]
+SPELLED_AGE_RULES = [
+    rule(rf"\b(?P<v>{OVER_89_WORDS})[\s-]*{AGE_NOUN}", 0.85, ICASE),
+    rule(rf"\b(?i:age|aged)\s+(?P<v>{OVER_89_WORDS})\b", 0.85, ICASE),
+    rule(r"\b(?i:in\s+(?:his|her|their|my|the)\s+)(?P<v>(?i:nineties|90s|90's|hundreds))\b", 0.8),
+    rule(r"\b(?P<v>9\d|1[01]\d)\s*-?\s*(?i:yo|y/o|y\.o\.|yr|yrs|y)\b", 0.85),
+    rule(r"\b(?i:nonagenarian|centenarian)s?\b", 0.8),
+]
+LONG_NUMBER_RULES = [
+    # 13-19 digits, with or without spaces or dashes, whatever the checksum
+    rule(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])", 0.85),
+    rule(r"(?<!\d)\d{9,}(?!\d)", 0.8),
+    # pager 84710, ext 2231, beeper #4471
+    rule(r"(?i:\b(?:pager|beeper|ext|extension|badge|employee\s+(?:id|number|#)))\.?\s*#?\s*(?P<v>\d{3,8})\b", 0.8),
+]
+
+
+class CodeRecognizer(LabelledRecognizer):
+    """Letters and digits mixed ("FB59", "XW277", "S530X") that are no clinical code ("a1c", "b12")."""
+
+    def __init__(self) -> None:
+        super().__init__("OTHER_ID", [rule(r"\b(?=[A-Za-z]*\d)(?=\d*[A-Za-z])[A-Za-z\d]{4,}\b", 0.6)],
+                         name="CodeRecognizer")
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: object = None) -> list:  # type: ignore[override]
+        from bot.phi.lexicon import load
+        from bot.phi.strict import CODE, ORDINAL
+
+        lex = load()
+        results = []
+        for r in super().analyze(text, entities, None):
+            word = text[r.start : r.end].lower()
+            glued = re.fullmatch(r"[\d.]+([a-z/%]+)", word)
+            if word in lex.safe or word in lex.clinical or CODE.fullmatch(word) or ORDINAL.fullmatch(word):
+                continue
+            if glued and glued.group(1) in lex.units:
+                continue  # 500mg, 10ml, 3pm
+            results.append(r)
+        return results
+
+
+def spelled_recognizers() -> list[LabelledRecognizer]:
+    return [
+        CodeRecognizer(),
+        LabelledRecognizer("DATE", SPELLED_DATE_RULES, name="SpelledDateRecognizer"),
+        LabelledRecognizer("AGE", SPELLED_AGE_RULES, name="SpelledAgeRecognizer"),
+        LabelledRecognizer("ACCOUNT", LONG_NUMBER_RULES, name="LongNumberRecognizer"),
+    ]
