@@ -39,7 +39,7 @@ def not_phi(text: str, entity: str, start: int, end: int, lex: Lexicon) -> bool:
     if len(words) == 1 and words[0] in lex.safe and not lex.is_name(words[0]) and words[0] not in lex.places:
         return True  # one everyday or clinical word ("COPD", "Hgb"): the name and place lists decide those
     if entity == "PERSON":
-        if all(w in lex.safe and not lex.is_name(w) for w in words):
+        if all(w in lex.safe and not lex.is_name(w) and w not in lex.places for w in words):
             return True  # "Hx COPD": no word of it is a name anyone has
         return not_a_name(text, start, end)
     if span.isupper() and len(span) <= 5 and all(w in lex.safe for w in words):

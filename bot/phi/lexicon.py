@@ -36,7 +36,7 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 PLACES_FILE = DATA_DIR / "us_places.txt"
 DOCUMENTS_DIR = PROJECT_ROOT / "knowledge" / "documents"
 WORDFREQ_TOP = 50_000
-CACHE_VERSION = 9
+CACHE_VERSION = 11
 SOURCES = ("philter-lite", "wordfreq", "drug-named-entity-recognition")
 WORD = re.compile(r"[a-z][a-z']*[a-z]|[a-z]")
 # Units seen after a number in any clinic's text, on top of those the documents use.
@@ -151,6 +151,9 @@ def build(documents_dir: Path = DOCUMENTS_DIR) -> dict[str, list[str]]:
     places = {w for w in PLACES_FILE.read_text().split() if w} if PLACES_FILE.is_file() else set()
     frequent = {w for w in top_n_list("en", WORDFREQ_TOP) if WORD.fullmatch(w)}
     common = frequent - names - places
+    # Philter's safe set lacks many inflections; a frequent word that is a surname too ("frames",
+    # "handler", "banks") is an everyday word when its base form is a safe word and no name.
+    common |= {w for w in frequent & names if any(b in nonames for b in _bases(w))}
     document_words, document_units, document_measures = _document_words(documents_dir)
     drugs = _drug_words()
     # A document "unit" is a unit when it has a slash ("mg/dl") or is a rare word ("meq", "iu").
@@ -177,6 +180,15 @@ def build(documents_dir: Path = DOCUMENTS_DIR) -> dict[str, list[str]]:
         "units": sorted(units),
         "measures": sorted(measures - names),
     }
+
+
+def _bases(word: str) -> list[str]:
+    """Candidate base forms: frames -> frame, handler -> handle, boxes -> box, walked -> walk."""
+    out = []
+    for suffix in ("s", "es", "ed", "d", "er", "r", "ing", "ers", "ings"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            out.append(word[: -len(suffix)])
+    return out
 
 
 def cache_dir() -> Path:

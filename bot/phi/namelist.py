@@ -104,7 +104,8 @@ def find(text: str, lex: Lexicon) -> list[tuple[int, int, str]]:
 
 def _place_context(text: str, items: list[Piece], i: int) -> bool:
     before = items[i - 1].word if i else ""
-    return before in PLACE_CUES or _state_after(text, items, i)
+    after_comma = i > 0 and text[items[i - 1].end : items[i].start].strip() == ","  # "..., Duluth"
+    return before in PLACE_CUES or _state_after(text, items, i) or (after_comma and items[i].capitalised)
 
 
 def _spread(text: str, items: list[Piece], flags: list[str | None], ambiguous: list[bool], lex: Lexicon) -> None:

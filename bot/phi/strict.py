@@ -18,6 +18,8 @@ from bot.phi.tokens import PLACEHOLDER, Piece, joined, pieces
 
 # Lines a traceback is made of: code locations, not data.
 FRAME_LINE = re.compile(r'^\s*File "[^"\n]+\.py", line \d+, in [\w<>.]+\s*$', re.MULTILINE)
+# An exception's dotted type ("rasa.utils.endpoints.ClientResponseError"): code, not data.
+EXCEPTION_PATH = re.compile(r"\b[a-z_]\w*(?:\.[a-z_]\w*)+\.[A-Z]\w*(?:Error|Exception|Warning|Timeout|Rejection|Exit)\b")
 AGE_AFTER = re.compile(r"\s*-?\s*(?:y|yo|y/o|y\.o\.|yr|yrs|year|years|-year-old|year-old)\b", re.IGNORECASE)
 AGE_BEFORE = frozenset("age aged is turned turns turning".split())
 DATE_CUES = frozenset("on since from until till by before after dated due born dob date".split())
@@ -35,7 +37,7 @@ def _number_ok(text: str, items: list[Piece], i: int, lex: Lexicon) -> str | Non
     nxt = items[i + 1] if i + 1 < len(items) and joined(text, p, items[i + 1], r"\s*-?\s*") else None
     unit_after = nxt is not None and (nxt.word in lex.units or nxt.lower.split("/")[0] in lex.units)
     prev_words = [items[k].word for k in range(max(0, i - 3), i)]
-    measured = any(w in lex.measures or w in lex.clinical and w not in DATE_CUES for w in prev_words[-2:])
+    measured = any(w in lex.measures for w in prev_words[-2:])
     if re.search(r"\d[A-Za-z]", raw):  # glued letters: 500mg, 3pm, 2nd, 1EG4
         digits, letters = re.match(r"([\d.,]+)(.*)", raw).groups()  # type: ignore[union-attr]
         if ORDINAL.fullmatch(raw.lower()) or letters.lower() in lex.units or CODE.fullmatch(raw.lower()):
