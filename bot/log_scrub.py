@@ -21,8 +21,9 @@ from collections.abc import Callable, Iterator
 from typing import IO
 
 # Where a record starts: a timestamp ("2026-11-30 08:05:04 WARNING rasa.core..."; Sanic's
-# "[2026-11-30 08:05:04 +0000] [12] [ERROR]"), a JSON object, or an uncaught traceback.
-RECORD_START = re.compile(r"^(?:\[?\d{4}-\d\d-\d\d[ T]\d\d:\d\d|\{|Traceback \(most recent call last\)|\S+\.py:\d+: \w*Warning)")
+# "[2026-11-30 08:05:04 +0000] [12] [ERROR]"), a JSON object or a warning. A traceback continues the
+# record before it (logging writes it after the message), or starts one when nothing is pending.
+RECORD_START = re.compile(r"^(?:\[?\d{4}-\d\d-\d\d[ T]\d\d:\d\d|\{|\S+\.py:\d+: \w*Warning)")
 HEADER = re.compile(
     r"^(?:\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[,.]\d+)?(?:[+-]\d\d:?\d\d|Z)?[ \t]+(?:[A-Z]+[ \t]+)?(?:[\w.\-]+[ \t]+-[ \t]+)?"
     r"|\[\d{4}-\d\d-\d\d[^\]\n]*\][ \t]*(?:\[\d+\][ \t]*)?(?:\[[A-Z]+\][ \t]*)?)"

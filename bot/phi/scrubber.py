@@ -206,10 +206,10 @@ class Scrubber:
             text=text, language="en", score_threshold=SCORE_THRESHOLD
         )
         lex = load()
-        from bot.phi.strict import EXCEPTION_PATH, FRAME_LINE
+        from bot.phi.strict import EXCEPTION_PATH, FRAME_LINE, SOURCE_PATH
 
         allowed = [m.span() for m in self._allow.finditer(text)] if self._allow else []
-        allowed += [m.span() for p in (FRAME_LINE, EXCEPTION_PATH) for m in p.finditer(text)]  # code, not data
+        allowed += [m.span() for p in (FRAME_LINE, EXCEPTION_PATH, SOURCE_PATH) for m in p.finditer(text)]  # code, not data
         findings: list[Finding] = []
         for r in results:
             from_model = (r.recognition_metadata or {}).get(RECOGNIZER_NAME) == "SpacyRecognizer"

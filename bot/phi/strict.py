@@ -20,6 +20,8 @@ from bot.phi.tokens import PLACEHOLDER, Piece, joined, pieces
 FRAME_LINE = re.compile(r'^\s*File "[^"\n]+\.py", line \d+, in [\w<>.]+\s*$', re.MULTILINE)
 # An exception's dotted type ("rasa.utils.endpoints.ClientResponseError"): code, not data.
 EXCEPTION_PATH = re.compile(r"\b[a-z_]\w*(?:\.[a-z_]\w*)+\.[A-Z]\w*(?:Error|Exception|Warning|Timeout|Rejection|Exit)\b")
+# A source file's path ("/srv/venv/lib/python3.10/site-packages/rasa/core/processor.py:994").
+SOURCE_PATH = re.compile(r"(?<![\w/])(?:/[\w.+-]+)+\.py\b(?::\d+)?")
 AGE_AFTER = re.compile(r"\s*-?\s*(?:y|yo|y/o|y\.o\.|yr|yrs|year|years|-year-old|year-old)\b", re.IGNORECASE)
 AGE_BEFORE = frozenset("age aged is turned turns turning".split())
 DATE_CUES = frozenset("on since from until till by before after dated due born dob date".split())
