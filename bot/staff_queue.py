@@ -51,13 +51,14 @@ class QueueItem:
 
 
 def scrub_preview(text: str) -> str:
-    """A short preview with PHI removed (bot.phi's scrubber); hidden when no scrubber is available."""
+    """A short preview with PHI removed (bot.phi's preview mode: identifiers out, clinical content kept);
+    hidden when no scrubber is available."""
     try:
         from bot.phi import scrub  # type: ignore[attr-defined,unused-ignore]
     except ImportError:
         return "(preview hidden)"
     try:
-        cleaned = scrub(text)
+        cleaned = scrub(text, mode="preview")
     except Exception:  # a scrubber failure must not show raw text
         log.exception("queue.preview_scrub_failed")
         return "(preview hidden)"

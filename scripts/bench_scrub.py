@@ -19,6 +19,7 @@ still in the output exactly as written.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import re
 import statistics
@@ -42,7 +43,7 @@ ALLOW_LIST = (
     "Dr. Okafor",
     "Lena Nguyen",
 )
-STREET_WORDS = frozenset("st street apt ave avenue dr drive blvd ct unit po box rd road ln lane suite ste".split())
+STREET_WORDS = frozenset(["st", "street", "apt", "ave", "avenue", "dr", "drive", "blvd", "ct", "unit", "po", "box", "rd", "road", "ln", "lane", "suite", "ste"])
 CONFIGS = ("stock presidio", "preview", "strict")
 
 
@@ -114,11 +115,12 @@ def stock_presidio() -> Callable[[str], str]:
     from presidio_analyzer.nlp_engine import SpacyNlpEngine
     from presidio_anonymizer import AnonymizerEngine
 
-    from bot.phi.scrubber import SPACY_MODEL_PACKAGE, load_spacy_pipeline, offline_tldextract
+    from bot.phi.scrubber import SPACY_MODEL_PACKAGE, offline_tldextract
 
     offline_tldextract()
     engine = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": SPACY_MODEL_PACKAGE}])
-    engine.nlp = {"en": load_spacy_pipeline()}  # type: ignore[assignment]
+    # the whole pipeline, as Presidio loads it (its context words use the lemmatizer)
+    engine.nlp = {"en": importlib.import_module(SPACY_MODEL_PACKAGE).load()}  # type: ignore[assignment]
     analyzer = AnalyzerEngine(nlp_engine=engine, supported_languages=["en"])
     anonymizer = AnonymizerEngine()
 

@@ -53,7 +53,7 @@ def describe_exception(exc: BaseException | None, tb: TracebackType | None = Non
         block = ["Traceback (most recent call last, messages left out):"]
         block += [f'  File "{f.filename}", line {f.lineno}, in {f.name}' for f in frames]
         block.append(_type_name(exc))
-        lines = block + (["", "The above exception caused or preceded:", ""] + lines if lines else [])
+        lines = block + (["", "The above exception caused or preceded:", "", *lines] if lines else [])
         tb = None
         exc = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
     return "\n".join(lines)
@@ -64,9 +64,7 @@ def summarize_event(data: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     omitted = []
     for key, value in data.items():
-        if key in SAFE_KEYS and isinstance(value, str) and len(value) < 200:
-            out[key] = value
-        elif isinstance(value, bool | int | float):
+        if (key in SAFE_KEYS and isinstance(value, str) and len(value) < 200) or isinstance(value, bool | int | float):
             out[key] = value
         elif key == "exception" and isinstance(value, list):
             out["exception"] = [

@@ -42,6 +42,4 @@ def not_phi(text: str, entity: str, start: int, end: int, lex: Lexicon) -> bool:
         if all(w in lex.safe and not lex.is_name(w) and w not in lex.places for w in words):
             return True  # "Hx COPD": no word of it is a name anyone has
         return not_a_name(text, start, end)
-    if span.isupper() and len(span) <= 5 and all(w in lex.safe for w in words):
-        return True  # ER, ICU, SOB, CHF
-    return False
+    return span.isupper() and len(span) <= 5 and all(w in lex.safe for w in words)  # ER, ICU, SOB, CHF

@@ -20,6 +20,7 @@ and loaded in about 0.1 s by every later process. Nothing is read at import time
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -109,7 +110,7 @@ def _drug_words() -> set[str]:
 
     path = Path(drug_named_entity_recognition.__file__).parent / "drug_ner_dictionary.pkl.bz2"
     with bz2.open(path) as handle:
-        data = pickle.load(handle)  # noqa: S301 - the package's own data file
+        data = pickle.load(handle)
     return {v for v in data["drug_variant_to_canonical"] if re.fullmatch(r"[a-z][a-z-]{3,}", v)}
 
 
@@ -135,7 +136,7 @@ def _code_words() -> set[str]:
 
     words: set[str] = {p for name in sys.stdlib_module_names for p in name.lower().split("_") if p.isalpha()}
     for dist in metadata.distributions():
-        name = dist.metadata.get("Name") or ""
+        name = dist.metadata["Name"] or ""
         words.update(p for p in re.split(r"[-_.\s]+", name.lower()) if p.isalpha())
     return words
 
@@ -215,8 +216,6 @@ def load(documents_dir: Path = DOCUMENTS_DIR) -> Lexicon:
             data = None
     if data is None:
         data = build(documents_dir)
-        try:
+        with contextlib.suppress(OSError):  # a read-only checkout still works, it builds again next time
             _write_atomically(path, json.dumps(data))
-        except OSError:
-            pass  # a read-only checkout still works, it just builds again next time
     return Lexicon(**{key: frozenset(values) for key, values in data.items()})

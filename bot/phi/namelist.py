@@ -32,12 +32,7 @@ from bot.phi.tokens import (
 )
 
 ORG_WORDS = frozenset(
-    """hospital hospitals medical center centre clinic clinics health healthcare memorial general regional
-    university college school academy elementary middle high church bank inc llc corp corporation company co
-    group foods logistics services systems partners associates pharmacy laboratories labs institute
-    foundation county community nursing rehab rehabilitation hospice manor industries motors works steel
-    insurance solutions technologies store stores market dept department infirmary sanitarium practice
-    physicians surgeons consultants enterprises holdings manufacturing construction""".split()
+    ["hospital", "hospitals", "medical", "center", "centre", "clinic", "clinics", "health", "healthcare", "memorial", "general", "regional", "university", "college", "school", "academy", "elementary", "middle", "high", "church", "bank", "inc", "llc", "corp", "corporation", "company", "co", "group", "foods", "logistics", "services", "systems", "partners", "associates", "pharmacy", "laboratories", "labs", "institute", "foundation", "county", "community", "nursing", "rehab", "rehabilitation", "hospice", "manor", "industries", "motors", "works", "steel", "insurance", "solutions", "technologies", "store", "stores", "market", "dept", "department", "infirmary", "sanitarium", "practice", "physicians", "surgeons", "consultants", "enterprises", "holdings", "manufacturing", "construction"]
 )
 # "Filbert Bright, M.D.", "ANNA K. LEE RN": capitalised words before a degree are a name.
 SIGNED = re.compile(
@@ -46,13 +41,9 @@ SIGNED = re.compile(
 )
 NAME_GAP = r"\s*[,.]?\s*|/"  # "Rose Kowalski", "kowalski, rose", dictation initials "GPP/church/olinger"
 RUN_GAP = r"\s+|['’]s\s+|\.\s+|\s*&\s*"
-CONNECTORS = frozenset("of the and & for at on st st. de la del van von".split())
+CONNECTORS = frozenset(["of", "the", "and", "&", "for", "at", "on", "st", "st.", "de", "la", "del", "van", "von"])
 US_STATES = frozenset(
-    """al ak az ar ca co ct de fl ga hi id il in ia ks ky la me md ma mi mn ms mo mt ne nv nh nj nm ny nc nd
-    oh ok or pa ri sc sd tn tx ut vt va wa wv wi wy dc alabama alaska arizona arkansas california colorado
-    connecticut delaware florida georgia hawaii idaho illinois indiana iowa kansas kentucky louisiana maine
-    maryland massachusetts michigan minnesota mississippi missouri montana nebraska nevada ohio oklahoma
-    oregon pennsylvania tennessee texas utah vermont virginia washington wisconsin wyoming""".split()
+    ["al", "ak", "az", "ar", "ca", "co", "ct", "de", "fl", "ga", "hi", "id", "il", "in", "ia", "ks", "ky", "la", "me", "md", "ma", "mi", "mn", "ms", "mo", "mt", "ne", "nv", "nh", "nj", "nm", "ny", "nc", "nd", "oh", "ok", "or", "pa", "ri", "sc", "sd", "tn", "tx", "ut", "vt", "va", "wa", "wv", "wi", "wy", "dc", "alabama", "alaska", "arizona", "arkansas", "california", "colorado", "connecticut", "delaware", "florida", "georgia", "hawaii", "idaho", "illinois", "indiana", "iowa", "kansas", "kentucky", "louisiana", "maine", "maryland", "massachusetts", "michigan", "minnesota", "mississippi", "missouri", "montana", "nebraska", "nevada", "ohio", "oklahoma", "oregon", "pennsylvania", "tennessee", "texas", "utah", "vermont", "virginia", "washington", "wisconsin", "wyoming"]
 )
 
 
@@ -83,9 +74,7 @@ def find(text: str, lex: Lexicon) -> list[tuple[int, int, str]]:
             continue
         ambiguous[i] = True
         before = items[i - 1].word if i else ""
-        if before in TITLES and name:
-            flags[i] = "PERSON"
-        elif name and not clinical and (before in RELATIVES or after_cue(items, i, STRONG_CUES)):
+        if (before in TITLES and name) or (name and not clinical and (before in RELATIVES or after_cue(items, i, STRONG_CUES))):
             flags[i] = "PERSON"
         elif clinical or caps_text or not p.capitalised or p.sentence_start:
             if place and not clinical and _state_after(text, items, i) and (p.capitalised or p.upper):
@@ -117,7 +106,7 @@ def _spread(text: str, items: list[Piece], flags: list[str | None], ambiguous: l
                 continue
             neighbours = [j for j in (i - 1, i + 1) if 0 <= j < len(items) and flags[j] == "PERSON"]
             neighbours = [j for j in neighbours
-                          if joined(text, *sorted((items[i], items[j]), key=lambda q: q.start), allow=NAME_GAP)]
+                          if joined(text, items[min(i, j)], items[max(i, j)], allow=NAME_GAP)]
             if not neighbours:
                 continue
             initial = len(p.text) == 1 and p.text.isupper()

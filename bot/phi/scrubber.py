@@ -69,12 +69,13 @@ def offline_tldextract() -> None:
 
 
 def load_spacy_pipeline() -> object:
-    """spaCy's small English pipeline from its PyPI package (no download), without the parser."""
+    """spaCy's small English pipeline from its PyPI package (no download): tokens and entities only."""
     import importlib
 
     package = importlib.import_module(SPACY_MODEL_PACKAGE)
-    # The parser only finds sentences and noun chunks, which Presidio does not use here.
-    return package.load(exclude=["parser"])
+    # The parser finds sentences and noun chunks, the tagger and lemmatizer feed Presidio's lemma-based
+    # context words: none of the clinic's recognizers use them, and they take a third of the time.
+    return package.load(exclude=["parser", "tagger", "attribute_ruler", "lemmatizer"])
 
 
 @lru_cache(maxsize=1)

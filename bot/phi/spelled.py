@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import re
 
+from presidio_analyzer import RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
+
 from bot.phi.recognizers import DAY, ICASE, MONTH, YEAR, LabelledRecognizer, rule
 
 _ORDINAL_WORDS = (
@@ -63,6 +66,10 @@ LONG_NUMBER_RULES = [
     # 13-19 digits, with or without spaces or dashes, whatever the checksum
     rule(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])", 0.85),
     rule(r"(?<!\d)\d{9,}(?!\d)", 0.8),
+    # 560-40-78-5: one number in dashed groups (not a date, a phone number or an SSN, found as those)
+    rule(r"(?<![\w-])\d+(?:-\d+){2,}(?![\w-])", 0.5, 0,
+         lambda _t, m: len(re.sub(r"\D", "", m.group(0))) >= 7
+         and not re.fullmatch(r"\d{4}-\d\d-\d\d|\d{3}-\d{3}-\d{4}|\d{3}-\d{2}-\d{4}|1-\d{3}-\d{3}-\d{4}", m.group(0))),
     # pager 84710, ext 2231, beeper #4471
     rule(r"(?i:\b(?:pager|beeper|ext|extension|badge|employee\s+(?:id|number|#)))\.?\s*#?\s*(?P<v>\d{3,8})\b", 0.8),
 ]
@@ -72,17 +79,19 @@ class CodeRecognizer(LabelledRecognizer):
     """Letters and digits mixed ("FB59", "XW277", "S530X") that are no clinical code ("a1c", "b12")."""
 
     def __init__(self) -> None:
-        super().__init__("OTHER_ID", [rule(r"\b(?=[A-Za-z]*\d)(?=\d*[A-Za-z])[A-Za-z\d]{4,}\b", 0.6)],
+        super().__init__("OTHER_ID", [rule(r"\b(?=[A-Za-z]*\d)(?=\d*[A-Za-z])[A-Za-z\d]{4,}(?:/\d+)?\b", 0.6)],
                          name="CodeRecognizer")
 
-    def analyze(self, text: str, entities: list[str], nlp_artifacts: object = None) -> list:  # type: ignore[override]
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
         from bot.phi.lexicon import load
         from bot.phi.strict import CODE, ORDINAL
 
         lex = load()
         results = []
         for r in super().analyze(text, entities, None):
-            word = text[r.start : r.end].lower()
+            word = text[r.start : r.end].lower().split("/")[0]
             glued = re.fullmatch(r"[\d.]+([a-z/%]+)", word)
             if word in lex.safe or word in lex.clinical or CODE.fullmatch(word) or ORDINAL.fullmatch(word):
                 continue

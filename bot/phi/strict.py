@@ -23,9 +23,9 @@ EXCEPTION_PATH = re.compile(r"\b[a-z_]\w*(?:\.[a-z_]\w*)+\.[A-Z]\w*(?:Error|Exce
 # A source file's path ("/srv/venv/lib/python3.10/site-packages/rasa/core/processor.py:994").
 SOURCE_PATH = re.compile(r"(?<![\w/])(?:/[\w.+-]+)+\.py\b(?::\d+)?")
 AGE_AFTER = re.compile(r"\s*-?\s*(?:y|yo|y/o|y\.o\.|yr|yrs|year|years|-year-old|year-old)\b", re.IGNORECASE)
-AGE_BEFORE = frozenset("age aged is turned turns turning".split())
-DATE_CUES = frozenset("on since from until till by before after dated due born dob date".split())
-SCALE_CUES = frozenset("pain rated rate rating scale score level vision".split())
+AGE_BEFORE = frozenset(["age", "aged", "is", "turned", "turns", "turning"])
+DATE_CUES = frozenset(["on", "since", "from", "until", "till", "by", "before", "after", "dated", "due", "born", "dob", "date"])
+SCALE_CUES = frozenset(["pain", "rated", "rate", "rating", "scale", "score", "level", "vision"])
 ORDINAL = re.compile(r"\d{1,2}(?:st|nd|rd|th)")
 CODE = re.compile(r"[a-z]\d{1,2}[a-z]?|q\d{1,2}h|\d{1,2}x")
 
@@ -88,31 +88,17 @@ def _fraction(text: str, items: list[Piece], i: int, lex: Lexicon) -> str | None
         # not a fraction ("XW277/90683"): judge the number alone
         return _number_ok(text.replace("/", " "), items, i, lex) if len(p.text) >= 4 else None
     a, b = (int(x) for x in parts)
-    whole = re.match(r"\d+/\d+", text[m.start() + offset :])
+    whole = FRACTION.match(text, m.start() + offset)
     assert whole is not None
-    if date_like(text, _Span(text, m.start() + offset, m.start() + offset + len(whole.group(0)))):
+    if date_like(text, whole):
         return "DATE"
-    end = m.start() + offset + len(whole.group(0))
-    if 1 <= a <= 12 and b >= 32 and len(parts[1]) == 2 and not UNIT_AFTER.match(text, end) and not \
-            SCALE_BEFORE.search(text[: m.start() + offset][-24:]):
+    if 1 <= a <= 12 and b >= 32 and len(parts[1]) == 2 and not UNIT_AFTER.match(text, whole.end()) and not \
+            SCALE_BEFORE.search(text[: whole.start()][-24:]):
         return "DATE"  # month and two-digit year: "since 3/80"
     return None
 
 
-class _Span:
-    """The part of re.Match that date_like reads."""
-
-    def __init__(self, text: str, start: int, end: int) -> None:
-        self._text, self._start, self._end = text, start, end
-
-    def group(self, _: int = 0) -> str:
-        return self._text[self._start : self._end]
-
-    def start(self) -> int:
-        return self._start
-
-    def end(self) -> int:
-        return self._end
+FRACTION = re.compile(r"\d+/\d+")
 
 
 CAMEL = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")

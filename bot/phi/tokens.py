@@ -13,12 +13,9 @@ from dataclasses import dataclass
 PIECE = re.compile(r"\d+(?:[.,:]\d+)*[^\W_]*|[^\W\d_][^\W_]*(?:['’][^\W\d_]+)*")
 PLACEHOLDER = re.compile(r"<[A-Z_*]+>")
 SENTENCE_END = re.compile(r"(?:[.!?:;]|\n|^)\s*[\"'(\[-]*\s*$")
-TITLES = frozenset("mr mrs ms miss mx dr doctor nurse rn np pa md prof sister brother father mother".split())
+TITLES = frozenset(["mr", "mrs", "ms", "miss", "mx", "dr", "doctor", "nurse", "rn", "np", "pa", "md", "prof", "sister", "brother", "father", "mother"])
 RELATIVES = frozenset(
-    """son daughter wife husband mom mother mum dad father brother sister grandson granddaughter grandma
-    grandmother grandpa grandfather aunt uncle niece nephew cousin baby partner boyfriend girlfriend fiance
-    fiancee child kid stepson stepdaughter stepmom stepdad granddad grandchild spouse caregiver roommate
-    neighbor neighbour friend pt patient sibling twin bro sis hubby""".split()
+    ["son", "daughter", "wife", "husband", "mom", "mother", "mum", "dad", "father", "brother", "sister", "grandson", "granddaughter", "grandma", "grandmother", "grandpa", "grandfather", "aunt", "uncle", "niece", "nephew", "cousin", "baby", "partner", "boyfriend", "girlfriend", "fiance", "fiancee", "child", "kid", "stepson", "stepdaughter", "stepmom", "stepdad", "granddad", "grandchild", "spouse", "caregiver", "roommate", "neighbor", "neighbour", "friend", "pt", "patient", "sibling", "twin", "bro", "sis", "hubby"]
 )
 # "my name is", "this is", "signed", ... : the next words are a name in any case.
 STRONG_CUES = (
@@ -29,7 +26,7 @@ STRONG_CUES = (
 # Weaker cues: the next word is a name only when it is capitalised.
 WEAK_CUES = (("i", "m"), ("im",), ("i", "am"), ("it", "s"), ("its",), ("from",), ("call",), ("with",), ("and",),
              ("thanks",), ("thx",), ("love",), ("by",), ("to",), ("for",), ("called",), ("visit",))
-PLACE_CUES = frozenset("in from to at near of moved lives live living visiting drove outside around".split())
+PLACE_CUES = frozenset(["in", "from", "to", "at", "near", "of", "moved", "lives", "live", "living", "visiting", "drove", "outside", "around"])
 
 
 @dataclass
@@ -104,7 +101,4 @@ def after_cue(items: list[Piece], index: int, cues: tuple[tuple[str, ...], ...])
     at = index
     if at > 0 and items[at - 1].word in TITLES:
         at -= 1
-    for cue in cues:
-        if words_before(items, at, len(cue)) == cue:
-            return True
-    return False
+    return any(words_before(items, at, len(cue)) == cue for cue in cues)
