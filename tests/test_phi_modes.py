@@ -118,12 +118,17 @@ def test_preview_keeps_what_staff_need(preview: Scrubber) -> None:
     assert preview.scrub(text) == text
 
 
-@pytest.mark.parametrize("mode, recall, retention", [("strict", 0.98, 0.9), ("preview", 0.96, 0.95)])
-def test_quality_on_the_validation_set_written_elsewhere(mode: str, recall: float, retention: float) -> None:
-    """tests/data/phi_dev.jsonl: 50 texts in the voices the project set lacks (nursing notes in capitals,
-    relatives' full names, employers, cities, hospitals); a regression floor, not the blind set."""
+@pytest.mark.parametrize(
+    "name, mode, recall, retention",
+    [("phi_dev", "strict", 0.99, 0.95), ("phi_dev", "preview", 0.98, 0.95),
+     ("phi_dev2", "strict", 0.97, 0.95), ("phi_dev2", "preview", 0.93, 0.95)],
+)
+def test_quality_on_the_validation_sets_written_elsewhere(name: str, mode: str, recall: float, retention: float) -> None:
+    """tests/data/phi_dev*.jsonl: 85 texts in the voices the project set lacks (nursing notes in capitals,
+    relatives' full names, employers, cities and hospitals that are everyday words); a regression floor,
+    written for development, not the blind set."""
     bench = _bench()
-    cases = bench.load_cases(PROJECT_ROOT / "tests" / "data" / "phi_dev.jsonl")
+    cases = bench.load_cases(PROJECT_ROOT / "tests" / "data" / f"{name}.jsonl")
     scrubber = get_scrubber(bench.ALLOW_LIST, mode)  # type: ignore[arg-type]
     outcomes = [bench.judge(c, scrubber.scrub(c.text)) for c in cases]
     leaked = [i for o in outcomes for i in o.leaked]

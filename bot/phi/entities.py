@@ -34,6 +34,8 @@ def not_phi(text: str, entity: str, start: int, end: int, lex: Lexicon) -> bool:
         return bool(AMBIGUOUS_MONTHS.match(span.strip())) and not span[0].isupper()
     if not words:
         return True
+    if entity == "LOCATION" and span[:1].isupper() and all(w in lex.places for w in words):
+        return False  # a capitalised place name ("Normal, IL"), even when it is also a clinical word
     if all(w in lex.clinical for w in words) and not any(lex.is_name(w) and w not in lex.safe for w in words):
         return True
     if len(words) == 1 and words[0] in lex.safe and not lex.is_name(words[0]) and words[0] not in lex.places:

@@ -37,7 +37,7 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 PLACES_FILE = DATA_DIR / "us_places.txt"
 DOCUMENTS_DIR = PROJECT_ROOT / "knowledge" / "documents"
 WORDFREQ_TOP = 50_000
-CACHE_VERSION = 11
+CACHE_VERSION = 12
 SOURCES = ("philter-lite", "wordfreq", "drug-named-entity-recognition")
 WORD = re.compile(r"[a-z][a-z']*[a-z]|[a-z]")
 # Units seen after a number in any clinic's text, on top of those the documents use.
@@ -155,6 +155,9 @@ def build(documents_dir: Path = DOCUMENTS_DIR) -> dict[str, list[str]]:
     # Philter's safe set lacks many inflections; a frequent word that is a surname too ("frames",
     # "handler", "banks") is an everyday word when its base form is a safe word and no name.
     common |= {w for w in frequent & names if any(b in nonames for b in _bases(w))}
+    # Philter's last-name set holds thousands of everyday words ("payment", "world", "sell") that it
+    # keeps by their part of speech; a frequent word that is only a last name is an everyday word too.
+    common |= {w for w in frequent & (last - first) if zipf_frequency(w, "en") >= 3.5}
     document_words, document_units, document_measures = _document_words(documents_dir)
     drugs = _drug_words()
     # A document "unit" is a unit when it has a slash ("mg/dl") or is a rare word ("meq", "iu").

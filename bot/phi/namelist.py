@@ -41,6 +41,16 @@ SIGNED = re.compile(
 )
 NAME_GAP = r"\s*[,.]?\s*|/"  # "Rose Kowalski", "kowalski, rose", dictation initials "GPP/church/olinger"
 RUN_GAP = r"\s+|['’]s\s+|\.\s+|\s*&\s*"
+# A head that makes the words before it a place's name in any case ("good samaritan hospital",
+# "lincoln elementary"); the walk back stops at a common short word or a clinical term.
+ANY_CASE_HEADS = frozenset(
+    ["hospital", "hospitals", "clinic", "school", "elementary", "academy", "university", "college", "bank", "church", "pharmacy", "infirmary", "hospice", "manor", "inc", "llc", "corp", "corporation", "foods", "logistics", "industries"]
+)
+# Verbs that take a person: "Rose called", "Hope said", "Will texted".
+PERSON_VERBS = frozenset(
+    ["called", "calls", "calling", "said", "says", "texted", "texts", "asked", "asks", "wants", "wanted", "told", "tells", "came", "comes", "visited", "wrote", "emailed", "phoned", "brought", "picked", "dropped", "needs", "needed", "thinks", "thought"]
+)
+RESIDENCE_CUES = frozenset(["live", "lives", "living", "lived", "moved", "moving", "relocated", "visiting", "staying", "drove"])
 CONNECTORS = frozenset(["of", "the", "and", "&", "for", "at", "on", "st", "st.", "de", "la", "del", "van", "von"])
 US_STATES = frozenset(
     ["al", "ak", "az", "ar", "ca", "co", "ct", "de", "fl", "ga", "hi", "id", "il", "in", "ia", "ks", "ky", "la", "me", "md", "ma", "mi", "mn", "ms", "mo", "mt", "ne", "nv", "nh", "nj", "nm", "ny", "nc", "nd", "oh", "ok", "or", "pa", "ri", "sc", "sd", "tn", "tx", "ut", "vt", "va", "wa", "wv", "wi", "wy", "dc", "alabama", "alaska", "arizona", "arkansas", "california", "colorado", "connecticut", "delaware", "florida", "georgia", "hawaii", "idaho", "illinois", "indiana", "iowa", "kansas", "kentucky", "louisiana", "maine", "maryland", "massachusetts", "michigan", "minnesota", "mississippi", "missouri", "montana", "nebraska", "nevada", "ohio", "oklahoma", "oregon", "pennsylvania", "tennessee", "texas", "utah", "vermont", "virginia", "washington", "wisconsin", "wyoming"]
@@ -73,22 +83,65 @@ def find(text: str, lex: Lexicon) -> list[tuple[int, int, str]]:
             flags[i] = kind
             continue
         ambiguous[i] = True
-        before = items[i - 1].word if i else ""
-        if (before in TITLES and name) or (name and not clinical and (before in RELATIVES or after_cue(items, i, STRONG_CUES))):
-            flags[i] = "PERSON"
-        elif clinical or caps_text or not p.capitalised or p.sentence_start:
-            if place and not clinical and _state_after(text, items, i) and (p.capitalised or p.upper):
-                flags[i] = "LOCATION"
-        elif place and _place_context(text, items, i):
-            flags[i] = "LOCATION"
-        elif name and (after_cue(items, i, WEAK_CUES) or not place):
-            flags[i] = "PERSON"
+        flags[i] = _ambiguous(text, items, i, lex, caps_text)
     _spread(text, items, flags, ambiguous, lex)
     found = [(items[i].start, items[i].end, f) for i, f in enumerate(flags) if f]
     found += [(m.start(1), m.end(1), "PERSON") for m in SIGNED.finditer(text)
               if not all(w in lex.clinical for w in re.findall(r"[a-z]+", m.group(1).lower()))]
     found += _organisations(text, items, flags, lex, caps_text)
+    found += _headed_places(text, items, lex)
     return found
+
+
+def _ambiguous(text: str, items: list[Piece], i: int, lex: Lexicon, caps_text: bool) -> str | None:
+    """An everyday word that is also a name or a place, used as one here?"""
+    p = items[i]
+    w = p.word
+    name, place, clinical = lex.is_name(w), w in lex.places, w in lex.clinical
+    before = items[i - 1].word if i else ""
+    after = [q.word for q in items[i + 1 : i + 3]]
+    if name and (before in TITLES or (not clinical and (before in RELATIVES or after_cue(items, i, STRONG_CUES)))):
+        return "PERSON"
+    if name and not clinical and p.capitalised and not caps_text and after and (
+        after[0] in PERSON_VERBS or after[:2] in (["and", "i"], ["and", "me"])
+    ):
+        return "PERSON"  # "Rose called earlier", "Hope and I"
+    if place and _state_after(text, items, i) and (p.capitalised or p.upper):
+        return "LOCATION"  # "Normal, IL", "Mobile AL"
+    if place and not clinical and _residence(items, i):
+        return "LOCATION"  # "we live in mobile now"
+    if clinical or caps_text or not p.capitalised or p.sentence_start:
+        return None
+    if place and _place_context(text, items, i):
+        return "LOCATION"
+    if name and (after_cue(items, i, WEAK_CUES) or not place):
+        return "PERSON"
+    return None
+
+
+def _headed_places(text: str, items: list[Piece], lex: Lexicon) -> list[tuple[int, int, str]]:
+    found = []
+    for k, head in enumerate(items):
+        if head.word not in ANY_CASE_HEADS:
+            continue
+        first = k
+        while first > 0 and k - first < 3:
+            prev = items[first - 1]
+            if (not joined(text, prev, items[first], r"[ \t]+|['’]s[ \t]+") or not prev.alpha
+                    or prev.word in STOP_WORDS or prev.word in CONNECTORS or prev.word in ANY_CASE_HEADS
+                    or (prev.word in lex.clinical and not lex.is_name(prev.word))):
+                break
+            first -= 1
+        if first < k:
+            found.append((items[first].start, head.end, "ORG"))
+    return found
+
+
+def _residence(items: list[Piece], i: int) -> bool:
+    """"live in X", "moved to X", "visiting from X"."""
+    before = [q.word for q in items[max(0, i - 2) : i]]
+    return bool(before) and (before[-1] in RESIDENCE_CUES or (len(before) == 2 and before[0] in RESIDENCE_CUES
+                                                                and before[1] in PLACE_CUES))
 
 
 def _place_context(text: str, items: list[Piece], i: int) -> bool:

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from presidio_analyzer import AnalyzerEngine, RecognizerResult
     from presidio_anonymizer import AnonymizerEngine
 
+    from bot.phi.lexicon import Lexicon
+
 logger = logging.getLogger(__name__)
 
 Mode = Literal["strict", "preview"]
@@ -160,6 +162,11 @@ def _subtract(finding: Finding, allowed: Sequence[tuple[int, int]], text: str) -
     return out
 
 
+def _everyday(span: str, lex: Lexicon) -> bool:
+    words = re.findall(r"[^\W\d_]+", span.lower())
+    return bool(words) and all(w in lex.safe and not lex.is_name(w) and w not in lex.places for w in words)
+
+
 def merge(findings: Iterable[Finding]) -> list[Finding]:
     """Overlapping findings become one span, typed by the most confident (then longest) one."""
     merged: list[tuple[int, int, list[Finding]]] = []
@@ -217,13 +224,17 @@ class Scrubber:
             if from_model and not_phi(text, r.entity_type, r.start, r.end, lex):
                 continue
             finding = Finding(r.entity_type, r.start, r.end, r.score)
-            findings.extend(_subtract(finding, allowed, text) if allowed else [finding])
+            parts = _subtract(finding, allowed, text) if allowed else [finding]
+            if parts != [finding]:  # what is left of "Call Maple Street Family Medicine" is "Call"
+                parts = [f for f in parts if not _everyday(text[f.start : f.end], lex)]
+            findings.extend(parts)
         findings = merge(findings)
         if self.mode == "strict":
             from bot.phi.strict import strict_spans
 
-            covered = [(f.start, f.end) for f in findings] + allowed
-            findings = merge([*findings, *(Finding(e, s, t, 0.5) for s, t, e in strict_spans(text, covered, lex))])
+            found = [(f.start, f.end) for f in findings]
+            extra = strict_spans(text, found, allowed, lex)
+            findings = merge([*findings, *(Finding(e, s, t, 0.5) for s, t, e in extra)])
         return findings
 
     def scrub(self, text: str) -> str:

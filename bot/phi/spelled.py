@@ -49,6 +49,10 @@ SPELLED_DATE_RULES = [
     rule(rf"\b(?:the\s+)?{SPELLED_DAY}\s+(?:day\s+)?of\s+{MONTH}(?:,?\s+{YEAR})?\b", 0.8, ICASE),
     # jan second, March the 3rd, march ninth 1961
     rule(rf"\b{MONTH}\s+(?:the\s+)?{SPELLED_DAY}(?:,?\s+{YEAR})?\b", 0.8, ICASE),
+    # Tuesday the 4th, on the 3rd, to the eighteenth (not "the 2nd dose", "the 4th floor")
+    rule(rf"(?i:\b(?:on|since|by|until|till|before|after|to|from|monday|tuesday|wednesday|thursday|friday|"
+         rf"saturday|sunday)\s+)(?P<v>the\s+(?:(?:[12]?\d|3[01])(?:st|nd|rd|th)|{ORDINAL_WORD}))\b"
+         r"(?!\s+(?!(?:of|at|in|for|and|or|at|around|after|before)\b)[A-Za-z])", 0.7, ICASE),
     # june 2024, March of 1961, 03/2024
     rule(rf"\b{MONTH}\s+(?:of\s+)?{YEAR}\b", 0.75, ICASE),
     rule(rf"\b(?:0?[1-9]|1[0-2])/{YEAR}\b", 0.7),
@@ -58,7 +62,9 @@ SPELLED_DATE_RULES = [
 SPELLED_AGE_RULES = [
     rule(rf"\b(?P<v>{OVER_89_WORDS})[\s-]*{AGE_NOUN}", 0.85, ICASE),
     rule(rf"\b(?i:age|aged)\s+(?P<v>{OVER_89_WORDS})\b", 0.85, ICASE),
-    rule(r"\b(?i:in\s+(?:his|her|their|my|the)\s+)(?P<v>(?i:nineties|90s|90's|hundreds))\b", 0.8),
+    rule(r"\b(?i:in\s+(?:his|her|their|my|the)\s+(?:(?:early|mid|late)[\s-]+)?)(?P<v>(?i:nineties|90s|90's|hundreds))\b",
+         0.8),
+    rule(r"\b(?i:(?:early|mid|late)[\s-]+)(?P<v>(?i:nineties|90s|90's))\b", 0.8),
     rule(r"\b(?P<v>9\d|1[01]\d)\s*-?\s*(?i:yo|y/o|y\.o\.|yr|yrs|y)\b", 0.85),
     rule(r"\b(?i:nonagenarian|centenarian)s?\b", 0.8),
 ]
@@ -70,6 +76,10 @@ LONG_NUMBER_RULES = [
     rule(r"(?<![\w-])\d+(?:-\d+){2,}(?![\w-])", 0.5, 0,
          lambda _t, m: len(re.sub(r"\D", "", m.group(0))) >= 7
          and not re.fullmatch(r"\d{4}-\d\d-\d\d|\d{3}-\d{3}-\d{4}|\d{3}-\d{2}-\d{4}|1-\d{3}-\d{3}-\d{4}", m.group(0))),
+    # last four of my card is 6789, pin 4821, ending in 0042
+    rule(r"(?i:\b(?:last\s+(?:4|four)(?:\s+digits)?|ending\s+(?:in|with)|pin|passcode|pass\s+code|security\s+code|"
+         r"access\s+code|code)\b)(?:\W+(?:of|for|on|to|my|the|your|card|account|portal|number|is|was|are)){0,5}"
+         r"\W+(?P<v>\d{3,8})\b", 0.8),
     # pager 84710, ext 2231, beeper #4471
     rule(r"(?i:\b(?:pager|beeper|ext|extension|badge|employee\s+(?:id|number|#)))\.?\s*#?\s*(?P<v>\d{3,8})\b", 0.8),
 ]

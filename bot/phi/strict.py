@@ -126,12 +126,37 @@ def _word_ok(p: Piece, lex: Lexicon) -> str | None:
     return "REDACTED"
 
 
-def strict_spans(text: str, covered: Sequence[tuple[int, int]], lex: Lexicon) -> list[tuple[int, int, str]]:
-    """Spans the strict pass removes, outside the ``covered`` ones (findings, allow-list, frames)."""
-    protected = sorted([*covered, *(m.span() for m in FRAME_LINE.finditer(text)),
-                        *(m.span() for m in PLACEHOLDER.finditer(text))])
+def _title_runs(text: str, items: list[Piece], lex: Lexicon) -> list[tuple[int, int]]:
+    """Capitalised words in a row in the middle of a sentence, none of them clinical: a name of some
+    organisation or place ("Summit Orthopedics", "Swift Freight") even when each word is everyday."""
+    from bot.phi.tokens import mostly_title, mostly_upper
+
+    if mostly_upper(text) or mostly_title(items):
+        return []
+    runs = []
+    i = 0
+    while i < len(items):
+        j = i
+        while j < len(items) and items[j].alpha and items[j].capitalised and not items[j].upper and \
+                (j == i or joined(text, items[j - 1], items[j], r" ")):
+            j += 1
+        run = items[i:j]
+        if len(run) >= 2 and not run[0].sentence_start and not any(p.word in lex.clinical for p in run):
+            runs.append((run[0].start, run[-1].end))
+        i = max(j, i + 1)
+    return runs
+
+
+def strict_spans(
+    text: str, found: Sequence[tuple[int, int]], allowed: Sequence[tuple[int, int]], lex: Lexicon
+) -> list[tuple[int, int, str]]:
+    """Spans the strict pass removes, outside those already ``found`` and the ``allowed`` ones
+    (the allow-list, traceback lines)."""
     items = pieces(text)
-    out: list[tuple[int, int, str]] = []
+    runs = [r for r in _title_runs(text, items, lex) if not any(a < r[1] and r[0] < b for a, b in allowed)]
+    protected = sorted([*found, *allowed, *runs, *(m.span() for m in FRAME_LINE.finditer(text)),
+                        *(m.span() for m in PLACEHOLDER.finditer(text))])
+    out: list[tuple[int, int, str]] = [(start, end, "ORG") for start, end in runs]
     k = 0
     for i, p in enumerate(items):
         while k < len(protected) and protected[k][1] <= p.start:
