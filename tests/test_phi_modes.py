@@ -8,6 +8,8 @@ the first run, then cached), so they are marked slow.
 from __future__ import annotations
 
 import importlib.util
+import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from types import ModuleType
@@ -56,6 +58,7 @@ LEAKS = [
     ("grandma is ninety-four years old and dizzy", ["ninety-four"], ["dizzy"]),
     ("Mom turned 93 last week, her a1c was 7.9", ["93"], ["a1c was 7.9"]),
     ("a 101 y/o woman with CHF", ["101"], ["CHF"]),
+    ("grandpa, 96, fell again", ["96"], ["fell"]),
 ]
 
 
@@ -135,3 +138,23 @@ def test_quality_on_the_validation_sets_written_elsewhere(name: str, mode: str, 
     lost = [t for o in outcomes for t in o.lost]
     assert 1 - len(leaked) / sum(len(c.phi) for c in cases) >= recall, leaked
     assert 1 - len(lost) / sum(len(c.keep) for c in cases) >= retention, lost
+
+
+def test_cli_and_staff_queue_use_the_mode_they_are_for() -> None:
+    """`clinicbot scrub` is strict unless told otherwise; the staff queue's preview is preview mode."""
+    from bot.settings import get_settings
+    from bot.staff_queue import scrub_preview
+
+    line = "Referred to Summit Orthopedics by Dr. Halvorsen, knee MRI next week"
+    allow = tuple(get_settings().phi.allow_list)
+    env = {**os.environ, "CLINICBOT_ENVIRONMENT": "test"}
+    outputs = {}
+    for mode in ("strict", "preview"):
+        proc = subprocess.run([str(PROJECT_ROOT / ".venv" / "bin" / "clinicbot"), "scrub", "--mode", mode],
+                              input=line + "\n", capture_output=True, text=True, timeout=180, env=env, cwd=PROJECT_ROOT)
+        assert proc.returncode == 0, proc.stderr
+        outputs[mode] = proc.stdout.rstrip("\n")
+        assert outputs[mode] == get_scrubber(allow, mode).scrub(line)  # type: ignore[arg-type]
+    assert "Summit" not in outputs["strict"] and "Halvorsen" not in outputs["preview"]
+    assert "knee MRI" in outputs["preview"]
+    assert scrub_preview(line) == outputs["preview"]

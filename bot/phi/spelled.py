@@ -67,6 +67,10 @@ SPELLED_AGE_RULES = [
     rule(r"\b(?i:(?:early|mid|late)[\s-]+)(?P<v>(?i:nineties|90s|90's))\b", 0.8),
     rule(r"\b(?P<v>9\d|1[01]\d)\s*-?\s*(?i:yo|y/o|y\.o\.|yr|yrs|y)\b", 0.85),
     rule(r"\b(?i:nonagenarian|centenarian)s?\b", 0.8),
+    # "grandpa, 96, fell", "pt (94) seen", "her 90th birthday"
+    rule(r"\b(?i:mom|mother|dad|father|grandma|grandmother|grandpa|grandfather|husband|wife|aunt|uncle|patient|"
+         r"pt|he|she|neighbor|neighbour|resident)\s*[,(]\s*(?P<v>9\d|1[01]\d)\s*[,)]", 0.8),
+    rule(r"\b(?P<v>(?:9\d|1[01]\d)(?:st|nd|rd|th))\s+(?i:birthday|bday|b-day)\b", 0.8),
 ]
 LONG_NUMBER_RULES = [
     # 13-19 digits, with or without spaces or dashes, whatever the checksum
