@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 
 from bot.phi.lexicon import Lexicon
+from bot.phi.names import STOP_WORDS
 from bot.phi.tokens import PLACEHOLDER, Piece, joined, pieces
 
 # Lines a traceback is made of: code locations, not data.
@@ -106,7 +107,16 @@ CAMEL = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
 
 def _word_ok(p: Piece, lex: Lexicon) -> str | None:
     w = p.lower
-    if w in lex.safe or p.word in lex.safe or p.word in lex.clinical:
+    if p.word in lex.clinical:
+        return None
+    if (p.capitalised or p.upper) and len(p.word) > 2 and p.word not in STOP_WORDS and (
+        lex.is_name(p.word) or p.word in lex.places
+    ):
+        # A capitalised word that is also a name or a place goes, even at the start of a sentence or in
+        # a note written in capitals ("Rose called", "WIFE JOY AT BEDSIDE"): a log loses "Will" or "Hope"
+        # at the head of a sentence, and no name slips through as an everyday word.
+        return "LOCATION" if p.word in lex.places and not lex.is_name(p.word) else "PERSON"
+    if w in lex.safe or p.word in lex.safe:
         return None
     parts = CAMEL.findall(p.text)
     if len(parts) > 1 and "".join(parts) == p.text and all(x.lower() in lex.safe for x in parts):
