@@ -40,9 +40,10 @@ class QueueItem:
 
 
 def scrub_preview(text: str) -> str:
-    """A short preview with PHI removed (bot.phi's scrubber); hidden when the scrubber fails."""
+    """A short preview with PHI removed (bot.phi's preview mode: identifiers out, clinical content kept);
+    hidden when the scrubber fails."""
     try:
-        cleaned = scrub(text)
+        cleaned = scrub(text, mode="preview")
     except Exception:  # a scrubber failure must not show raw text
         log.exception("queue.preview_scrub_failed")
         return "(preview hidden)"

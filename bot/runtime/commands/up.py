@@ -18,9 +18,9 @@ from types import FrameType
 import httpx
 
 from bot.engine.models import engine_env, ensure_model
-from bot.engine.runtime_files import write_engine_files
+from bot.engine.runtime_files import ENGINE_TOOLS, write_engine_files, write_logging_configs
 from bot.runtime import demo
-from bot.runtime.log_scrub import make_line_scrubber
+from bot.runtime.log_scrub import make_record_scrubber
 from bot.runtime.logging_setup import configure_logging
 from bot.runtime.supervisor import ChildSpec, Supervisor
 from bot.settings import PROJECT_ROOT, Settings, get_settings
@@ -42,17 +42,20 @@ def say(text: str) -> None:
 def child_specs(settings: Settings, env: dict[str, str]) -> list[ChildSpec]:
     model = ensure_model(settings, progress=say)
     endpoints, credentials = write_engine_files(settings)
+    engine_logging, actions_logging = write_logging_configs(settings)  # no tracker or message in their logs
     (settings.data_dir / "rasa-work").mkdir(parents=True, exist_ok=True)
     app_python = sys.executable
     rasa = settings.rasa_python.parent / "rasa"
     servers = settings.servers
+    tools = {"PYTHONPATH": os.pathsep.join(p for p in (str(ENGINE_TOOLS), env.get("PYTHONPATH", "")) if p)}
     return [
         ChildSpec("actions", [app_python, "-m", "bot.runtime.action_server", "--actions", "actions",
-                              "-p", str(servers.action_port), "--warm-up"],
-                  {**env, "SANIC_HOST": servers.host}, cwd=PROJECT_ROOT),
+                              "-p", str(servers.action_port), "--warm-up", "--logging-config_file", str(actions_logging)],
+                  {**env, **tools, "SANIC_HOST": servers.host}, cwd=PROJECT_ROOT),
         ChildSpec("engine", [str(rasa), "run", "--enable-api", "-i", servers.host, "-p", str(servers.rasa_port),
-                             "-m", str(model), "--endpoints", str(endpoints), "--credentials", str(credentials)],
-                  {**engine_env(settings), **env}, cwd=settings.data_dir / "rasa-work"),
+                             "-m", str(model), "--endpoints", str(endpoints), "--credentials", str(credentials),
+                             "--logging-config-file", str(engine_logging)],
+                  {**engine_env(settings), **env, **tools}, cwd=settings.data_dir / "rasa-work"),
         ChildSpec("gateway", [app_python, "-m", "bot.runtime.gateway", "--host", servers.host,
                               "--port", str(servers.gateway_port)], env, cwd=PROJECT_ROOT),
     ]
@@ -149,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
     sup = Supervisor(specs, settings.logs_dir, settings.data_dir / "run",
                      backoff_s=settings.supervisor.restart_backoff_s,
                      max_restarts_per_minute=settings.supervisor.max_restarts_per_minute,
-                     line_filter=make_line_scrubber(tuple(settings.phi.allow_list)))
+                     line_filter=make_record_scrubber(tuple(settings.phi.allow_list)))
     say("starting the action server, the Rasa engine and the gateway (a warm start takes under a minute)")
     try:
         sup.start()
