@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from bot.engine.runtime_files import ENGINE_TOOLS, logging_config
 from bot.engine.tools import log_records
-
 from bot.runtime.log_scrub import RecordGrouper, make_record_scrubber, read_records
 from bot.settings import PROJECT_ROOT
 

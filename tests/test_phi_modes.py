@@ -143,7 +143,6 @@ def test_quality_on_the_validation_sets_written_elsewhere(name: str, mode: str, 
 def test_cli_and_staff_queue_use_the_mode_they_are_for() -> None:
     """`clinicbot scrub` is strict unless told otherwise; the staff queue's preview is preview mode."""
     from bot.conversations.queue import scrub_preview
-
     from bot.settings import get_settings
 
     line = "Referred to Summit Orthopedics by Dr. Halvorsen, knee MRI next week"
