@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.conversations import rows
@@ -100,47 +101,63 @@ class ConversationService:
         once. The result's status is ``pending`` when the engine still has to answer (``route``).
 
         ``answered_inline``: the channel delivers this call's replies in its own response (an SMS emergency
-        answer in the webhook's TwiML), so the outbound listeners do not send them again."""
-        async with self._locks[conversation.id]:
-            with self.sessions() as session:
-                if client_message_id:
-                    earlier = rows.find_inbound(session, conversation.id, client_message_id)
-                    if earlier is not None:
-                        log.info("message.duplicate conversation_id=%s message_id=%s", conversation.id, earlier.id)
-                        replies = rows.replies_to(session, earlier.id)
-                        status = "duplicate" if earlier.status != MessageStatus.PENDING else "pending"
-                        return InboundResult(conversation.id, earlier.id, status, replies)
-                row = session.get(Conversation, conversation.id)
-                assert row is not None
-                with_staff = row.state == ConversationState.STAFF
-                # While staff hold the conversation the assistant stays silent: the message goes to them only.
+        answer in the webhook's TwiML), so the outbound listeners do not send them again. No conversation lock is
+        taken: the database orders and deduplicates what is stored, so a message is stored and checked at once
+        even while the engine is still working on the one before."""
+        stored = await asyncio.to_thread(self._store_inbound, conversation.id, text, client_message_id, metadata,
+                                         engine_text)
+        if isinstance(stored, InboundResult):
+            return stored
+        row, message = stored
+        with_staff = message.status == MessageStatus.WITH_STAFF
+        emergency = await asyncio.to_thread(self._guard.check, text) if self._guard else None
+        meta = {"answered_inline": True} if answered_inline else {}
+        if emergency is not None:  # the emergency answer goes before anything else, notices included
+            result = await self._answer_emergency(conversation.id, message.id, emergency, with_staff, meta)
+            await self._notify_inbound(row, message)
+            return result
+        active = row.flags.get("emergency_active") if isinstance(row.flags, dict) else None
+        if active and not with_staff and self._guard is not None:
+            # until staff take it, every message gets the emergency step again and the news that they know
+            known = row.flags.get("red_flags") if isinstance(row.flags, dict) else None
+            flags = [str(f) for f in known] if isinstance(known, list) else []
+            [reply] = self._store_replies(conversation.id, message.id, [self._guard.follow_up(flags)],
+                                          author=Author.SYSTEM, meta={"red_flags": flags, **meta})
+            await self._notify(row, reply)
+            await self._notify_inbound(row, message)
+            return InboundResult(conversation.id, message.id, "answered", [reply])
+        await self._notify_inbound(row, message)
+        if with_staff:
+            return InboundResult(conversation.id, message.id, "with_staff")
+        return InboundResult(conversation.id, message.id, "pending")
+
+    def _store_inbound(self, conversation_id: str, text: str, client_message_id: str | None,
+                       metadata: dict[str, Any] | None, engine_text: str | None
+                       ) -> InboundResult | tuple[Conversation, Message]:
+        """Store an inbound message; a repeat of one already stored gets that one's outcome instead."""
+        with self.sessions() as session:
+            if client_message_id:
+                earlier = rows.find_inbound(session, conversation_id, client_message_id)
+                if earlier is not None:
+                    log.info("message.duplicate conversation_id=%s message_id=%s", conversation_id, earlier.id)
+                    status = "duplicate" if earlier.status != MessageStatus.PENDING else "pending"
+                    return InboundResult(conversation_id, earlier.id, status, rows.replies_to(session, earlier.id))
+            row = session.get(Conversation, conversation_id)
+            assert row is not None
+            with_staff = row.state == ConversationState.STAFF
+            # While staff hold the conversation the assistant stays silent: the message goes to them only.
+            try:
                 message = rows.record_inbound(
                     session, row, text, status=MessageStatus.WITH_STAFF if with_staff else MessageStatus.PENDING,
                     client_message_id=client_message_id,
                     meta={"metadata": metadata or {}, **({"engine_text": engine_text} if engine_text else {})})
                 session.commit()
-                log.info("message.received conversation_id=%s message_id=%s chars=%d with_staff=%s",
-                         conversation.id, message.id, len(text), with_staff)
-            emergency = await asyncio.to_thread(self._guard.check, text) if self._guard else None
-            meta = {"answered_inline": True} if answered_inline else {}
-            if emergency is not None:  # the emergency answer goes before anything else, notices included
-                result = await self._answer_emergency(conversation.id, message.id, emergency, with_staff, meta)
-                await self._notify_inbound(row, message)
-                return result
-            active = row.flags.get("emergency_active") if isinstance(row.flags, dict) else None
-            if active and not with_staff and self._guard is not None:
-                # until staff take it, every message gets the emergency step again and the news that they know
-                known = row.flags.get("red_flags") if isinstance(row.flags, dict) else None
-                flags = [str(f) for f in known] if isinstance(known, list) else []
-                [reply] = self._store_replies(conversation.id, message.id, [self._guard.follow_up(flags)],
-                                              author=Author.SYSTEM, meta={"red_flags": flags, **meta})
-                await self._notify(row, reply)
-                await self._notify_inbound(row, message)
-                return InboundResult(conversation.id, message.id, "answered", [reply])
-            await self._notify_inbound(row, message)
-            if with_staff:
-                return InboundResult(conversation.id, message.id, "with_staff")
-            return InboundResult(conversation.id, message.id, "pending")
+            except IntegrityError:  # the same message stored by a concurrent request a moment ago
+                session.rollback()
+                return self._store_inbound(conversation_id, text, client_message_id, metadata, engine_text)
+            log.info("message.received conversation_id=%s message_id=%s chars=%d with_staff=%s",
+                     conversation_id, message.id, len(text), with_staff)
+            return row, message
 
     async def route(self, accepted: InboundResult) -> InboundResult:
         """The second half: send what is pending to the engine (in order) and deliver its answers."""
