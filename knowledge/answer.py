@@ -193,7 +193,7 @@ class Answerer:
                                    "kept": len(passages)}))
         if not passages:
             return Answer(self.messages["handoff"], reason="low_similarity")
-        selection = self.select(expanded, passages)
+        selection = self.select(expanded, passages, self.library.vocabulary.names_in(question))
         trace.append(("select", {"sentences": [s.text for s in selection.sentences]}))
         if not selection.sentences:
             return Answer(self.messages["handoff"], reason="nothing_to_quote")
@@ -226,12 +226,12 @@ class Answerer:
             return []
         return [p for p in found if p.score >= least or p.lexical >= LEXICAL_FLOOR or p is found[0]]
 
-    def select(self, question: str, passages: list[Passage]) -> Selection:
+    def select(self, question: str, passages: list[Passage], names: Sequence[str] = ()) -> Selection:
         longest = [max((p.title for p in passages), key=len)]
         if self.selector is None:  # no embedding model (a bare retriever): the best passage's first sentence
             first = candidates(passages[0])[:1]
             return Selection(tuple(Sentence(s, passages[0], 0, 0.0) for s in first if self.fits(s, longest)))
-        return self.selector.select(question, passages, lambda body: self.fits(body, longest))
+        return self.selector.select(question, passages, lambda body: self.fits(body, longest), names)
 
     def compose(self, question: str, selection: Selection, trace: list[tuple[str, dict[str, Any]]]) -> Answer:
         llm = self.llm

@@ -47,6 +47,7 @@ _ASKS = [
      re.compile(r"\b(when to call|call|can mean)\b", re.I)),
 ]
 HEADING_MATCH_BONUS = 0.1
+DEFINITION_BONUS = 0.25  # "what is ldl": the sentence that says what LDL is
 
 
 @dataclass(frozen=True)
@@ -102,10 +103,21 @@ def in_context(passage: Passage, sentence: str) -> str:
     return f"{passage.heading or passage.title}: {sentence}"
 
 
+_ABOUT_THE_PAGE = re.compile(r"^(this page|it also (explains|tells))\b", re.I)  # "This page tells you ..."
+
+
 def candidates(passage: Passage) -> list[str]:
-    """A passage's sentences an answer may quote: not its own question lines, not dosing language, not one word."""
+    """A passage's sentences an answer may quote: not its own question lines, not dosing language, not a sentence
+    about the page itself. A one-word list item counts ("Humana." answers "do you take humana")."""
     return [s for s in plain_sentences(sms_safe(passage.text))
-            if not s.endswith("?") and not has_dosing_language(s) and len(s.split()) >= 3]
+            if not s.endswith("?") and not has_dosing_language(s) and not _ABOUT_THE_PAGE.match(s)]
+
+
+def defines(sentence: str, names: Sequence[str]) -> bool:
+    """The sentence says what one of ``names`` is: "LDL is often called ...", "The A1c test shows ...",
+    "ALT (alanine transaminase) is an enzyme ..."."""
+    return any(re.match(rf"^(the |a |an )?{re.escape(n)}( test| blood test| level)?( \([^)]*\))?,? (is|are|stands "
+                        rf"for|means|measures|shows|checks|counts|looks at|tells)\b", sentence, re.I) for n in names)
 
 
 class SentenceSelector:
@@ -129,9 +141,11 @@ class SentenceSelector:
         headings = [f"{p.title} - {p.heading}" if p.heading else p.title for p in passages]
         self.vectors([*headings, *(t for p in passages for s in candidates(p) for t in (s, in_context(p, s)))])
 
-    def score(self, question: str, passages: Sequence[Passage]) -> list[Sentence]:
-        """Every candidate sentence of ``passages`` with its score, best first."""
+    def score(self, question: str, passages: Sequence[Passage], names: Sequence[str] = ()) -> list[Sentence]:
+        """Every candidate sentence of ``passages`` with its score, best first. ``names`` are the documents' names
+        for the test the question names: asked what it is, the sentence that says so comes first."""
         wanted = direction(question)
+        asks_what = bool(names) and bool(_ASKS[0][0].search(question.strip().rstrip("?")))
         wants_range = bool(_RANGE_QUESTION.search(question))
         found = [(rank, p, n, s) for rank, p in enumerate(passages) for n, s in enumerate(candidates(p))]
         if not found:
@@ -150,13 +164,16 @@ class SentenceSelector:
                 value -= 1.0  # a low-X sentence does not answer "what does high X mean"
             if wants_range and _NUMBER.search(text):
                 value += NUMBER_BONUS
+            if asks_what and defines(text, names):
+                value += DEFINITION_BONUS
             scored.append(Sentence(text, passage, position, value))
         return sorted(scored, key=lambda s: -s.score)
 
-    def select(self, question: str, passages: Sequence[Passage], fits: Callable[[str], bool]) -> Selection:
+    def select(self, question: str, passages: Sequence[Passage], fits: Callable[[str], bool],
+               names: Sequence[str] = ()) -> Selection:
         """The best sentence, then the next best of its section that score nearly as well, while ``fits`` holds
         for their text (the SMS budget with the source line)."""
-        ranked = self.score(question, passages)
+        ranked = self.score(question, passages, names)
         if not ranked:
             return Selection()
         best = ranked[0]

@@ -105,5 +105,10 @@ class Vocabulary:
         extra = self.expansions(text)
         return f"{text} ({'; '.join(extra)})" if extra else text
 
+    def names_in(self, text: str) -> list[str]:
+        """Every name of each test ``text`` names (all of its names, not only the one written)."""
+        codes = list(dict.fromkeys(m.term.code for m in self.mentions(text) if m.term.code))
+        return [t.text for code in codes for t in self.terms if t.code == code]
+
     def name(self, code: str) -> str:
         return self.display.get(code, code.replace("_", " "))
