@@ -59,7 +59,7 @@ _CONDITIONS = (
 )
 _DIAGNOSIS_PATTERNS = [
     r"\bdiagnos(e|is|ing)\b",
-    rf"\b(do|could|might|can) (i|he|she|we|my \w+) (have|has|got) (a |an )?{_CONDITIONS}",
+    rf"\b(do|could|might|can) (i|he|she|we|my \w+) (have|has|got) (a |an )?([a-z]+ )?{_CONDITIONS}",
     r"\bwhat do (i|you think i) have\b",
     r"\b(something|anything) (seriously )?wrong with (me|my)\b",
     r"\bwhat('s| is) wrong with (me|my)\b",
@@ -67,6 +67,7 @@ _DIAGNOSIS_PATTERNS = [
     r"\b(could|might|does) (it|this|that|i|he|she) (be|have) (a |an )?"
     r"(cancer|diabetes|diabetic|infection|stroke|heart attack|covid|flu|strep|pneumonia|tumou?r|disease)\b",
     r"\bis (it|this|that) (cancer|diabetes|an infection|a tumou?r|serious|contagious)\b",
+    rf"\b(is|could|might) (it|this|that)( be)? (a |an )?([a-z]+ )?{_CONDITIONS}",
     r"\bam i (sick|diabetic|anemic|anaemic|pregnant|dying|ok|okay)\b",
     r"\b(mole|rash|lump|spot|bump)\b.*\b(cancer|serious|dangerous|normal)\b",
     r"\b(mean|means|meaning) (that )?(i|he|she|my \w+) (have|has|am|is|got|'m)\b",

@@ -23,6 +23,8 @@ from knowledge.guard import fits_sms, has_dosing_language, numbers_in, policy_hi
         ("can i start taking iron pills", "medicine"),
         ("do i need antibiotics for this", "medicine"),
         ("my a1c is 6.8 does that mean i'm diabetic", "diagnosis"),
+        ("my psa came back 9, is it prostate cancer", "diagnosis"),
+        ("do i have kidney disease", "diagnosis"),
         ("whats the weather like tomorrow", "out_of_scope"),
         ("write me a poem about spring", "out_of_scope"),
         ("Do I have to fast before a lipid panel?", None),
