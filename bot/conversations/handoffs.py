@@ -30,6 +30,8 @@ REASONS = {
     "failed_verification": "Failed verification",
     "low_confidence": "Assistant unsure twice",
     "critical_lab": "Critical lab value",
+    "critical_value": "Critical value asked about",
+    "medical_question": "Medical question for the care team",
     "staff_opened": "Opened by staff",
 }
 
