@@ -11,6 +11,7 @@ it is ready. Nothing but the opt-out confirmation is sent to a number that opted
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from xml.sax.saxutils import escape
 
@@ -21,11 +22,13 @@ from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 
 from adapters.twilio_rest import auth_token, public_url
+from bot import waitlist
 from bot.conversations import rows
 from bot.engine.client import intent_message
 from bot.gateway.deps import ServiceDep, SessionsDep, SettingsDep
 from bot.messaging.optouts import START_WORDS, STOP_WORDS, is_opted_out, keyword, keyword_reply, set_opt_out
 from bot.reminders import reminder_reply
+from bot.reminders.replies import note_reply
 from bot.settings import Settings
 from bot.store import Conversation, InboundReceipt
 from bot.store.states import Channel, MessageStatus
@@ -87,6 +90,16 @@ async def inbound_sms(request: Request, background: BackgroundTasks, settings: S
     engine_text = intent_message(answered.intent, appointment_id=str(answered.appointment_id)) if answered else None
     conversation = service.open_conversation(Channel.SMS, phone)
     log.info("sms.inbound.received sid=%s conversation_id=%s chars=%d", sid, conversation.id, len(body))
+    if answered:
+        with sessions() as session:
+            note_reply(session, answered, conversation.id)
+            session.commit()
+    # YES or NO to a waitlist offer texted in the last day is an answer to it (YES is not an opt-in then)
+    offer_answer = None if engine_text else await asyncio.to_thread(waitlist.answer, settings, phone, body)
+    if offer_answer is not None:
+        service.record_keyword(conversation, body.strip(), client_message_id=sid, word="WAITLIST",
+                               reply=offer_answer.reply)
+        return twiml(offer_answer.reply)
     word = None if engine_text else keyword(body)
     if word is None:
         if not body.strip():

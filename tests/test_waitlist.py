@@ -17,7 +17,14 @@ from bot.settings import Settings
 from bot.store import ActivityEvent, Appointment, AuditEvent, WaitlistEntry, WaitlistOffer, session_scope
 from bot.store.states import OfferStatus, WaitlistStatus
 from bot.waitlist import answer, sweep
-from tests.waitlist_helpers import PHONES, RecordingSender, full_morning, local, patient_id, wait_for_wednesday
+from tests.waitlist_helpers import (
+    PHONES,
+    RecordingSender,
+    full_morning,
+    local,
+    patient_id,
+    wait_for_wednesday,
+)
 
 A, B, C = PHONES
 

@@ -21,7 +21,7 @@ from bot.conversations import rows
 from bot.conversations.guard import Emergency, RedFlagGuard
 from bot.conversations.handoffs import request_handoff
 from bot.engine.client import EngineTimeout, EngineUnavailable, RasaClient
-from bot.store import Conversation, Message
+from bot.store import Conversation, Message, activity
 from bot.store.models import utcnow
 from bot.store.states import Author, ConversationState, MessageStatus
 
@@ -177,6 +177,7 @@ class ConversationService:
             conversation = session.get(Conversation, conversation_id)
             assert conversation is not None
             rows.set_flags(conversation, red_flags=emergency.flags)
+            activity.record(session, "triage", "red_flag", channel=conversation.channel, conversation_id=conversation.id)
             if not with_staff:
                 request_handoff(session, conversation, reason="triage_flag",
                                 summary={"red_flags": emergency.flags, "labels": emergency.labels})

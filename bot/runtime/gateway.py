@@ -16,7 +16,7 @@ from fastapi import FastAPI
 
 from adapters import console, live, twilio_sms, webchat
 from adapters.twilio_rest import sender_for
-from bot import reminders
+from bot import reminders, waitlist
 from bot.conversations.guard import RedFlagGuard
 from bot.conversations.notices import OffHoursNotice
 from bot.conversations.service import ConversationService
@@ -68,10 +68,15 @@ def create_app(settings: Settings | None = None, engine: RasaClient | None = Non
             counts = await asyncio.to_thread(purge, settings, datetime.now(UTC))
             return f"messages:{counts.messages},tracker_events:{counts.tracker_events}"
 
+        async def sweep_waitlist() -> str:
+            await asyncio.to_thread(waitlist.sweep, settings, sender)  # logs what it did
+            return ""
+
         tasks = [
             asyncio.create_task(_periodic("pending_answered", settings.gateway.retry_pending_every_s,
                                           service.retry_pending)),
             asyncio.create_task(_periodic("retention_purge", 24 * 3600, purge_now)),
+            asyncio.create_task(_periodic("waitlist_sweep", settings.waitlist.check_every_s, sweep_waitlist)),
         ]
         await asyncio.to_thread(reminders.start_scheduler, settings, sender)  # persistent jobs: due ones run now
         log.info("gateway.started port=%s", settings.servers.gateway_port)

@@ -197,3 +197,9 @@ def _fitting(session: Session, settings: Settings, entry: WaitlistEntry, free: _
 def _sent_times(session: Session, patient_id: int) -> list[datetime]:
     return [s for s in session.scalars(select(WaitlistOffer.sent_at).where(
         WaitlistOffer.patient_id == patient_id, WaitlistOffer.sent_at.is_not(None))) if s is not None]
+
+
+def first_open(session: Session, settings: Settings, entry: WaitlistEntry, now: datetime) -> SlotOffer | None:
+    """The soonest time free right now that fits the entry (the next sweep offers it by SMS)."""
+    free = _FreeTimes(session, now, entry.date_to + timedelta(days=1), settings)
+    return next(iter(_fitting(session, settings, entry, free, now)), None)
