@@ -127,9 +127,8 @@ def test_days_conversations_messages_and_self_service_by_hand(history: Settings)
 
 def test_intents_with_their_self_service_by_hand(history: Settings) -> None:
     rows = {r[0]: r[2:] for r in board(history).table("intents").rows}  # type: ignore[attr-defined]
-    assert rows == {"book_appointment": (1, 1, 0, 0.0), "request_human": (1, 1, 0, 0.0),
-                    "clinic_info": (1, 1, 1, 1.0), "lab_results": (1, 1, 1, 1.0), "thank_you": (1, 1, 1, 1.0),
-                    "report_symptoms": (1, 1, 0, 0.0)}
+    assert rows == {"book_appointment": (1, 0, 0.0), "request_human": (1, 0, 0.0), "clinic_info": (1, 1, 1.0),
+                    "lab_results": (1, 1, 1.0), "thank_you": (1, 1, 1.0), "report_symptoms": (1, 0, 0.0)}
     web = {r[0] for r in board(history, "web").table("intents").rows}  # type: ignore[attr-defined]
     assert web == {"book_appointment", "request_human", "clinic_info"}
 

@@ -41,7 +41,7 @@ def build(session: Session, settings: Settings, period: Period, channel: str | N
     waitlist, waiting_now = visits.waitlist(session, period, channel)
     no_shows = visits.no_shows(session, period, dialect)
     for table in (daily, traffic.intents(session, period, dialect, channel), handoffs, triage, changes,
-                  changes_daily, no_shows, visits.reminders(session, settings, period, channel), waitlist):
+                  changes_daily, no_shows, visits.reminders(session, settings, period, dialect, channel), waitlist):
         board.tables[table.name] = table
     conversations, self_served = daily.total("conversations"), daily.total("self_served")
     held, missed = no_shows.total("completed"), no_shows.total("no_show")

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from bot.reports.periods import Period, local_day, week_start
@@ -28,6 +29,10 @@ REMINDER_OUTCOMES = (
     ("held_quiet", "Held back by quiet hours (moved into the allowed hours)"),
     ("skipped_cap", "Not sent: over the daily or weekly cap"), ("cancelled", "Dropped: the visit was cancelled"),
 )
+OUTCOME_OF = {ReminderStatus.SENT: "sent", ReminderStatus.CLAIMED: "sent", ReminderStatus.OUTBOX: "outbox",
+              ReminderStatus.FAILED: "failed", ReminderStatus.SKIPPED_OPT_OUT: "opted_out",
+              ReminderStatus.SKIPPED_CAP: "skipped_cap", ReminderStatus.SKIPPED_QUIET: "held_quiet",
+              ReminderStatus.CANCELLED: "cancelled"}
 WAITLIST_TITLES = {"joined": "Patients joined", "left": "Left the list", "offered": "Offers texted",
                    "accepted": "Accepted (slot filled)", "declined": "Declined", "expired": "Expired unanswered",
                    "taken": "Answered after someone else took it"}
@@ -80,23 +85,32 @@ def no_shows(session: Session, period: Period, dialect: str) -> Table:
     return table
 
 
-def reminders(session: Session, settings: Settings, period: Period, channel: str | None) -> Table:
-    """Reminders due in the period, by outcome, and the answers to them."""
+def _hours_before(later: Any, earlier: Any, dialect: str) -> Any:
+    """SQL for the hours from ``earlier`` to ``later`` (SQLite or PostgreSQL)."""
+    if dialect == "postgresql":
+        return func.extract("epoch", later - earlier) / 3600.0
+    return (func.julianday(later) - func.julianday(earlier)) * 24.0
+
+
+def reminders(session: Session, settings: Settings, period: Period, dialect: str, channel: str | None) -> Table:
+    """Reminders due in the period, by outcome (counted in SQL), and the answers to them. A reminder sent at
+    another time than its rule's (``before_hours`` before the visit) was moved by the quiet hours."""
     counts: Counter[str] = Counter()
     if channel in (None, "sms"):
-        before = {r.name: timedelta(hours=r.before_hours) for r in settings.reminders.rules}
-        rows = session.execute(select(ReminderSend.rule_name, ReminderSend.due_at, ReminderSend.status,
-                                      Appointment.start).join(Appointment, Appointment.id == ReminderSend.appointment_id)
-                               .where(ReminderSend.due_at >= period.lo, ReminderSend.due_at < period.hi)).all()
-        for rule, due, status, start in rows:
-            outcome = {ReminderStatus.SENT: "sent", ReminderStatus.CLAIMED: "sent", ReminderStatus.OUTBOX: "outbox",
-                       ReminderStatus.FAILED: "failed", ReminderStatus.SKIPPED_OPT_OUT: "opted_out",
-                       ReminderStatus.SKIPPED_CAP: "skipped_cap", ReminderStatus.SKIPPED_QUIET: "held_quiet",
-                       ReminderStatus.CANCELLED: "cancelled"}.get(ReminderStatus(status), str(status))
-            counts[outcome] += 1
-            nominal = before.get(str(rule).split("@")[0])
-            if outcome in ("sent", "outbox") and nominal is not None and abs(start - nominal - due) > QUIET_MOVED:
-                counts["held_quiet"] += 1  # sent, but later (or earlier) than the rule's time: the quiet hours moved it
+        lead = _hours_before(Appointment.start, ReminderSend.due_at, dialect)
+        nominal = case(*[(or_(ReminderSend.rule_name == r.name, ReminderSend.rule_name.like(f"{r.name}@%")),
+                          r.before_hours) for r in settings.reminders.rules], else_=None) \
+            if settings.reminders.rules else literal(None)
+        moved = case((func.abs(lead - nominal) > QUIET_MOVED.total_seconds() / 3600, 1), else_=0)
+        rows = session.execute(select(ReminderSend.status, moved, func.count())
+                               .join(Appointment, Appointment.id == ReminderSend.appointment_id)
+                               .where(ReminderSend.due_at >= period.lo, ReminderSend.due_at < period.hi)
+                               .group_by(ReminderSend.status, moved)).all()
+        for status, was_moved, n in rows:
+            outcome = OUTCOME_OF.get(ReminderStatus(str(status)), str(status))
+            counts[outcome] += int(n)
+            if was_moved and outcome in ("sent", "outbox"):
+                counts["held_quiet"] += int(n)
         replies = _ledger(session, "reminder_reply", period, channel)
         counts["confirmed"] += replies.get("confirm", 0)
         counts["rescheduled"] += replies.get("reschedule", 0)

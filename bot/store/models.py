@@ -284,7 +284,8 @@ class ActivityEvent(Base):
     triage level ...), the channel and the opaque conversation id. Counts only: never text, never a patient."""
 
     __tablename__ = "activity_events"
-    __table_args__ = (Index("ix_activity_kind_at", "kind", "at"),)
+    # covering: the dashboard counts by kind, time, label and channel without reading the rows
+    __table_args__ = (Index("ix_activity_kind_at", "kind", "at", "label", "channel", "conversation_id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     kind: Mapped[str] = mapped_column(String(24))  # intent | appointment | triage | reminder_reply | waitlist

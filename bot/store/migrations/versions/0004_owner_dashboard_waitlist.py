@@ -27,7 +27,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('activity_events', schema=None) as batch_op:
-        batch_op.create_index('ix_activity_kind_at', ['kind', 'at'], unique=False)
+        batch_op.create_index('ix_activity_kind_at', ['kind', 'at', 'label', 'channel', 'conversation_id'],
+                              unique=False)
 
     op.create_table('waitlist_entries',
     sa.Column('id', sa.Integer(), nullable=False),
