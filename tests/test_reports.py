@@ -5,11 +5,13 @@ rates, percentiles and weeks come out as a person counting the rows would get th
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, select
 
 from bot.reports import build, custom
+from bot.reports.intents import copy_intents
 from bot.reports.periods import local_day, offset_stretches
 from bot.settings import ReminderRule, Settings
 from bot.store import (
@@ -179,3 +181,32 @@ def test_a_local_day_in_sql_follows_daylight_saving(history: Settings) -> None:
         day = local_day(Message.created_at, period, "sqlite")
         seen = dict(session.execute(select(Message.created_at, day).where(Message.conversation_id == "c2")).all())
     assert sorted(seen.values()) == ["2030-03-10", "2030-03-10"]
+
+
+def test_intents_are_copied_from_the_tracker_store_once_with_their_channel(seeded: Settings, tmp_path: Path) -> None:
+    """Rasa's SQL tracker store (its ``events`` table as Rasa 3.6 creates it) to the ledger: user events only,
+    each once, with the channel of the conversation behind the sender; the tracker's purge loses nothing."""
+    tracker = create_engine(f"sqlite:///{tmp_path / 'tracker.db'}")
+    with tracker.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255) NOT NULL, "
+                             "type_name VARCHAR(255) NOT NULL, timestamp FLOAT, intent_name VARCHAR(255), "
+                             "action_name VARCHAR(255), data TEXT)")
+        for sender, kind, intent in [("w1", "user", "lab_results"), ("w1", "action", None), ("s1", "user", "greet"),
+                                     ("s1", "bot", None), ("zz", "user", "nlu_fallback")]:
+            conn.exec_driver_sql("INSERT INTO events (sender_id, type_name, timestamp, intent_name, data) "
+                                 "VALUES (?, ?, ?, ?, '{}')", (sender, kind, 1_900_000_000.0, intent))
+    with session_scope(seeded.database_url) as session:
+        session.add_all([Conversation(id="w1", channel="web", channel_user="page-1"),
+                         Conversation(id="s1", channel="sms", channel_user="+15555550199")])
+    assert copy_intents(seeded, tracker) == 3
+    assert copy_intents(seeded, tracker) == 0  # nothing twice
+    with tracker.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM events WHERE id < 3")  # the retention purge
+        conn.exec_driver_sql("INSERT INTO events (sender_id, type_name, timestamp, intent_name, data) "
+                             "VALUES ('w1', 'user', 1900000100.0, 'book_appointment', '{}')")
+    assert copy_intents(seeded, tracker) == 1
+    with session_scope(seeded.database_url) as session:
+        rows = [(e.label, e.channel, e.conversation_id) for e in session.scalars(
+            select(ActivityEvent).where(ActivityEvent.kind == "intent").order_by(ActivityEvent.id))]
+    assert rows == [("lab_results", "web", "w1"), ("greet", "sms", "s1"), ("nlu_fallback", "rasa", "zz"),
+                    ("book_appointment", "web", "w1")]

@@ -63,7 +63,7 @@ def window(preference: Preference, today: date, settings: Settings) -> tuple[dat
     first = max(preference.date_from or today, today)
     last = preference.date_to or first + timedelta(days=SEARCH_DAYS)
     last = min(max(last, first), today + timedelta(days=settings.waitlist.max_window_days))
-    return first, last
+    return min(first, last), last
 
 
 def join(session: Session, settings: Settings, *, patient_id: int, appointment_type_id: int, provider_id: int | None,
