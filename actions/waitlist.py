@@ -63,9 +63,9 @@ class ValidateWaitlistForm(AppointmentFormValidation):
     def name(self) -> str:
         return "validate_waitlist_form"
 
-    def _only_visit(self, tracker: Tracker) -> tuple[str, str] | None:
+    def _only_visit(self, tracker: Tracker, patient_id: int | None = None) -> tuple[str, str] | None:
         """(visit type code, provider key) of the patient's one upcoming visit, if they have exactly one."""
-        patient_id = verified_patient(tracker)
+        patient_id = patient_id or verified_patient(tracker)
         if patient_id is None:
             return None
         with session_scope(settings().database_url) as session:
@@ -73,6 +73,19 @@ class ValidateWaitlistForm(AppointmentFormValidation):
             if len(upcoming) != 1:
                 return None
             return upcoming[0].appointment_type.code, upcoming[0].provider.key
+
+    def validate_verify_dob(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                            domain: DomainDict) -> dict[str, Any]:
+        """Verified in this very message: the visit to wait for can be known now (see ``extract_appointment_type``)."""
+        slots = super().validate_verify_dob(value, dispatcher, tracker, domain)
+        patient_id = slots.get("verified_patient_id")
+        if patient_id and tracker.get_slot("appointment_type") is None:
+            visit = self._only_visit(tracker, int(patient_id))
+            if visit is not None:
+                slots["appointment_type"] = visit[0]
+                if tracker.get_slot("provider") is None:
+                    slots["provider"] = visit[1]
+        return slots
 
     async def extract_appointment_type(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                        domain: DomainDict) -> dict[str, Any]:
