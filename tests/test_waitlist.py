@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -14,7 +15,15 @@ from sqlalchemy import select
 from bot import reminders, scheduling
 from bot.messaging.optouts import set_opt_out
 from bot.settings import Settings
-from bot.store import ActivityEvent, Appointment, AuditEvent, WaitlistEntry, WaitlistOffer, session_scope
+from bot.store import (
+    ActivityEvent,
+    Appointment,
+    AuditEvent,
+    AvailabilitySlot,
+    WaitlistEntry,
+    WaitlistOffer,
+    session_scope,
+)
 from bot.store.states import OfferStatus, WaitlistStatus
 from bot.waitlist import answer, sweep
 from tests.waitlist_helpers import (
@@ -215,3 +224,18 @@ def test_an_offer_to_move_a_visit_sooner_moves_it_and_frees_the_old_time(clinic:
     assert appointments_at(clinic, "09:40") == []
     sweep(clinic, sender, local(clinic, 8, 12, 4))  # the freed 9:40 goes to the next in line
     assert "Wed, Jan 9 at 9:40 am" in sender.to(B)[0]
+
+
+def test_a_new_opening_in_the_schedule_is_offered_like_a_cancellation(clinic: Settings) -> None:
+    full_morning(clinic)
+    wait_for_wednesday(clinic, B, local(clinic, 7, 10), provider=None)  # any provider will do
+    sender = RecordingSender()
+    assert not sweep(clinic, sender, local(clinic, 8, 10)).offered
+    with session_scope(clinic.database_url) as session:  # the clinic adds an afternoon for Lena Nguyen
+        nguyen = scheduling.provider_by_key(session, "nguyen")
+        assert nguyen is not None
+        start = local(clinic, 9, 14)
+        session.add(AvailabilitySlot(provider_id=nguyen.id, start=start, end=start + timedelta(minutes=20)))
+    sweep(clinic, sender, local(clinic, 8, 10, 1))
+    [text] = sender.to(B)
+    assert "Lena Nguyen" in text and "Wed, Jan 9 at 2:00 pm" in text
