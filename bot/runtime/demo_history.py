@@ -203,7 +203,8 @@ def _visits(session: Session, settings: Settings, rng: random.Random, today: dat
     session.execute(insert(Appointment), visits)
     stored = session.execute(select(Appointment.id, Appointment.patient_id, Appointment.start, Appointment.status,
                                     Appointment.created_at).where(Appointment.location == settings.clinic.address,
-                                                                  Appointment.start < _utc(today, 0, tz))).all()
+                                                                  Appointment.start < _utc(today, 0, tz))
+                           .order_by(Appointment.id)).all()
     opted_out = set(session.scalars(select(Patient.id).where(Patient.sms_opted_out.is_(True))))
     sends: list[dict[str, Any]] = []
     for appointment_id, patient_id, start, status, created in stored:
