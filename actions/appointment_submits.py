@@ -14,12 +14,12 @@ from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.appointments import chosen_offer, numbered, owned
-from actions.common import ClinicAction, now, say, settings
+from actions.common import ClinicAction, conversation_for, now, say, settings
 from actions.verification import explain_unverified, reset_events, verified_patient
 from bot import reminders, scheduling
 from bot.identity import verification
 from bot.settings import Settings
-from bot.store import session_scope
+from bot.store import activity, audit, session_scope
 from bot.store.states import AppointmentStatus
 
 log = logging.getLogger("clinicbot.actions")
@@ -61,6 +61,16 @@ def _sync(cfg: Settings, appointment_id: int) -> None:
         reminders.sync_appointment(cfg, appointment_id)
     except Exception:  # reminders catch up within a minute (the gateway reconciles); never fail the booking
         log.exception("reminders.sync_failed appointment_id=%s", appointment_id)
+
+
+def _note(cfg: Settings, tracker: Tracker, patient_id: int, kind: str, appointment_id: int) -> None:
+    """Audit the change and count it for the owner's dashboard (booked, moved, cancelled, confirmed)."""
+    with session_scope(cfg.database_url) as session:
+        conversation = conversation_for(session, tracker)
+        audit.record(session, at=now(), actor_type="conversation", actor_id=conversation.id, patient_id=patient_id,
+                     action=f"appointment_{kind}", detail={"appointment_id": appointment_id})
+        activity.record(session, "appointment", kind, channel=conversation.channel, conversation_id=conversation.id,
+                        ref=appointment_id)
 
 
 class _Submit(ClinicAction):
@@ -116,6 +126,8 @@ class ActionConfirmSubmit(_Submit):
             say(dispatcher, "utter_appointment_not_found" if has_any else "utter_no_upcoming")
             return self.finish()
         changed = scheduling.confirm(cfg.database_url, target.id)
+        if changed:
+            _note(cfg, tracker, patient_id, "confirmed", target.id)
         say(dispatcher, "utter_confirmed" if changed or status != AppointmentStatus.CONFIRMED else "utter_already_confirmed",
             appointment=text)
         return self.finish()
@@ -137,7 +149,8 @@ class ActionCancelSubmit(_Submit):
         if target is None:
             say(dispatcher, "utter_appointment_not_found" if has_any else "utter_no_upcoming")
         elif tracker.get_slot("cancel_confirm") == "yes":
-            scheduling.cancel(cfg.database_url, target.id)
+            if scheduling.cancel(cfg.database_url, target.id):
+                _note(cfg, tracker, patient_id, "cancelled", target.id)
             _sync(cfg, target.id)
             say(dispatcher, "utter_cancelled", appointment=text)
         else:
@@ -150,6 +163,7 @@ class _BookedSubmit(_Submit):
 
     response = ""
     form = ""
+    change = ""  # booked | moved
 
     def take(self, cfg: Settings, tracker: Tracker, patient_id: int, offer: scheduling.SlotOffer) -> int | None:
         raise NotImplementedError
@@ -174,6 +188,7 @@ class _BookedSubmit(_Submit):
                 return self.finish()
             text = scheduling.describe_appointment(appointment, cfg.clinic.tz)
             booked_id = appointment.id
+        _note(cfg, tracker, patient_id, self.change, booked_id)
         _sync(cfg, booked_id)
         say(dispatcher, self.response, appointment=text)
         return self.finish()
@@ -182,6 +197,7 @@ class _BookedSubmit(_Submit):
 class ActionBookSubmit(_BookedSubmit):
     response = "utter_booked"
     form = "book_form"
+    change = "booked"
 
     def name(self) -> str:
         return "action_book_submit"
@@ -199,6 +215,7 @@ class ActionBookSubmit(_BookedSubmit):
 class ActionRescheduleSubmit(_BookedSubmit):
     response = "utter_rescheduled"
     form = "reschedule_form"
+    change = "moved"
 
     def name(self) -> str:
         return "action_reschedule_submit"

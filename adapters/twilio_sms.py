@@ -26,12 +26,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from twilio.request_validator import RequestValidator
 
 from adapters.twilio_rest import auth_token, public_url
+from bot import waitlist
 from bot.conversations import rows
 from bot.conversations.service import ConversationService, InboundResult
 from bot.engine.client import intent_message
 from bot.gateway.deps import ServiceDep, SessionsDep, SettingsDep
 from bot.messaging.optouts import START_WORDS, STOP_WORDS, is_opted_out, keyword, keyword_reply, set_opt_out
-from bot.reminders import reminder_reply
+from bot.reminders import ReminderReply, reminder_reply
+from bot.reminders.replies import note_reply
 from bot.settings import Settings
 from bot.store import Conversation, InboundReceipt
 from bot.store.states import Author, Channel, MessageStatus
@@ -85,16 +87,21 @@ async def _cancel_is_about_an_appointment(service: ConversationService, conversa
                       "action_book", "action_reschedule", "action_confirm")) for a in actions)
 
 
-def _receive(sessions: sessionmaker[Session], sid: str, phone: str, body: str) -> tuple[bool, bool, str | None]:
-    """(first time this MessageSid is seen, the number is opted out, what the engine gets for a reminder reply)."""
+def _receive(sessions: sessionmaker[Session], sid: str, phone: str, body: str
+             ) -> tuple[bool, bool, ReminderReply | None]:
+    """(first time this MessageSid is seen, the number is opted out, the reminder this text answers)."""
     with sessions() as session:
         if not _first_time(session, sid):
             return False, False, None
         opted_out = is_opted_out(session, phone)
         # "C", "R" or "cancel" right after a reminder means that appointment
-        answered = reminder_reply(session, phone, body)
-    return True, opted_out, intent_message(answered.intent, appointment_id=str(answered.appointment_id)) \
-        if answered else None
+        return True, opted_out, reminder_reply(session, phone, body)
+
+
+def _note_reply(sessions: sessionmaker[Session], answered: ReminderReply, conversation_id: str) -> None:
+    with sessions() as session:
+        note_reply(session, answered, conversation_id)
+        session.commit()
 
 
 @router.post("/sms/twilio")
@@ -106,12 +113,21 @@ async def inbound_sms(request: Request, background: BackgroundTasks, settings: S
     sid, phone, body = params.get("MessageSid", ""), params.get("From", ""), params.get("Body", "")
     if not sid or not phone:
         return Response("MessageSid and From are required", status_code=400, media_type="text/plain")
-    first, opted_out, engine_text = await asyncio.to_thread(_receive, sessions, sid, phone, body)
+    first, opted_out, answered = await asyncio.to_thread(_receive, sessions, sid, phone, body)
+    engine_text = intent_message(answered.intent, appointment_id=str(answered.appointment_id)) if answered else None
     if not first:
         log.info("sms.inbound.duplicate sid=%s", sid)
         return twiml()
     conversation = await asyncio.to_thread(service.open_conversation, Channel.SMS, phone)
     log.info("sms.inbound.received sid=%s conversation_id=%s chars=%d", sid, conversation.id, len(body))
+    if answered:
+        await asyncio.to_thread(_note_reply, sessions, answered, conversation.id)
+    # YES or NO to a waitlist offer texted in the last day is an answer to it (YES is not an opt-in then)
+    offer_answer = None if engine_text else await asyncio.to_thread(waitlist.answer, settings, phone, body)
+    if offer_answer is not None:
+        await asyncio.to_thread(service.record_keyword, conversation, body.strip(), client_message_id=sid,
+                                word="WAITLIST", reply=offer_answer.reply)
+        return twiml(offer_answer.reply)
     word = None if engine_text else keyword(body)
     in_context = False
     if word in START_WORDS and not opted_out:  # a "yes" from a subscribed number answers the conversation

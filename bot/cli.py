@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "staff": "staff",
     "reminders": "reminders",
     "appointments": "appointments",
+    "waitlist": "waitlist",
 }
 
 HELPS: dict[str, str] = {
@@ -48,6 +49,7 @@ HELPS: dict[str, str] = {
     "staff": "manage staff console accounts (clinicbot staff add NAME --role staff|owner)",
     "reminders": "preview appointment reminders (clinicbot reminders preview --days 7 [--json])",
     "appointments": "list a patient's appointments and their status (--phone NUMBER [--json])",
+    "waitlist": "list the waitlist in order of request, with each patient's offers ([--all] [--json])",
 }
 
 

@@ -26,6 +26,7 @@ BENCHMARKS = {
     "llm": ("bench_llm", "local model"),
     "startup": ("bench_startup", "processes"),
     "scheduling": ("bench_scheduling", "scheduling language (blind set)"),
+    "dashboard": ("bench_dashboard", "owner's dashboard"),
 }
 
 

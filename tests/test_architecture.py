@@ -36,6 +36,8 @@ NEVER_IMPORT = {
     "bot.identity": {"bot.gateway", "adapters"},
     "bot.engine": {"bot.gateway", "adapters", "bot.conversations"},
     "bot.gateway": {"adapters"},
+    "bot.waitlist": {"bot.gateway", "adapters"},
+    "bot.reports": {"bot.gateway", "adapters", "bot.waitlist"},
     "actions": {"adapters", "bot.gateway"},
 }
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from adapters.console.previews import previews_of
 from adapters.console.render import render, secure_cookies
 from bot.gateway.deps import SESSION_COOKIE, DbSession, SettingsDep, identify_staff
 from bot.identity import staff
@@ -31,7 +32,8 @@ def login_form(settings: Settings, error: str = "", status_code: int = 200) -> H
 
 
 @router.get("/console/login", response_class=HTMLResponse)
-def login_page(settings: SettingsDep) -> HTMLResponse:
+def login_page(request: Request, settings: SettingsDep) -> HTMLResponse:
+    previews_of(request).warm()  # the queue's previews need the PHI analyzer: load it while staff sign in
     return login_form(settings)
 
 

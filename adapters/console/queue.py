@@ -15,12 +15,13 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from fastapi import APIRouter, WebSocket
+from fastapi import APIRouter, Request, WebSocket
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from adapters.console.previews import previews_of
 from adapters.console.render import render
 from adapters.live import HubDep, LiveHub
 from bot.conversations import handoffs
@@ -71,9 +72,11 @@ def _transcript(session: Session, conversation_id: str, after: int = 0) -> list[
     return [{**message_view(m), "direction": m.direction, "status": m.status} for m in messages]
 
 
-def _load_queue(sessions: sessionmaker[Session], settings: Settings) -> list[staff_queue.QueueItem]:
+def _load_queue(sessions: sessionmaker[Session], settings: Settings,
+                preview: staff_queue.Previewer) -> list[staff_queue.QueueItem]:
     with sessions() as session:
-        items = staff_queue.queue(session, escalate_after=timedelta(minutes=settings.console.escalate_after_minutes))
+        items = staff_queue.queue(session, escalate_after=timedelta(minutes=settings.console.escalate_after_minutes),
+                                  preview=preview)
         session.commit()
     return items
 
@@ -84,10 +87,21 @@ def _back(conversation_id: str, error: str = "") -> RedirectResponse:
 
 
 @router.get("/console", response_class=HTMLResponse)
-async def queue_page(me: StaffPage, settings: SettingsDep, sessions: SessionsDep) -> HTMLResponse:
-    items = await asyncio.to_thread(_load_queue, sessions, settings)  # the scrubber is CPU work
-    return render("console_queue.html", me=me, clinic=settings.clinic, items=items,
+async def queue_page(request: Request, me: StaffPage, settings: SettingsDep, sessions: SessionsDep) -> HTMLResponse:
+    previews = previews_of(request)
+    items = await asyncio.to_thread(_load_queue, sessions, settings, previews.get)  # the scrubber is CPU work
+    red_flags = sum(1 for i in items if i.priority == "red_flag" and i.status == "open")
+    return render("console_queue.html", me=me, clinic=settings.clinic, items=items, red_flags=red_flags,
                   eta=staff_reply_eta(settings.clinic, utcnow()))
+
+
+@router.get("/console/queue/previews")
+async def queue_previews(request: Request, me: StaffApi, settings: SettingsDep,
+                         sessions: SessionsDep) -> dict[str, dict[str, str]]:
+    """The scrubbed previews the queue page could not show at once (the analyzer was still loading)."""
+    previews = previews_of(request)
+    items = await asyncio.to_thread(_load_queue, sessions, settings, previews.wait)
+    return {"previews": {i.conversation_id: i.preview or "" for i in items}}
 
 
 @router.get("/console/conversations/{conversation_id}", response_class=HTMLResponse)
@@ -96,12 +110,14 @@ def conversation_page(me: StaffPage, settings: SettingsDep, session: DbSession, 
     conversation = session.get(Conversation, conversation_id)
     if conversation is None:
         return HTMLResponse("No such conversation.", status_code=404)
+    waiting = handoffs.open_handoff(session, conversation_id)
+    flagged = waiting is not None and staff_queue.priority_of(waiting.reason, waiting.summary) == "red_flag"
     staff_queue.audit(session, me.username, "conversation_opened", conversation)
     session.commit()
     log.info("console.conversation_opened conversation_id=%s user_id=%s", conversation_id, me.user_id)
     return render("console_conversation.html", me=me, clinic=settings.clinic, conversation=conversation,
                   messages=_transcript(session, conversation_id), claimed_by=handoffs.holder(session, conversation_id),
-                  error=error, max_reply=MAX_REPLY_CHARS)
+                  error=error, max_reply=MAX_REPLY_CHARS, red_flag=flagged)
 
 
 @router.get("/console/conversations/{conversation_id}/messages", response_model=Transcript)

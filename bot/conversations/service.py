@@ -22,7 +22,7 @@ from bot.conversations import rows
 from bot.conversations.guard import Emergency, RedFlagGuard
 from bot.conversations.handoffs import request_handoff
 from bot.engine.client import EngineTimeout, EngineUnavailable, RasaClient
-from bot.store import Conversation, Message
+from bot.store import Conversation, Message, activity
 from bot.store.models import utcnow
 from bot.store.states import Author, ConversationState, MessageStatus
 
@@ -227,6 +227,7 @@ class ConversationService:
             earlier = conversation.flags.get("red_flags") if isinstance(conversation.flags, dict) else None
             flags = sorted({*(earlier if isinstance(earlier, list) else []), *emergency.flags})
             rows.set_flags(conversation, red_flags=flags, emergency_active=not with_staff)
+            activity.record(session, "triage", "red_flag", channel=conversation.channel, conversation_id=conversation.id)
             if not with_staff:
                 request_handoff(session, conversation, reason="triage_flag",
                                 summary={"red_flags": emergency.flags, "labels": emergency.labels})

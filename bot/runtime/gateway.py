@@ -16,7 +16,7 @@ from fastapi import FastAPI
 
 from adapters import console, live, twilio_sms, webchat
 from adapters.twilio_rest import sender_for
-from bot import reminders
+from bot import reminders, waitlist
 from bot.conversations.guard import RedFlagGuard
 from bot.conversations.notices import StaffHoldNotice
 from bot.conversations.service import ConversationService
@@ -25,6 +25,7 @@ from bot.gateway.errors import install_error_handlers
 from bot.gateway.health import router as health_router
 from bot.gateway.limits import BodyLimits
 from bot.messaging.sms_delivery import SmsDelivery
+from bot.reports import intents as reports_intents
 from bot.runtime.logging_setup import configure_logging
 from bot.settings import Settings, get_settings
 from bot.store import migrate
@@ -32,6 +33,7 @@ from bot.store.db import session_factory
 from bot.store.retention import purge
 
 log = logging.getLogger("clinicbot.gateway")
+INTENTS_EVERY_S = 60  # what patients asked reaches the dashboard within a minute
 
 
 async def _periodic(name: str, every_s: float, job: Callable[[], Awaitable[object]]) -> None:
@@ -68,10 +70,20 @@ def create_app(settings: Settings | None = None, engine: RasaClient | None = Non
             counts = await asyncio.to_thread(purge, settings, datetime.now(UTC))
             return f"messages:{counts.messages},tracker_events:{counts.tracker_events}"
 
+        async def copy_intents() -> str:
+            copied = await asyncio.to_thread(reports_intents.copy_intents, settings)
+            return f"intents:{copied}" if copied else ""
+
+        async def sweep_waitlist() -> str:
+            await asyncio.to_thread(waitlist.sweep, settings, sender)  # logs what it did
+            return ""
+
         tasks = [
             asyncio.create_task(_periodic("pending_answered", settings.gateway.retry_pending_every_s,
                                           service.retry_pending)),
             asyncio.create_task(_periodic("retention_purge", 24 * 3600, purge_now)),
+            asyncio.create_task(_periodic("waitlist_sweep", settings.waitlist.check_every_s, sweep_waitlist)),
+            asyncio.create_task(_periodic("dashboard_intents", INTENTS_EVERY_S, copy_intents)),
         ]
         await asyncio.to_thread(reminders.start_scheduler, settings, sender)  # persistent jobs: due ones run now
         log.info("gateway.started port=%s", settings.servers.gateway_port)

@@ -205,6 +205,13 @@ def _free_runs(session: Session, duration_minutes: int, lo: datetime, hi: dateti
     return runs
 
 
+def free_times(session: Session, *, duration_minutes: int, lo: datetime, hi: datetime,
+               provider_id: int | None = None) -> list[SlotOffer]:
+    """Every start from ``lo`` to ``hi`` where a provider has enough free blocks for the visit (the waitlist's
+    matching: a time freed by a cancellation, a move or a new opening shows up here)."""
+    return _free_runs(session, duration_minutes, lo, hi, provider_id)
+
+
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 

@@ -17,11 +17,12 @@ log = logging.getLogger(__name__)
 
 
 def save_owner_changes(settings: Settings, changes: dict[str, Any]) -> list[str]:
-    """Validate, save and apply ``{"clinic": {"hours": ...}, "reminders": {...}}``; returns the problems (empty
-    when saved)."""
+    """Validate, save and apply ``{"clinic": {"hours": ...}, "reminders": {...}, "waitlist": {...}}`` (the waitlist
+    part may be left out); returns the problems (empty when saved)."""
     current = settings.model_dump()
     candidate_data = {**current, "clinic": {**current["clinic"], **changes["clinic"]},
-                      "reminders": changes["reminders"]}
+                      "reminders": changes["reminders"],
+                      "waitlist": {**current["waitlist"], **changes.get("waitlist", {})}}
     try:
         candidate = Settings(**candidate_data)
     except ValidationError as exc:
@@ -32,6 +33,8 @@ def save_owner_changes(settings: Settings, changes: dict[str, Any]) -> list[str]
         saved = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     saved.setdefault("clinic", {})["hours"] = candidate.clinic.hours
     saved["reminders"] = candidate.reminders.model_dump()
+    if "waitlist" in changes:
+        saved["waitlist"] = candidate.waitlist.model_dump()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text("# Written by the owner's settings page; merged over config.yml.\n"
@@ -39,5 +42,6 @@ def save_owner_changes(settings: Settings, changes: dict[str, Any]) -> list[str]
     os.replace(tmp, path)
     settings.clinic = candidate.clinic
     settings.reminders = candidate.reminders
-    log.info("console.settings_saved rules=%d", len(candidate.reminders.rules))
+    settings.waitlist = candidate.waitlist
+    log.info("console.settings_saved rules=%d waitlist=%s", len(candidate.reminders.rules), candidate.waitlist.enabled)
     return []

@@ -232,3 +232,13 @@ class ConsoleSettings(BaseModel):
     escalate_after_minutes: int = Field(default=15, ge=1)
     # while staff hold a conversation, the patient's messages are acknowledged at most this often
     staff_ack_every_minutes: int = Field(default=30, ge=1)
+
+
+class WaitlistSettings(BaseModel):
+    """Waitlist backfill: a freed time is texted to waiting patients in order of request; the first YES books it."""
+
+    enabled: bool = False
+    offers_at_once: int = Field(default=1, ge=1, le=10)  # patients texted about one freed time at the same moment
+    offer_expiry_minutes: int = Field(default=30, ge=5, le=24 * 60)  # then the next patient in line is offered it
+    check_every_s: float = Field(default=20.0, gt=0)  # how often the gateway looks for freed times
+    max_window_days: int = Field(default=60, ge=1, le=365)  # how far ahead a patient may ask to wait for

@@ -2,6 +2,7 @@
 
 from bot.store.db import get_engine, migrate, session_scope
 from bot.store.models import (
+    ActivityEvent,
     Appointment,
     AppointmentType,
     AuditEvent,
@@ -20,9 +21,12 @@ from bot.store.models import (
     StaffSession,
     StaffUser,
     VerificationAttempt,
+    WaitlistEntry,
+    WaitlistOffer,
 )
 
 __all__ = [
+    "ActivityEvent",
     "Appointment",
     "AppointmentType",
     "AuditEvent",
@@ -41,6 +45,8 @@ __all__ = [
     "StaffSession",
     "StaffUser",
     "VerificationAttempt",
+    "WaitlistEntry",
+    "WaitlistOffer",
     "get_engine",
     "migrate",
     "session_scope",

@@ -23,7 +23,9 @@ ACTIONS = {
     "verification_passed", "verification_failed", "verification_locked", "results_shown", "appointment_viewed",
     "appointment_booked", "appointment_changed", "conversation_opened", "conversation_claimed",
     "conversation_handed_back", "staff_replied", "settings_changed", "reminder_sent",
-    "critical_result_escalated",
+    "critical_result_escalated", "appointment_moved", "appointment_cancelled", "appointment_confirmed",
+    "waitlist_joined", "waitlist_left", "waitlist_offer_sent", "waitlist_offer_accepted", "waitlist_offer_declined",
+    "waitlist_offer_expired", "waitlist_offer_taken",
 }
 
 

@@ -20,6 +20,7 @@ import httpx
 from bot.engine.models import engine_env, ensure_model
 from bot.engine.runtime_files import ENGINE_TOOLS, write_engine_files, write_logging_configs
 from bot.runtime import demo
+from bot.runtime.demo_history import seed_history
 from bot.runtime.log_scrub import make_record_scrubber
 from bot.runtime.logging_setup import configure_logging
 from bot.runtime.supervisor import ChildSpec, Supervisor
@@ -137,7 +138,9 @@ def run(args: argparse.Namespace) -> int:
     if is_empty(settings.database_url) and not args.no_demo:
         with session_scope(settings.database_url) as session:
             counts = demo.seed(session, settings)
-        say(f"seeded the demo clinic '{settings.clinic.name}' ({counts['patients']} synthetic patients)")
+            history = seed_history(session, settings)  # 90 days for the dashboard
+        say(f"seeded the demo clinic '{settings.clinic.name}' ({counts['patients']} synthetic patients, "
+            f"{history['conversations']} past conversations)")
 
     specs = child_specs(settings, env)  # trains the assistant first when its data changed
     prepare_knowledge(settings)
