@@ -20,6 +20,7 @@ from bot import reminders, scheduling
 from bot.identity import verification
 from bot.settings import Settings
 from bot.store import session_scope
+from bot.store.audit import Actor
 from bot.store.states import AppointmentStatus
 
 log = logging.getLogger("clinicbot.actions")
@@ -54,6 +55,11 @@ class ActionStopFlow(ClinicAction):
             return [ActiveLoop(None), *reset_events()]
         say(dispatcher, "utter_anything_else")
         return reset_events()
+
+
+def patient_actor(tracker: Tracker) -> Actor:
+    """Changes made through the assistant are audited as the conversation's (the verified patient acting)."""
+    return Actor("conversation", tracker.sender_id)
 
 
 def _sync(cfg: Settings, appointment_id: int) -> None:
@@ -115,7 +121,7 @@ class ActionConfirmSubmit(_Submit):
         if target is None:
             say(dispatcher, "utter_appointment_not_found" if has_any else "utter_no_upcoming")
             return self.finish()
-        changed = scheduling.confirm(cfg.database_url, target.id)
+        changed = scheduling.confirm(cfg.database_url, target.id, by=patient_actor(tracker))
         say(dispatcher, "utter_confirmed" if changed or status != AppointmentStatus.CONFIRMED else "utter_already_confirmed",
             appointment=text)
         return self.finish()
@@ -137,7 +143,7 @@ class ActionCancelSubmit(_Submit):
         if target is None:
             say(dispatcher, "utter_appointment_not_found" if has_any else "utter_no_upcoming")
         elif tracker.get_slot("cancel_confirm") == "yes":
-            scheduling.cancel(cfg.database_url, target.id)
+            scheduling.cancel(cfg.database_url, target.id, by=patient_actor(tracker))
             _sync(cfg, target.id)
             say(dispatcher, "utter_cancelled", appointment=text)
         else:
@@ -193,7 +199,7 @@ class ActionBookSubmit(_BookedSubmit):
                 return None
             kind_id = kind.id
         return scheduling.book(cfg.database_url, patient_id=patient_id, appointment_type_id=kind_id, offer=offer,
-                               location=cfg.clinic.address)
+                               location=cfg.clinic.address, by=patient_actor(tracker))
 
 
 class ActionRescheduleSubmit(_BookedSubmit):
@@ -209,5 +215,5 @@ class ActionRescheduleSubmit(_BookedSubmit):
             if target is None:
                 return None
             target_id = target.id
-        scheduling.move(cfg.database_url, target_id, offer)
+        scheduling.move(cfg.database_url, target_id, offer, by=patient_actor(tracker))
         return target_id

@@ -3,11 +3,12 @@ owner's settings page (``settings_page``). Templates are ``adapters/static/conso
 
 from fastapi import APIRouter
 
-from adapters.console import auth, queue, settings_page
+from adapters.console import auth, patient_check, queue, settings_page
 
 router = APIRouter()
 router.include_router(auth.router)
 router.include_router(queue.router)
 router.include_router(settings_page.router)
+router.include_router(patient_check.router)
 
 __all__ = ["router"]

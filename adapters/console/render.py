@@ -10,6 +10,7 @@ from typing import Any
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from bot.gateway.headers import serves_https
 from bot.settings import Settings
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -27,4 +28,4 @@ def render(name: str, status_code: int = 200, **values: Any) -> HTMLResponse:
 
 def secure_cookies(settings: Settings) -> bool:
     """Cookies are marked Secure when the clinic serves the console over https."""
-    return settings.servers.public_url.startswith("https://")
+    return serves_https(settings)

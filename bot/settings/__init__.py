@@ -33,6 +33,7 @@ from bot.settings.sections import (
     ServerSettings,
     SmsSettings,
     SupervisorSettings,
+    VerificationSettings,
     parse_hhmm,
 )
 from bot.settings.sources import DEFAULT_CONFIG, SettingsError, YamlSource, config_path, overrides_path
@@ -59,6 +60,7 @@ __all__ = [
     "SettingsError",
     "SmsSettings",
     "SupervisorSettings",
+    "VerificationSettings",
     "config_path",
     "describe_validation_error",
     "get_settings",
@@ -98,6 +100,7 @@ class Settings(BaseSettings):
     reminders: ReminderSettings = Field(default_factory=ReminderSettings)
     sms: SmsSettings = Field(default_factory=SmsSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
+    verification: VerificationSettings = Field(default_factory=VerificationSettings)
 
     @field_validator("data_dir")
     @classmethod

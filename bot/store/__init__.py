@@ -12,6 +12,7 @@ from bot.store.models import (
     Handoff,
     InboundReceipt,
     LabResult,
+    LoginThrottle,
     Message,
     Patient,
     Provider,
@@ -20,6 +21,7 @@ from bot.store.models import (
     StaffSession,
     StaffUser,
     VerificationAttempt,
+    VerificationCode,
 )
 
 __all__ = [
@@ -33,6 +35,7 @@ __all__ = [
     "Handoff",
     "InboundReceipt",
     "LabResult",
+    "LoginThrottle",
     "Message",
     "Patient",
     "Provider",
@@ -41,6 +44,7 @@ __all__ = [
     "StaffSession",
     "StaffUser",
     "VerificationAttempt",
+    "VerificationCode",
     "get_engine",
     "migrate",
     "session_scope",
