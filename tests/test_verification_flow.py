@@ -108,7 +108,7 @@ def test_a_patient_whose_number_opted_out_is_told_to_call_or_ask_for_a_person(cl
     with session_scope(clinic.database_url) as session:
         set_opt_out(session, demo.DEMO_PHONE, True)
     said, slots = answer("verify_dob", "01/01/1980", NAME)
-    assert slots["verify_dob"] == "no_code:opted_out" and slots["requested_slot"] is None  # the form ends
+    assert said == [] and slots["verify_dob"] == "no_code:opted_out" and slots["requested_slot"] is None
     messages, _ = run(ActionShowAppointments(), tracker(WEB, slots={**NAME, "verify_dob": "no_code:opted_out"}))
     assert responses(messages) == ["utter_verify_code_unavailable"]
 

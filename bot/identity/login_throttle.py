@@ -178,7 +178,7 @@ def status(session: Session, name: str, now: datetime, policy: Policy) -> Accoun
         return AccountLock(0, None, None)
     expires = policy.lock_expires(row.locked_at) if row.locked_at else None
     locked_at = row.locked_at if row.locked_at and (expires is None or expires > now) else None
-    waiting = row.blocked_until if row.blocked_until and row.blocked_until > now else None
+    waiting = row.blocked_until if row.blocked_until and row.blocked_until > now and not locked_at else None
     return AccountLock(row.failures if locked_at or waiting else 0, locked_at, waiting)
 
 
