@@ -62,7 +62,7 @@ def login_page(settings: SettingsDep) -> HTMLResponse:
     return login_form(settings)
 
 
-@router.post("/console/login", response_class=HTMLResponse, status_code=303,
+@router.post("/console/login", response_class=RedirectResponse, status_code=303,
              responses={401: {"description": "wrong username or password", "content": {"text/html": {}}},
                         403: {"description": "the sign-in form expired", "content": {"text/html": {}}},
                         429: {"description": "too many tries: wait, or the account is locked",
@@ -93,7 +93,7 @@ async def login(request: Request, settings: SettingsDep, sessions: SessionsDep,
     return response
 
 
-@router.post("/console/logout", status_code=303, openapi_extra=form_body())
+@router.post("/console/logout", response_class=RedirectResponse, status_code=303, openapi_extra=form_body())
 async def logout(request: Request, sessions: SessionsDep) -> Response:
     identity = await asyncio.to_thread(identify_staff, request)
     if identity is not None:
@@ -125,7 +125,8 @@ def staff_page(me: OwnerPage, settings: SettingsDep, sessions: SessionsDep, done
                   unlocked=done[:MAX_FIELD] if done in {u["username"] for u in accounts} else "")
 
 
-@router.post("/console/staff/{username}/unlock", status_code=303, openapi_extra=form_body())
+@router.post("/console/staff/{username}/unlock", response_class=RedirectResponse, status_code=303,
+             openapi_extra=form_body())
 async def unlock_account(me: OwnerPage, form: CheckedForm, sessions: SessionsDep, username: str) -> Response:
     def work() -> bool:
         with sessions() as session:

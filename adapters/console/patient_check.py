@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 router = APIRouter()
 
 
-@router.post("/console/conversations/{conversation_id}/verify", status_code=303,
+@router.post("/console/conversations/{conversation_id}/verify", response_class=RedirectResponse, status_code=303,
              openapi_extra=form_body(mrn="the patient's medical record number, as checked by the staff member"))
 async def verify_patient(me: StaffPage, form: CheckedForm, sessions: SessionsDep,
                          conversation_id: str) -> RedirectResponse:

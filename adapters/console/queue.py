@@ -114,7 +114,8 @@ def conversation_messages(me: StaffApi, session: DbSession, conversation_id: str
                       messages=[TranscriptMessage(**m) for m in _transcript(session, conversation_id, after)])
 
 
-@router.post("/console/conversations/{conversation_id}/claim", status_code=303, openapi_extra=form_body())
+@router.post("/console/conversations/{conversation_id}/claim", response_class=RedirectResponse, status_code=303,
+             openapi_extra=form_body())
 async def claim(me: StaffPage, form: CheckedForm, sessions: SessionsDep, hub: HubDep,
                 conversation_id: str) -> Response:
     def work() -> None:
@@ -131,7 +132,7 @@ async def claim(me: StaffPage, form: CheckedForm, sessions: SessionsDep, hub: Hu
     return _back(conversation_id)
 
 
-@router.post("/console/conversations/{conversation_id}/reply", status_code=303,
+@router.post("/console/conversations/{conversation_id}/reply", response_class=RedirectResponse, status_code=303,
              openapi_extra=form_body(text="the reply"))
 async def reply(me: StaffPage, form: CheckedForm, sessions: SessionsDep, service: ServiceDep,
                 conversation_id: str) -> Response:
@@ -155,7 +156,8 @@ async def reply(me: StaffPage, form: CheckedForm, sessions: SessionsDep, service
     return _back(conversation_id)
 
 
-@router.post("/console/conversations/{conversation_id}/handback", status_code=303, openapi_extra=form_body())
+@router.post("/console/conversations/{conversation_id}/handback", response_class=RedirectResponse, status_code=303,
+             openapi_extra=form_body())
 async def hand_back(me: StaffPage, form: CheckedForm, sessions: SessionsDep, hub: HubDep,
                     conversation_id: str) -> Response:
     def work() -> None:

@@ -86,6 +86,7 @@
   let socket = null;
   let delay = 1000;
   let posting = false;
+  let refused = false;
   function connect() {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     try {
@@ -102,10 +103,13 @@
       } else if (event.type === "typing") {
         typing.textContent = event.who === "staff" ? "The front desk is typing…" : "The assistant is typing…";
         if (!posting) typing.hidden = !event.on;
+      } else if (event.type === "error" && event.code === "too_many_connections") {
+        refused = true;  // open in too many tabs: this one keeps working by polling
       }
     };
     socket.onclose = () => {
       socket = null;
+      if (refused) return;
       setTimeout(connect, delay);
       delay = Math.min(delay * 2, 30000);
     };

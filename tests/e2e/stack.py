@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 
 from bot.settings import PROJECT_ROOT
 
@@ -111,3 +112,20 @@ class Stack:
     def history(self, sender: str) -> list[dict[str, object]]:
         response = httpx.get(f"{self.url}/api/chat/messages", params={"sender": sender}, timeout=10)
         return list(response.json()["messages"])
+
+    def texted_code(self, phone: str, timeout_s: float = 10) -> str:
+        """The one-time code in the newest verification text to this number, once the gateway has handed it to
+        the SMS sender (without Twilio credentials it waits in the outbox): what the patient reads on their phone."""
+        deadline = time.monotonic() + timeout_s
+        query = text("SELECT m.text FROM messages m JOIN conversations c ON c.id = m.conversation_id "
+                     "WHERE c.channel = 'sms' AND c.channel_user = :phone AND m.status IN ('outbox', 'sent') "
+                     "AND m.meta LIKE '%verification_code%' ORDER BY m.id DESC LIMIT 1")
+        while time.monotonic() < deadline:
+            with self.clinic_db().connect() as conn:
+                found = conn.execute(query, {"phone": phone}).scalar()
+            if found:
+                code = re.search(r"\b(\d{6})\b", str(found))
+                assert code, found
+                return code.group(1)
+            time.sleep(0.2)
+        raise AssertionError(f"no verification code was sent to {phone}")
