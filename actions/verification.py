@@ -232,11 +232,23 @@ class ActionAskVerifyDob(ClinicAction):
         return []
 
 
+def _answered_this_turn(tracker: Tracker) -> bool:
+    """Whether the assistant already said something since the patient's last message."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "bot":
+            return True
+    return False
+
+
 class ActionAskVerifyCode(ClinicAction):
     def name(self) -> str:
         return "action_ask_verify_code"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        if _answered_this_turn(tracker):  # "that code isn't right, type it again" already asked for it
+            return []
         cfg = settings()
         with session_scope(cfg.database_url) as session:
             row = codes.pending(session, tracker.sender_id)

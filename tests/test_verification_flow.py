@@ -133,3 +133,11 @@ def test_a_staff_members_check_in_the_console_verifies_the_conversation(clinic: 
     assert verified_patient(tracker(WEB)) == jordan(clinic)
     _, events = run(ValidateCheckForm(), tracker(WEB, form="check_form"))
     assert slots_of(events)["requested_slot"] is None  # nothing left to ask: the form ends, verified
+
+
+def test_the_code_question_is_not_repeated_after_a_wrong_code_already_asked_again(clinic: Settings) -> None:
+    answer("verify_dob", "01/01/1980", NAME)
+    after_wrong = tracker(WEB)
+    after_wrong.events.append({"event": "bot", "text": "Sorry, that code isn't right. ..."})
+    messages, _ = run(ActionAskVerifyCode(), after_wrong)
+    assert messages == []

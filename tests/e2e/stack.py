@@ -117,15 +117,15 @@ class Stack:
         """The one-time code in the newest verification text to this number, once the gateway has handed it to
         the SMS sender (without Twilio credentials it waits in the outbox): what the patient reads on their phone."""
         deadline = time.monotonic() + timeout_s
-        query = text("SELECT m.text FROM messages m JOIN conversations c ON c.id = m.conversation_id "
-                     "WHERE c.channel = 'sms' AND c.channel_user = :phone AND m.status IN ('outbox', 'sent') "
-                     "AND m.meta LIKE '%verification_code%' ORDER BY m.id DESC LIMIT 1")
+        query = text("SELECT m.text, m.status FROM messages m JOIN conversations c ON c.id = m.conversation_id "
+                     "WHERE c.channel = 'sms' AND c.channel_user = :phone AND m.meta LIKE '%verification_code%' "
+                     "ORDER BY m.id DESC LIMIT 1")
         while time.monotonic() < deadline:
             with self.clinic_db().connect() as conn:
-                found = conn.execute(query, {"phone": phone}).scalar()
-            if found:
-                code = re.search(r"\b(\d{6})\b", str(found))
-                assert code, found
+                found = conn.execute(query, {"phone": phone}).first()
+            if found is not None and found.status in ("outbox", "sent"):  # the newest one, once handed over
+                code = re.search(r"\b(\d{6})\b", str(found.text))
+                assert code, found.text
                 return code.group(1)
             time.sleep(0.2)
         raise AssertionError(f"no verification code was sent to {phone}")
