@@ -19,7 +19,8 @@ from actions.verification import explain_unverified, reset_events, verified_pati
 from bot import reminders, scheduling
 from bot.identity import verification
 from bot.settings import Settings
-from bot.store import activity, audit, session_scope
+from bot.store import activity, session_scope
+from bot.store.audit import Actor
 from bot.store.states import AppointmentStatus
 
 log = logging.getLogger("clinicbot.actions")
@@ -56,6 +57,11 @@ class ActionStopFlow(ClinicAction):
         return reset_events()
 
 
+def patient_actor(tracker: Tracker) -> Actor:
+    """Changes made through the assistant are audited as the conversation's (the verified patient acting)."""
+    return Actor("conversation", tracker.sender_id)
+
+
 def _sync(cfg: Settings, appointment_id: int) -> None:
     try:
         reminders.sync_appointment(cfg, appointment_id)
@@ -63,12 +69,11 @@ def _sync(cfg: Settings, appointment_id: int) -> None:
         log.exception("reminders.sync_failed appointment_id=%s", appointment_id)
 
 
-def _note(cfg: Settings, tracker: Tracker, patient_id: int, kind: str, appointment_id: int) -> None:
-    """Audit the change and count it for the owner's dashboard (booked, moved, cancelled, confirmed)."""
+def _note(cfg: Settings, tracker: Tracker, kind: str, appointment_id: int) -> None:
+    """Count the change for the owner's dashboard (booked, moved, cancelled, confirmed); the audit trail records it
+    with the change itself (bot.scheduling.slots)."""
     with session_scope(cfg.database_url) as session:
         conversation = conversation_for(session, tracker)
-        audit.record(session, at=now(), actor_type="conversation", actor_id=conversation.id, patient_id=patient_id,
-                     action=f"appointment_{kind}", detail={"appointment_id": appointment_id})
         activity.record(session, "appointment", kind, channel=conversation.channel, conversation_id=conversation.id,
                         ref=appointment_id)
 
@@ -125,9 +130,9 @@ class ActionConfirmSubmit(_Submit):
         if target is None:
             say(dispatcher, "utter_appointment_not_found" if has_any else "utter_no_upcoming")
             return self.finish()
-        changed = scheduling.confirm(cfg.database_url, target.id)
+        changed = scheduling.confirm(cfg.database_url, target.id, by=patient_actor(tracker))
         if changed:
-            _note(cfg, tracker, patient_id, "confirmed", target.id)
+            _note(cfg, tracker, "confirmed", target.id)
         say(dispatcher, "utter_confirmed" if changed or status != AppointmentStatus.CONFIRMED else "utter_already_confirmed",
             appointment=text)
         return self.finish()
@@ -149,8 +154,8 @@ class ActionCancelSubmit(_Submit):
         if target is None:
             say(dispatcher, "utter_appointment_not_found" if has_any else "utter_no_upcoming")
         elif tracker.get_slot("cancel_confirm") == "yes":
-            if scheduling.cancel(cfg.database_url, target.id):
-                _note(cfg, tracker, patient_id, "cancelled", target.id)
+            if scheduling.cancel(cfg.database_url, target.id, by=patient_actor(tracker)):
+                _note(cfg, tracker, "cancelled", target.id)
             _sync(cfg, target.id)
             say(dispatcher, "utter_cancelled", appointment=text)
         else:
@@ -188,7 +193,7 @@ class _BookedSubmit(_Submit):
                 return self.finish()
             text = scheduling.describe_appointment(appointment, cfg.clinic.tz)
             booked_id = appointment.id
-        _note(cfg, tracker, patient_id, self.change, booked_id)
+        _note(cfg, tracker, self.change, booked_id)
         _sync(cfg, booked_id)
         say(dispatcher, self.response, appointment=text)
         return self.finish()
@@ -209,7 +214,7 @@ class ActionBookSubmit(_BookedSubmit):
                 return None
             kind_id = kind.id
         return scheduling.book(cfg.database_url, patient_id=patient_id, appointment_type_id=kind_id, offer=offer,
-                               location=cfg.clinic.address)
+                               location=cfg.clinic.address, by=patient_actor(tracker))
 
 
 class ActionRescheduleSubmit(_BookedSubmit):
@@ -226,5 +231,5 @@ class ActionRescheduleSubmit(_BookedSubmit):
             if target is None:
                 return None
             target_id = target.id
-        scheduling.move(cfg.database_url, target_id, offer)
+        scheduling.move(cfg.database_url, target_id, offer, by=patient_actor(tracker))
         return target_id

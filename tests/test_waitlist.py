@@ -87,7 +87,8 @@ def test_a_freed_time_goes_to_the_first_in_line_and_yes_books_it(clinic: Setting
     assert statuses[patient_id(clinic, A)] == WaitlistStatus.BOOKED
     assert statuses[patient_id(clinic, B)] == WaitlistStatus.WAITING
     assert [a for a in actions if a.startswith(("waitlist", "appointment"))] == [
-        "waitlist_joined", "waitlist_joined", "waitlist_offer_sent", "appointment_booked", "waitlist_offer_accepted"]
+        "waitlist_joined", "waitlist_joined", "appointment_cancelled", "waitlist_offer_sent", "appointment_booked",
+        "waitlist_offer_accepted"]
     assert ("appointment", "booked") in ledger and ("waitlist", "accepted") in ledger
 
 

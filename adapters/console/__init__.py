@@ -4,12 +4,13 @@ Templates are ``adapters/static/console_*.html``."""
 
 from fastapi import APIRouter
 
-from adapters.console import auth, dashboard, queue, settings_page
+from adapters.console import auth, dashboard, patient_check, queue, settings_page
 
 router = APIRouter()
 router.include_router(auth.router)
 router.include_router(queue.router)
 router.include_router(settings_page.router)
 router.include_router(dashboard.router)
+router.include_router(patient_check.router)
 
 __all__ = ["router"]

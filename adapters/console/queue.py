@@ -13,9 +13,9 @@ import contextlib
 import json
 import logging
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, WebSocket
+from fastapi import APIRouter, Query, Request, WebSocket
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.console.previews import previews_of
 from adapters.console.render import render
-from adapters.live import HubDep, LiveHub
+from adapters.live import HubDep, LiveHub, refuse, socket_address
 from bot.conversations import handoffs
 from bot.conversations import queue as staff_queue
 from bot.conversations.notices import handed_back_text
@@ -36,6 +36,7 @@ from bot.gateway.deps import (
     SettingsDep,
     StaffApi,
     StaffPage,
+    form_body,
     identify_staff,
 )
 from bot.gateway.errors import ApiError
@@ -106,7 +107,7 @@ async def queue_previews(request: Request, me: StaffApi, settings: SettingsDep,
 
 @router.get("/console/conversations/{conversation_id}", response_class=HTMLResponse)
 def conversation_page(me: StaffPage, settings: SettingsDep, session: DbSession, conversation_id: str,
-                      error: str = "") -> HTMLResponse:
+                      error: Annotated[str, Query(max_length=64)] = "") -> HTMLResponse:
     conversation = session.get(Conversation, conversation_id)
     if conversation is None:
         return HTMLResponse("No such conversation.", status_code=404)
@@ -121,7 +122,8 @@ def conversation_page(me: StaffPage, settings: SettingsDep, session: DbSession, 
 
 
 @router.get("/console/conversations/{conversation_id}/messages", response_model=Transcript)
-def conversation_messages(me: StaffApi, session: DbSession, conversation_id: str, after: int = 0) -> Transcript:
+def conversation_messages(me: StaffApi, session: DbSession, conversation_id: str,
+                          after: Annotated[int, Query(ge=0, le=2**62)] = 0) -> Transcript:
     conversation = session.get(Conversation, conversation_id)
     if conversation is None:
         raise ApiError(404, "not_found", "no such conversation")
@@ -129,7 +131,8 @@ def conversation_messages(me: StaffApi, session: DbSession, conversation_id: str
                       messages=[TranscriptMessage(**m) for m in _transcript(session, conversation_id, after)])
 
 
-@router.post("/console/conversations/{conversation_id}/claim")
+@router.post("/console/conversations/{conversation_id}/claim", response_class=RedirectResponse, status_code=303,
+             openapi_extra=form_body())
 async def claim(me: StaffPage, form: CheckedForm, sessions: SessionsDep, hub: HubDep,
                 conversation_id: str) -> Response:
     def work() -> None:
@@ -146,7 +149,8 @@ async def claim(me: StaffPage, form: CheckedForm, sessions: SessionsDep, hub: Hu
     return _back(conversation_id)
 
 
-@router.post("/console/conversations/{conversation_id}/reply")
+@router.post("/console/conversations/{conversation_id}/reply", response_class=RedirectResponse, status_code=303,
+             openapi_extra=form_body(text="the reply"))
 async def reply(me: StaffPage, form: CheckedForm, sessions: SessionsDep, service: ServiceDep,
                 conversation_id: str) -> Response:
     text = form.get("text", "").strip()
@@ -169,7 +173,8 @@ async def reply(me: StaffPage, form: CheckedForm, sessions: SessionsDep, service
     return _back(conversation_id)
 
 
-@router.post("/console/conversations/{conversation_id}/handback")
+@router.post("/console/conversations/{conversation_id}/handback", response_class=RedirectResponse, status_code=303,
+             openapi_extra=form_body())
 async def hand_back(me: StaffPage, form: CheckedForm, sessions: SessionsDep, hub: HubDep, service: ServiceDep,
                     settings: SettingsDep, conversation_id: str) -> Response:
     def work() -> None:
@@ -198,6 +203,10 @@ async def console_socket(socket: WebSocket) -> None:
         return
     hub: LiveHub = socket.app.state.live
     await socket.accept()
+    refused = hub.refusal(socket_address(socket))
+    if refused:
+        await refuse(socket, refused)
+        return
 
     async def on_text(text: str) -> None:
         with contextlib.suppress(ValueError, TypeError, KeyError):

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from bot.gateway.headers import serves_https
 from bot.scheduling.timefmt import clock, short_date
 from bot.settings import Settings
 
@@ -66,4 +67,4 @@ def render(name: str, status_code: int = 200, **values: Any) -> HTMLResponse:
 
 def secure_cookies(settings: Settings) -> bool:
     """Cookies are marked Secure when the clinic serves the console over https."""
-    return settings.servers.public_url.startswith("https://")
+    return serves_https(settings)

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 
 from adapters.console.render import render
 from bot import reminders
-from bot.gateway.deps import CheckedForm, OwnerPage, SessionsDep, SettingsDep
+from bot.gateway.deps import CheckedForm, OwnerPage, SessionsDep, SettingsDep, form_body
 from bot.settings import WEEKDAYS, Settings
 from bot.settings.owner import save_owner_changes
 from bot.store import audit as audit_trail
@@ -80,15 +80,23 @@ def settings_page(me: OwnerPage, settings: SettingsDep) -> HTMLResponse:
                   saved=False)
 
 
-@router.post("/console/settings", response_class=HTMLResponse)
+@router.post("/console/settings", response_class=HTMLResponse, openapi_extra=form_body(
+    **{f"hours_{day}": "HH:MM-HH:MM or closed" for day in WEEKDAYS}, reminders_enabled="on to send reminders",
+    quiet_start="HH:MM", quiet_end="HH:MM", max_per_day="a number", max_per_week="a number",
+    rules="reminder rules, YAML"))
 async def save_settings(me: OwnerPage, form: CheckedForm, settings: SettingsDep,
                         sessions: SessionsDep) -> HTMLResponse:
     def work() -> list[str]:
+        before = form_values(settings)
         errors = apply(settings, form)
         if not errors:
+            after = form_values(settings)
+            changed = {key: [before[key], after[key]] if key != "rules" else "changed"
+                       for key in after if before.get(key) != after[key]}
             with sessions() as session:
                 audit_trail.record(session, actor_type="staff", actor_id=me.username, patient_id=None,
-                                   action="settings_changed", detail={"sections": ["hours", "reminders", "waitlist"]})
+                                   action="settings_changed",
+                                   detail={"sections": ["hours", "reminders", "waitlist"], "changed": changed})
                 session.commit()
             reminders.reschedule_all(settings)  # pending reminders follow the new rules at once
         return errors

@@ -114,6 +114,7 @@
 
   let socket = null;
   let delay = 1000;
+  let refused = false;
   function connect() {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     try {
@@ -129,10 +130,13 @@
         status.textContent = "";
       } else if (event.type === "typing") {
         if (!posting) setTyping(event.on, event.who);
+      } else if (event.type === "error" && event.code === "too_many_connections") {
+        refused = true;  // open in too many tabs: this one keeps working by polling
       }
     };
     socket.onclose = () => {
       socket = null;
+      if (refused) return;
       setTimeout(connect, delay);
       delay = Math.min(delay * 2, 30000);
     };

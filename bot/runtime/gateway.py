@@ -22,8 +22,10 @@ from bot.conversations.notices import StaffHoldNotice
 from bot.conversations.service import ConversationService
 from bot.engine.client import RasaClient
 from bot.gateway.errors import install_error_handlers
+from bot.gateway.headers import SecurityHeaders, serves_https
 from bot.gateway.health import router as health_router
 from bot.gateway.limits import BodyLimits
+from bot.identity import codes
 from bot.messaging.sms_delivery import SmsDelivery
 from bot.reports import intents as reports_intents
 from bot.runtime.logging_setup import configure_logging
@@ -84,6 +86,8 @@ def create_app(settings: Settings | None = None, engine: RasaClient | None = Non
             asyncio.create_task(_periodic("retention_purge", 24 * 3600, purge_now)),
             asyncio.create_task(_periodic("waitlist_sweep", settings.waitlist.check_every_s, sweep_waitlist)),
             asyncio.create_task(_periodic("dashboard_intents", INTENTS_EVERY_S, copy_intents)),
+            asyncio.create_task(_periodic("verification_codes_sent", 1.0,
+                                          lambda: codes.deliver_pending(sessions, sms_delivery, datetime.now(UTC)))),
         ]
         await asyncio.to_thread(reminders.start_scheduler, settings, sender)  # persistent jobs: due ones run now
         log.info("gateway.started port=%s", settings.servers.gateway_port)
@@ -105,6 +109,7 @@ def create_app(settings: Settings | None = None, engine: RasaClient | None = Non
     app.state.sms = sms_delivery
     install_error_handlers(app)
     app.add_middleware(BodyLimits)
+    app.add_middleware(SecurityHeaders, https=serves_https(settings))
 
     app.include_router(health_router)
     app.include_router(webchat.router)
@@ -121,7 +126,7 @@ def main() -> None:
     args = parser.parse_args()
     configure_logging("gateway", "INFO")
     uvicorn.run(create_app(), host=args.host, port=args.port, access_log=False, log_config=None,
-                log_level="warning")
+                log_level="warning", ws_max_size=64 * 1024)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ from bot.settings.sections import (
     ServerSettings,
     SmsSettings,
     SupervisorSettings,
+    VerificationSettings,
     WaitlistSettings,
     parse_hhmm,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "SettingsError",
     "SmsSettings",
     "SupervisorSettings",
+    "VerificationSettings",
     "WaitlistSettings",
     "config_path",
     "describe_validation_error",
@@ -101,6 +103,7 @@ class Settings(BaseSettings):
     sms: SmsSettings = Field(default_factory=SmsSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     waitlist: WaitlistSettings = Field(default_factory=WaitlistSettings)
+    verification: VerificationSettings = Field(default_factory=VerificationSettings)
 
     @field_validator("data_dir")
     @classmethod

@@ -269,7 +269,7 @@ class ReminderSend(Base):
 
 
 class VerificationAttempt(Base):
-    """Identity checks before any PHI: three failures lock verification for a while."""
+    """Identity checks before any PHI: failures lock verification for a while (``bot.identity.verification``)."""
 
     __tablename__ = "verification_attempts"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -277,6 +277,10 @@ class VerificationAttempt(Base):
     patient_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     success: Mapped[bool] = mapped_column(Boolean)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # name_dob (web: what the patient knows) | sms_dob (the number on file + date of birth) | code (a one-time
+    # code texted to the number on file) | staff (a staff member checked, in the console)
+    method: Mapped[str] = mapped_column(String(16), default="name_dob", server_default="name_dob")
+
 
 
 class ActivityEvent(Base):
@@ -340,3 +344,31 @@ class WaitlistOffer(Base):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     message_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     entry: Mapped[WaitlistEntry] = relationship()
+
+
+class VerificationCode(Base):
+    """A one-time code texted to a patient's number on file to verify a web chat. Only an HMAC is kept."""
+
+    __tablename__ = "verification_codes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    tries: Mapped[int] = mapped_column(Integer, default=0)  # wrong entries so far
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | used | void
+    message_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the SMS, in the patient's thread
+    sending_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)  # claimed to send
+
+
+class LoginThrottle(Base):
+    """Failed console sign-ins per account name and per client address (both kept as hashes)."""
+
+    __tablename__ = "login_throttle"
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # account | address
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the name or address
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # in a row, since the last success
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # back-off
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # accounts: until unlocked

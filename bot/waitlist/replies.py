@@ -125,13 +125,15 @@ def _accept(settings: Settings, offer_id: int, phone: str, now: datetime) -> Off
         moving = session.get(Appointment, entry.appointment_id) if entry.appointment_id else None
         moving_id = moving.id if moving is not None and moving.status in ACTIVE_STATUSES else None
         patient_id, type_id = offer.patient_id, entry.appointment_type_id
+        # the booking audits itself, naming the patient's SMS conversation that said YES
+        by = audit_trail.Actor("conversation", str(find_or_create_conversation(session, Channel.SMS, phone).id))
     try:
         if moving_id is not None:
-            move(url, moving_id, slot)
+            move(url, moving_id, slot, by=by)
             appointment_id = moving_id
         else:
             appointment_id = book(url, patient_id=patient_id, appointment_type_id=type_id, offer=slot,
-                                  location=settings.clinic.address)
+                                  location=settings.clinic.address, by=by)
     except SlotTaken:
         with session_scope(url) as session:
             result = session.execute(update(WaitlistOffer).where(WaitlistOffer.id == offer_id,
@@ -157,10 +159,10 @@ def _accept(settings: Settings, offer_id: int, phone: str, now: datetime) -> Off
             .values(status=OfferStatus.TAKEN))
         conversation = find_or_create_conversation(session, Channel.SMS, phone)
         kind = "moved" if moving_id is not None else "booked"
-        for action, detail in ((f"appointment_{kind}", {"appointment_id": appointment_id, "via": "waitlist"}),
-                               ("waitlist_offer_accepted", {"offer_id": offer_id, "entry_id": accepted.id})):
-            audit_trail.record(session, actor_type="conversation", actor_id=conversation.id, patient_id=patient_id,
-                               action=action, detail=detail, at=now)
+        audit_trail.record(session, actor_type="conversation", actor_id=conversation.id, patient_id=patient_id,
+                           action="waitlist_offer_accepted",
+                           detail={"offer_id": offer_id, "entry_id": accepted.id, "appointment_id": appointment_id},
+                           at=now)
         activity_ledger.record(session, "appointment", kind, channel=Channel.SMS, conversation_id=conversation.id,
                                ref=appointment_id, at=now)
         activity_ledger.record(session, "waitlist", "accepted", channel=Channel.SMS, conversation_id=conversation.id,
