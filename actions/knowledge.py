@@ -17,7 +17,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import conversation_for, log, settings
 from bot.conversations.handoffs import request_handoff
 from bot.store import session_scope
-from knowledge.answer import Answer, get_answerer
+from knowledge.answer import HANDED_OFF, Answer, get_answerer
+
+MEDICINE_POLICIES = ("dose", "medicine")  # refused whatever the engine took the message for
 
 
 async def answer_from_knowledge(tracker: Tracker) -> Answer | None:
@@ -47,4 +49,26 @@ async def reply_from_knowledge(dispatcher: CollectingDispatcher, tracker: Tracke
             created = request_handoff(session, conversation_for(session, tracker), reason=found.handoff)
         log.info("handoff.requested conversation_id=%s reason=%s new=%s", tracker.sender_id, found.handoff, created)
     dispatcher.utter_message(text=found.answer)
+    return True
+
+
+async def refuse_medicine_question(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """A question about a dose or which medicine to take is refused and goes to the care team, whichever intent
+    the engine read in it ("how much tylenol for my 6 yo with a fever" is a symptom too): True when refused."""
+    question = " ".join(str(tracker.latest_message.get("text") or "").split())
+    if not question:
+        return False
+    try:
+        answerer = get_answerer(settings())
+        kind = await asyncio.to_thread(answerer.policy.kind, question)
+    except Exception:
+        log.exception("knowledge.policy_failed conversation_id=%s", tracker.sender_id)
+        return False
+    if kind not in MEDICINE_POLICIES:
+        return False
+    cfg = settings()
+    with session_scope(cfg.database_url) as session:
+        created = request_handoff(session, conversation_for(session, tracker), reason=HANDED_OFF[kind])
+    log.info("knowledge.policy_refused conversation_id=%s kind=%s new=%s", tracker.sender_id, kind, created)
+    dispatcher.utter_message(text=answerer.messages[kind])
     return True

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
@@ -37,6 +37,7 @@ from actions.intake_answers import (
     parse_who,
     parse_yes_no,
 )
+from actions.knowledge import refuse_medicine_question
 from bot.conversations.handoffs import open_handoff, request_handoff
 from bot.scheduling.hours import staff_reply_eta
 from bot.store import activity, session_scope
@@ -143,6 +144,8 @@ class ActionIntakeStart(ClinicAction):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         events: list[EventType] = [ActiveLoop(None)] if tracker.active_loop.get("name") else []
         events += _reset()
+        if await refuse_medicine_question(dispatcher, tracker):  # no doses, even inside a symptom
+            return [*events, FollowupAction("action_listen")]
         text = " ".join(str(tracker.latest_message.get("text") or "").split())[:300]
         if not is_symptom(text):
             return events

@@ -124,6 +124,10 @@ class VerifiedFormValidation(FormValidationAction, ABC):
             return {"verify_name": None}
         text = str(value)
         today = now().astimezone(settings().clinic.tz).date()
+        both = verification.name_and_date(text, lambda part: parse_date_of_birth(part, today))
+        if both is not None:  # "Jordan Demo 01/01/1980": the name, and the date of birth checked at once
+            name, born = both
+            return {"verify_name": name, **self._check_dob(born, name, dispatcher, tracker)}
         if parse_date_of_birth(text, today) is not None or (verification.says_a_number(text) and "?" not in text):
             say(dispatcher, "utter_name_not_date")
             return {"verify_name": None}
@@ -136,8 +140,11 @@ class VerifiedFormValidation(FormValidationAction, ABC):
                             domain: DomainDict) -> dict[str, Any]:
         if value is None or value == CODE_SENT or str(value).startswith(NO_CODE):  # set by us, not typed
             return {"verify_dob": value}
+        return self._check_dob(str(value), tracker.get_slot("verify_name"), dispatcher, tracker)
+
+    def _check_dob(self, text: str, name: str | None, dispatcher: CollectingDispatcher,
+                   tracker: Tracker) -> dict[str, Any]:
         cfg = settings()
-        text = str(value)
         dob = parse_date_of_birth(text, now().astimezone(cfg.clinic.tz).date())
         with session_scope(cfg.database_url) as session:
             web = verification.channel_of(session, tracker.sender_id).name != "sms"
@@ -147,7 +154,7 @@ class VerifiedFormValidation(FormValidationAction, ABC):
             say(dispatcher, "utter_dob_unreadable")
             return {"verify_dob": None}
         with session_scope(cfg.database_url) as session:
-            outcome = verification.attempt(session, tracker.sender_id, dob=dob, name=tracker.get_slot("verify_name"),
+            outcome = verification.attempt(session, tracker.sender_id, dob=dob, name=name,
                                            now=now(), web_code=_web_code(cfg))
             if outcome.code_for is not None:
                 issued = codes.issue(session, cfg, tracker.sender_id, outcome.code_for, now())

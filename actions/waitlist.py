@@ -74,13 +74,12 @@ class ValidateWaitlistForm(AppointmentFormValidation):
                 return None
             return upcoming[0].appointment_type.code, upcoming[0].provider.key
 
-    def validate_verify_dob(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                            domain: DomainDict) -> dict[str, Any]:
-        """Verified in this very message: the visit to wait for can be known now (see ``extract_appointment_type``)."""
-        slots = super().validate_verify_dob(value, dispatcher, tracker, domain)
-        patient_id = slots.get("verified_patient_id")
-        if patient_id and tracker.get_slot("appointment_type") is None:
-            visit = self._only_visit(tracker, int(patient_id))
+    def _verified_slots(self, patient_id: int, tracker: Tracker) -> dict[str, Any]:
+        """Verified in this very message (by date of birth or by code): the visit to wait for can be known now
+        (see ``extract_appointment_type``)."""
+        slots = super()._verified_slots(patient_id, tracker)
+        if tracker.get_slot("appointment_type") is None:
+            visit = self._only_visit(tracker, patient_id)
             if visit is not None:
                 slots["appointment_type"] = visit[0]
                 if tracker.get_slot("provider") is None:

@@ -6,7 +6,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
+import logging
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
@@ -17,12 +19,16 @@ from pydantic import BaseModel, Field, StringConstraints, field_validator
 
 from adapters.live import SENDER_PATTERN, HubDep
 from bot.conversations.rows import message_view
+from bot.conversations.service import InboundResult
 from bot.gateway.deps import ServiceDep, SettingsDep
 from bot.gateway.errors import ERROR_RESPONSES, ApiError, ErrorDetail, ErrorResponse, error_body
 from bot.scheduling.hours import describe_hours
-from bot.store.states import ConversationState
+from bot.store.states import Author, ConversationState
 
+log = logging.getLogger("clinicbot.webchat")
 router = APIRouter()
+HOLDING_TEXT = "Thanks, I'm still working on that. Give me a moment: the answer will appear here."
+_LATE: set[asyncio.Task[InboundResult]] = set()  # turns answered after their request returned (kept referenced)
 STATIC = Path(__file__).resolve().parent / "static"
 # Metadata keys a web page may pass on to the engine; anything else is dropped.
 ALLOWED_METADATA = {"locale", "page"}
@@ -63,7 +69,11 @@ class MessageView(BaseModel):
 
 
 class ChatResponse(BaseModel):
-    status: str  # answered | duplicate | with_staff
+    """200: the answer (or why there is none: duplicate, with_staff). 202 (``working``): the answer takes
+    longer than the reply budget; ``messages`` holds a "give me a moment" and the answer follows on the page's
+    live channel and in ``GET /api/chat/messages``."""
+
+    status: str  # answered | duplicate | with_staff | working
     message_id: int
     messages: list[MessageView]
 
@@ -112,7 +122,8 @@ async def static_file(name: str) -> Response:
 
 
 @router.post("/api/chat", response_model=ChatResponse,
-             responses={**ERROR_RESPONSES, 503: {"model": ChatPending}, 504: {"model": ChatPending}})
+             responses={**ERROR_RESPONSES, 202: {"model": ChatResponse}, 503: {"model": ChatPending},
+                        504: {"model": ChatPending}})
 async def chat(body: ChatRequest, settings: SettingsDep, service: ServiceDep, hub: HubDep) -> JSONResponse:
     if len(body.message) > settings.gateway.max_message_chars:
         raise ApiError(413, "message_too_long",
@@ -123,12 +134,37 @@ async def chat(body: ChatRequest, settings: SettingsDep, service: ServiceDep, hu
     typing = conversation.state != ConversationState.STAFF
     if typing:
         await hub.typing(conversation, True)
+
     try:
-        result = await service.handle_inbound(conversation, body.message, client_message_id=body.message_id,
-                                              metadata=metadata)
-    finally:
+        accepted = await service.accept(conversation, body.message, client_message_id=body.message_id,
+                                        metadata=metadata)
+    except BaseException:
         if typing:
             await hub.typing(conversation, False)
+        raise
+
+    async def answer() -> InboundResult:
+        try:
+            return await service.route(accepted)
+        finally:
+            if typing:
+                await hub.typing(conversation, False)
+
+    task = asyncio.create_task(answer())
+    try:
+        # the reply budget: past reply_wait_s the page gets "give me a moment"; the answer follows on the
+        # page's live channel (and its history) as soon as it is made. The turn itself is not cancelled.
+        result = await asyncio.wait_for(asyncio.shield(task), settings.gateway.reply_wait_s)
+    except TimeoutError:
+        _LATE.add(task)
+        task.add_done_callback(_LATE.discard)
+        holding = await service.post_outbound(conversation.id, HOLDING_TEXT, author=Author.SYSTEM,
+                                              meta={"holding": True})
+        log.warning("webchat.reply_late conversation_id=%s message_id=%s wait_s=%s", conversation.id,
+                    accepted.message_id, settings.gateway.reply_wait_s)
+        return JSONResponse(ChatResponse(status="working", message_id=accepted.message_id,
+                                         messages=[MessageView(**message_view(holding))]).model_dump(exclude_none=True),
+                            status_code=202)
     if result.status == "pending":
         return JSONResponse(
             {**error_body("engine_unavailable", "The assistant is restarting. Your message is saved and will be "

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.llm.base import LLM
 from bot.llm.factory import get_llm
+from bot.llm.worker import DraftWorker
 from knowledge.documents import DocumentError, load_documents
 from knowledge.embeddings import Embedder
 from knowledge.guard import (
@@ -113,6 +114,7 @@ class Answerer:
         self._library = library
         self._llm = llm
         self._llm_factory = llm_factory
+        self._drafts: DraftWorker | None = None
         self._lock = threading.Lock()
         phone, clinic = _phone(settings.clinic.phone), settings.clinic.name
         self.messages = {
@@ -138,6 +140,16 @@ class Answerer:
                 self._llm = self._llm_factory()
                 self._llm_factory = None
             return self._llm
+
+    @property
+    def drafts(self) -> DraftWorker | None:
+        """The model behind the reply budget (one worker thread, a bounded queue), made on first use."""
+        llm = self.llm
+        with self._lock:
+            if llm is not None and (self._drafts is None or self._drafts.llm is not llm):
+                self._drafts = DraftWorker(llm, budget_s=self.settings.llm.draft_budget_s,
+                                           queue_size=self.settings.llm.draft_queue)
+            return self._drafts if llm is not None else None
 
     @property
     def library(self) -> Library:
@@ -235,18 +247,17 @@ class Answerer:
         return self.selector.select(question, passages, lambda body: self.fits(body, longest), names)
 
     def compose(self, question: str, selection: Selection, trace: list[tuple[str, dict[str, Any]]]) -> Answer:
-        llm = self.llm
-        if llm is None:
+        drafts = self.drafts
+        if drafts is None:
             return self.quote(selection, "extractive")
         context = selection.passages
         budget = min(self.settings.llm.max_new_tokens, 16 + round(len(selection.text) * TOKENS_PER_CHAR))
-        try:
-            draft = llm.generate(build_messages(question, context, self.settings.clinic.name), max_new_tokens=budget)
-        except Exception:
-            log.exception("knowledge.answer.llm_failed", extra={"llm": getattr(llm, "name", "?")})
-            return self.quote(selection, "fallback:llm_error")
-        draft = clean_draft(draft)
-        trace.append(("draft", {"text": draft, "max_new_tokens": budget}))
+        made = drafts.draft(build_messages(question, context, self.settings.clinic.name), max_new_tokens=budget)
+        if made.text is None:  # over the reply budget, the model busy, or failed: the checked quote goes out
+            trace.append(("draft", {"outcome": made.outcome, "seconds": round(made.seconds, 2)}))
+            return self.quote(selection, "fallback:llm_error" if made.outcome == "error" else f"fallback:{made.outcome}")
+        draft = clean_draft(made.text)
+        trace.append(("draft", {"text": draft, "max_new_tokens": budget, "seconds": round(made.seconds, 2)}))
         if _DECLINE_RE.search(draft):
             return self.quote(selection, "fallback:declined")
         copied = copied_from(draft, context)  # the source is the passage each sentence was copied from

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -71,6 +72,13 @@ class FakeRasa:
     # what GET /conversations/{id}/tracker answers: the form the engine is in and its last turn's actions
     active_loop: str | None = None
     last_actions: list[str] = field(default_factory=list)
+    delay_s: float = 0.0  # slow_handler: seconds before each turn is answered
+
+    async def slow_handler(self, request: httpx.Request) -> httpx.Response:
+        """The same answers after ``delay_s`` (a model taking its time), without blocking the event loop."""
+        if request.url.path == "/webhooks/rest/webhook":
+            await asyncio.sleep(self.delay_s)
+        return self.handler(request)
 
     def handler(self, request: httpx.Request) -> httpx.Response:
         if not self.up:

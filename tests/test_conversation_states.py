@@ -110,3 +110,13 @@ def test_without_a_recent_staff_reply_the_next_interval_gets_one_acknowledgement
         conversation.flags = {**conversation.flags, "staff_ack_at": (utcnow() - timedelta(hours=2)).isoformat()}
     say(client, "hello again?")
     assert len([t for a, t in seen(client) if a == "system"]) == 2
+
+
+
+def test_right_after_a_handoff_the_assistant_no_longer_says_type_person(client: TestClient, rasa: HandoffRasa) -> None:
+    say(client, "can i talk to a person")  # the engine opens a handoff, as action_request_human does
+    rasa.replies = lambda text: ['Sorry, I\'m not sure I understood. Or type "person" to reach our staff at '
+                                 'Maple Street Family Medicine.']
+    [reply] = say(client, "whats the wifi password")
+    assert 'type "person"' not in reply
+    assert "Our staff have your conversation and will reply here." in reply

@@ -248,3 +248,26 @@ def test_a_question_a_date_or_a_code_typed_when_the_name_is_asked_is_not_taken_f
 @pytest.mark.parametrize("text", ["Jordan Demo", "my name is Mary-Ann O'Neil", "April May", "June Smith"])
 def test_names_are_names(text: str) -> None:
     assert verification.looks_like_name(text)
+
+
+@pytest.mark.parametrize(("typed", "name", "born"), [
+    ("Jordan Demo 01/01/1980", "Jordan Demo", date(1980, 1, 1)),
+    ("jordan demo, dob jan 1 1980", "jordan demo", date(1980, 1, 1)),
+    ("1/1/1980 Jordan Demo", "Jordan Demo", date(1980, 1, 1)),
+    ("my name is Ana Maria Lopez and my birthday is march 3 1975", "Ana Maria Lopez", date(1975, 3, 3)),
+])
+def test_a_name_and_a_date_of_birth_typed_together_are_both_read(typed: str, name: str, born: date) -> None:
+    from bot.scheduling.timeparse import parse_date_of_birth
+
+    def read(part: str) -> date | None:
+        return parse_date_of_birth(part, date(2026, 11, 30))
+
+    found = verification.name_and_date(typed, read)
+    assert found is not None and found[0] == name and read(found[1]) == born
+
+
+@pytest.mark.parametrize("typed", ["Jordan Demo", "01/01/1980", "how much ibuprofen can i take 200", "hi there"])
+def test_a_name_alone_a_date_alone_or_a_question_is_not_split(typed: str) -> None:
+    from bot.scheduling.timeparse import parse_date_of_birth
+
+    assert verification.name_and_date(typed, lambda part: parse_date_of_birth(part, date(2026, 11, 30))) is None

@@ -36,10 +36,16 @@
     return li;
   }
 
+  let late = false;  // the POST said "give me a moment": the answer comes by the socket or polling
+  let lastAnswerId = 0;  // the newest reply from the assistant or staff
   function show(msg) {
     if (msg.id && shown.has(msg.id)) return;
     if (msg.id) { shown.add(msg.id); lastId = Math.max(lastId, msg.id); }
     bubble(msg.author || "bot", msg.text);
+    if (msg.author === "bot" || msg.author === "staff") {
+      lastAnswerId = Math.max(lastAnswerId, msg.id || 0);
+      if (late) { late = false; setTyping(false); }
+    }
   }
 
   function setTyping(on, who) {
@@ -78,6 +84,7 @@
       if (data.message_id) shown.add(data.message_id);  // the stored copy of the bubble already on screen
       for (const m of data.messages || []) show(m);
       await refresh();  // late answers, staff replies, notices
+      late = r.status === 202 && lastAnswerId < data.message_id;
       if (r.status === 503) {
         status.textContent = (data.error && data.error.message) || "Your message is saved and will be answered shortly.";
       } else if (!r.ok) {
@@ -91,7 +98,7 @@
     } finally {
       send.disabled = false;
       posting = false;
-      setTyping(false);
+      setTyping(late, "bot");  // still working on a late answer: the typing line stays until it comes
       toBottom();
       input.focus();
     }
@@ -144,10 +151,10 @@
 
   refresh();
   let ticks = 0;
-  setInterval(() => {  // poll every 4 s while the socket is down, every 20 s as a safety net when it is up
+  setInterval(() => {  // poll every 2 s while the socket is down or an answer is late, every 10 s otherwise
     ticks += 1;
-    if (!socket || socket.readyState !== WebSocket.OPEN || ticks % 5 === 0) refresh();
-  }, 4000);
+    if (late || !socket || socket.readyState !== WebSocket.OPEN || ticks % 5 === 0) refresh();
+  }, 2000);
   if ("WebSocket" in window) connect();
   input.focus();
 })();

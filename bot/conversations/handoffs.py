@@ -12,6 +12,7 @@ assistant is silent) or ``closed`` (handed back). These functions are the only o
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from sqlalchemy import select
@@ -33,7 +34,24 @@ REASONS = {
     "critical_value": "Critical value asked about",
     "medical_question": "Medical question for the care team",
     "staff_opened": "Opened by staff",
+    "engine_timeout": "Assistant did not answer in time",
 }
+
+
+_WITH_STAFF = "Our staff have your conversation and will reply here."
+_PERSON_HINTS = (
+    (re.compile(r'\s*(?:Or t|T)ype "person" to reach our staff at [^.!?]*[.!?]'), " " + _WITH_STAFF),
+    (re.compile(r'\s*To talk with a person, type "person" or call ([^.!?]*)[.!?]'), r" To talk sooner, call \1."),
+    (re.compile(r', or type "person" and our staff will help'), ""),
+)
+
+
+def without_person_hint(text: str) -> str:
+    """A reply for a conversation already waiting for staff: no 'type "person"' (they have asked, or the
+    assistant has asked for them), but that staff will answer here."""
+    for pattern, replacement in _PERSON_HINTS:
+        text = pattern.sub(replacement, text)
+    return text.strip()
 
 
 class HandoffError(Exception):

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.conversations import rows
 from bot.conversations.guard import Emergency, RedFlagGuard
-from bot.conversations.handoffs import request_handoff
+from bot.conversations.handoffs import request_handoff, without_person_hint
 from bot.engine.client import EngineTimeout, EngineUnavailable, RasaClient
 from bot.store import Conversation, Message, activity
 from bot.store.models import utcnow
@@ -41,12 +41,17 @@ class InboundResult:
     drained: int = 0
 
 
+TIMEOUT_REPLY = ("Sorry, I couldn't answer that in time. I've passed your message to our staff, who will reply "
+                 "here. If it is urgent, call the clinic; in an emergency, call 911.")
+
+
 class ConversationService:
     def __init__(self, sessions: sessionmaker[Session], engine: RasaClient,
-                 guard: RedFlagGuard | None = None) -> None:
+                 guard: RedFlagGuard | None = None, timeout_reply: str = TIMEOUT_REPLY) -> None:
         self.sessions = sessions
         self.engine = engine
         self._guard = guard
+        self.timeout_reply = timeout_reply  # what a patient reads when the engine did not answer in time
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._listeners: list[OutboundListener] = []
         self._inbound_listeners: list[OutboundListener] = []
@@ -202,15 +207,28 @@ class ConversationService:
                             conversation_id, message.id, exc)
                 return result
             except EngineTimeout as exc:
+                # never silence: the patient is told a person will answer, and staff find it in their queue
                 log.error("engine.timeout conversation_id=%s message_id=%s reason=%s",
                           conversation_id, message.id, exc)
                 with self.sessions() as session:
-                    rows.mark_inbound(session, message.id, MessageStatus.FAILED)
+                    row = session.get(Conversation, conversation_id)
+                    assert row is not None
+                    request_handoff(session, row, reason="engine_timeout", merge={},
+                                    summary={"message_id": message.id})
                     session.commit()
+                stored = self._store_replies(conversation_id, message.id, [self.timeout_reply], author=Author.SYSTEM,
+                                             meta={"engine_timeout": True})
+                for reply in stored:
+                    await self._notify(conversation, reply)
                 if message.id == wanted:
-                    result.status = "failed"
+                    result.status, result.replies = "answered", stored
                 continue
-            stored = self._store_replies(conversation_id, message.id, [r.text for r in replies if r.text])
+            texts = [r.text for r in replies if r.text]
+            with self.sessions() as session:
+                now_state = session.scalars(select(Conversation.state).where(Conversation.id == conversation_id)).one()
+            if now_state == ConversationState.WAITING_STAFF:  # staff are already asked: no 'type "person"'
+                texts = [without_person_hint(t) for t in texts]
+            stored = self._store_replies(conversation_id, message.id, texts)
             for reply in stored:
                 await self._notify(conversation, reply)
             result.drained += 1

@@ -21,7 +21,7 @@ import itertools
 import logging
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -176,6 +176,24 @@ def looks_like_name(text: str) -> bool:
     if "?" in text or says_a_number(text):
         return False
     return 2 <= len(normalise_name(text).split()) <= 5
+
+
+_LEAD = re.compile(r"^(?:(?:my )?name(?:'s| is)|i am|i'm|this is|it's)\s+", re.IGNORECASE)
+_TAIL = re.compile(r"[\s,;:]*(?:(?:and )?(?:my )?(?:dob|d\.o\.b\.?|born(?: on)?|date of birth|birthday)(?: is)?)?"
+                   r"[\s,;:]*$", re.IGNORECASE)
+
+
+def name_and_date(text: str, read_date: Callable[[str], object | None]) -> tuple[str, str] | None:
+    """A name and a date of birth typed together ("Jordan Demo 01/01/1980", "jordan demo, dob jan 1 1980",
+    "1/1/1980 Jordan Demo"): the two parts, else None. ``read_date`` reads a date of birth (None if it is not one)."""
+    words = text.split()
+    for cut in range(1, len(words)):
+        for name_words, date_words in ((words[:cut], words[cut:]), (words[cut:], words[:cut])):
+            name = _TAIL.sub("", _LEAD.sub("", " ".join(name_words))).strip()
+            born = " ".join(date_words).strip(" ,;:")
+            if looks_like_name(name) and read_date(born) is not None:
+                return name, born
+    return None
 
 
 def name_matches(patient: Patient, given: str) -> bool:

@@ -56,7 +56,11 @@ def create_app(settings: Settings | None = None, engine: RasaClient | None = Non
                                   settings.rasa.request_timeout_s)
     migrate(settings.database_url)
     sessions = session_factory(settings.database_url)
-    service = ConversationService(sessions, engine, guard=RedFlagGuard(settings.clinic.name))
+    service = ConversationService(
+        sessions, engine, guard=RedFlagGuard(settings.clinic.name),
+        timeout_reply=(f"Sorry, I couldn't answer that in time. I've passed your message to our staff, who will "
+                       f"reply here. If it is urgent, call {settings.clinic.name} at {settings.clinic.phone}; in an "
+                       f"emergency, call 911."))
     # channels: SMS replies go out through the sender; web pages and consoles get live pushes
     sender = sender_for(settings)
     hub = live.LiveHub()

@@ -125,7 +125,8 @@ class RasaSettings(BaseModel):
     project_dir: Path = PROJECT_ROOT / "bot" / "assistant"
     fallback_threshold: float = Field(default=0.55, gt=0, lt=1)
     log_level: Literal["ERROR", "WARNING", "INFO"] = "WARNING"
-    request_timeout_s: float = Field(default=120.0, gt=0)
+    # the gateway's wait for one engine turn; past it the patient is told staff will answer, and staff are asked
+    request_timeout_s: float = Field(default=45.0, gt=0)
     # Tracker store URL; default is SQLite under the data directory.
     tracker_store_url: str = ""
     lock_store_url: str = ""  # e.g. redis://host:6379/0 for several engines
@@ -140,6 +141,8 @@ class SupervisorSettings(BaseModel):
 
 class GatewaySettings(BaseModel):
     max_message_chars: int = Field(default=2000, ge=10, le=20000)
+    # web chat: a turn not answered in this many seconds gets "give me a moment" and the answer follows
+    reply_wait_s: float = Field(default=8.0, gt=0, le=120)
     retry_pending_every_s: float = Field(default=5.0, gt=0)
     retry_after_s: int = Field(default=10, ge=1)
 
@@ -152,6 +155,10 @@ class LLMSettings(BaseModel):
     device: str = "cpu"  # "cpu", "cuda", "auto"
     adapter: str = ""  # path to a peft adapter; empty means <data_dir>/adapter
     max_new_tokens: int = Field(default=120, ge=8, le=1024)
+    # the reply budget: a draft not ready in this many seconds is dropped and the checked quote goes out
+    draft_budget_s: float = Field(default=4.0, gt=0, le=120)
+    # drafts waiting for the model beyond the one being made; more go straight to the quoted answer
+    draft_queue: int = Field(default=2, ge=0, le=64)
     openai_base_url: str = "http://127.0.0.1:8001/v1"
     openai_model: str = "clinicbot"
     openai_api_key: str = ""

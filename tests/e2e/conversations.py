@@ -174,13 +174,23 @@ class Runner:
             status = session.scalars(select(Message.status).where(Message.client_message_id == sid)).first()
         return status is None or status == "pending"
 
+    def pending_id(self, message_id: int) -> bool:
+        with session_scope(self.database_url) as session:
+            return session.get(Message, message_id).status == "pending"  # type: ignore[union-attr]
+
     def say_web(self, sender: str, text: str) -> list[str]:
         before = self.last_message_id()
         response = self.http.post("/api/chat", json={"sender": sender, "message": text,
                                                      "message_id": f"m{next(_sids)}"})
-        seen = [str(m["text"]) for m in response.json().get("messages", [])] if response.status_code == 200 else []
-        if response.status_code != 200:
+        ok = response.status_code in (200, 202)  # 202: "give me a moment", the answer follows
+        seen = [str(m["text"]) for m in response.json().get("messages", [])] if ok else []
+        if not ok:
             seen.append(f"[HTTP {response.status_code}] {response.json().get('error', {}).get('message', '')}")
+        if response.status_code == 202:
+            sid = response.json()["message_id"]
+            deadline = time.monotonic() + TURN_LIMIT_S
+            while self.pending_id(sid) and time.monotonic() < deadline:
+                time.sleep(0.2)
         return self._settle("web", sender, before, seen)
 
     def say_sms(self, phone: str, text: str) -> list[str]:

@@ -39,9 +39,10 @@ def test_lab_results_after_verification_are_flagged_and_explained_with_their_sou
     answer = say(stack, sender, stack.texted_code("+15555550100"))
 
     assert "you're verified" in answer
-    assert "LDL cholesterol 162 mg/dL - high (typical range up to 99)." in answer
-    assert "Total cholesterol 228 mg/dL - high (typical range up to 199)." in answer
-    assert "HbA1c 6.1% - high (typical range up to 5.6)." in answer
+    # each value is placed in the lab documents' own band (issue 14), not just against the lab's upper limit
+    assert "LDL cholesterol 162 mg/dL - high (high LDL: 160 to 189 mg/dL)." in answer
+    assert "Total cholesterol 228 mg/dL - high (borderline high: 200 to 239 mg/dL)." in answer
+    assert "HbA1c 6.1% - high (prediabetes range: 5.7 % to 6.4 %)." in answer
     assert "HDL cholesterol 48 mg/dL - in the typical range." in answer
     assert "TSH 2.1 mIU/L - in the typical range." in answer
     assert "About your high total cholesterol and LDL cholesterol: High LDL cholesterol" in answer

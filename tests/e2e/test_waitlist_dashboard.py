@@ -105,7 +105,8 @@ def test_anything_sooner_in_chat_then_yes_by_sms_moves_the_visit_and_the_dashboa
     sender = "e2e-waitlist-1"
     assert "full name" in stack.reply(sender, "anything sooner?")
     assert "date of birth" in stack.reply(sender, "Jordan Demo")
-    verified = stack.reply(sender, "01/01/1980", sep=" ")
+    assert "6-digit code" in stack.reply(sender, "01/01/1980", sep=" ")
+    verified = stack.reply(sender, stack.texted_code(DEMO_PHONE), sep=" ")
     assert "you're verified" in verified and "Which days could you come in?" in verified
     joined = stack.reply(sender, "any day", sep=" ")
     assert "on the waitlist for an earlier time than your Follow-up visit with Dr. Anika Patel" in joined

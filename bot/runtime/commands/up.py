@@ -71,6 +71,14 @@ def prepare_knowledge(settings: Settings) -> None:
     say(f"knowledge store: {report.summary()}")
 
 
+TUNE_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+TUNE_NICENESS = 10
+
+
+def _lower_priority() -> None:
+    os.nice(TUNE_NICENESS)
+
+
 def train_adapter_in_background(settings: Settings, env: dict[str, str], sup: Supervisor) -> threading.Thread | None:
     """First run: tune the local model's adapter while the assistant already answers (with extractive
     answers from the documents meanwhile); then restart the action server so it loads the adapter."""
@@ -84,8 +92,9 @@ def train_adapter_in_background(settings: Settings, env: dict[str, str], sup: Su
 
     def work() -> None:
         with open(log_path, "a", encoding="utf-8") as log:
-            code = subprocess.call([sys.executable, "-m", "bot.cli", "tune"], env=env, stdout=log,
-                                   stderr=subprocess.STDOUT, cwd=PROJECT_ROOT)
+            # low priority on one thread: the chat keeps its reply budget while the adapter is tuned
+            code = subprocess.call([sys.executable, "-m", "bot.cli", "tune"], env={**env, **TUNE_ENV}, stdout=log,
+                                   stderr=subprocess.STDOUT, cwd=PROJECT_ROOT, preexec_fn=_lower_priority)
         if code != 0:
             say(f"adapter tuning failed (exit {code}); answers stay extractive. See {log_path}")
             return
