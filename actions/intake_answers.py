@@ -261,9 +261,12 @@ class Answers:
         severity_text, temp_text = text("intake_severity"), text("intake_temperature")
         breathing_text, pregnant_text = text("intake_breathing"), text("intake_pregnant")
         who, age_from_who = parse_who(who_text) if who_text else (None, None)
+        age = (parse_age(age_text) if age_text and age_text != "unknown" else None) or age_from_who
+        if who == "self" and age is not None and not age.endswith(("year", "years")):
+            age = None  # "2 days" from someone texting about themselves is a duration (asked again), not a newborn
         return cls(
             who=who,
-            age=(parse_age(age_text) if age_text and age_text != "unknown" else None) or age_from_who,
+            age=age,
             symptom=text("intake_symptom"),
             since=parse_since(since_text, today) if since_text else None,
             severity=parse_severity(severity_text) if severity_text else None,
