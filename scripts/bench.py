@@ -24,6 +24,7 @@ BENCHMARKS = {
     "knowledge": ("bench_knowledge", "knowledge store"),
     "llm": ("bench_llm", "local model"),
     "startup": ("bench_startup", "processes"),
+    "scope": ("bench_scope", "assistant scope"),
 }
 
 
