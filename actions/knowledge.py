@@ -15,10 +15,10 @@ from actions.common import log, settings
 from knowledge.answer import Answer, get_answerer
 
 
-async def answer_from_knowledge(tracker: Tracker) -> Answer | None:
-    """A grounded answer to the patient's latest message, or None (no passage close enough, a safety
-    policy hit, or the knowledge store unavailable)."""
-    question = str(tracker.latest_message.get("text") or "")
+async def answer_from_knowledge(tracker: Tracker, question: str | None = None) -> Answer | None:
+    """A grounded answer to the patient's latest message (or to ``question``, the caller's wording of it), or
+    None (no passage close enough, a safety policy hit, or the knowledge store unavailable)."""
+    question = str(tracker.latest_message.get("text") or "") if question is None else question
     if not question.strip():
         return None
     try:
@@ -36,6 +36,9 @@ def _warm_up() -> None:
         get_answerer(settings()).warm_up()
     except Exception:
         log.exception("knowledge.warm_up_failed")
+    from actions.clinic import warm_up_scope  # the scope check's examples, on the same embedding model
+
+    warm_up_scope()
 
 
 if os.environ.get("CLINICBOT_WARM_UP") == "1":  # set by `clinicbot up` for the action server it starts

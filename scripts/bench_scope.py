@@ -214,7 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--by-intent", action="store_true", help="also the misses by intent (not for blind sets)")
     parser.add_argument("--json", action="store_true", help="the raw figures as JSON")
     args = parser.parse_args(argv)
-    blind = "blind" in args.cases.resolve().parts
+    blind = "blind" in args.cases.resolve().parts  # tests/data/blind/...
     if args.by_intent and blind:
         parser.error("--by-intent is for the project's own sets; the blind set is only scored in aggregate")
     results = evaluate(args.cases, args.model, args.routing or ["stock", "clinicbot"])
@@ -225,7 +225,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     figures.pop(key)
         print(json.dumps(results, indent=2))
         return 0
-    print(f"{args.cases.relative_to(ROOT) if args.cases.resolve().is_relative_to(ROOT) else args.cases}")
+    cases = args.cases.resolve()
+    print(cases.relative_to(ROOT) if cases.is_relative_to(ROOT) else cases)
     print(table(results))
     if args.by_intent:
         for config, figures in results.items():
