@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import knowledge as kb
 from actions.common import ClinicAction, clinic_vars, log, settings
-from actions.knowledge import answer_from_knowledge
+from actions.knowledge import reply_from_knowledge
 from actions.scope import (
     DECIDED,
     FALLBACK,
@@ -29,7 +29,7 @@ from actions.scope import (
     ranking_of,
     reroute,
 )
-from bot.clinic_hours import describe_hours
+from bot.scheduling.hours import describe_hours
 
 OPINION_WAIT_S = 2.0  # a cold start waits this long for the examples' vectors, then the engine's answer stands
 
@@ -115,11 +115,9 @@ class ActionClinicInfo(ClinicAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         cfg = settings()
-        if not _CONTACT.search(str(tracker.latest_message.get("text") or "")):
-            found = await answer_from_knowledge(tracker, knowledge_question(tracker))
-            if found is not None:
-                dispatcher.utter_message(text=found.answer)
-                return []
+        if not _CONTACT.search(str(tracker.latest_message.get("text") or "")) and await reply_from_knowledge(
+                dispatcher, tracker, knowledge_question(tracker)):
+            return []
         dispatcher.utter_message(response="utter_clinic_info", hours=describe_hours(cfg.clinic), **clinic_vars(cfg))
         return []
 
@@ -153,9 +151,8 @@ class ActionDefaultFallback(ClinicAction):
                 return reroute(latest, route, tracker.get_latest_input_channel())
         else:
             log.info("action.fallback conversation_id=%s", tracker.sender_id)
-        found = await answer_from_knowledge(tracker, knowledge_question(tracker))  # the documents may answer it
-        if found is not None:
-            dispatcher.utter_message(text=found.answer)
+        # an open question the clinic's documents answer (or one the policy hands to the care team)
+        if await reply_from_knowledge(dispatcher, tracker, knowledge_question(tracker)):
             return []
         dispatcher.utter_message(response="utter_default", **clinic_vars(settings()))
         return []
@@ -180,9 +177,10 @@ class ActionNotYetAvailable(ClinicAction):
         topic = "refill" if (tracker.latest_message.get("intent") or {}).get("name") == "prescription_refill" \
             else "billing"
         offer, offer_after_answer = _OFFERS[topic]
-        found = await answer_from_knowledge(tracker, knowledge_question(tracker))
+        found = await reply_from_knowledge(dispatcher, tracker, knowledge_question(tracker))
+        if found is not None and found.handoff:  # the policy already passed it to the care team
+            return []
         if found is not None:
-            dispatcher.utter_message(text=found.answer)
             dispatcher.utter_message(response=offer_after_answer, **clinic_vars(settings()))
         else:
             dispatcher.utter_message(response=offer, **clinic_vars(settings()))

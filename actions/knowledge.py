@@ -1,23 +1,29 @@
 """Open questions answered from the clinic's knowledge store (Chroma + the local model), source named.
 
-Retrieval and generation are blocking and load models on first use, so they run off the event loop.
+Retrieval and generation are blocking and load models on first use, so they run off the event loop (the action server
+started by ``clinicbot up`` loads them at start: ``bot.runtime.action_server --warm-up``). A question the
+policy refuses and hands on (a dose, which medicine to take or whether to change one, what a symptom or value means
+for the patient, a result in the critical range) gets the refusal and goes to the care team's queue, like a dose
+question does.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import threading
 
 from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import log, settings
+from actions.common import conversation_for, log, settings
+from bot.conversations.handoffs import request_handoff
+from bot.store import session_scope
 from knowledge.answer import Answer, get_answerer
 
 
 async def answer_from_knowledge(tracker: Tracker, question: str | None = None) -> Answer | None:
-    """A grounded answer to the patient's latest message (or to ``question``, the caller's wording of it), or
-    None (no passage close enough, a safety policy hit, or the knowledge store unavailable)."""
+    """The answer to the patient's latest message (or to ``question``, the caller's wording of it) when it is
+    grounded or handed to a person, else None (no passage close enough, a question outside the clinic's business,
+    or the knowledge store unavailable)."""
     question = str(tracker.latest_message.get("text") or "") if question is None else question
     if not question.strip():
         return None
@@ -26,20 +32,21 @@ async def answer_from_knowledge(tracker: Tracker, question: str | None = None) -
     except Exception:
         log.exception("knowledge.answer_failed conversation_id=%s", tracker.sender_id)
         return None
-    log.info("knowledge.answered conversation_id=%s grounded=%s reason=%s", tracker.sender_id, result.grounded,
-             result.reason.split(":")[0])
-    return result if result.grounded else None
+    log.info("knowledge.answered conversation_id=%s grounded=%s reason=%s handoff=%s", tracker.sender_id,
+             result.grounded, result.reason.split(":")[0], result.handoff or "-")
+    return result if result.grounded or result.handoff else None
 
 
-def _warm_up() -> None:
-    try:
-        get_answerer(settings()).warm_up()
-    except Exception:
-        log.exception("knowledge.warm_up_failed")
-    from actions.clinic import warm_up_scope  # the scope check's examples, on the same embedding model
-
-    warm_up_scope()
-
-
-if os.environ.get("CLINICBOT_WARM_UP") == "1":  # set by `clinicbot up` for the action server it starts
-    threading.Thread(target=_warm_up, name="knowledge-warm-up", daemon=True).start()
+async def reply_from_knowledge(dispatcher: CollectingDispatcher, tracker: Tracker,
+                               question: str | None = None) -> Answer | None:
+    """Say the knowledge answer (and hand the conversation on when the answer says so); None when there is none."""
+    found = await answer_from_knowledge(tracker, question)
+    if found is None:
+        return None
+    if found.handoff:
+        cfg = settings()
+        with session_scope(cfg.database_url) as session:
+            created = request_handoff(session, conversation_for(session, tracker), reason=found.handoff)
+        log.info("handoff.requested conversation_id=%s reason=%s new=%s", tracker.sender_id, found.handoff, created)
+    dispatcher.utter_message(text=found.answer)
+    return found

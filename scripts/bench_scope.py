@@ -77,7 +77,7 @@ def current_model() -> Path:
     """The model for the assistant's current files, in the shared test-models folder (trained if missing)."""
     import tempfile
 
-    from bot.rasa_model import ensure_model
+    from bot.engine.models import ensure_model
     from bot.settings import load_settings
 
     cfg = load_settings(data_dir=Path(tempfile.mkdtemp(prefix="bench-scope-")))
@@ -87,11 +87,11 @@ def current_model() -> Path:
 
 def parse(model: Path, texts: Sequence[str]) -> tuple[list[dict[str, Any]], float]:
     """The engine helper's parse of each text; and the seconds it took, model load included."""
-    from bot.rasa_model import engine_env
+    from bot.engine.models import engine_env
     from bot.settings import get_settings
 
     settings = get_settings()
-    helper = ROOT / "bot" / "engine_tools" / "parse_batch.py"
+    helper = ROOT / "bot" / "engine" / "tools" / "parse_batch.py"
     env = engine_env(settings)
     env["LOG_LEVEL"] = "ERROR"
     started = time.monotonic()

@@ -9,8 +9,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from bot.engine import RasaClient
-from bot.gateway.app import create_app
+from bot.engine.client import RasaClient
+from bot.runtime.gateway import create_app
 from bot.settings import Settings
 from tests.conftest import FakeRasa
 
