@@ -17,6 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import knowledge as kb
 from actions.common import ClinicAction, clinic_vars, log, settings
+from actions.handoff import offer_topic
 from actions.knowledge import reply_from_knowledge
 from actions.scope import (
     DECIDED,
@@ -162,20 +163,21 @@ class ActionDefaultFallback(ClinicAction):
 _OFFERS = {
     "billing": ("utter_offer_billing", "utter_offer_billing_after_answer"),
     "refill": ("utter_offer_refill", "utter_offer_refill_after_answer"),
+    "records": ("utter_offer_records", "utter_offer_records_after_answer"),
 }
 
 
 class ActionNotYetAvailable(ClinicAction):
-    """Billing and refill requests: the assistant cannot look at an account or send a refill, so it answers what
-    the clinic's documents answer ("do you take Aetna?", "how do refills work?") and offers a person; a "yes"
-    hands the conversation to staff (data/rules.yml), a "no" goes on."""
+    """Billing, refill and records requests: the assistant cannot look at an account, send a refill or send a
+    chart, so it answers what the clinic's documents answer ("do you take Aetna?", "how do refills work?", "how
+    do I get my records moved here?") and offers a person; a "yes" hands the conversation to staff with the
+    topic (data/rules.yml), a "no" goes on."""
 
     def name(self) -> str:
         return "action_not_yet_available"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        topic = "refill" if (tracker.latest_message.get("intent") or {}).get("name") == "prescription_refill" \
-            else "billing"
+        topic = offer_topic((tracker.latest_message.get("intent") or {}).get("name"))
         offer, offer_after_answer = _OFFERS[topic]
         found = await reply_from_knowledge(dispatcher, tracker, knowledge_question(tracker))
         if found is not None and found.handoff:  # the policy already passed it to the care team

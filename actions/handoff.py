@@ -13,9 +13,16 @@ from bot.conversations.handoffs import request_handoff
 from bot.scheduling.hours import staff_reply_eta
 from bot.store import session_scope
 
+_TOPICS = {"prescription_refill": "refill", "records_request": "records"}
+
+
+def offer_topic(intent: str | None) -> str:
+    """What a request the assistant cannot complete is about: "refill", "records", else "billing"."""
+    return _TOPICS.get(intent or "", "billing")
+
 
 def offered_topic(tracker: Tracker) -> str | None:
-    """"billing" or "refill" when this message answers the assistant's offer of a person for one
+    """"billing", "refill" or "records" when this message answers the assistant's offer of a person for one
     (action_not_yet_available ran just before it), else None."""
     events = list(tracker.events)
     users = [i for i, e in enumerate(events) if e.get("event") == "user"]
@@ -25,7 +32,7 @@ def offered_topic(tracker: Tracker) -> str | None:
     if "action_not_yet_available" not in before:
         return None
     intent = (events[users[-2]].get("parse_data") or {}).get("intent") or {}
-    return "refill" if intent.get("name") == "prescription_refill" else "billing"
+    return offer_topic(intent.get("name"))
 
 
 class ActionRequestHuman(ClinicAction):

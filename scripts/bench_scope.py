@@ -3,6 +3,7 @@
     .venv/bin/python scripts/bench_scope.py                  # the blind set, the current model
     .venv/bin/python scripts/bench_scope.py --model before=/tmp/old.tar.gz --model after=current
     .venv/bin/python scripts/bench_scope.py --cases tests/data/scope_dev.jsonl --by-intent
+    .venv/bin/python scripts/bench_scope.py --novel      # also without the cases a training example nearly copies
 
 Each case is a JSON line ``{"text", "intent"}``; ``out_of_scope`` marks an off-topic message, any other intent
 a clinic one. Every message is parsed by the trained model (``clinicbot parse``'s engine helper, one model
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 import time
@@ -42,6 +44,7 @@ OUT_OF_SCOPE = "out_of_scope"
 FALLBACK = "nlu_fallback"
 
 Ranking = list[tuple[str, float]]
+NEAR = 0.8  # word-set overlap from which a case counts as a near copy of a training example
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class Parsed:
     ranking: Ranking  # the classifier's intents, best first (no nlu_fallback)
     fell_back: bool  # the model's FallbackClassifier fired
     opinion: Any = None  # actions.scope.Opinion: the nearest training examples' (clinicbot routing only)
+    taught: bool = False  # the same words as a training example (or nearly): see near_copies
 
 
 Router = Callable[[Parsed], str]
@@ -66,6 +70,25 @@ def route_clinicbot(p: Parsed) -> str:
 
 
 ROUTERS: dict[str, Router] = {"stock": route_stock, "clinicbot": route_clinicbot}
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(re.findall(r"[a-z0-9']+", text.lower()))
+
+
+def near_copies(texts: Sequence[str], overlap: float = NEAR) -> list[bool]:
+    """Whether each text has (nearly) the same words as one of the assistant's training examples: word-set
+    overlap (Jaccard) at least ``overlap``. Short common messages ("tell me a joke") are written the same way by
+    different authors, so a set written independently still shares some with the training data; the figures
+    "without near copies" leave those out. Only the count is printed."""
+    from actions.scope import training_examples
+
+    taught = [_words(text) for text, _ in training_examples()]
+
+    def near(words: frozenset[str]) -> bool:
+        return any(len(words & t) >= overlap * len(words | t) for t in taught if words and t)
+
+    return [near(_words(text)) for text in texts]
 
 
 def load_cases(path: Path) -> list[tuple[str, str]]:
@@ -121,12 +144,13 @@ def parsed_cases(model: Path, cases: Sequence[tuple[str, str]], with_opinion: bo
     texts = [text for text, _ in cases]
     rows, seconds = parse(model, texts)
     second = opinions(texts) if with_opinion else [None] * len(texts)
+    taught = near_copies(texts)
     out = []
-    for row, (_, label), opinion in zip(rows, cases, second, strict=True):
+    for row, (_, label), opinion, copy in zip(rows, cases, second, taught, strict=True):
         ranking = [(str(name), float(conf)) for name, conf in row.get("ranking") or []]
         if not ranking and row.get("intent"):
             ranking = [(str(row["intent"]), float(row["confidence"]))]
-        out.append(Parsed(label, ranking, bool(row["fallback"]), opinion))
+        out.append(Parsed(label, ranking, bool(row["fallback"]), opinion, copy))
     return out, seconds
 
 
@@ -169,15 +193,20 @@ def resolve_models(specs: Sequence[str]) -> list[tuple[str, Path]]:
     return models
 
 
-def evaluate(cases_path: Path, model_specs: Sequence[str], routers: Sequence[str]) -> dict[str, dict[str, Any]]:
+def evaluate(cases_path: Path, model_specs: Sequence[str], routers: Sequence[str],
+             novel: bool = False) -> dict[str, dict[str, Any]]:
+    """Figures per model and routing; with ``novel``, also over the cases that are not near copies of a
+    training example (``NAME/ROUTING novel``)."""
     cases = load_cases(cases_path)
     results: dict[str, dict[str, Any]] = {}
     for name, model in resolve_models(model_specs):
         parsed, seconds = parsed_cases(model, cases, "clinicbot" in routers)
         for router in routers:
-            figures = score(parsed, ROUTERS[router])
-            figures["parse_seconds"] = round(seconds, 1)
-            results[f"{name}/{router}"] = figures
+            for suffix, subset in [("", parsed)] + ([(" novel", [p for p in parsed if not p.taught])] if novel
+                                                    else []):
+                figures = score(subset, ROUTERS[router])
+                figures["parse_seconds"] = round(seconds, 1)
+                results[f"{name}/{router}{suffix}"] = figures
     return results
 
 
@@ -212,12 +241,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--routing", action="append", choices=sorted(ROUTERS), default=[],
                         help="stock and/or clinicbot (default: both)")
     parser.add_argument("--by-intent", action="store_true", help="also the misses by intent (not for blind sets)")
+    parser.add_argument("--novel", action="store_true",
+                        help="also the figures without the cases that are near copies of a training example")
     parser.add_argument("--json", action="store_true", help="the raw figures as JSON")
     args = parser.parse_args(argv)
     blind = "blind" in args.cases.resolve().parts  # tests/data/blind/...
     if args.by_intent and blind:
         parser.error("--by-intent is for the project's own sets; the blind set is only scored in aggregate")
-    results = evaluate(args.cases, args.model, args.routing or ["stock", "clinicbot"])
+    results = evaluate(args.cases, args.model, args.routing or ["stock", "clinicbot"], args.novel)
     if args.json:
         if blind:
             for figures in results.values():

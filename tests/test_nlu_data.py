@@ -36,6 +36,7 @@ REQUIRED_INTENTS = (
     "report_symptoms",
     "prescription_refill",
     "billing_question",
+    "records_request",
     "clinic_info",
     "request_human",
     "out_of_scope",

@@ -36,10 +36,12 @@ def test_a_confident_off_topic_reading_of_a_clinic_message_goes_to_the_clinic_in
 
 
 def test_neither_opinion_decides_alone() -> None:
-    some_doubt = Opinion(out_of_scope=0.2, intent="clinic_info", clinic_similarity=0.6)
-    assert decide([("out_of_scope", 1.0)], False, some_doubt) == "out_of_scope"  # 0.4 + 0.12
-    mostly_off = Opinion(out_of_scope=0.75, intent="billing_question", clinic_similarity=0.6)
-    assert decide([("billing_question", 0.99)], False, mostly_off) == "billing_question"  # 0.45
+    some_doubt = Opinion(out_of_scope=0.35, intent="clinic_info", clinic_similarity=0.6)
+    assert decide([("out_of_scope", 1.0)], False, some_doubt) == "out_of_scope"  # 0.3 + 0.245
+    mostly_clinic = Opinion(out_of_scope=0.2, intent="reschedule_appointment", clinic_similarity=0.7)
+    assert decide([("out_of_scope", 1.0)], False, mostly_clinic) == "reschedule_appointment"  # 0.3 + 0.14
+    mostly_off = Opinion(out_of_scope=0.65, intent="billing_question", clinic_similarity=0.6)
+    assert decide([("billing_question", 0.99)], False, mostly_off) == "billing_question"  # 0.455
     assert decide([("billing_question", 0.99)], False,
                   Opinion(out_of_scope=0.9, intent="billing_question", clinic_similarity=0.6)) == "out_of_scope"
 
@@ -227,3 +229,46 @@ def test_a_health_plan_is_named_as_insurance_when_the_documents_are_asked() -> N
     said = tracker("is my aetna insurance ok", "billing_question", [("billing_question", 0.9)], entities=[aetna])
     assert knowledge_question(said) == "is my aetna insurance ok"
     assert knowledge_question(tracker("where do i park", "clinic_info", [("clinic_info", 0.9)])) == "where do i park"
+
+
+def test_a_records_request_gets_a_person_offered_and_yes_hands_it_over_with_the_topic(
+    monkeypatch: pytest.MonkeyPatch, seeded: Settings
+) -> None:
+    monkeypatch.setattr("actions.knowledge.get_answerer", lambda cfg: _Answers("aetna"))
+    ask = tracker("fax my chart to my new doctor", "records_request", [("records_request", 0.93)])
+    [offer], _ = run(ActionNotYetAvailable(), ask)
+    assert offer["response"] == "utter_offer_records" and offer["phone"] == seeded.clinic.phone
+
+    with session_scope(seeded.database_url) as session:
+        session.add(Conversation(id="conv-0001", channel="web", channel_user="browser-1"))
+    history = [{"event": "user", "text": "fax my chart to my new doctor", "parse_data": ask.latest_message},
+               {"event": "action", "name": "action_check_scope"},
+               {"event": "action", "name": "action_not_yet_available"}, {"event": "action", "name": "action_listen"}]
+    yes = tracker("yes", "affirm", [("affirm", 0.99)])
+    yes.events = [*history, {"event": "user", "text": "yes", "parse_data": yes.latest_message}]
+    [handed], _ = run(ActionRequestHuman(), yes)
+    assert handed["response"] == "utter_handoff_requested"
+    with session_scope(seeded.database_url) as session:
+        [handoff] = session.scalars(select(Handoff)).all()
+        assert handoff.summary == {"topic": "records"}
+
+
+def test_a_question_the_care_team_must_answer_is_handed_over_without_a_second_offer(
+    monkeypatch: pytest.MonkeyPatch, seeded: Settings
+) -> None:
+    from knowledge.answer import Answer
+
+    class _Refuses:
+        def answer(self, question: str) -> Answer:
+            return Answer("I can't advise on medicines by message; I've passed this to our care team.", [], False,
+                          "policy:medicine", handoff="medical_question")
+
+    monkeypatch.setattr("actions.knowledge.get_answerer", lambda cfg: _Refuses())
+    with session_scope(seeded.database_url) as session:
+        session.add(Conversation(id="conv-0001", channel="web", channel_user="browser-1"))
+    messages, _ = run(ActionNotYetAvailable(), tracker("can i double my lisinopril until my refill comes",
+                                                       "prescription_refill", [("prescription_refill", 0.9)]))
+    assert [m.get("response") for m in messages] == [None] and "care team" in messages[0]["text"]
+    with session_scope(seeded.database_url) as session:
+        [handoff] = session.scalars(select(Handoff)).all()
+        assert handoff.reason == "medical_question"

@@ -59,6 +59,7 @@ def test_off_topic_questions_get_the_scope_reply_and_clinic_ones_do_not(stack: S
     replies = {message: texts(stack.chat(f"e2e-scope-{n}", message)) for n, message in enumerate(OFF_TOPIC)}
     turned_away = [m for m, reply in replies.items() if SCOPE_REPLY in reply]
     assert len(turned_away) >= len(OFF_TOPIC) - 1, replies  # the bar is 0.9 on the blind set
+    assert all('type "person"' in replies[m] for m in turned_away), replies  # the way to a person, not a loop
     for n, (message, expected) in enumerate(CLINIC):
         reply = texts(stack.chat(f"e2e-scope-clinic-{n}", message))
         assert SCOPE_REPLY not in reply and expected in reply, reply
@@ -73,6 +74,18 @@ def test_a_bill_question_offers_a_person_and_yes_hands_the_conversation_over(sta
     with stack.clinic_db().connect() as conn:
         state = conn.execute(text("SELECT state FROM conversations WHERE channel_user = :u"), {"u": sender}).scalar()
     assert state == "waiting_staff"
+
+
+def test_a_records_request_offers_a_person_and_yes_hands_the_conversation_over(stack: Stack) -> None:
+    sender = "e2e-scope-records"
+    offer = texts(stack.chat(sender, "my new gp in madison needs my records, could you send them"))
+    assert "records" in offer and "reply yes" in offer.lower() and SCOPE_REPLY not in offer, offer
+    texts(stack.chat(sender, "yes"))
+    with stack.clinic_db().connect() as conn:
+        state = conn.execute(text("SELECT state FROM conversations WHERE channel_user = :u"), {"u": sender}).scalar()
+        summary = conn.execute(text("SELECT h.summary FROM handoffs h JOIN conversations c ON c.id = h.conversation_id"
+                                    " WHERE c.channel_user = :u"), {"u": sender}).scalar()
+    assert state == "waiting_staff" and "records" in str(summary)
 
 
 def _conversation_id(stack: Stack, sender: str) -> str:
