@@ -189,7 +189,10 @@ def resolve_models(specs: Sequence[str]) -> list[tuple[str, Path]]:
     models = []
     for spec in specs or ["current"]:
         name, _, path = spec.partition("=")
-        models.append((name, current_model() if (path or name) == "current" else Path(path or name)))
+        model = current_model() if (path or name) == "current" else Path(path or name)
+        if not model.is_file():  # the engine would quietly load the newest model beside it instead
+            raise SystemExit(f"no model at {model}")
+        models.append((name, model))
     return models
 
 

@@ -15,7 +15,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 SCOPE_REPLY = "can't help with that"
 
 # Written for this test, not trained on; several share words with clinic matters (book, bill, appointment).
-REROUTED = "any recommendations for a well reviewed book about sailing"
+# The classifier alone reads this clinic message as off-topic (a flight); the nearest examples are reschedules.
+REROUTED = "my flight got moved so i need to change my appointment"
 OFF_TOPIC = [
     "what's the best way to get from chicago to st louis by train",
     "my truck's transmission is slipping, is it worth fixing",
@@ -35,31 +36,32 @@ def texts(response: httpx.Response) -> str:
     return " ".join(m["text"] for m in response.json()["messages"])
 
 
-def test_an_off_topic_question_the_engine_reads_as_booking_is_re_routed_to_the_scope_reply(stack: Stack) -> None:
+def test_a_clinic_message_the_engine_reads_as_off_topic_is_re_routed_to_its_flow(stack: Stack) -> None:
     parsed = httpx.post(f"{stack.rasa_url}/model/parse", json={"text": REROUTED}, timeout=30).json()
-    assert parsed["intent"]["name"] == "book_appointment"  # what the classifier alone would do: start booking
+    assert parsed["intent"]["name"] == "out_of_scope"  # what the classifier alone would do: turn the patient away
     # The action server builds the examples' vectors at start (about 2 s on quiet cores, longer on busy ones);
     # until then a turn gets the engine's answer. Each try is a new conversation.
     deadline = time.monotonic() + 300
     for n in range(1000):
         sender = f"e2e-scope-warm-{n}"
         reply = texts(stack.chat(sender, REROUTED))
-        if SCOPE_REPLY in reply:
+        if SCOPE_REPLY not in reply:
             break
         assert time.monotonic() < deadline, f"the scope check never answered: {reply}"
         time.sleep(5)
+    assert "full name" in reply, reply  # the reschedule flow starts by verifying the patient
     events = httpx.get(f"{stack.rasa_url}/conversations/{_conversation_id(stack, sender)}/tracker",
                        timeout=10).json()["events"]
     assert [e["event"] for e in events].count("rewind") == 1
     assert [e["parse_data"]["intent"]["name"] for e in events if e["event"] == "user"] == [
-        "book_appointment", "out_of_scope"]
+        "out_of_scope", "reschedule_appointment"]
 
 
 def test_off_topic_questions_get_the_scope_reply_and_clinic_ones_do_not(stack: Stack) -> None:
     replies = {message: texts(stack.chat(f"e2e-scope-{n}", message)) for n, message in enumerate(OFF_TOPIC)}
     turned_away = [m for m, reply in replies.items() if SCOPE_REPLY in reply]
     assert len(turned_away) >= len(OFF_TOPIC) - 1, replies  # the bar is 0.9 on the blind set
-    assert all('type "person"' in replies[m] for m in turned_away), replies  # the way to a person, not a loop
+    assert all('"person"' in replies[m] for m in turned_away), replies  # the way to a person, not a loop
     for n, (message, expected) in enumerate(CLINIC):
         reply = texts(stack.chat(f"e2e-scope-clinic-{n}", message))
         assert SCOPE_REPLY not in reply and expected in reply, reply
