@@ -27,13 +27,14 @@ from actions.verification import (
 from bot import scheduling
 from bot.scheduling.choices import appointment_type_code, provider_key
 from bot.scheduling.timeparse import add_turn, parse_preference, pick_option
+from bot.scheduling.words import AGREE_WORDS, NO_WORDS, any_of
 from bot.store import Appointment, session_scope
 
 log = logging.getLogger("clinicbot.actions")
 
 OTHER_ONE = re.compile(r"\b(the )?other (one|appointment|appt|visit)\b|\bnot that one\b|\bwrong one\b")
-YES = re.compile(r"^(yes|yeah|yep|yup|y|ok|okay|sure|please do|do it|go ahead|confirm|correct|cancel it|yes cancel)")
-NO = re.compile(r"^(no|nope|nah|n|don'?t|do not|keep)\b")
+YES = re.compile(rf"^({any_of([*AGREE_WORDS, 'please do', 'do it', 'go ahead', 'confirm', 'correct', 'cancel it'])})")
+NO = re.compile(rf"^({any_of(NO_WORDS)}|don'?t|do not|keep)\b")
 # "any dr is fine" said while the form asks something else (a bare "any" there may mean "any day")
 ANY_ONE = re.compile(r"\bany ?(?:one|body|dr\.?|doc|doctor|provider)\b|\bwhoever\b|\bno preference\b|\bfirst available\b")
 # questions a day, a time or a provider may be said along with ("annual physical w dr patel, next tuesday pm")

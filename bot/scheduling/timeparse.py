@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from bot.scheduling.grammar import read
 from bot.scheduling.timefmt import clock
-from bot.scheduling.words import CLOSE, OPEN, PARTS, WEEKDAYS, Bound
+from bot.scheduling.words import AGREE_WORDS, CLOSE, OPEN, PARTS, WEEKDAYS, Bound, any_of
 
 MAX_TURNS = 8  # turns kept in the slot: older ones are covered by newer ones anyway
 
@@ -169,7 +169,7 @@ _ORDINALS = {"1": 0, "one": 0, "first": 0, "1st": 0, "2": 1, "two": 1, "second":
              "third": 2, "3rd": 2, "4": 3, "four": 3, "fourth": 3, "4th": 3, "5": 4, "five": 4, "fifth": 4, "5th": 4}
 _OPTION = re.compile(r"^(?:option |number |no\.? |# ?)?(?:the )?(?P<n>" + "|".join(_ORDINALS) +
                      r")(?: one| option| slot| time)?(?: please| pls)?$")
-_YES = re.compile(r"^(yes|yeah|yep|yup|y|ok|okay|sure|that works|that one|perfect|great|fine|sounds good)\b")
+_YES = re.compile(rf"^({any_of([*AGREE_WORDS, 'that works', 'that one', 'perfect', 'great', 'fine', 'sounds good'])})\b")
 
 
 def pick_option(text: str, starts: list[datetime], labels: list[str], tz: ZoneInfo,
