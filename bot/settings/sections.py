@@ -142,6 +142,9 @@ class GatewaySettings(BaseModel):
     max_message_chars: int = Field(default=2000, ge=10, le=20000)
     retry_pending_every_s: float = Field(default=5.0, gt=0)
     retry_after_s: int = Field(default=10, ge=1)
+    # several gateways: the one holding the scheduler lease runs reminders and retention; a lease not renewed
+    # for this long (its holder died) is taken over by another gateway
+    lease_ttl_s: float = Field(default=15.0, ge=1, le=300)
 
 
 class LLMSettings(BaseModel):
@@ -222,6 +225,7 @@ class SmsSettings(BaseModel):
     max_segments: int = Field(default=3, ge=1, le=10)
     send_attempts: int = Field(default=4, ge=1, le=10)  # tries per message on 429/5xx
     retry_backoff_s: float = Field(default=1.0, ge=0)  # doubled after each failed try
+    timeout_s: float = Field(default=15.0, gt=0, le=120)  # one request to the provider
 
 
 class ConsoleSettings(BaseModel):

@@ -27,6 +27,8 @@ def run_migrations_online() -> None:
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":  # several hosts starting at once migrate one at a time
+                connection.exec_driver_sql("SELECT pg_advisory_xact_lock(51501)")
             context.run_migrations()
         connection.commit()
 
