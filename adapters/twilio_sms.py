@@ -11,6 +11,7 @@ it is ready. Nothing but the opt-out confirmation is sent to a number that opted
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from xml.sax.saxutils import escape
 
@@ -25,7 +26,7 @@ from bot.conversations import rows
 from bot.engine.client import intent_message
 from bot.gateway.deps import ServiceDep, SessionsDep, SettingsDep
 from bot.messaging.optouts import START_WORDS, STOP_WORDS, is_opted_out, keyword, keyword_reply, set_opt_out
-from bot.reminders import reminder_reply
+from bot.reminders import ReminderReply, reminder_reply
 from bot.settings import Settings
 from bot.store import Conversation, InboundReceipt
 from bot.store.states import Channel, MessageStatus
@@ -76,16 +77,20 @@ async def inbound_sms(request: Request, background: BackgroundTasks, settings: S
     sid, phone, body = params.get("MessageSid", ""), params.get("From", ""), params.get("Body", "")
     if not sid or not phone:
         return Response("MessageSid and From are required", status_code=400, media_type="text/plain")
-    with sessions() as session:
-        if not _first_time(session, sid):
-            log.info("sms.inbound.duplicate sid=%s", sid)
-            return twiml()
-        opted_out = is_opted_out(session, phone)
-        # "C", "R" or "cancel" right after a reminder means that appointment (a bare "cancel" with no
-        # recent reminder stays an opt-out keyword)
-        answered = reminder_reply(session, phone, body)
+    def first_look() -> tuple[bool, bool, ReminderReply | None]:  # database calls: off the event loop
+        with sessions() as session:
+            if not _first_time(session, sid):
+                return False, False, None
+            # "C", "R" or "cancel" right after a reminder means that appointment (a bare "cancel" with no
+            # recent reminder stays an opt-out keyword)
+            return True, is_opted_out(session, phone), reminder_reply(session, phone, body)
+
+    first, opted_out, answered = await asyncio.to_thread(first_look)
+    if not first:
+        log.info("sms.inbound.duplicate sid=%s", sid)
+        return twiml()
     engine_text = intent_message(answered.intent, appointment_id=str(answered.appointment_id)) if answered else None
-    conversation = service.open_conversation(Channel.SMS, phone)
+    conversation = await asyncio.to_thread(service.open_conversation, Channel.SMS, phone)
     log.info("sms.inbound.received sid=%s conversation_id=%s chars=%d", sid, conversation.id, len(body))
     word = None if engine_text else keyword(body)
     if word is None:
@@ -95,11 +100,14 @@ async def inbound_sms(request: Request, background: BackgroundTasks, settings: S
                             client_message_id=sid, engine_text=engine_text)
         return twiml()
     reply = keyword_reply(settings, word, opted_out)
-    if word in STOP_WORDS | START_WORDS:
-        with sessions() as session:
-            set_opt_out(session, phone, word in STOP_WORDS, word)
-            session.commit()
-    service.record_keyword(conversation, body.strip(), client_message_id=sid, word=word, reply=reply)
+    def record() -> None:
+        if word in STOP_WORDS | START_WORDS:
+            with sessions() as session:
+                set_opt_out(session, phone, word in STOP_WORDS, word)
+                session.commit()
+        service.record_keyword(conversation, body.strip(), client_message_id=sid, word=word, reply=reply)
+
+    await asyncio.to_thread(record)
     log.info("sms.keyword conversation_id=%s keyword=%s replied=%s", conversation.id, word, bool(reply))
     return twiml(reply)
 
@@ -114,12 +122,17 @@ async def delivery_status(request: Request, sessions: SessionsDep) -> Response:
         return Response("MessageSid and a known MessageStatus are required", status_code=400,
                         media_type="text/plain")
     error = params.get("ErrorCode", "")
-    with sessions() as session:
-        message = rows.mark_delivery_by_provider_id(session, sid, MessageStatus(state), error)
-        if message is not None and error == "21610":
-            conversation = session.get(Conversation, message.conversation_id)
-            if conversation is not None:
-                set_opt_out(session, conversation.channel_user, True, "CARRIER")
-        session.commit()
-    log.info("sms.status sid=%s status=%s error=%s known=%s", sid, state, error or "-", message is not None)
+
+    def record() -> bool:
+        with sessions() as session:
+            message = rows.mark_delivery_by_provider_id(session, sid, MessageStatus(state), error)
+            if message is not None and error == "21610":
+                conversation = session.get(Conversation, message.conversation_id)
+                if conversation is not None:
+                    set_opt_out(session, conversation.channel_user, True, "CARRIER")
+            session.commit()
+            return message is not None
+
+    known = await asyncio.to_thread(record)
+    log.info("sms.status sid=%s status=%s error=%s known=%s", sid, state, error or "-", known)
     return Response(status_code=204)

@@ -3,6 +3,7 @@ will reply (at most once every six hours)."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 from bot.conversations import rows
@@ -27,16 +28,22 @@ class OffHoursNotice:
         now = utcnow()
         if message.status != MessageStatus.WITH_STAFF or is_open(self._settings.clinic, now):
             return
-        with self._service.sessions() as session:
-            row = session.get(Conversation, conversation.id)
-            if row is None:
-                return
-            last = str(row.flags.get("off_hours_notice_at", ""))
-            if last and now - datetime.fromisoformat(last) < OFF_HOURS_NOTICE_EVERY:
-                return
-            rows.set_flags(row, off_hours_notice_at=now.isoformat())
-            session.commit()
+        if not await asyncio.to_thread(self._due, conversation.id, now):
+            return
         eta = staff_reply_eta(self._settings.clinic, now)
         await self._service.post_outbound(
             conversation.id, f"Thanks, your message is with our front desk. The office is closed now; "
             f"someone will reply {eta}. For an emergency, call 911.", author=Author.SYSTEM)
+
+    def _due(self, conversation_id: str, now: datetime) -> bool:
+        """True (and noted) when this conversation has had no notice for six hours."""
+        with self._service.sessions() as session:
+            row = session.get(Conversation, conversation_id)
+            if row is None:
+                return False
+            last = str(row.flags.get("off_hours_notice_at", ""))
+            if last and now - datetime.fromisoformat(last) < OFF_HOURS_NOTICE_EVERY:
+                return False
+            rows.set_flags(row, off_hours_notice_at=now.isoformat())
+            session.commit()
+            return True

@@ -3,13 +3,16 @@
 A message that arrives while the engine is down stays ``pending`` and is answered, in order, when the
 engine is back; a message repeated with the same client id is answered once. The red-flag check runs on every
 message before anything else, off the event loop. Rows are written through ``bot.conversations.rows``.
+
+Several gateways may share the database: a conversation's turns are taken one at a time across all of them
+(``bot.conversations.turns``), and every database call of an async method runs in a thread, so a slow or locked
+database holds up only the conversation that waits for it, never the event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.conversations import rows
 from bot.conversations.guard import Emergency, RedFlagGuard
 from bot.conversations.handoffs import request_handoff
+from bot.conversations.turns import TurnLock
 from bot.engine.client import EngineTimeout, EngineUnavailable, RasaClient
 from bot.store import Conversation, Message
 from bot.store.models import utcnow
@@ -42,11 +46,12 @@ class InboundResult:
 
 class ConversationService:
     def __init__(self, sessions: sessionmaker[Session], engine: RasaClient,
-                 guard: RedFlagGuard | None = None) -> None:
+                 guard: RedFlagGuard | None = None, turns: TurnLock | None = None) -> None:
         self.sessions = sessions
         self._engine = engine
         self._guard = guard
-        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        bind = sessions.kw["bind"]
+        self.turns = turns or TurnLock(bind)
         self._listeners: list[OutboundListener] = []
         self._inbound_listeners: list[OutboundListener] = []
 
@@ -88,26 +93,12 @@ class ConversationService:
     ) -> InboundResult:
         """Store, check for red flags, then route. ``engine_text`` is what the engine gets instead of the
         patient's words when the channel already knows what they mean (a reply to a reminder)."""
-        async with self._locks[conversation.id]:
-            with self.sessions() as session:
-                if client_message_id:
-                    earlier = rows.find_inbound(session, conversation.id, client_message_id)
-                    if earlier is not None:
-                        log.info("message.duplicate conversation_id=%s message_id=%s", conversation.id, earlier.id)
-                        replies = rows.replies_to(session, earlier.id)
-                        status = "duplicate" if earlier.status != MessageStatus.PENDING else "pending"
-                        return InboundResult(conversation.id, earlier.id, status, replies)
-                row = session.get(Conversation, conversation.id)
-                assert row is not None
-                with_staff = row.state == ConversationState.STAFF
-                # While staff hold the conversation the assistant stays silent: the message goes to them only.
-                message = rows.record_inbound(
-                    session, row, text, status=MessageStatus.WITH_STAFF if with_staff else MessageStatus.PENDING,
-                    client_message_id=client_message_id,
-                    meta={"metadata": metadata or {}, **({"engine_text": engine_text} if engine_text else {})})
-                session.commit()
-                log.info("message.received conversation_id=%s message_id=%s chars=%d with_staff=%s",
-                         conversation.id, message.id, len(text), with_staff)
+        async with self.turns.hold(conversation.id):
+            stored = await asyncio.to_thread(self._store_inbound, conversation.id, text, client_message_id,
+                                             metadata, engine_text)
+            if isinstance(stored, InboundResult):
+                return stored
+            row, message, with_staff = stored
             emergency = await asyncio.to_thread(self._guard.check, text) if self._guard else None
             if emergency is not None:  # the emergency answer goes before anything else, notices included
                 result = await self._answer_emergency(conversation.id, message.id, emergency, with_staff)
@@ -117,6 +108,31 @@ class ConversationService:
             if with_staff:
                 return InboundResult(conversation.id, message.id, "with_staff")
             return await self._drain(conversation.id, wanted=message.id)
+
+    def _store_inbound(self, conversation_id: str, text: str, client_message_id: str | None,
+                       metadata: dict[str, Any] | None, engine_text: str | None
+                       ) -> InboundResult | tuple[Conversation, Message, bool]:
+        """The message stored (the turn is held), or the earlier result when this client sent it before."""
+        with self.sessions() as session:
+            if client_message_id:
+                earlier = rows.find_inbound(session, conversation_id, client_message_id)
+                if earlier is not None:
+                    log.info("message.duplicate conversation_id=%s message_id=%s", conversation_id, earlier.id)
+                    replies = rows.replies_to(session, earlier.id)
+                    status = "duplicate" if earlier.status != MessageStatus.PENDING else "pending"
+                    return InboundResult(conversation_id, earlier.id, status, replies)
+            row = session.get(Conversation, conversation_id)
+            assert row is not None
+            with_staff = row.state == ConversationState.STAFF
+            # While staff hold the conversation the assistant stays silent: the message goes to them only.
+            message = rows.record_inbound(
+                session, row, text, status=MessageStatus.WITH_STAFF if with_staff else MessageStatus.PENDING,
+                client_message_id=client_message_id,
+                meta={"metadata": metadata or {}, **({"engine_text": engine_text} if engine_text else {})})
+            session.commit()
+            log.info("message.received conversation_id=%s message_id=%s chars=%d with_staff=%s",
+                     conversation_id, message.id, len(text), with_staff)
+            return row, message, with_staff
 
     def record_keyword(self, conversation: Conversation, text: str, *, client_message_id: str, word: str,
                        reply: str | None) -> None:
@@ -136,11 +152,7 @@ class ConversationService:
 
         The result describes ``wanted``; ``result.drained`` counts every message answered."""
         result = InboundResult(conversation_id, wanted or 0, "pending")
-        with self.sessions() as session:
-            pending = list(session.scalars(select(Message).where(
-                Message.conversation_id == conversation_id, Message.direction == "in",
-                Message.status == MessageStatus.PENDING).order_by(Message.id)))
-            conversation = session.get(Conversation, conversation_id)
+        pending, conversation = await asyncio.to_thread(self._pending_of, conversation_id)
         if conversation is None or conversation.state == ConversationState.STAFF:
             return result
         for message in pending:
@@ -156,13 +168,12 @@ class ConversationService:
             except EngineTimeout as exc:
                 log.error("engine.timeout conversation_id=%s message_id=%s reason=%s",
                           conversation_id, message.id, exc)
-                with self.sessions() as session:
-                    rows.mark_inbound(session, message.id, MessageStatus.FAILED)
-                    session.commit()
+                await asyncio.to_thread(self._mark_failed, message.id)
                 if message.id == wanted:
                     result.status = "failed"
                 continue
-            stored = self._store_replies(conversation_id, message.id, [r.text for r in replies if r.text])
+            stored = await asyncio.to_thread(self._store_replies, conversation_id, message.id,
+                                             [r.text for r in replies if r.text])
             for reply in stored:
                 await self._notify(conversation, reply)
             result.drained += 1
@@ -170,19 +181,35 @@ class ConversationService:
                 result.status, result.replies = "answered", stored
         return result
 
+    def _pending_of(self, conversation_id: str) -> tuple[list[Message], Conversation | None]:
+        with self.sessions() as session:
+            pending = list(session.scalars(select(Message).where(
+                Message.conversation_id == conversation_id, Message.direction == "in",
+                Message.status == MessageStatus.PENDING).order_by(Message.id)))
+            return pending, session.get(Conversation, conversation_id)
+
+    def _mark_failed(self, message_id: int) -> None:
+        with self.sessions() as session:
+            rows.mark_inbound(session, message_id, MessageStatus.FAILED)
+            session.commit()
+
     async def _answer_emergency(self, conversation_id: str, message_id: int, emergency: Emergency,
                                 with_staff: bool) -> InboundResult:
         """The emergency answer goes out before anything else; staff are alerted through a handoff."""
-        with self.sessions() as session:
-            conversation = session.get(Conversation, conversation_id)
-            assert conversation is not None
-            rows.set_flags(conversation, red_flags=emergency.flags)
-            if not with_staff:
-                request_handoff(session, conversation, reason="triage_flag",
-                                summary={"red_flags": emergency.flags, "labels": emergency.labels})
-            session.commit()
-        [reply] = self._store_replies(conversation_id, message_id, [emergency.reply], author=Author.SYSTEM,
-                                      meta={"red_flags": emergency.flags})
+        def store() -> tuple[Conversation, Message]:
+            with self.sessions() as session:
+                conversation = session.get(Conversation, conversation_id)
+                assert conversation is not None
+                rows.set_flags(conversation, red_flags=emergency.flags)
+                if not with_staff:
+                    request_handoff(session, conversation, reason="triage_flag",
+                                    summary={"red_flags": emergency.flags, "labels": emergency.labels})
+                session.commit()
+            [reply] = self._store_replies(conversation_id, message_id, [emergency.reply], author=Author.SYSTEM,
+                                          meta={"red_flags": emergency.flags})
+            return conversation, reply
+
+        conversation, reply = await asyncio.to_thread(store)
         log.warning("triage.red_flag conversation_id=%s message_id=%s flags=%s", conversation_id, message_id,
                     ",".join(emergency.flags))
         await self._notify(conversation, reply)
@@ -203,14 +230,19 @@ class ConversationService:
                             meta: dict[str, Any] | None = None) -> Message:
         """Store a message the clinic sends on its own (a staff reply, a notice) and deliver it on the
         conversation's channel through the outbound listeners."""
-        with self.sessions() as session:
-            conversation = session.get(Conversation, conversation_id)
-            if conversation is None:
-                raise KeyError(conversation_id)
-            status = MessageStatus.QUEUED if conversation.channel == "sms" else MessageStatus.SENT
-            message = rows.record_outbound(session, conversation_id, text, author=author, status=status, meta=meta)
-            conversation.last_activity_at = utcnow()
-            session.commit()
+        def store() -> tuple[Conversation, Message]:
+            with self.sessions() as session:
+                conversation = session.get(Conversation, conversation_id)
+                if conversation is None:
+                    raise KeyError(conversation_id)
+                status = MessageStatus.QUEUED if conversation.channel == "sms" else MessageStatus.SENT
+                message = rows.record_outbound(session, conversation_id, text, author=author, status=status,
+                                               meta=meta)
+                conversation.last_activity_at = utcnow()
+                session.commit()
+                return conversation, message
+
+        conversation, message = await asyncio.to_thread(store)
         log.info("message.posted conversation_id=%s message_id=%s author=%s", conversation_id, message.id, author)
         await self._notify(conversation, message)
         return message
@@ -232,14 +264,18 @@ class ConversationService:
                               conversation.id, message.id)
 
     async def retry_pending(self) -> int:
-        """Answer every message kept while the engine was down. Returns how many were answered."""
-        with self.sessions() as session:
-            ids = list(session.scalars(select(Message.conversation_id).where(
-                Message.direction == "in", Message.status == MessageStatus.PENDING).distinct()))
+        """Answer every message kept while the engine was down. Returns how many were answered. A conversation
+        whose turn someone holds now is left to them (its turn drains every pending message in order)."""
+        def conversations_waiting() -> list[str]:
+            with self.sessions() as session:
+                return list(session.scalars(select(Message.conversation_id).where(
+                    Message.direction == "in", Message.status == MessageStatus.PENDING).distinct()))
+
         answered = 0
-        for conversation_id in ids:
-            async with self._locks[conversation_id]:
-                answered += (await self._drain(conversation_id)).drained
+        for conversation_id in await asyncio.to_thread(conversations_waiting):
+            async with self.turns.hold_if_free(conversation_id) as mine:
+                if mine:
+                    answered += (await self._drain(conversation_id)).drained
         return answered
 
     def pending_count(self) -> int:
