@@ -65,8 +65,10 @@ start_pg() {
     say "initialising PostgreSQL in $dir"
     as_pg "$PG_BIN/initdb" -D "$dir" -U "$PG_ROLE" --auth=trust -E UTF8 --no-locale >/dev/null
   fi
+  # terse errors, no statements: a unique-key clash would otherwise print the key (a phone number) in server.log
   as_pg "$PG_BIN/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 start \
-    -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories= -c max_connections=300" >/dev/null
+    -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories= -c max_connections=300 \
+        -c log_error_verbosity=terse -c log_min_error_statement=panic" >/dev/null
   if ! "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U "$PG_ROLE" -d postgres -tAc \
       "SELECT 1 FROM pg_database WHERE datname = 'clinicbot'" | grep -q 1; then
     "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U "$PG_ROLE" clinicbot
