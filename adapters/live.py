@@ -52,12 +52,23 @@ class LiveRelay:
         self._max_age = timedelta(seconds=max_age_s)
         self.peers = 0
         self._seen: dict[int, None] = {}  # ids delivered recently (ordered: oldest first)
+        self._outgoing: asyncio.Queue[live_events.Outgoing] = asyncio.Queue()
 
     async def share(self, topic: str, kind: str, *, sender: str = "", message_id: int | None = None,
                     data: dict[str, Any] | None = None) -> None:
+        """Queue an event for the other gateways (written in order, in batches, off the request's path)."""
         if self.peers:
-            await asyncio.to_thread(live_events.publish, self._engine, self.origin, topic, kind, sender=sender,
-                                    message_id=message_id, data=data)
+            self._outgoing.put_nowait(live_events.Outgoing(topic, kind, sender, message_id, data or {}))
+
+    async def _write(self) -> None:
+        while True:
+            batch = [await self._outgoing.get()]
+            while not self._outgoing.empty() and len(batch) < 200:
+                batch.append(self._outgoing.get_nowait())
+            try:
+                await asyncio.to_thread(live_events.publish_all, self._engine, self.origin, batch)
+            except Exception:
+                log.exception("live.share_failed events=%d", len(batch))
 
     def _presence(self) -> int:
         leases.try_acquire(self._engine, f"gateway:{self.origin}", self.origin, self._presence_ttl)
@@ -86,7 +97,17 @@ class LiveRelay:
         return found
 
     async def run(self, hub: LiveHub) -> None:
-        """Deliver what the other gateways shared to the pages and consoles connected here."""
+        """Share this gateway's events, and deliver what the other gateways shared to the pages and consoles
+        connected here."""
+        writer = asyncio.create_task(self._write())
+        try:
+            await self._read(hub)
+        finally:
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer
+
+    async def _read(self, hub: LiveHub) -> None:
         last = -1
         while True:
             await asyncio.sleep(self.poll_s if self.peers else 1.0)

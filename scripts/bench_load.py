@@ -10,7 +10,7 @@ Figures: turns per second, turn latency median and p95 (web: the request; SMS: w
 Twilio), messages lost (no answer), messages answered twice (the engine saw a turn twice, or a reply was sent
 twice), and p95 over the stock engine's p95 (target: at most 1.3).
 
-    .venv/bin/python scripts/bench_load.py [--patients 50] [--turns 6] [--configs sqlite,postgres]
+    .venv/bin/python scripts/bench_load.py [--patients 50] [--turns 6] [--rounds 2] [--configs sqlite,postgres]
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ async def sms_patient(client: httpx.AsyncClient, urls: list[str], phone: str, tu
     for i, text in enumerate(turns):
         form = {"MessageSid": f"SMbench{phone[-6:]}{i:02d}".ljust(34, "0"), "From": phone, "To": FROM_NUMBER,
                 "Body": text}
-        before = sum(1 for m in fake.sent if m["To"] == phone)
+        scanned = len(fake.sent)  # replies to this number arrive after this point of Twilio's list
         started = time.monotonic()
         signature = validator.compute_signature(f"{PUBLIC_URL}/sms/twilio", form)
         response = await client.post(f"{urls[i % len(urls)]}/sms/twilio", data=form,
@@ -87,7 +87,7 @@ async def sms_patient(client: httpx.AsyncClient, urls: list[str], phone: str, tu
         if response.status_code != 200:
             lost.append(f"{phone}:{i}")
             continue
-        while sum(1 for m in fake.sent if m["To"] == phone) == before:
+        while not any(m["To"] == phone for m in fake.sent[scanned:]):
             if time.monotonic() - started > TIMEOUT_S:
                 lost.append(f"{phone}:{i}")
                 break
@@ -120,24 +120,28 @@ def answered_twice(stack: Stack, fake: FakeTwilio, turns: int) -> int:
     return twice + sum(max(0, n - recorded[phone]) for phone, n in received.items())
 
 
-async def load(stack: Stack, fake: FakeTwilio, patients: int, turns: list[str]) -> dict[str, Any]:
+async def load(stack: Stack, fake: FakeTwilio, patients: int, turns: list[str], rounds: int) -> dict[str, Any]:
+    """``rounds`` times: the patients straight to the engine, then the same through the gateways (alternating
+    the two kinds of round evens out the load other jobs put on a shared machine)."""
     limits = httpx.Limits(max_connections=patients * 2, max_keepalive_connections=patients * 2)
+    engine: list[float] = []
+    web: list[float] = []
+    sms: list[float] = []
+    lost: list[str] = []
+    engine_s = gateway_s = 0.0
     async with httpx.AsyncClient(timeout=TIMEOUT_S, limits=limits) as client:
-        engine: list[float] = []
-        started = time.monotonic()
-        await asyncio.gather(*(engine_patient(client, stack.rasa_url, f"baseline-{i:04d}", turns, engine)
-                               for i in range(patients)))
-        engine_s = time.monotonic() - started
-
-        web: list[float] = []
-        sms: list[float] = []
-        lost: list[str] = []
-        started = time.monotonic()
-        await asyncio.gather(
-            *(web_patient(client, stack.urls, f"bench-web-{i:06d}", turns, web, lost) for i in range(patients // 2)),
-            *(sms_patient(client, stack.urls, f"+1666{i:07d}", turns, fake, sms, lost)
-              for i in range(patients - patients // 2)))
-        gateway_s = time.monotonic() - started
+        for r in range(rounds):
+            started = time.monotonic()
+            await asyncio.gather(*(engine_patient(client, stack.rasa_url, f"baseline-{r}-{i:04d}", turns, engine)
+                                   for i in range(patients)))
+            engine_s += time.monotonic() - started
+            started = time.monotonic()
+            await asyncio.gather(
+                *(web_patient(client, stack.urls, f"bench-web-{r}-{i:06d}", turns, web, lost)
+                  for i in range(patients // 2)),
+                *(sms_patient(client, stack.urls, f"+1666{r}{i:06d}", turns, fake, sms, lost)
+                  for i in range(patients - patients // 2)))
+            gateway_s += time.monotonic() - started
     both = web + sms
     p95, engine_p95 = percentile(both, 0.95) * 1000, percentile(engine, 0.95) * 1000
     return {
@@ -157,7 +161,7 @@ def services_env() -> dict[str, str]:
     return dict(line.split("=", 1) for line in out.strip().splitlines() if "=" in line)
 
 
-def run_config(name: str, patients: int, turns: list[str]) -> dict[str, Any]:
+def run_config(name: str, patients: int, turns: list[str], rounds: int) -> dict[str, Any]:
     fake = FakeTwilio().start()
     previous = os.environ.get("CLINICBOT_E2E_BACKEND")
     if name == "postgres":
@@ -176,8 +180,9 @@ def run_config(name: str, patients: int, turns: list[str]) -> dict[str, Any]:
                 httpx.post(f"{url}/api/chat", json={"sender": "warm-up-00000001", "message": "hi"}, timeout=120)
             httpx.post(f"{stack.rasa_url}/webhooks/rest/webhook", json={"sender": "warm-up-2", "message": "hi"},
                        timeout=120)
-            print(f"[bench_load] {name}: {patients} patients x {len(turns)} turns", file=sys.stderr, flush=True)
-            return asyncio.run(load(stack, fake, patients, turns))
+            print(f"[bench_load] {name}: {patients} patients x {len(turns)} turns, {rounds} rounds", file=sys.stderr,
+                  flush=True)
+            return asyncio.run(load(stack, fake, patients, turns, rounds))
         finally:
             stack.destroy()
             fake.stop()
@@ -187,11 +192,12 @@ def run_config(name: str, patients: int, turns: list[str]) -> dict[str, Any]:
                 os.environ["CLINICBOT_E2E_BACKEND"] = previous
 
 
-def run(patients: int = 50, turns: int = 6, configs: tuple[str, ...] = ("sqlite", "postgres")) -> dict[str, Any]:
+def run(patients: int = 50, turns: int = 6, configs: tuple[str, ...] = ("sqlite", "postgres"),
+        rounds: int = 2) -> dict[str, Any]:
     figures: dict[str, Any] = {}
     for name in configs:
         label = "sqlite_1_gateway" if name == "sqlite" else "postgres_2_gateways"
-        for key, value in run_config(name, patients, TURNS[:turns]).items():
+        for key, value in run_config(name, patients, TURNS[:turns], rounds).items():
             figures[f"{label}_{key}"] = value
     return figures
 
@@ -201,8 +207,9 @@ def main() -> int:
     parser.add_argument("--patients", type=int, default=50)
     parser.add_argument("--turns", type=int, default=6, choices=range(1, len(TURNS) + 1))
     parser.add_argument("--configs", default="sqlite,postgres")
+    parser.add_argument("--rounds", type=int, default=2, help="engine-then-gateway rounds, alternated")
     args = parser.parse_args()
-    figures = run(args.patients, args.turns, tuple(args.configs.split(",")))
+    figures = run(args.patients, args.turns, tuple(args.configs.split(",")), args.rounds)
     print(json.dumps(figures, indent=2))
     width = max(len(k) for k in figures)
     for key, value in figures.items():

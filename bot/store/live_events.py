@@ -30,11 +30,22 @@ class Event:
     data: dict[str, Any]
 
 
-def publish(engine: Engine, origin: str, topic: str, kind: str, *, sender: str = "", message_id: int | None = None,
-            data: dict[str, Any] | None = None) -> None:
+@dataclass(frozen=True)
+class Outgoing:
+    topic: str
+    kind: str
+    sender: str
+    message_id: int | None
+    data: dict[str, Any]
+
+
+def publish_all(engine: Engine, origin: str, events: list[Outgoing]) -> None:
+    """Write events in the order given, in one transaction."""
+    at = utcnow()
     with engine.begin() as conn:
-        conn.execute(insert(LiveEvent).values(at=utcnow(), origin=origin, topic=topic, sender=sender, kind=kind,
-                                              message_id=message_id, data=data or {}))
+        conn.execute(insert(LiveEvent), [{"at": at, "origin": origin, "topic": e.topic, "sender": e.sender,
+                                          "kind": e.kind, "message_id": e.message_id, "data": e.data}
+                                         for e in events])
 
 
 def newest_id(engine: Engine) -> int:

@@ -52,7 +52,7 @@ def test_a_page_on_the_other_gateway_gets_the_message_and_typing(store: Settings
         relay_b.peers = await asyncio.to_thread(relay_b._presence)  # the second gateway comes up
         relay_a.peers = await asyncio.to_thread(relay_a._presence)
         assert (relay_a.peers, relay_b.peers) == (1, 1)
-        runner = asyncio.create_task(relay_b.run(hub_b))
+        runners = [asyncio.create_task(relay_b.run(hub_b)), asyncio.create_task(relay_a.run(hub_a))]
         await asyncio.sleep(0.3)
         await hub_a.typing(conversation, True, who="staff")
         await hub_a.on_outbound(conversation, message)
@@ -60,7 +60,8 @@ def test_a_page_on_the_other_gateway_gets_the_message_and_typing(store: Settings
             if len(page.events) >= 2 and console.events:
                 break
             await asyncio.sleep(0.05)
-        runner.cancel()
+        for runner in runners:
+            runner.cancel()
 
     asyncio.run(main())
     assert page.events == [{"type": "typing", "on": True, "who": "staff"},
