@@ -14,12 +14,13 @@ from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.appointments import chosen_offer, numbered, owned
-from actions.common import ClinicAction, now, say, settings
+from actions.common import ClinicAction, conversation_for, now, say, settings
 from actions.verification import explain_unverified, reset_events, verified_patient
 from bot import reminders, scheduling
 from bot.identity import verification
 from bot.settings import Settings
-from bot.store import session_scope
+from bot.store import activity, session_scope
+from bot.store.audit import Actor
 from bot.store.states import AppointmentStatus
 
 log = logging.getLogger("clinicbot.actions")
@@ -56,11 +57,25 @@ class ActionStopFlow(ClinicAction):
         return reset_events()
 
 
+def patient_actor(tracker: Tracker) -> Actor:
+    """Changes made through the assistant are audited as the conversation's (the verified patient acting)."""
+    return Actor("conversation", tracker.sender_id)
+
+
 def _sync(cfg: Settings, appointment_id: int) -> None:
     try:
         reminders.sync_appointment(cfg, appointment_id)
     except Exception:  # reminders catch up within a minute (the gateway reconciles); never fail the booking
         log.exception("reminders.sync_failed appointment_id=%s", appointment_id)
+
+
+def _note(cfg: Settings, tracker: Tracker, kind: str, appointment_id: int) -> None:
+    """Count the change for the owner's dashboard (booked, moved, cancelled, confirmed); the audit trail records it
+    with the change itself (bot.scheduling.slots)."""
+    with session_scope(cfg.database_url) as session:
+        conversation = conversation_for(session, tracker)
+        activity.record(session, "appointment", kind, channel=conversation.channel, conversation_id=conversation.id,
+                        ref=appointment_id)
 
 
 class _Submit(ClinicAction):
@@ -115,7 +130,9 @@ class ActionConfirmSubmit(_Submit):
         if target is None:
             say(dispatcher, "utter_appointment_not_found" if has_any else "utter_no_upcoming")
             return self.finish()
-        changed = scheduling.confirm(cfg.database_url, target.id)
+        changed = scheduling.confirm(cfg.database_url, target.id, by=patient_actor(tracker))
+        if changed:
+            _note(cfg, tracker, "confirmed", target.id)
         say(dispatcher, "utter_confirmed" if changed or status != AppointmentStatus.CONFIRMED else "utter_already_confirmed",
             appointment=text)
         return self.finish()
@@ -137,7 +154,8 @@ class ActionCancelSubmit(_Submit):
         if target is None:
             say(dispatcher, "utter_appointment_not_found" if has_any else "utter_no_upcoming")
         elif tracker.get_slot("cancel_confirm") == "yes":
-            scheduling.cancel(cfg.database_url, target.id)
+            if scheduling.cancel(cfg.database_url, target.id, by=patient_actor(tracker)):
+                _note(cfg, tracker, "cancelled", target.id)
             _sync(cfg, target.id)
             say(dispatcher, "utter_cancelled", appointment=text)
         else:
@@ -150,6 +168,7 @@ class _BookedSubmit(_Submit):
 
     response = ""
     form = ""
+    change = ""  # booked | moved
 
     def take(self, cfg: Settings, tracker: Tracker, patient_id: int, offer: scheduling.SlotOffer) -> int | None:
         raise NotImplementedError
@@ -174,6 +193,7 @@ class _BookedSubmit(_Submit):
                 return self.finish()
             text = scheduling.describe_appointment(appointment, cfg.clinic.tz)
             booked_id = appointment.id
+        _note(cfg, tracker, self.change, booked_id)
         _sync(cfg, booked_id)
         say(dispatcher, self.response, appointment=text)
         return self.finish()
@@ -182,6 +202,7 @@ class _BookedSubmit(_Submit):
 class ActionBookSubmit(_BookedSubmit):
     response = "utter_booked"
     form = "book_form"
+    change = "booked"
 
     def name(self) -> str:
         return "action_book_submit"
@@ -193,12 +214,13 @@ class ActionBookSubmit(_BookedSubmit):
                 return None
             kind_id = kind.id
         return scheduling.book(cfg.database_url, patient_id=patient_id, appointment_type_id=kind_id, offer=offer,
-                               location=cfg.clinic.address)
+                               location=cfg.clinic.address, by=patient_actor(tracker))
 
 
 class ActionRescheduleSubmit(_BookedSubmit):
     response = "utter_rescheduled"
     form = "reschedule_form"
+    change = "moved"
 
     def name(self) -> str:
         return "action_reschedule_submit"
@@ -209,5 +231,5 @@ class ActionRescheduleSubmit(_BookedSubmit):
             if target is None:
                 return None
             target_id = target.id
-        scheduling.move(cfg.database_url, target_id, offer)
+        scheduling.move(cfg.database_url, target_id, offer, by=patient_actor(tracker))
         return target_id

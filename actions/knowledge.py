@@ -1,7 +1,10 @@
 """Open questions answered from the clinic's knowledge store (Chroma + the local model), source named.
 
-Retrieval and generation are blocking and load models on first use, so they run off the event loop (the action
-server started by ``clinicbot up`` loads them at start: ``bot.runtime.action_server --warm-up``).
+Retrieval and generation are blocking and load models on first use, so they run off the event loop (the action server
+started by ``clinicbot up`` loads them at start: ``bot.runtime.action_server --warm-up``). A question the
+policy refuses and hands on (a dose, which medicine to take or whether to change one, what a symptom or value means
+for the patient, a result in the critical range) gets the refusal and goes to the care team's queue, like a dose
+question does.
 """
 
 from __future__ import annotations
@@ -9,14 +12,17 @@ from __future__ import annotations
 import asyncio
 
 from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import log, settings
+from actions.common import conversation_for, log, settings
+from bot.conversations.handoffs import request_handoff
+from bot.store import session_scope
 from knowledge.answer import Answer, get_answerer
 
 
 async def answer_from_knowledge(tracker: Tracker) -> Answer | None:
-    """A grounded answer to the patient's latest message, or None (no passage close enough, a safety
-    policy hit, or the knowledge store unavailable)."""
+    """The answer to the patient's latest message when it is grounded or handed to a person, else None (no passage
+    close enough, a question outside the clinic's business, or the knowledge store unavailable)."""
     question = str(tracker.latest_message.get("text") or "")
     if not question.strip():
         return None
@@ -25,6 +31,20 @@ async def answer_from_knowledge(tracker: Tracker) -> Answer | None:
     except Exception:
         log.exception("knowledge.answer_failed conversation_id=%s", tracker.sender_id)
         return None
-    log.info("knowledge.answered conversation_id=%s grounded=%s reason=%s", tracker.sender_id, result.grounded,
-             result.reason.split(":")[0])
-    return result if result.grounded else None
+    log.info("knowledge.answered conversation_id=%s grounded=%s reason=%s handoff=%s", tracker.sender_id,
+             result.grounded, result.reason.split(":")[0], result.handoff or "-")
+    return result if result.grounded or result.handoff else None
+
+
+async def reply_from_knowledge(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """Say the knowledge answer (and hand the conversation on when the answer says so); False when there is none."""
+    found = await answer_from_knowledge(tracker)
+    if found is None:
+        return False
+    if found.handoff:
+        cfg = settings()
+        with session_scope(cfg.database_url) as session:
+            created = request_handoff(session, conversation_for(session, tracker), reason=found.handoff)
+        log.info("handoff.requested conversation_id=%s reason=%s new=%s", tracker.sender_id, found.handoff, created)
+    dispatcher.utter_message(text=found.answer)
+    return True

@@ -39,7 +39,7 @@ from actions.intake_answers import (
 )
 from bot.conversations.handoffs import open_handoff, request_handoff
 from bot.scheduling.hours import staff_reply_eta
-from bot.store import session_scope
+from bot.store import activity, session_scope
 from bot.triage import advice_for, triage
 from bot.triage.red_flags import extract_age_years, extract_temperature_f, normalize
 from knowledge.documents import DocumentError, chunk_document, load_documents
@@ -256,6 +256,8 @@ class ActionIntakeSummary(ClinicAction):
                 earlier = flags.get("red_flags")
                 flags["red_flags"] = sorted({*(earlier if isinstance(earlier, list) else []), *result.red_flags})
             conversation.flags = flags
+            activity.record(session, "triage", result.urgency, channel=conversation.channel,
+                            conversation_id=conversation.id)  # the level, counted for the owner's dashboard
             if result.urgency in ("urgent", "emergency"):
                 handed = request_handoff(session, conversation, reason="urgent_triage", summary=summary)
                 if not handed:  # already waiting for staff: they get the answers too

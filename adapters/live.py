@@ -7,6 +7,10 @@ The staff console subscribes through ``/ws/console`` (see ``adapters.console``) 
 With several gateways a page may be connected to one while its message, a staff reply or a reminder is handled
 by another: each push is delivered here and shared through the clinic database (``LiveRelay``, ids only), and
 each gateway delivers what the others shared to the pages and consoles connected to it.
+
+Sockets are bounded: a few per chat page id and a few dozen per client address (more are told why and closed),
+text frames of at most 4 KB and 120 a minute; a binary frame is answered with an ``error`` event, not a dropped
+socket.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections import defaultdict
+import time
+from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Annotated, Any
@@ -33,6 +38,15 @@ log = logging.getLogger(__name__)
 router = APIRouter()
 SENDER_PATTERN = r"^[A-Za-z0-9._:-]{8,128}$"  # a web chat page's random id: it is what lets a page read its history
 _SENDER = re.compile(SENDER_PATTERN)
+MAX_PER_SENDER = 4  # tabs of one chat page
+MAX_PER_ADDRESS = 40  # a clinic's front desk, or a family behind one router
+MAX_FRAME_CHARS = 4096
+MAX_FRAMES_PER_MINUTE = 120
+MAX_BAD_FRAMES = 10  # binary or oversized frames before the socket is closed
+
+
+def socket_address(socket: WebSocket) -> str:
+    return socket.client.host if socket.client else "unknown"
 
 
 def _view(message: Message) -> dict[str, Any]:
@@ -132,6 +146,7 @@ class LiveHub:
         self._console: set[WebSocket] = set()
         self.relay = relay
         self._sessions = sessions
+        self._addresses: Counter[str] = Counter()
 
     def chat_listeners(self, sender: str) -> int:
         return len(self._chat.get(sender, ()))
@@ -194,21 +209,53 @@ class LiveHub:
         await self.publish_console({"type": "queue", "conversation_id": conversation.id})
 
     # connections ---------------------------------------------------------------------------------
+    def refusal(self, address: str, sender: str | None = None) -> str | None:
+        """Why one more socket from this address (and chat page) is refused, or None."""
+        if sender is not None and len(self._chat.get(sender, ())) >= MAX_PER_SENDER:
+            return "this chat is already open in too many tabs; close one and reload"
+        if self._addresses[address] >= MAX_PER_ADDRESS:
+            return "too many live connections from your network; the page will keep working without one"
+        return None
+
     async def serve(self, socket: WebSocket, group: set[WebSocket],
                     on_text: Callable[[str], Awaitable[None]] | None = None) -> None:
-        """Keep a socket registered until it closes; answers "ping" with "pong", passes other text on."""
+        """Keep an accepted socket registered until it closes; answers "ping" with "pong", passes other text on.
+        Binary and oversized frames get an ``error`` event; a flood of frames closes the socket (1008)."""
+        address = socket_address(socket)
         group.add(socket)
+        self._addresses[address] += 1
+        window: list[float] = []
+        bad = 0
         try:
             while True:
-                text = await socket.receive_text()
-                if text == "ping":
+                message = await socket.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                now = time.monotonic()
+                window = [t for t in window if now - t < 60] + [now]
+                if len(window) > MAX_FRAMES_PER_MINUTE:
+                    await socket.close(code=1008, reason="too many messages")
+                    break
+                text = message.get("text")
+                problem = "binary frames are not supported: send JSON text" if text is None \
+                    else "the message is too long" if len(text) > MAX_FRAME_CHARS else None
+                if problem:
+                    bad += 1
+                    if bad > MAX_BAD_FRAMES:
+                        await socket.close(code=1003, reason="text frames only")
+                        break
+                    await socket.send_json({"type": "error", "code": "unsupported_frame", "message": problem})
+                elif text == "ping":
                     await socket.send_json({"type": "pong"})
-                elif on_text is not None:
+                elif on_text is not None and text is not None:
                     await on_text(text)
-        except WebSocketDisconnect:
+        except (WebSocketDisconnect, RuntimeError):  # closed under us
             pass
         finally:
             group.discard(socket)
+            self._addresses[address] -= 1
+            if self._addresses[address] <= 0:
+                del self._addresses[address]
 
     async def serve_chat(self, socket: WebSocket, sender: str) -> None:
         try:
@@ -243,5 +290,17 @@ async def chat_socket(socket: WebSocket) -> None:
         return
     hub: LiveHub = socket.app.state.live
     await socket.accept()
+    refused = hub.refusal(socket_address(socket), sender)
+    if refused:
+        await refuse(socket, refused)
+        return
     await socket.send_json({"type": "hello"})
     await hub.serve_chat(socket, sender)
+
+
+async def refuse(socket: WebSocket, reason: str) -> None:
+    """Tell an accepted socket why it cannot stay, then close it (1008: policy)."""
+    log.info("live.refused reason=%s", reason.split(";")[0].replace(" ", "_"))
+    with contextlib.suppress(Exception):
+        await socket.send_json({"type": "error", "code": "too_many_connections", "message": reason})
+        await socket.close(code=1008)

@@ -14,12 +14,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, StringConstraints, field_validator
 
 from adapters.live import SENDER_PATTERN, HubDep
 from bot.conversations.rows import message_view
 from bot.gateway.deps import ServiceDep, SettingsDep
-from bot.gateway.errors import ERROR_RESPONSES, ApiError, ErrorDetail, error_body
+from bot.gateway.errors import ERROR_RESPONSES, ApiError, ErrorDetail, ErrorResponse, error_body
 from bot.scheduling.hours import describe_hours
 from bot.store.states import ConversationState
 
@@ -28,13 +28,17 @@ STATIC = Path(__file__).resolve().parent / "static"
 # Metadata keys a web page may pass on to the engine; anything else is dropped.
 ALLOWED_METADATA = {"locale", "page"}
 MAX_MESSAGE_ID = 2**62  # ids in ``after`` beyond any real row are refused, not looked up
+MetaKey = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+MetaValue = (Annotated[str, StringConstraints(max_length=256)] | bool
+             | Annotated[int, Field(ge=-(2**53), le=2**53)] | Annotated[float, Field(allow_inf_nan=False)])
 
 
 class ChatRequest(BaseModel):
     sender: str = Field(pattern=SENDER_PATTERN, description="a random id the page keeps for this browser")
     message: str = Field(description="what the patient typed")
-    metadata: dict[str, str | int | float | bool] | None = Field(
-        default=None, description=f"passed on to the assistant; only {sorted(ALLOWED_METADATA)} are kept")
+    metadata: dict[MetaKey, MetaValue] | None = Field(
+        default=None, max_length=16,
+        description=f"passed on to the assistant; only {sorted(ALLOWED_METADATA)} are kept")
     message_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._:-]{1,64}$",
                                    description="the page's id for this message: a retry with it is answered once")
 
@@ -95,7 +99,10 @@ async def chat_page(settings: SettingsDep) -> HTMLResponse:
     return HTMLResponse(page)
 
 
-@router.get("/static/{name}")
+@router.get("/static/{name}", response_class=Response,
+            responses={200: {"description": "the page's script or style sheet",
+                             "content": {"text/javascript": {}, "text/css": {}}},
+                       404: {"model": ErrorResponse, "description": "no such file"}})
 async def static_file(name: str) -> Response:
     types = {".js": "text/javascript", ".css": "text/css"}
     path = STATIC / name

@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "staff": "staff",
     "reminders": "reminders",
     "appointments": "appointments",
+    "waitlist": "waitlist",
 }
 
 HELPS: dict[str, str] = {
@@ -38,7 +39,7 @@ HELPS: dict[str, str] = {
     "demo-data": "seed the demo clinic into the clinic store",
     "migrate": "bring the clinic store schema up to date",
     "train": "train the Rasa assistant when its training data changed",
-    "audit": "print who saw or disclosed a patient's PHI, when and why",
+    "audit": "who saw, disclosed or changed what, when, from which conversation or staff account",
     "purge": "purge message text and engine events older than retention_days (the audit trail is kept)",
     "scrub": "remove PHI from lines on stdin",
     "triage": "triage symptom messages (one per line on stdin)",
@@ -48,6 +49,7 @@ HELPS: dict[str, str] = {
     "staff": "manage staff console accounts (clinicbot staff add NAME --role staff|owner)",
     "reminders": "preview appointment reminders (clinicbot reminders preview --days 7 [--json])",
     "appointments": "list a patient's appointments and their status (--phone NUMBER [--json])",
+    "waitlist": "list the waitlist in order of request, with each patient's offers ([--all] [--json])",
 }
 
 

@@ -22,10 +22,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 BENCHMARKS = {
     "scrub": ("bench_scrub", "PHI scrubber"),
     "knowledge": ("bench_knowledge", "knowledge store"),
+    "answers": ("bench_answers", "answers"),
     "llm": ("bench_llm", "local model"),
     "startup": ("bench_startup", "processes"),
     "scheduling": ("bench_scheduling", "scheduling language (blind set)"),
     "load": ("bench_load", "load (50 patients)"),
+    "dashboard": ("bench_dashboard", "owner's dashboard"),
 }
 
 

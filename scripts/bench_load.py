@@ -105,7 +105,7 @@ def answered_twice(stack: Stack, fake: FakeTwilio, turns: int) -> int:
     with stack.clinic_db().connect() as conn:
         rows = conn.execute(text("SELECT id, channel_user FROM conversations WHERE channel_user LIKE 'bench-web-%' "
                                  "OR channel_user LIKE '+1666%'")).all()
-        recorded = Counter()
+        recorded: Counter[str] = Counter()
         for user, meta in conn.execute(text(
                 "SELECT c.channel_user, m.meta FROM messages m JOIN conversations c ON c.id = m.conversation_id "
                 "WHERE c.channel_user LIKE '+1666%' AND m.direction = 'out'")):

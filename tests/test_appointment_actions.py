@@ -27,7 +27,7 @@ from actions.appointments import ValidateBookForm, ValidateCancelForm, ValidateC
 from bot import scheduling
 from bot.runtime import demo
 from bot.settings import PROJECT_ROOT, Settings
-from bot.store import Appointment, AuditEvent, Conversation, session_scope
+from bot.store import Appointment, AuditEvent, Conversation, Message, session_scope
 
 DOMAIN: dict[str, Any] = yaml.safe_load((PROJECT_ROOT / "bot/assistant/domain.yml").read_text())
 SMS = "conv-sms-1"
@@ -99,12 +99,21 @@ def test_sms_verification_asks_only_the_birth_date_then_the_flow_goes_on(clinic:
     assert responses(messages) == ["utter_verified"] and messages[0]["first_name"] == "Jordan"
 
 
-def test_web_verification_needs_name_and_birth_date(clinic: Settings) -> None:
+def test_web_verification_needs_name_birth_date_and_the_code_texted_to_the_number_on_file(clinic: Settings) -> None:
     _, events = run(ValidateCheckForm(), tracker(WEB, form="check_form"))
     assert slots_of(events).get("requested_slot") in (None, "verify_name")  # the domain's order: name first
     _messages, events = run(ValidateCheckForm(), tracker(WEB, form="check_form", text="01/01/1980",
                                                         slots={"verify_name": "Jordan Demo"},
                                                         candidates={"verify_dob": "01/01/1980"}))
+    assert "verified_patient_id" not in slots_of(events)  # name and date of birth are often public
+    assert slots_of(events)["verify_dob"] == "code_sent"
+    assert slots_of(events).get("requested_slot", "verify_code") == "verify_code"  # absent: the domain's order
+    with session_scope(clinic.database_url) as session:
+        text = session.scalars(select(Message.text).where(Message.status == "queued")).one()
+    code = re.search(r"\b(\d{6})\b", text).group(1)  # type: ignore[union-attr]
+    _messages, events = run(ValidateCheckForm(), tracker(WEB, form="check_form", text=code,
+                                                        slots={"verify_name": "Jordan Demo", "verify_dob": "code_sent"},
+                                                        candidates={"verify_code": code}))
     assert slots_of(events)["verified_patient_id"] == str(jordan(clinic))
     assert slots_of(events)["requested_slot"] is None  # check_form has nothing else to ask
 
@@ -317,12 +326,19 @@ def test_answers_cleared_when_a_flow_starts_are_not_judged_as_wrong_answers(clin
     assert "verified_patient_id" not in slots_of(events)
 
 
-def test_a_patient_locked_elsewhere_is_told_so_on_the_web_too(clinic: Settings) -> None:
-    for _ in range(3):
-        run(ValidateCheckForm(), tracker(form="check_form", text="02/03/1981", candidates={"verify_dob": "02/03/1981"}))
+def test_a_patient_locked_by_strangers_is_told_so_in_a_new_web_chat(clinic: Settings) -> None:
+    for i in range(5):  # five strangers' web chats naming the patient, each with a wrong birth date
+        with session_scope(clinic.database_url) as session:
+            session.add(Conversation(id=f"stranger-{i}", channel="web", channel_user=f"stranger-page-{i}"))
+        run(ValidateCheckForm(), tracker(f"stranger-{i}", form="check_form", text="02/03/1981",
+                                         slots={"verify_name": "Jordan Demo"}, candidates={"verify_dob": "02/03/1981"}))
     _, events = run(ValidateCheckForm(), tracker(WEB, form="check_form", text="01/01/1980",
                                                  slots={"verify_name": "Jordan Demo"},
                                                  candidates={"verify_dob": "01/01/1980"}))
     assert "verified_patient_id" not in slots_of(events) and slots_of(events)["requested_slot"] is None
     messages, _ = run(ActionShowAppointments(), tracker(WEB, slots={"verify_name": "Jordan Demo"}))
     assert responses(messages) == ["utter_verify_locked"]
+    # the patient texting from the number on file is not locked out by them
+    messages, events = run(ValidateCheckForm(), tracker(form="check_form", text="01/01/1980",
+                                                        candidates={"verify_dob": "01/01/1980"}))
+    assert slots_of(events)["verified_patient_id"] == str(jordan(clinic))

@@ -23,6 +23,7 @@ from bot.reminders.replies import ReminderReply
 from bot.runtime import demo
 from bot.settings import PROJECT_ROOT, ReminderRule, Settings
 from bot.store import Appointment, AppointmentType, Message, Provider, ReminderSend, SmsOptOut, session_scope
+from tests.e2e.stack import midday_zone
 
 TWO_RULES = [
     ReminderRule(name="two_days", before_hours=48,
@@ -221,12 +222,6 @@ def test_a_moved_visit_gets_reminders_for_its_new_time(clinic: Settings) -> None
 
 
 # -- the persistent job store -------------------------------------------------------------------------
-def midday_zone() -> str:
-    """A fixed-offset zone where it is early afternoon now, so real-time sends are inside quiet hours."""
-    offset = (14 - datetime.now(UTC).hour + 12) % 24 - 12
-    return "Etc/GMT" + ("+" if offset <= 0 else "-") + str(abs(offset))
-
-
 def test_jobs_live_in_the_clinic_database_and_follow_bookings_and_rules(clinic: Settings) -> None:
     soon = datetime.now(UTC) + timedelta(days=5)
     appt = add_appointment(clinic, soon)

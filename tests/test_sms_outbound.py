@@ -4,7 +4,6 @@ and splitting long replies into segments."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
@@ -19,13 +18,6 @@ from bot.store.db import session_factory
 from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
 
 PATIENT = "+15555550142"
-
-
-@pytest.fixture
-def fake_twilio() -> Iterator[FakeTwilio]:
-    fake = FakeTwilio().start()
-    yield fake
-    fake.stop()
 
 
 def sender(fake: FakeTwilio, attempts: int = 3) -> tuple[TwilioSender, list[float]]:

@@ -13,18 +13,20 @@ import contextlib
 import json
 import logging
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, WebSocket
+from fastapi import APIRouter, Query, Request, WebSocket
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from adapters.console.previews import previews_of
 from adapters.console.render import render
-from adapters.live import HubDep, LiveHub
+from adapters.live import HubDep, LiveHub, refuse, socket_address
 from bot.conversations import handoffs
 from bot.conversations import queue as staff_queue
+from bot.conversations.notices import handed_back_text
 from bot.conversations.rows import message_view
 from bot.gateway.deps import (
     CheckedForm,
@@ -34,6 +36,7 @@ from bot.gateway.deps import (
     SettingsDep,
     StaffApi,
     StaffPage,
+    form_body,
     identify_staff,
 )
 from bot.gateway.errors import ApiError
@@ -70,9 +73,11 @@ def _transcript(session: Session, conversation_id: str, after: int = 0) -> list[
     return [{**message_view(m), "direction": m.direction, "status": m.status} for m in messages]
 
 
-def _load_queue(sessions: sessionmaker[Session], settings: Settings) -> list[staff_queue.QueueItem]:
+def _load_queue(sessions: sessionmaker[Session], settings: Settings,
+                preview: staff_queue.Previewer) -> list[staff_queue.QueueItem]:
     with sessions() as session:
-        items = staff_queue.queue(session, escalate_after=timedelta(minutes=settings.console.escalate_after_minutes))
+        items = staff_queue.queue(session, escalate_after=timedelta(minutes=settings.console.escalate_after_minutes),
+                                  preview=preview)
         session.commit()
     return items
 
@@ -83,28 +88,42 @@ def _back(conversation_id: str, error: str = "") -> RedirectResponse:
 
 
 @router.get("/console", response_class=HTMLResponse)
-async def queue_page(me: StaffPage, settings: SettingsDep, sessions: SessionsDep) -> HTMLResponse:
-    items = await asyncio.to_thread(_load_queue, sessions, settings)  # the scrubber is CPU work
-    return render("console_queue.html", me=me, clinic=settings.clinic, items=items,
+async def queue_page(request: Request, me: StaffPage, settings: SettingsDep, sessions: SessionsDep) -> HTMLResponse:
+    previews = previews_of(request)
+    items = await asyncio.to_thread(_load_queue, sessions, settings, previews.get)  # the scrubber is CPU work
+    red_flags = sum(1 for i in items if i.priority == "red_flag" and i.status == "open")
+    return render("console_queue.html", me=me, clinic=settings.clinic, items=items, red_flags=red_flags,
                   eta=staff_reply_eta(settings.clinic, utcnow()))
+
+
+@router.get("/console/queue/previews")
+async def queue_previews(request: Request, me: StaffApi, settings: SettingsDep,
+                         sessions: SessionsDep) -> dict[str, dict[str, str]]:
+    """The scrubbed previews the queue page could not show at once (the analyzer was still loading)."""
+    previews = previews_of(request)
+    items = await asyncio.to_thread(_load_queue, sessions, settings, previews.wait)
+    return {"previews": {i.conversation_id: i.preview or "" for i in items}}
 
 
 @router.get("/console/conversations/{conversation_id}", response_class=HTMLResponse)
 def conversation_page(me: StaffPage, settings: SettingsDep, session: DbSession, conversation_id: str,
-                      error: str = "") -> HTMLResponse:
+                      error: Annotated[str, Query(max_length=64)] = "") -> HTMLResponse:
     conversation = session.get(Conversation, conversation_id)
     if conversation is None:
         return HTMLResponse("No such conversation.", status_code=404)
+    waiting = handoffs.open_handoff(session, conversation_id)
+    flagged = waiting is not None and staff_queue.priority_of(waiting.reason, waiting.summary) == "red_flag"
     staff_queue.audit(session, me.username, "conversation_opened", conversation)
     session.commit()
     log.info("console.conversation_opened conversation_id=%s user_id=%s", conversation_id, me.user_id)
     return render("console_conversation.html", me=me, clinic=settings.clinic, conversation=conversation,
                   messages=_transcript(session, conversation_id), claimed_by=handoffs.holder(session, conversation_id),
-                  error=error, max_reply=MAX_REPLY_CHARS)
+                  error=error, max_reply=MAX_REPLY_CHARS, red_flag=flagged)
 
 
 @router.get("/console/conversations/{conversation_id}/messages", response_model=Transcript)
-def conversation_messages(me: StaffApi, session: DbSession, conversation_id: str, after: int = 0) -> Transcript:
+def conversation_messages(me: StaffApi, session: DbSession, conversation_id: str,
+                          after: Annotated[int, Query(ge=0, le=2**62)] = 0) -> Transcript:
     conversation = session.get(Conversation, conversation_id)
     if conversation is None:
         raise ApiError(404, "not_found", "no such conversation")
@@ -112,7 +131,8 @@ def conversation_messages(me: StaffApi, session: DbSession, conversation_id: str
                       messages=[TranscriptMessage(**m) for m in _transcript(session, conversation_id, after)])
 
 
-@router.post("/console/conversations/{conversation_id}/claim")
+@router.post("/console/conversations/{conversation_id}/claim", response_class=RedirectResponse, status_code=303,
+             openapi_extra=form_body())
 async def claim(me: StaffPage, form: CheckedForm, sessions: SessionsDep, hub: HubDep,
                 conversation_id: str) -> Response:
     def work() -> None:
@@ -129,7 +149,8 @@ async def claim(me: StaffPage, form: CheckedForm, sessions: SessionsDep, hub: Hu
     return _back(conversation_id)
 
 
-@router.post("/console/conversations/{conversation_id}/reply")
+@router.post("/console/conversations/{conversation_id}/reply", response_class=RedirectResponse, status_code=303,
+             openapi_extra=form_body(text="the reply"))
 async def reply(me: StaffPage, form: CheckedForm, sessions: SessionsDep, service: ServiceDep,
                 conversation_id: str) -> Response:
     text = form.get("text", "").strip()
@@ -152,9 +173,10 @@ async def reply(me: StaffPage, form: CheckedForm, sessions: SessionsDep, service
     return _back(conversation_id)
 
 
-@router.post("/console/conversations/{conversation_id}/handback")
-async def hand_back(me: StaffPage, form: CheckedForm, sessions: SessionsDep, hub: HubDep,
-                    conversation_id: str) -> Response:
+@router.post("/console/conversations/{conversation_id}/handback", response_class=RedirectResponse, status_code=303,
+             openapi_extra=form_body())
+async def hand_back(me: StaffPage, form: CheckedForm, sessions: SessionsDep, hub: HubDep, service: ServiceDep,
+                    settings: SettingsDep, conversation_id: str) -> Response:
     def work() -> None:
         with sessions() as session:
             conversation = handoffs.hand_back(session, conversation_id, me.username)
@@ -165,6 +187,7 @@ async def hand_back(me: StaffPage, form: CheckedForm, sessions: SessionsDep, hub
         await asyncio.to_thread(work)
     except handoffs.HandoffError:
         return _back(conversation_id, "claimed_by_other")
+    await service.post_outbound(conversation_id, handed_back_text(settings), author=Author.SYSTEM)
     await hub.publish_console({"type": "queue", "conversation_id": conversation_id})
     return RedirectResponse("/console", status_code=303)
 
@@ -180,6 +203,10 @@ async def console_socket(socket: WebSocket) -> None:
         return
     hub: LiveHub = socket.app.state.live
     await socket.accept()
+    refused = hub.refusal(socket_address(socket))
+    if refused:
+        await refuse(socket, refused)
+        return
 
     async def on_text(text: str) -> None:
         with contextlib.suppress(ValueError, TypeError, KeyError):

@@ -1,5 +1,6 @@
 """The owner's settings page (``/console/settings``): clinic hours, reminder quiet hours and limits, reminder
-rules. The form is turned into changes here; ``bot.settings.owner`` validates, saves and applies them."""
+rules, and the waitlist (on or off, how many patients are offered a freed time at once, when an offer expires).
+The form is turned into changes here; ``bot.settings.owner`` validates, saves and applies them."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from fastapi.responses import HTMLResponse
 
 from adapters.console.render import render
 from bot import reminders
-from bot.gateway.deps import CheckedForm, OwnerPage, SessionsDep, SettingsDep
+from bot.gateway.deps import CheckedForm, OwnerPage, SessionsDep, SettingsDep, form_body
 from bot.settings import WEEKDAYS, Settings
 from bot.settings.owner import save_owner_changes
 from bot.store import audit as audit_trail
@@ -31,6 +32,9 @@ def form_values(settings: Settings) -> dict[str, str]:
         "max_per_week": str(reminders.max_per_week),
         "rules": yaml.safe_dump([r.model_dump() for r in reminders.rules], sort_keys=False, allow_unicode=True)
         if reminders.rules else "",
+        "waitlist_enabled": "on" if settings.waitlist.enabled else "",
+        "waitlist_offers_at_once": str(settings.waitlist.offers_at_once),
+        "waitlist_expiry": str(settings.waitlist.offer_expiry_minutes),
     })
     return values
 
@@ -55,6 +59,12 @@ def _changes(form: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
             "rules": rules,
         },
     }
+    if "waitlist_offers_at_once" in form or "waitlist_expiry" in form:  # the page's waitlist fields were posted
+        changes["waitlist"] = {
+            "enabled": form.get("waitlist_enabled") == "on",
+            "offers_at_once": form.get("waitlist_offers_at_once", "").strip(),
+            "offer_expiry_minutes": form.get("waitlist_expiry", "").strip(),
+        }
     return changes, errors
 
 
@@ -70,15 +80,23 @@ def settings_page(me: OwnerPage, settings: SettingsDep) -> HTMLResponse:
                   saved=False)
 
 
-@router.post("/console/settings", response_class=HTMLResponse)
+@router.post("/console/settings", response_class=HTMLResponse, openapi_extra=form_body(
+    **{f"hours_{day}": "HH:MM-HH:MM or closed" for day in WEEKDAYS}, reminders_enabled="on to send reminders",
+    quiet_start="HH:MM", quiet_end="HH:MM", max_per_day="a number", max_per_week="a number",
+    rules="reminder rules, YAML"))
 async def save_settings(me: OwnerPage, form: CheckedForm, settings: SettingsDep,
                         sessions: SessionsDep) -> HTMLResponse:
     def work() -> list[str]:
+        before = form_values(settings)
         errors = apply(settings, form)
         if not errors:
+            after = form_values(settings)
+            changed = {key: [before[key], after[key]] if key != "rules" else "changed"
+                       for key in after if before.get(key) != after[key]}
             with sessions() as session:
                 audit_trail.record(session, actor_type="staff", actor_id=me.username, patient_id=None,
-                                   action="settings_changed", detail={"sections": ["hours", "reminders"]})
+                                   action="settings_changed",
+                                   detail={"sections": ["hours", "reminders", "waitlist"], "changed": changed})
                 session.commit()
             reminders.reschedule_all(settings)  # pending reminders follow the new rules at once
         return errors

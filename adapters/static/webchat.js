@@ -1,10 +1,12 @@
 // Web chat for patients: sends messages, shows replies, fetches answers that arrive later
 // (after a restart, or from staff). The sender id is random and kept in this browser only.
 // A websocket (/ws/chat) brings staff replies, reminders and typing at once; it reconnects with
-// backoff, and polling stays on as the fallback.
+// backoff, and polling stays on as the fallback. The patient's own message and the typing line show
+// the moment they press Send, and the newest message is always scrolled into view.
 (() => {
   "use strict";
   const log = document.getElementById("log");
+  const scroller = document.getElementById("scroller");
   const form = document.getElementById("composer");
   const input = document.getElementById("message");
   const send = document.getElementById("send");
@@ -17,19 +19,33 @@
   let lastId = 0;
   const shown = new Set();
 
-  function show(msg) {
-    if (msg.id && shown.has(msg.id)) return;
-    if (msg.id) { shown.add(msg.id); lastId = Math.max(lastId, msg.id); }
+  function toBottom() {
+    scroller.scrollTop = scroller.scrollHeight;
+  }
+
+  function bubble(author, text) {
     const li = document.createElement("li");
-    const author = msg.author || "bot";
     li.className = author;
     const who = document.createElement("span");
     who.className = "who";
     who.textContent = author === "patient" ? "You" : author === "staff" ? "Front desk" : "Assistant";
     li.appendChild(who);
-    li.appendChild(document.createTextNode(msg.text));
+    li.appendChild(document.createTextNode(text));
     log.appendChild(li);
-    li.scrollIntoView({ block: "end", behavior: "smooth" });
+    toBottom();
+    return li;
+  }
+
+  function show(msg) {
+    if (msg.id && shown.has(msg.id)) return;
+    if (msg.id) { shown.add(msg.id); lastId = Math.max(lastId, msg.id); }
+    bubble(msg.author || "bot", msg.text);
+  }
+
+  function setTyping(on, who) {
+    typing.textContent = who === "staff" ? "The front desk is typing…" : "The assistant is typing…";
+    typing.hidden = !on;
+    if (on) toBottom();
   }
 
   async function refresh() {
@@ -42,12 +58,14 @@
     } catch (_) { /* offline: try again on the next tick */ }
   }
 
+  let posting = false;
   async function submit(text) {
     const messageId = newId();
+    const mine = bubble("patient", text);  // the patient sees their own message at once
+    mine.classList.add("sending");
     send.disabled = true;
     posting = true;
-    typing.textContent = "The assistant is typing…";
-    typing.hidden = false;
+    setTyping(true, "bot");
     status.textContent = "";
     try {
       const r = await fetch("/api/chat", {
@@ -56,18 +74,25 @@
         body: JSON.stringify({ sender, message: text, message_id: messageId }),
       });
       const data = await r.json().catch(() => ({}));
-      await refresh();  // shows the patient's own message with its id, then any replies
+      mine.classList.remove("sending");
+      if (data.message_id) shown.add(data.message_id);  // the stored copy of the bubble already on screen
+      for (const m of data.messages || []) show(m);
+      await refresh();  // late answers, staff replies, notices
       if (r.status === 503) {
         status.textContent = (data.error && data.error.message) || "Your message is saved and will be answered shortly.";
       } else if (!r.ok) {
+        if (!data.message_id) mine.classList.add("unsent");
         status.textContent = (data.error && data.error.message) || "Sorry, that message could not be sent.";
       }
     } catch (_) {
+      mine.classList.remove("sending");
+      mine.classList.add("unsent");
       status.textContent = "You seem to be offline. Please try again in a moment.";
     } finally {
       send.disabled = false;
       posting = false;
-      typing.hidden = true;
+      setTyping(false);
+      toBottom();
       input.focus();
     }
   }
@@ -82,10 +107,14 @@
   input.addEventListener("keydown", (e) => {
     if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); }
   });
+  // a phone keyboard opening or closing resizes the visible page: keep the newest message in view
+  if (window.visualViewport) window.visualViewport.addEventListener("resize", toBottom);
+  window.addEventListener("resize", toBottom);
+  input.addEventListener("focus", () => setTimeout(toBottom, 150));
 
   let socket = null;
   let delay = 1000;
-  let posting = false;
+  let refused = false;
   function connect() {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     try {
@@ -100,12 +129,14 @@
         show(event.message);
         status.textContent = "";
       } else if (event.type === "typing") {
-        typing.textContent = event.who === "staff" ? "The front desk is typing…" : "The assistant is typing…";
-        if (!posting) typing.hidden = !event.on;
+        if (!posting) setTyping(event.on, event.who);
+      } else if (event.type === "error" && event.code === "too_many_connections") {
+        refused = true;  // open in too many tabs: this one keeps working by polling
       }
     };
     socket.onclose = () => {
       socket = null;
+      if (refused) return;
       setTimeout(connect, delay);
       delay = Math.min(delay * 2, 30000);
     };

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.triage.red_flags import detect_red_flags, emergency_message
+from bot.triage.red_flags import FLAG_LABELS, RedFlag, detect_red_flags, emergency_message
+
+ALERTED = "Our care team has been alerted and will contact you here."
 
 
 @dataclass(frozen=True)
@@ -28,3 +30,9 @@ class RedFlagGuard:
             return None
         return Emergency([f.id for f in flags], [f.label for f in flags],
                          emergency_message(flags, self.clinic_name))
+
+    def follow_up(self, flag_ids: list[str]) -> str:
+        """What each later message gets until staff take the conversation: the emergency step again, and that
+        the care team knows."""
+        flags = [RedFlag(f, FLAG_LABELS.get(f, f)) for f in flag_ids]
+        return f"{emergency_message(flags, self.clinic_name)} {ALERTED}"

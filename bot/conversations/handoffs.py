@@ -30,6 +30,8 @@ REASONS = {
     "failed_verification": "Failed verification",
     "low_confidence": "Assistant unsure twice",
     "critical_lab": "Critical lab value",
+    "critical_value": "Critical value asked about",
+    "medical_question": "Medical question for the care team",
     "staff_opened": "Opened by staff",
 }
 
@@ -96,6 +98,8 @@ def hand_back(session: Session, conversation_id: str, staff_username: str) -> Co
         handoff.status, handoff.closed_at = HandoffStatus.CLOSED, utcnow()
     conversation.state = ConversationState.BOT
     conversation.handoff_reason = ""
+    # staff have dealt with it: an earlier emergency no longer answers every message
+    conversation.flags = {**(conversation.flags or {}), "emergency_active": False}
     log.info("handoff.closed conversation_id=%s", conversation_id)
     return conversation
 

@@ -1,13 +1,15 @@
 """The staff queue: the conversations that need a person, as the console lists them.
 
 Open and claimed handoffs (see ``bot.conversations.handoffs`` for the states), each with its reason and a
-scrubbed preview of the patient's last message. An open handoff older than the console's
-``escalate_after_minutes`` is marked escalated and listed first.
+scrubbed preview of the patient's last message. Waiting ones come first: red flags (the emergency answer went out;
+call the patient), then urgent ones (urgent triage, a critical lab value), then those left unclaimed past the
+console's ``escalate_after_minutes`` (marked escalated), then the rest, oldest first; claimed ones last.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,13 +38,26 @@ class QueueItem:
     claimed_by: str
     waiting_since: datetime
     escalated: bool
-    preview: str
+    preview: str | None  # None: not scrubbed yet (the console fills it in)
+    priority: str = ""  # red_flag | urgent | "" (see URGENT_REASONS)
+
+
+URGENT_REASONS = {"urgent_triage", "critical_lab"}
+Previewer = Callable[[int, str], "str | None"]  # (message id, text) -> scrubbed preview, or None for later
+
+
+def priority_of(reason: str, summary: dict[str, object] | None) -> str:
+    """A handoff's urgency for the queue: its reason, and red flags in what it carries for staff."""
+    if reason == "triage_flag" or (summary or {}).get("red_flags"):
+        return "red_flag"
+    return "urgent" if reason in URGENT_REASONS else ""
 
 
 def scrub_preview(text: str) -> str:
-    """A short preview with PHI removed (bot.phi's scrubber); hidden when the scrubber fails."""
+    """A short preview with PHI removed (bot.phi's preview mode: identifiers out, clinical content kept);
+    hidden when the scrubber fails."""
     try:
-        cleaned = scrub(text)
+        cleaned = scrub(text, mode="preview")
     except Exception:  # a scrubber failure must not show raw text
         log.exception("queue.preview_scrub_failed")
         return "(preview hidden)"
@@ -60,21 +75,25 @@ def escalate_overdue(session: Session, *, after: timedelta, now: datetime | None
     return len(overdue)
 
 
-def queue(session: Session, *, escalate_after: timedelta, now: datetime | None = None) -> list[QueueItem]:
-    """Open and claimed handoffs: escalated first, then waiting ones, oldest first; claimed ones last."""
+def queue(session: Session, *, escalate_after: timedelta, now: datetime | None = None,
+          preview: Previewer | None = None) -> list[QueueItem]:
+    """Open and claimed handoffs in the order staff should take them (see the module's docstring)."""
     escalate_overdue(session, after=escalate_after, now=now)
     rows = session.execute(select(Handoff, Conversation).join(Conversation, Conversation.id == Handoff.conversation_id)
                            .where(Handoff.status.in_((HandoffStatus.OPEN, HandoffStatus.CLAIMED)))).all()
     items = []
     for handoff, conversation in rows:
-        last = session.scalars(select(Message.text).where(
+        last = session.execute(select(Message.id, Message.text).where(
             Message.conversation_id == conversation.id, Message.author == Author.PATIENT).order_by(Message.id.desc())
         ).first()
+        shown = "" if last is None else (preview or (lambda _id, text: scrub_preview(text)))(last[0], last[1])
         items.append(QueueItem(conversation.id, conversation.channel, handoff.reason,
                                REASONS.get(handoff.reason, handoff.reason.replace("_", " ").capitalize()),
                                HandoffStatus(handoff.status), handoff.claimed_by, handoff.created_at,
-                               handoff.escalated_at is not None, scrub_preview(last) if last else ""))
-    items.sort(key=lambda i: (i.status == HandoffStatus.CLAIMED, not i.escalated, i.waiting_since))
+                               handoff.escalated_at is not None, shown,
+                               priority_of(handoff.reason, handoff.summary)))
+    items.sort(key=lambda i: (i.status == HandoffStatus.CLAIMED, i.priority != "red_flag", i.priority != "urgent",
+                              not i.escalated, i.waiting_since))
     return items
 
 

@@ -4,9 +4,9 @@ A message that arrives while the engine is down stays ``pending`` and is answere
 engine is back; a message repeated with the same client id is answered once. The red-flag check runs on every
 message before anything else, off the event loop. Rows are written through ``bot.conversations.rows``.
 
-Several gateways may share the database: a conversation's turns are taken one at a time across all of them
-(``bot.conversations.turns``), and every database call of an async method runs in a thread, so a slow or locked
-database holds up only the conversation that waits for it, never the event loop.
+Several gateways may share the database: a conversation's turns with the engine are taken one at a time across
+all of them (``bot.conversations.turns``), and every database call of an async method runs in a thread, so a
+slow or locked database holds up only the conversation that waits for it, never the event loop.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.conversations import rows
@@ -25,7 +26,7 @@ from bot.conversations.guard import Emergency, RedFlagGuard
 from bot.conversations.handoffs import request_handoff
 from bot.conversations.turns import TurnLock
 from bot.engine.client import EngineTimeout, EngineUnavailable, RasaClient
-from bot.store import Conversation, Message
+from bot.store import Conversation, Message, activity
 from bot.store.models import utcnow
 from bot.store.states import Author, ConversationState, MessageStatus
 
@@ -48,10 +49,9 @@ class ConversationService:
     def __init__(self, sessions: sessionmaker[Session], engine: RasaClient,
                  guard: RedFlagGuard | None = None, turns: TurnLock | None = None) -> None:
         self.sessions = sessions
-        self._engine = engine
+        self.engine = engine
         self._guard = guard
-        bind = sessions.kw["bind"]
-        self.turns = turns or TurnLock(bind)
+        self.turns = turns or TurnLock(sessions.kw["bind"])
         self._listeners: list[OutboundListener] = []
         self._inbound_listeners: list[OutboundListener] = []
 
@@ -93,46 +93,84 @@ class ConversationService:
     ) -> InboundResult:
         """Store, check for red flags, then route. ``engine_text`` is what the engine gets instead of the
         patient's words when the channel already knows what they mean (a reply to a reminder)."""
-        async with self.turns.hold(conversation.id):
-            stored = await asyncio.to_thread(self._store_inbound, conversation.id, text, client_message_id,
-                                             metadata, engine_text)
-            if isinstance(stored, InboundResult):
-                return stored
-            row, message, with_staff = stored
-            emergency = await asyncio.to_thread(self._guard.check, text) if self._guard else None
-            if emergency is not None:  # the emergency answer goes before anything else, notices included
-                result = await self._answer_emergency(conversation.id, message.id, emergency, with_staff)
-                await self._notify_inbound(row, message)
-                return result
+        accepted = await self.accept(conversation, text, client_message_id=client_message_id, metadata=metadata,
+                                     engine_text=engine_text)
+        return await self.route(accepted)
+
+    async def accept(
+        self, conversation: Conversation, text: str, *, client_message_id: str | None = None,
+        metadata: dict[str, Any] | None = None, engine_text: str | None = None, answered_inline: bool = False,
+    ) -> InboundResult:
+        """The first, fast half: store the message (once), check it for red flags and answer an emergency at
+        once. The result's status is ``pending`` when the engine still has to answer (``route``).
+
+        ``answered_inline``: the channel delivers this call's replies in its own response (an SMS emergency
+        answer in the webhook's TwiML), so the outbound listeners do not send them again. No conversation lock is
+        taken: the database orders and deduplicates what is stored, so a message is stored and checked at once
+        even while the engine is still working on the one before (in this gateway or another)."""
+        stored = await asyncio.to_thread(self._store_inbound, conversation.id, text, client_message_id, metadata,
+                                         engine_text)
+        if isinstance(stored, InboundResult):
+            return stored
+        row, message = stored
+        with_staff = message.status == MessageStatus.WITH_STAFF
+        emergency = await asyncio.to_thread(self._guard.check, text) if self._guard else None
+        meta = {"answered_inline": True} if answered_inline else {}
+        if emergency is not None:  # the emergency answer goes before anything else, notices included
+            result = await self._answer_emergency(conversation.id, message.id, emergency, with_staff, meta)
             await self._notify_inbound(row, message)
-            if with_staff:
-                return InboundResult(conversation.id, message.id, "with_staff")
-            return await self._drain(conversation.id, wanted=message.id)
+            return result
+        active = row.flags.get("emergency_active") if isinstance(row.flags, dict) else None
+        if active and not with_staff and self._guard is not None:
+            # until staff take it, every message gets the emergency step again and the news that they know
+            known = row.flags.get("red_flags") if isinstance(row.flags, dict) else None
+            flags = [str(f) for f in known] if isinstance(known, list) else []
+            [reply] = await asyncio.to_thread(self._store_replies, conversation.id, message.id,
+                                              [self._guard.follow_up(flags)], author=Author.SYSTEM,
+                                              meta={"red_flags": flags, **meta})
+            await self._notify(row, reply)
+            await self._notify_inbound(row, message)
+            return InboundResult(conversation.id, message.id, "answered", [reply])
+        await self._notify_inbound(row, message)
+        if with_staff:
+            return InboundResult(conversation.id, message.id, "with_staff")
+        return InboundResult(conversation.id, message.id, "pending")
 
     def _store_inbound(self, conversation_id: str, text: str, client_message_id: str | None,
                        metadata: dict[str, Any] | None, engine_text: str | None
-                       ) -> InboundResult | tuple[Conversation, Message, bool]:
-        """The message stored (the turn is held), or the earlier result when this client sent it before."""
+                       ) -> InboundResult | tuple[Conversation, Message]:
+        """Store an inbound message; a repeat of one already stored gets that one's outcome instead."""
         with self.sessions() as session:
             if client_message_id:
                 earlier = rows.find_inbound(session, conversation_id, client_message_id)
                 if earlier is not None:
                     log.info("message.duplicate conversation_id=%s message_id=%s", conversation_id, earlier.id)
-                    replies = rows.replies_to(session, earlier.id)
                     status = "duplicate" if earlier.status != MessageStatus.PENDING else "pending"
-                    return InboundResult(conversation_id, earlier.id, status, replies)
+                    return InboundResult(conversation_id, earlier.id, status, rows.replies_to(session, earlier.id))
             row = session.get(Conversation, conversation_id)
             assert row is not None
             with_staff = row.state == ConversationState.STAFF
             # While staff hold the conversation the assistant stays silent: the message goes to them only.
-            message = rows.record_inbound(
-                session, row, text, status=MessageStatus.WITH_STAFF if with_staff else MessageStatus.PENDING,
-                client_message_id=client_message_id,
-                meta={"metadata": metadata or {}, **({"engine_text": engine_text} if engine_text else {})})
-            session.commit()
+            try:
+                message = rows.record_inbound(
+                    session, row, text, status=MessageStatus.WITH_STAFF if with_staff else MessageStatus.PENDING,
+                    client_message_id=client_message_id,
+                    meta={"metadata": metadata or {}, **({"engine_text": engine_text} if engine_text else {})})
+                session.commit()
+            except IntegrityError:  # the same message stored by a concurrent request a moment ago
+                session.rollback()
+                return self._store_inbound(conversation_id, text, client_message_id, metadata, engine_text)
             log.info("message.received conversation_id=%s message_id=%s chars=%d with_staff=%s",
                      conversation_id, message.id, len(text), with_staff)
-            return row, message, with_staff
+            return row, message
+
+    async def route(self, accepted: InboundResult) -> InboundResult:
+        """The second half: send what is pending to the engine (in order) and deliver its answers; the
+        conversation's turn is held (across every gateway) while it does."""
+        if accepted.status != "pending":
+            return accepted
+        async with self.turns.hold(accepted.conversation_id):
+            return await self._drain(accepted.conversation_id, wanted=accepted.message_id)
 
     def record_keyword(self, conversation: Conversation, text: str, *, client_message_id: str, word: str,
                        reply: str | None) -> None:
@@ -159,7 +197,7 @@ class ConversationService:
             client_meta = message.meta.get("metadata")
             metadata = {"channel": conversation.channel, **(client_meta if isinstance(client_meta, dict) else {})}
             try:
-                replies = await self._engine.send(conversation_id, str(message.meta.get("engine_text") or message.text),
+                replies = await self.engine.send(conversation_id, str(message.meta.get("engine_text") or message.text),
                                                   metadata)
             except EngineUnavailable as exc:
                 log.warning("engine.unavailable conversation_id=%s message_id=%s reason=%s",
@@ -194,19 +232,23 @@ class ConversationService:
             session.commit()
 
     async def _answer_emergency(self, conversation_id: str, message_id: int, emergency: Emergency,
-                                with_staff: bool) -> InboundResult:
+                                with_staff: bool, meta: dict[str, Any]) -> InboundResult:
         """The emergency answer goes out before anything else; staff are alerted through a handoff."""
         def store() -> tuple[Conversation, Message]:
             with self.sessions() as session:
                 conversation = session.get(Conversation, conversation_id)
                 assert conversation is not None
-                rows.set_flags(conversation, red_flags=emergency.flags)
+                earlier = conversation.flags.get("red_flags") if isinstance(conversation.flags, dict) else None
+                flags = sorted({*(earlier if isinstance(earlier, list) else []), *emergency.flags})
+                rows.set_flags(conversation, red_flags=flags, emergency_active=not with_staff)
+                activity.record(session, "triage", "red_flag", channel=conversation.channel,
+                                conversation_id=conversation.id)
                 if not with_staff:
                     request_handoff(session, conversation, reason="triage_flag",
                                     summary={"red_flags": emergency.flags, "labels": emergency.labels})
                 session.commit()
             [reply] = self._store_replies(conversation_id, message_id, [emergency.reply], author=Author.SYSTEM,
-                                          meta={"red_flags": emergency.flags})
+                                          meta={"red_flags": emergency.flags, **meta})
             return conversation, reply
 
         conversation, reply = await asyncio.to_thread(store)
@@ -264,8 +306,9 @@ class ConversationService:
                               conversation.id, message.id)
 
     async def retry_pending(self) -> int:
-        """Answer every message kept while the engine was down. Returns how many were answered. A conversation
-        whose turn someone holds now is left to them (its turn drains every pending message in order)."""
+        """Answer every message kept while the engine was down (or left by a gateway that stopped). Returns how
+        many were answered. A conversation whose turn someone holds now is left to them (its turn drains every
+        pending message in order)."""
         def conversations_waiting() -> list[str]:
             with self.sessions() as session:
                 return list(session.scalars(select(Message.conversation_id).where(

@@ -68,6 +68,21 @@ class RasaClient:
                 replies.append(BotReply(text="", custom=item["custom"]))
         return replies
 
+    async def last_turn(self, conversation_id: str) -> tuple[str | None, list[str]]:
+        """The form the engine is in and the actions of its last turn (after the patient's last message), to read
+        a bare word in context; ``(None, [])`` when the engine cannot say quickly."""
+        try:
+            response = await self._client.get(f"{self.rasa_url}/conversations/{conversation_id}/tracker",
+                                               params={"include_events": "AFTER_RESTART"}, timeout=3.0)
+            tracker = response.json() if response.status_code == 200 else {}
+        except (httpx.HTTPError, ValueError):
+            return None, []
+        loop = (tracker.get("active_loop") or {}).get("name")
+        events = tracker.get("events") or []
+        last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=-1)
+        actions = [str(e.get("name")) for e in events[last_user + 1:] if e.get("event") == "action"]
+        return (str(loop) if loop else None), actions
+
     async def engine_ready(self) -> bool:
         """The engine answers and has a model loaded."""
         try:

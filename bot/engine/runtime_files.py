@@ -46,6 +46,37 @@ def lock_store_config(url: str) -> dict[str, Any] | None:
     return config
 
 
+ENGINE_TOOLS = Path(__file__).resolve().parent / "tools"  # put on PYTHONPATH of both servers
+
+
+def logging_config(json_events_for: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A ``--logging-config-file`` for the engine and the action server (see bot/engine/tools/log_records.py):
+    every record is made safe when it is created; ``json_events_for`` loggers (the project's own, in the
+    action server) write the project's JSON events."""
+    config: dict[str, Any] = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"records_without_data": {"()": "log_records.RecordsWithoutData"}},
+    }
+    if json_events_for:
+        config["formatters"] = {"json": {"()": "bot.runtime.logging_setup.JsonFormatter", "process_name": "actions"}}
+        config["handlers"] = {"json": {"class": "logging.StreamHandler", "formatter": "json",
+                                       "stream": "ext://sys.stderr"}}
+        config["loggers"] = {name: {"handlers": ["json"], "level": "INFO", "propagate": False}
+                             for name in json_events_for}
+    return config
+
+
+def write_logging_configs(settings: Settings) -> tuple[Path, Path]:
+    """The engine's and the action server's logging config files."""
+    folder = settings.data_dir / "engine"
+    folder.mkdir(parents=True, exist_ok=True)
+    engine, actions = folder / "engine-logging.yml", folder / "actions-logging.yml"
+    engine.write_text(yaml.safe_dump(logging_config(), sort_keys=False))
+    actions.write_text(yaml.safe_dump(logging_config(("actions", "bot", "knowledge", "adapters")), sort_keys=False))
+    return engine, actions
+
+
 def write_engine_files(settings: Settings) -> tuple[Path, Path]:
     """endpoints.yml (action server, tracker store, lock store) and credentials.yml (REST channel only)."""
     folder = settings.data_dir / "engine"

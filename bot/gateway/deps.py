@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request, WebSocket
 from sqlalchemy.orm import Session, sessionmaker
@@ -99,3 +99,13 @@ async def checked_form(request: Request, identity: StaffPage) -> dict[str, str]:
 
 
 CheckedForm = Annotated[dict[str, str], Depends(checked_form)]
+
+
+def form_body(**fields: str) -> dict[str, Any]:
+    """``openapi_extra`` describing a console form post: its CSRF token and these fields (name -> what it is), so
+    the OpenAPI document (and the fuzzing that reads it) knows every body the gateway takes."""
+    properties: dict[str, Any] = {"csrf_token": {"type": "string", "description": "the session's CSRF token"}}
+    properties.update({name: {"type": "string", "description": text} for name, text in fields.items()})
+    schema = {"type": "object", "properties": properties, "required": ["csrf_token"]}
+    return {"requestBody": {"required": True,
+                            "content": {"application/x-www-form-urlencoded": {"schema": schema}}}}

@@ -1,9 +1,12 @@
-"""Request bodies are checked before any route sees them: size, UTF-8, and (for JSON) nesting depth and number
-size, so hostile input gets a clear 4xx instead of exhausting a parser."""
+"""Request bodies are checked before any route sees them: size, UTF-8, and (for JSON) nesting depth, number size,
+``NaN``/``Infinity`` and text that is not Unicode (an unpaired surrogate such as ``"\\ud800"``), so hostile input
+gets a clear 4xx before anything is stored, instead of exhausting a parser or failing in the database."""
 
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -18,6 +21,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 MAX_BODY_BYTES = 64 * 1024
 MAX_JSON_DEPTH = 32
 MAX_NUMBER_CHARS = 100
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def json_problem(text: str) -> str | None:
@@ -49,6 +53,47 @@ def json_problem(text: str) -> str | None:
         else:
             digits = 0
     return None
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("a number in the JSON is too large")
+    return value
+
+
+def _text_problem(value: object) -> str | None:
+    """An unpaired surrogate or a NUL anywhere in the parsed JSON's strings (keys included)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            if _SURROGATE.search(item):
+                return "the JSON has text that is not valid Unicode (an unpaired surrogate such as \\ud800)"
+            if "\x00" in item:
+                return "the JSON has text with a NUL character"
+    return None
+
+
+def content_problem(text: str) -> str | None:
+    """Why well-formed JSON is refused: NaN or Infinity, a number too large for a float, text that is not
+    Unicode. None when it is fine, or when it is not JSON at all (the route says so)."""
+    try:
+        parsed = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
+    except json.JSONDecodeError:
+        return None
+    except ValueError as exc:
+        return str(exc)
+    return _text_problem(parsed)
 
 
 class BodyLimits:
@@ -88,7 +133,7 @@ class BodyLimits:
             except UnicodeDecodeError:
                 await _refuse(send, 400, "invalid_encoding", "the body must be UTF-8 encoded JSON")
                 return
-            problem = json_problem(text)
+            problem = json_problem(text) or content_problem(text)
             if problem:
                 await _refuse(send, 400, "invalid_json", problem)
                 return

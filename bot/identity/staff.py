@@ -1,7 +1,9 @@
-"""Staff accounts for the console: argon2 password hashes, sessions that expire, CSRF tokens, roles.
+"""Staff accounts for the console: argon2 password hashes, throttled sign-in, sessions that expire, CSRF
+tokens, roles.
 
 A session's cookie carries a random token; the store keeps only its SHA-256, the user, a CSRF token and
-when it expires (idle timeout, renewed on use, and an absolute limit from sign-in).
+when it expires (idle timeout, renewed on use, and an absolute limit from sign-in). Sign-in tries are throttled
+per name and per client address (``login_throttle``) and audited.
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ from functools import lru_cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from bot.identity import login_throttle
 from bot.store import StaffSession, StaffUser
+from bot.store import audit as audit_trail
 from bot.store.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -88,6 +92,62 @@ def authenticate(session: Session, username: str, password: str) -> StaffUser | 
     return user
 
 
+def normalise_username(username: str) -> str:
+    return username.strip().lower()[:100]
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """The outcome of one sign-in try: a session token, or why not (wrong | wait | locked)."""
+
+    token: str = ""
+    refused: str = ""
+    retry_after_s: int = 0
+
+
+def sign_in(sessions: sessionmaker[Session], username: str, password: str, *, address: str,
+            policy: login_throttle.Policy, idle: timedelta, now: datetime | None = None) -> SignIn:
+    """Check a sign-in under the throttle (blocking: argon2). A wrong name and a wrong password look the same:
+    same answer, same time, same counting."""
+    now = now or utcnow()
+    name = normalise_username(username)
+    with sessions() as session:
+        reservation = login_throttle.reserve(session, name, address, now, policy)
+        session.commit()
+    if reservation.refused:
+        log.info("staff.login_refused reason=%s retry_after_s=%d", reservation.refused, reservation.retry_after_s)
+        return SignIn(refused=reservation.refused, retry_after_s=reservation.retry_after_s)
+    with sessions() as session:
+        user = authenticate(session, name, password)
+        if user is not None:
+            login_throttle.succeeded(session, reservation, now)
+            token = start_session(session, user, idle=idle, now=now)
+            audit_trail.record(session, actor_type="staff", actor_id=user.username, patient_id=None,
+                               action="staff_login", detail={"address": address}, at=now)
+            session.commit()
+            return SignIn(token=token)
+        known = session.scalars(select(StaffUser.username).where(StaffUser.username == name)).first()
+        actor = known or "unknown"
+        audit_trail.record(session, actor_type="staff", actor_id=actor, patient_id=None, action="staff_login_failed",
+                           detail={"address": address, "failures": reservation.failures}, at=now)
+        if login_throttle.failed(session, reservation, now, policy):
+            audit_trail.record(session, actor_type="staff", actor_id=actor, patient_id=None, action="staff_locked",
+                               detail={"address": address, "failures": reservation.failures}, at=now)
+            log.warning("staff.login_locked known_user=%s failures=%d", known is not None, reservation.failures)
+        session.commit()
+    return SignIn(refused="wrong")
+
+
+def unlock(session: Session, username: str, *, by: str) -> bool:
+    """An owner lifts a sign-in lock (audited). True when the account was locked or waiting."""
+    name = normalise_username(username)
+    lifted = login_throttle.unlock(session, name)
+    if lifted:
+        audit_trail.record(session, actor_type="staff", actor_id=by, patient_id=None, action="staff_unlocked",
+                           detail={"account": name})
+    return lifted
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -126,4 +186,4 @@ def end_session(session: Session, token: str) -> None:
 
 
 def csrf_ok(identity: StaffIdentity, submitted: str | None) -> bool:
-    return bool(submitted) and hmac.compare_digest(identity.csrf_token, submitted or "")
+    return bool(submitted) and hmac.compare_digest(identity.csrf_token.encode(), (submitted or "").encode())

@@ -65,7 +65,26 @@ def _cut(text: str) -> str:
 
 
 def split_for_sms(text: str, max_segments: int = 3) -> list[str]:
-    """Parts of ``text``, each one SMS segment, split between sentences where possible."""
+    """Parts of ``text``, each one SMS segment, split between sentences where possible.
+
+    This is the SMS budget, the one rule: the sender sends these parts, and the answer check and the lab
+    explanations ask :func:`fits_sms`, which is this split with nothing cut."""
+    parts = _parts(text)
+    if len(parts) <= max_segments:
+        return parts
+    kept = parts[:max_segments]
+    overflow = " ".join([kept[-1], *parts[max_segments:]])
+    kept[-1] = _cut(overflow)
+    return kept
+
+
+def fits_sms(text: str, max_segments: int = 3) -> bool:
+    """True when :func:`split_for_sms` sends all of ``text``: every sentence, the source line included."""
+    return len(_parts(text)) <= max_segments
+
+
+def _parts(text: str) -> list[str]:
+    """All of ``text`` in one-segment parts, split between sentences (a sentence longer than a segment at a word)."""
     text = " ".join(line.strip() for line in text.strip().splitlines() if line.strip())
     if not text:
         return []
@@ -92,9 +111,4 @@ def split_for_sms(text: str, max_segments: int = 3) -> list[str]:
             pending.insert(0, rest)
     if current:
         parts.append(current)
-    if len(parts) <= max_segments:
-        return parts
-    kept = parts[:max_segments]
-    overflow = " ".join([kept[-1], *parts[max_segments:]])
-    kept[-1] = _cut(overflow)
-    return kept
+    return parts

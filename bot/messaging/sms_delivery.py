@@ -27,7 +27,8 @@ class SmsDelivery:
         self._max_segments = max_segments
 
     async def __call__(self, conversation: Conversation, message: Message) -> None:
-        if conversation.channel == Channel.SMS:
+        # a reply the webhook already gave in its own TwiML is not sent again
+        if conversation.channel == Channel.SMS and not message.meta.get("answered_inline"):
             await self.deliver(conversation.channel_user, message.id, message.text)
 
     async def deliver(self, phone: str, message_id: int, text: str) -> MessageStatus:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.scheduling.slots import ACTIVE_STATUSES
 from bot.store import Appointment, Patient, ReminderSend
+from bot.store import activity as activity_ledger
 from bot.store.states import ReminderStatus
 
 CANCEL_REPLY_WINDOW = timedelta(hours=48)
@@ -52,3 +53,9 @@ def reminder_reply(session: Session, phone: str, text: str, now: datetime | None
         return None
     return ReminderReply(intent, int(appointment_id))
 
+
+
+def note_reply(session: Session, reply: ReminderReply, conversation_id: str) -> None:
+    """Count the reply for the owner's dashboard (confirm, reschedule or cancel; no text)."""
+    activity_ledger.record(session, "reminder_reply", reply.intent.removesuffix("_appointment"), channel="sms",
+                           conversation_id=conversation_id, ref=reply.appointment_id)

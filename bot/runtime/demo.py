@@ -1,5 +1,6 @@
 """The demo clinic's synthetic data: providers and visit types from settings, two weeks of
-availability, about 20 patients, appointments and lab results. Nothing here is a real person.
+availability, about 20 patients, appointments and lab results (``seed``); ninety days of history for the
+dashboard are in ``bot.runtime.demo_history``. Nothing here is a real person.
 
 Jordan Demo (+15555550100, born 1980-01-01) is always present: tests and docs rely on them.
 """
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.settings import WEEKDAYS, Settings
 from bot.store import (
+    ActivityEvent,
     Appointment,
     AppointmentType,
     AvailabilitySlot,
@@ -27,6 +29,8 @@ from bot.store import (
     Provider,
     ReminderSend,
     VerificationAttempt,
+    WaitlistEntry,
+    WaitlistOffer,
 )
 
 DEMO_PHONE = "+15555550100"
@@ -72,7 +76,8 @@ def _lab(patient: Patient, code: str, value: float, collected: datetime) -> LabR
 
 def wipe(session: Session) -> None:
     """Delete every row (children first); the schema stays. The audit trail is append-only and kept."""
-    for model in (ReminderSend, VerificationAttempt, Message, Handoff, Conversation, LabResult,
+    for model in (WaitlistOffer, WaitlistEntry, ActivityEvent, ReminderSend, VerificationAttempt, Message, Handoff,
+                  Conversation, LabResult,
                   AvailabilitySlot, Appointment, Patient, AppointmentType, Provider, Clinic):
         session.execute(delete(model))
     session.flush()

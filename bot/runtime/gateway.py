@@ -3,8 +3,9 @@
 
 Several gateways can share one clinic database (``clinicbot up --gateways N``, or one per host behind a load
 balancer): conversation turns are taken one at a time across them, live pushes are shared between them, the
-owner's settings reach each within seconds, and one of them (the ``scheduler`` lease) runs reminders and
-retention. Database and provider calls run in a thread pool, never on the event loop."""
+owner's settings reach each within seconds, and one of them (the ``scheduler`` lease) runs reminders,
+retention, the waitlist sweep and the dashboard's intent copy. Database and provider calls run in a thread
+pool, never on the event loop."""
 
 from __future__ import annotations
 
@@ -15,21 +16,27 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 import uvicorn
 from fastapi import FastAPI
 
 from adapters import console, live, twilio_sms, webchat
 from adapters.twilio_rest import sender_for
+from bot import waitlist
 from bot.conversations.guard import RedFlagGuard
-from bot.conversations.notices import OffHoursNotice
+from bot.conversations.notices import StaffHoldNotice
 from bot.conversations.service import ConversationService
 from bot.engine.client import RasaClient
 from bot.gateway.errors import install_error_handlers
+from bot.gateway.headers import SecurityHeaders, serves_https
 from bot.gateway.health import router as health_router
 from bot.gateway.limits import BodyLimits
+from bot.identity import codes
+from bot.messaging.outbound import SmsSender
 from bot.messaging.sms_delivery import SmsDelivery
-from bot.runtime.leader import Leader
+from bot.reports import intents as reports_intents
+from bot.runtime.leader import Duty, Leader
 from bot.runtime.logging_setup import configure_logging
 from bot.settings import Settings, get_settings, refresh_owner_changes
 from bot.store import get_engine, migrate
@@ -37,6 +44,7 @@ from bot.store.db import session_factory
 
 log = logging.getLogger("clinicbot.gateway")
 THREADS = 32  # database and provider calls run here, off the event loop
+INTENTS_EVERY_S = 60  # what patients asked reaches the dashboard within a minute
 
 
 async def _periodic(name: str, every_s: float, job: Callable[[], Awaitable[object]]) -> None:
@@ -49,6 +57,16 @@ async def _periodic(name: str, every_s: float, job: Callable[[], Awaitable[objec
                 log.info("gateway.%s result=%s", name, result)
         except Exception:
             log.exception("gateway.%s_failed", name)
+
+
+def _sweep_waitlist(settings: Settings, sender: SmsSender) -> str:
+    waitlist.sweep(settings, sender)  # logs what it did
+    return ""
+
+
+def _copy_intents(settings: Settings) -> str:
+    copied = reports_intents.copy_intents(settings)
+    return f"intents:{copied}" if copied else ""
 
 
 def create_app(settings: Settings | None = None, engine: RasaClient | None = None) -> FastAPI:
@@ -64,12 +82,15 @@ def create_app(settings: Settings | None = None, engine: RasaClient | None = Non
     sender = sender_for(settings)
     relay = live.LiveRelay(get_engine(settings.database_url), me)
     hub = live.LiveHub(relay, sessions)
-    leader = Leader(settings, sender, me)
+    leader = Leader(settings, sender, me, duties=[
+        Duty("waitlist_sweep", settings.waitlist.check_every_s, lambda: _sweep_waitlist(settings, sender)),
+        Duty("dashboard_intents", INTENTS_EVERY_S, lambda: _copy_intents(settings)),
+    ])
     sms_delivery = SmsDelivery(sessions, sender, settings.sms.max_segments)
     service.on_outbound(sms_delivery)
     service.on_outbound(hub.on_outbound)
     service.on_inbound(hub.on_inbound)
-    service.on_inbound(OffHoursNotice(settings, service))
+    service.on_inbound(StaffHoldNotice(settings, service))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -82,9 +103,11 @@ def create_app(settings: Settings | None = None, engine: RasaClient | None = Non
             asyncio.create_task(_periodic("pending_answered", settings.gateway.retry_pending_every_s,
                                           service.retry_pending)),
             asyncio.create_task(_periodic("settings_refreshed", 2.0, owner_changes)),
+            asyncio.create_task(_periodic("verification_codes_sent", 1.0,
+                                          lambda: codes.deliver_pending(sessions, sms_delivery, datetime.now(UTC)))),
             asyncio.create_task(relay.keep_presence()),
             asyncio.create_task(relay.run(hub)),
-            asyncio.create_task(leader.run()),  # the scheduler and retention, on one gateway only
+            asyncio.create_task(leader.run()),  # reminders, retention, waitlist and intents: on one gateway only
         ]
         await leader.check()  # a single gateway (or the first) has its scheduler running when it answers
         log.info("gateway.started port=%s scheduler=%s", settings.servers.gateway_port, leader.holding)
@@ -109,6 +132,7 @@ def create_app(settings: Settings | None = None, engine: RasaClient | None = Non
     app.state.sms = sms_delivery
     install_error_handlers(app)
     app.add_middleware(BodyLimits)
+    app.add_middleware(SecurityHeaders, https=serves_https(settings))
 
     app.include_router(health_router)
     app.include_router(webchat.router)
@@ -125,7 +149,7 @@ def main() -> None:
     args = parser.parse_args()
     configure_logging("gateway", "INFO")
     uvicorn.run(create_app(), host=args.host, port=args.port, access_log=False, log_config=None,
-                log_level="warning")
+                log_level="warning", ws_max_size=64 * 1024)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
-"""Of several gateways sharing a clinic database, exactly one runs the reminder scheduler and the retention job:
-the holder of the ``scheduler`` lease (``bot.store.leases``).
+"""Of several gateways sharing a clinic database, exactly one runs the reminder scheduler, the retention job and
+the other clinic-wide duties the gateway hands it (the waitlist sweep, copying intents for the dashboard): the
+holder of the ``scheduler`` lease (``bot.store.leases``).
 
 Every gateway runs ``Leader.run``: the holder renews the lease every third of its time to live; the others try to
 take it as often. A holder killed with SIGKILL stops renewing, and another gateway takes over within the lease's
@@ -14,6 +15,8 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
@@ -30,11 +33,21 @@ RETENTION_EVERY_S = 24 * 3600.0
 HOUSEKEEPING_EVERY_S = 60.0
 
 
+@dataclass(frozen=True)
+class Duty:
+    """A job only the lease holder runs, every ``every_s`` seconds, in a thread; it returns what to log (or '')."""
+
+    name: str
+    every_s: float
+    run: Callable[[], str]
+
+
 class Leader:
-    def __init__(self, settings: Settings, sender: SmsSender, holder: str) -> None:
+    def __init__(self, settings: Settings, sender: SmsSender, holder: str, duties: list[Duty] | None = None) -> None:
         self.settings = settings
         self.sender = sender
         self.holder = holder
+        self.duties = list(duties or [])
         self.ttl = timedelta(seconds=settings.gateway.lease_ttl_s)
         self.holding = False
         self._renewed = 0.0
@@ -71,7 +84,8 @@ class Leader:
         self.holding = True
         # persistent jobs: due ones run now; unfinished sends are settled first
         await asyncio.to_thread(reminders.start_scheduler, self.settings, self.sender)
-        self._tasks = [asyncio.create_task(self._retention()), asyncio.create_task(self._housekeeping())]
+        self._tasks = [asyncio.create_task(self._retention()), asyncio.create_task(self._housekeeping()),
+                       *(asyncio.create_task(self._duty(duty)) for duty in self.duties)]
 
     async def _step_down(self, why: str) -> None:
         if not self.holding:
@@ -102,6 +116,16 @@ class Leader:
             except Exception:
                 log.exception("leader.retention_failed")
             await asyncio.sleep(RETENTION_EVERY_S)
+
+    async def _duty(self, duty: Duty) -> None:
+        while True:
+            await asyncio.sleep(duty.every_s)
+            try:
+                result = await asyncio.to_thread(duty.run)
+                if result:
+                    log.info("leader.%s result=%s", duty.name, result)
+            except Exception:
+                log.exception("leader.%s_failed", duty.name)
 
     async def _housekeeping(self) -> None:
         while True:

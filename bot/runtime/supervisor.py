@@ -1,6 +1,8 @@
 """Runs the engine, the action server and the gateway as child processes; restarts any that crash.
 
-Each child's output goes line by line to ``<data_dir>/logs/<name>.log``; its pid to ``<data_dir>/run``.
+Each child's output goes record by record (a line with its continuation lines, see
+:func:`bot.runtime.log_scrub.read_records`) through ``line_filter`` to ``<data_dir>/logs/<name>.log``; its pid to
+``<data_dir>/run``.
 """
 
 from __future__ import annotations
@@ -60,9 +62,11 @@ class Supervisor:
         log.info("supervisor.child.started name=%s pid=%s", spec.name, child.proc.pid)
 
     def _pump(self, name: str, stream: IO[bytes]) -> None:
+        from bot.runtime.log_scrub import read_records
+
         with open(self.logs_dir / f"{name}.log", "a", encoding="utf-8") as out:
-            for raw in iter(stream.readline, b""):
-                out.write(self.line_filter(raw.decode("utf-8", errors="replace")))
+            for record in read_records(stream):
+                out.write(self.line_filter(record))
                 out.flush()
 
     def start(self) -> None:

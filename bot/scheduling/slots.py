@@ -33,6 +33,7 @@ from bot.store import (
     ReminderSend,
     get_engine,
 )
+from bot.store.audit import SYSTEM, Actor, record_in
 from bot.store.states import AppointmentStatus
 
 log = logging.getLogger(__name__)
@@ -205,6 +206,13 @@ def _free_runs(session: Session, duration_minutes: int, lo: datetime, hi: dateti
     return runs
 
 
+def free_times(session: Session, *, duration_minutes: int, lo: datetime, hi: datetime,
+               provider_id: int | None = None) -> list[SlotOffer]:
+    """Every start from ``lo`` to ``hi`` where a provider has enough free blocks for the visit (the waitlist's
+    matching: a time freed by a cancellation, a move or a new opening shows up here)."""
+    return _free_runs(session, duration_minutes, lo, hi, provider_id)
+
+
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
@@ -234,8 +242,15 @@ def is_free(session: Session, offer: SlotOffer) -> bool:
     return taken == 0 and len(offer.slot_ids) > 0
 
 
-def book(url: str, *, patient_id: int, appointment_type_id: int, offer: SlotOffer, location: str) -> int:
-    """Create the appointment and claim its blocks atomically; raises :class:`SlotTaken` if any block is gone."""
+def _patient_of(conn: object, appointment_id: int) -> int | None:
+    return conn.execute(select(Appointment.patient_id).where(  # type: ignore[attr-defined]
+        Appointment.id == appointment_id)).scalar()
+
+
+def book(url: str, *, patient_id: int, appointment_type_id: int, offer: SlotOffer, location: str,
+         by: Actor = SYSTEM) -> int:
+    """Create the appointment and claim its blocks atomically; raises :class:`SlotTaken` if any block is gone.
+    Each change below is audited in its own transaction, naming ``by``."""
     now = datetime.now(UTC)
 
     def work(conn: object) -> int:
@@ -249,6 +264,9 @@ def book(url: str, *, patient_id: int, appointment_type_id: int, offer: SlotOffe
                                .values(appointment_id=appointment_id)).rowcount
         if claimed != len(offer.slot_ids):
             raise SlotTaken()
+        record_in(conn, by, "appointment_booked", patient_id=patient_id, at=now,  # type: ignore[arg-type]
+                  detail={"appointment_id": appointment_id, "provider_id": offer.provider_id,
+                          "start": offer.start.isoformat()})
         return appointment_id
 
     appointment_id = int(_retrying(url, work))  # type: ignore[call-overload]
@@ -256,11 +274,13 @@ def book(url: str, *, patient_id: int, appointment_type_id: int, offer: SlotOffe
     return appointment_id
 
 
-def move(url: str, appointment_id: int, offer: SlotOffer) -> None:
+def move(url: str, appointment_id: int, offer: SlotOffer, by: Actor = SYSTEM) -> None:
     """Move an appointment to the offered time, releasing its old blocks; raises :class:`SlotTaken`."""
     now = datetime.now(UTC)
 
     def work(conn: object) -> None:
+        before = conn.execute(select(Appointment.start).where(  # type: ignore[attr-defined]
+            Appointment.id == appointment_id)).scalar()
         claimed = conn.execute(update(AvailabilitySlot)  # type: ignore[attr-defined]
                                .where(AvailabilitySlot.id.in_(offer.slot_ids),
                                       or_(AvailabilitySlot.appointment_id.is_(None),
@@ -279,12 +299,16 @@ def move(url: str, appointment_id: int, offer: SlotOffer) -> None:
         conn.execute(update(ReminderSend)  # type: ignore[attr-defined]
                      .where(ReminderSend.appointment_id == appointment_id, ReminderSend.rule_name.not_like("%@%"))
                      .values(rule_name=ReminderSend.rule_name + f"@{int(now.timestamp())}"))
+        record_in(conn, by, "appointment_rescheduled", patient_id=_patient_of(conn, appointment_id),  # type: ignore[arg-type]
+                  at=now, detail={"appointment_id": appointment_id, "provider_id": offer.provider_id,
+                                  "from": _aware(before).isoformat() if before else None,
+                                  "start": offer.start.isoformat()})
 
     _retrying(url, work)
     log.info("appointment.moved appointment_id=%s", appointment_id)
 
 
-def cancel(url: str, appointment_id: int) -> bool:
+def cancel(url: str, appointment_id: int, by: Actor = SYSTEM) -> bool:
     """Cancel and free the blocks. False when it was not active (already cancelled or past)."""
     now = datetime.now(UTC)
 
@@ -294,6 +318,9 @@ def cancel(url: str, appointment_id: int) -> bool:
                                .values(status=AppointmentStatus.CANCELLED, updated_at=now)).rowcount
         conn.execute(update(AvailabilitySlot).where(AvailabilitySlot.appointment_id == appointment_id)  # type: ignore[attr-defined]
                      .values(appointment_id=None))
+        if changed:
+            record_in(conn, by, "appointment_cancelled", patient_id=_patient_of(conn, appointment_id),  # type: ignore[arg-type]
+                      at=now, detail={"appointment_id": appointment_id})
         return bool(changed)
 
     done = bool(_retrying(url, work))
@@ -301,13 +328,17 @@ def cancel(url: str, appointment_id: int) -> bool:
     return done
 
 
-def confirm(url: str, appointment_id: int) -> bool:
+def confirm(url: str, appointment_id: int, by: Actor = SYSTEM) -> bool:
     now = datetime.now(UTC)
 
     def work(conn: object) -> bool:
-        return bool(conn.execute(update(Appointment)  # type: ignore[attr-defined]
-                                 .where(Appointment.id == appointment_id, Appointment.status == AppointmentStatus.BOOKED)
-                                 .values(status=AppointmentStatus.CONFIRMED, updated_at=now)).rowcount)
+        changed = bool(conn.execute(update(Appointment)  # type: ignore[attr-defined]
+                                    .where(Appointment.id == appointment_id, Appointment.status == AppointmentStatus.BOOKED)
+                                    .values(status=AppointmentStatus.CONFIRMED, updated_at=now)).rowcount)
+        if changed:
+            record_in(conn, by, "appointment_confirmed", patient_id=_patient_of(conn, appointment_id),  # type: ignore[arg-type]
+                      at=now, detail={"appointment_id": appointment_id})
+        return changed
 
     done = bool(_retrying(url, work))
     log.info("appointment.confirmed appointment_id=%s changed=%s", appointment_id, done)

@@ -38,6 +38,8 @@ from bot.settings.sections import (
     ServerSettings,
     SmsSettings,
     SupervisorSettings,
+    VerificationSettings,
+    WaitlistSettings,
     parse_hhmm,
 )
 from bot.settings.sources import (
@@ -71,6 +73,8 @@ __all__ = [
     "SettingsError",
     "SmsSettings",
     "SupervisorSettings",
+    "VerificationSettings",
+    "WaitlistSettings",
     "config_path",
     "describe_validation_error",
     "get_settings",
@@ -113,6 +117,8 @@ class Settings(BaseSettings):
     reminders: ReminderSettings = Field(default_factory=ReminderSettings)
     sms: SmsSettings = Field(default_factory=SmsSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
+    waitlist: WaitlistSettings = Field(default_factory=WaitlistSettings)
+    verification: VerificationSettings = Field(default_factory=VerificationSettings)
 
     _owner_version: int = PrivateAttr(default=0)  # the owner's saved changes applied here (0: none)
     _owner_checked: float = PrivateAttr(default=0.0)  # monotonic time of the last look for a newer save
@@ -226,7 +232,7 @@ def refresh_owner_changes(settings: Settings, every_s: float = OWNER_POLL_S) -> 
         log.error("settings.owner_changes_invalid version=%d", saved[0])
         settings._owner_version = saved[0]
         return False
-    settings.clinic, settings.reminders = fresh.clinic, fresh.reminders
+    settings.clinic, settings.reminders, settings.waitlist = fresh.clinic, fresh.reminders, fresh.waitlist
     settings._owner_version = saved[0]
     log.info("settings.owner_changes_applied version=%d", saved[0])
     return True

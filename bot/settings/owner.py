@@ -15,20 +15,28 @@ log = logging.getLogger(__name__)
 
 
 def save_owner_changes(settings: Settings, changes: dict[str, Any], by: str = "") -> list[str]:
-    """Validate, save and apply ``{"clinic": {"hours": ...}, "reminders": {...}}``; returns the problems (empty
-    when saved)."""
+    """Validate, save and apply ``{"clinic": {"hours": ...}, "reminders": {...}, "waitlist": {...}}`` (the waitlist
+    part may be left out: the last saved one is kept); returns the problems (empty when saved)."""
     current = settings.model_dump()
     candidate_data = {**current, "clinic": {**current["clinic"], **changes["clinic"]},
-                      "reminders": changes["reminders"]}
+                      "reminders": changes["reminders"],
+                      "waitlist": {**current["waitlist"], **changes.get("waitlist", {})}}
     try:
         candidate = Settings(**candidate_data)
     except ValidationError as exc:
         return describe_validation_error(exc).splitlines()[1:]
     saved: dict[str, Any] = {"clinic": {"hours": candidate.clinic.hours},
                              "reminders": candidate.reminders.model_dump()}
+    previous = stored.read(settings.database_url)
+    if "waitlist" in changes:
+        saved["waitlist"] = candidate.waitlist.model_dump()
+    elif previous is not None and "waitlist" in previous[1]:
+        saved["waitlist"] = previous[1]["waitlist"]
     version = stored.write(settings.database_url, saved, by)
     settings.clinic = candidate.clinic
     settings.reminders = candidate.reminders
+    settings.waitlist = candidate.waitlist
     settings._owner_version = version
-    log.info("console.settings_saved version=%d rules=%d", version, len(candidate.reminders.rules))
+    log.info("console.settings_saved version=%d rules=%d waitlist=%s", version, len(candidate.reminders.rules),
+             candidate.waitlist.enabled)
     return []

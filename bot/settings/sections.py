@@ -229,8 +229,36 @@ class SmsSettings(BaseModel):
 
 
 class ConsoleSettings(BaseModel):
-    """The staff console: sign-in sessions and when an unclaimed handoff escalates."""
+    """The staff console: sign-in sessions, sign-in throttling, and when an unclaimed handoff escalates."""
 
     session_idle_minutes: int = Field(default=30, ge=1)
     session_max_hours: float = Field(default=12, gt=0)
     escalate_after_minutes: int = Field(default=15, ge=1)
+    # while staff hold a conversation, the patient's messages are acknowledged at most this often
+    staff_ack_every_minutes: int = Field(default=30, ge=1)
+    # wrong passwords: free tries, then a doubling wait; an account locks after ``lock_after`` in a row until an
+    # owner unlocks it (or ``lock_minutes`` pass; 0 = only an owner's unlock)
+    login_free_tries: int = Field(default=3, ge=1, le=20)
+    login_lock_after: int = Field(default=10, ge=2, le=100)
+    login_lock_minutes: int = Field(default=60, ge=0)
+    login_address_free_tries: int = Field(default=10, ge=1, le=200)  # one front-desk address, several people
+
+
+
+class WaitlistSettings(BaseModel):
+    """Waitlist backfill: a freed time is texted to waiting patients in order of request; the first YES books it."""
+
+    enabled: bool = False
+    offers_at_once: int = Field(default=1, ge=1, le=10)  # patients texted about one freed time at the same moment
+    offer_expiry_minutes: int = Field(default=30, ge=5, le=24 * 60)  # then the next patient in line is offered it
+    check_every_s: float = Field(default=20.0, gt=0)  # how often the gateway looks for freed times
+    max_window_days: int = Field(default=60, ge=1, le=365)  # how far ahead a patient may ask to wait for
+
+
+class VerificationSettings(BaseModel):
+    """How patients prove who they are before any PHI (``bot.identity``)."""
+
+    # web chat: after name and date of birth, a one-time code is texted to the number on file; true lets name and
+    # date of birth alone verify a web chat (weaker: both are often public)
+    web_name_and_dob_only: bool = False
+    code_minutes: int = Field(default=10, ge=2, le=60)

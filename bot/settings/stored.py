@@ -3,7 +3,7 @@ with a ``version`` that goes up on each save) so that every process that shares 
 polls the version every couple of seconds and applies a newer one in place.
 
 This module sits below the store (settings are read before anything else), so it reaches the table through
-SQLAlchemy Core with a table definition of its own; ``bot.store.models.OwnerSettings`` is the same table for
+SQLAlchemy Core with a table definition of its own; ``bot.store.scale_models.OwnerSettings`` is the same table for
 the migrations (a test holds the two together).
 """
 

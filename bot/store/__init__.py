@@ -2,6 +2,7 @@
 
 from bot.store.db import get_engine, migrate, session_scope
 from bot.store.models import (
+    ActivityEvent,
     Appointment,
     AppointmentType,
     AuditEvent,
@@ -12,11 +13,8 @@ from bot.store.models import (
     Handoff,
     InboundReceipt,
     LabResult,
-    Lease,
-    LiveEvent,
+    LoginThrottle,
     Message,
-    OutboundSend,
-    OwnerSettings,
     Patient,
     Provider,
     ReminderSend,
@@ -24,9 +22,14 @@ from bot.store.models import (
     StaffSession,
     StaffUser,
     VerificationAttempt,
+    VerificationCode,
+    WaitlistEntry,
+    WaitlistOffer,
 )
+from bot.store.scale_models import Lease, LiveEvent, OutboundSend, OwnerSettings
 
 __all__ = [
+    "ActivityEvent",
     "Appointment",
     "AppointmentType",
     "AuditEvent",
@@ -39,6 +42,7 @@ __all__ = [
     "LabResult",
     "Lease",
     "LiveEvent",
+    "LoginThrottle",
     "Message",
     "OutboundSend",
     "OwnerSettings",
@@ -49,6 +53,9 @@ __all__ = [
     "StaffSession",
     "StaffUser",
     "VerificationAttempt",
+    "VerificationCode",
+    "WaitlistEntry",
+    "WaitlistOffer",
     "get_engine",
     "migrate",
     "session_scope",

@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.store.models import Lease
+from bot.store.scale_models import Lease
 
 SCHEDULER = "scheduler"
 

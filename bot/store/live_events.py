@@ -14,7 +14,8 @@ from typing import Any
 
 from sqlalchemy import Engine, delete, func, insert, select
 
-from bot.store.models import LiveEvent, utcnow
+from bot.store.models import utcnow
+from bot.store.scale_models import LiveEvent
 
 LOOKBACK_IDS = 200  # rows committed out of id order are at most this far behind the newest one seen
 

@@ -70,3 +70,26 @@ class AppointmentStatus(StrEnum):
     CANCELLED = "cancelled"
     COMPLETED = "completed"
     NO_SHOW = "no_show"
+
+
+class WaitlistStatus(StrEnum):
+    WAITING = "waiting"  # on the list: freed times in its window are offered to it
+    BOOKED = "booked"  # took an offered time
+    LEFT = "left"  # the patient (or staff) took it off the list
+    ENDED = "ended"  # its window passed with nothing taken
+
+
+class OfferStatus(StrEnum):
+    """A freed time offered to one waiting patient. ``HELD`` and ``SENT`` are live: they count toward the owner's
+    "offers at once" for that time and keep the patient's place in line."""
+
+    HELD = "held"  # waiting for the patient's quiet hours to end before it is texted
+    SENT = "sent"  # texted; the first YES before ``expires_at`` books it
+    ACCEPTED = "accepted"  # this patient's YES booked it
+    TAKEN = "taken"  # someone else took the time first (another YES, or a booking in chat)
+    DECLINED = "declined"  # the patient answered NO
+    EXPIRED = "expired"  # no answer in time: the next patient in line is offered it
+    WITHDRAWN = "withdrawn"  # never texted: the time went, or the entry left the list, while it was held
+
+
+LIVE_OFFERS = (OfferStatus.HELD, OfferStatus.SENT)

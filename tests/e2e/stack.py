@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -19,12 +20,13 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from bot.settings import PROJECT_ROOT
@@ -35,6 +37,12 @@ TEST_MODELS_DIR = PROJECT_ROOT / "var" / "test-models"
 
 def backend() -> str:
     return os.environ.get("CLINICBOT_E2E_BACKEND", "sqlite")
+
+
+def midday_zone() -> str:
+    """A fixed-offset zone where it is early afternoon now: reminders sent in real time fall in quiet hours."""
+    offset = (14 - datetime.now(UTC).hour + 12) % 24 - 12
+    return "Etc/GMT" + ("+" if offset <= 0 else "-") + str(abs(offset))
 
 
 def free_port() -> int:
@@ -208,3 +216,20 @@ class Stack:
     def history(self, sender: str) -> list[dict[str, object]]:
         response = httpx.get(f"{self.next_url()}/api/chat/messages", params={"sender": sender}, timeout=10)
         return list(response.json()["messages"])
+
+    def texted_code(self, phone: str, timeout_s: float = 10) -> str:
+        """The one-time code in the newest verification text to this number, once the gateway has handed it to
+        the SMS sender (without Twilio credentials it waits in the outbox): what the patient reads on their phone."""
+        deadline = time.monotonic() + timeout_s
+        query = text("SELECT m.text, m.status FROM messages m JOIN conversations c ON c.id = m.conversation_id "
+                     "WHERE c.channel = 'sms' AND c.channel_user = :phone AND CAST(m.meta AS TEXT) LIKE '%verification_code%' "
+                     "ORDER BY m.id DESC LIMIT 1")
+        while time.monotonic() < deadline:
+            with self.clinic_db().connect() as conn:
+                found = conn.execute(query, {"phone": phone}).first()
+            if found is not None and found.status in ("outbox", "sent"):  # the newest one, once handed over
+                code = re.search(r"\b(\d{6})\b", str(found.text))
+                assert code, found.text
+                return code.group(1)
+            time.sleep(0.2)
+        raise AssertionError(f"no verification code was sent to {phone}")

@@ -37,7 +37,7 @@ def test_migrations_run_up_down_and_up_again_and_are_idempotent() -> None:
         engine.dispose()
         command.upgrade(_alembic_config(url), "head")
         with get_engine(url).connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0003_scale"
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0006_scale"
     finally:
         get_engine(url).dispose()
         drop_database(url)

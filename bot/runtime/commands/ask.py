@@ -1,6 +1,8 @@
 """``clinicbot ask``: answer questions (one per line on stdin), one JSON object per line on stdout.
 
-Each line is ``{"answer": ..., "sources": [titles], "grounded": true|false}``.
+Each line is ``{"answer": ..., "sources": [titles], "grounded": true|false}``. With ``--explain`` it also has
+``reason`` (which path answered: value, generated, fallback:<check>, extractive, policy:<kind>, ...), ``handoff``
+and ``trace``: each stage of the pipeline and what it did (policy, value, retrieve, select, draft, check).
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="override llm.backend from config.yml; 'none' answers with document sentences, no model",
     )
-    parser.add_argument("--explain", action="store_true", help="add a 'reason' key (which path answered)")
+    parser.add_argument("--explain", action="store_true",
+                        help="add 'reason' (which path answered), 'handoff' and 'trace' (each stage's result)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -62,5 +65,7 @@ def run(args: argparse.Namespace) -> int:
         out = result.to_json()
         if args.explain:
             out["reason"] = result.reason
+            out["handoff"] = result.handoff
+            out["trace"] = [{"stage": name, **detail} for name, detail in result.trace]
         print(json.dumps(out, ensure_ascii=False), flush=True)
     return 0

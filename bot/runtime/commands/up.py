@@ -19,9 +19,10 @@ from types import FrameType
 import httpx
 
 from bot.engine.models import engine_env, ensure_model
-from bot.engine.runtime_files import write_engine_files
+from bot.engine.runtime_files import ENGINE_TOOLS, write_engine_files, write_logging_configs
 from bot.runtime import demo
-from bot.runtime.log_scrub import make_line_scrubber
+from bot.runtime.demo_history import seed_history
+from bot.runtime.log_scrub import make_record_scrubber
 from bot.runtime.logging_setup import configure_logging
 from bot.runtime.supervisor import ChildSpec, Supervisor
 from bot.settings import PROJECT_ROOT, Settings, get_settings
@@ -49,17 +50,20 @@ def gateway_names(count: int) -> list[str]:
 def child_specs(settings: Settings, env: dict[str, str], gateways: int = 1) -> list[ChildSpec]:
     model = ensure_model(settings, progress=say)
     endpoints, credentials = write_engine_files(settings)
+    engine_logging, actions_logging = write_logging_configs(settings)  # no tracker or message in their logs
     (settings.data_dir / "rasa-work").mkdir(parents=True, exist_ok=True)
     app_python = sys.executable
     rasa = settings.rasa_python.parent / "rasa"
     servers = settings.servers
+    tools = {"PYTHONPATH": os.pathsep.join(p for p in (str(ENGINE_TOOLS), env.get("PYTHONPATH", "")) if p)}
     return [
         ChildSpec("actions", [app_python, "-m", "bot.runtime.action_server", "--actions", "actions",
-                              "-p", str(servers.action_port), "--warm-up"],
-                  {**env, "SANIC_HOST": servers.host}, cwd=PROJECT_ROOT),
+                              "-p", str(servers.action_port), "--warm-up", "--logging-config_file", str(actions_logging)],
+                  {**env, **tools, "SANIC_HOST": servers.host}, cwd=PROJECT_ROOT),
         ChildSpec("engine", [str(rasa), "run", "--enable-api", "-i", servers.host, "-p", str(servers.rasa_port),
-                             "-m", str(model), "--endpoints", str(endpoints), "--credentials", str(credentials)],
-                  {**engine_env(settings), **env}, cwd=settings.data_dir / "rasa-work"),
+                             "-m", str(model), "--endpoints", str(endpoints), "--credentials", str(credentials),
+                             "--logging-config-file", str(engine_logging)],
+                  {**engine_env(settings), **env, **tools}, cwd=settings.data_dir / "rasa-work"),
         *(ChildSpec(name, [app_python, "-m", "bot.runtime.gateway", "--host", servers.host,
                            "--port", str(servers.gateway_port + i)], env, cwd=PROJECT_ROOT)
           for i, name in enumerate(gateway_names(gateways))),
@@ -145,7 +149,9 @@ def run(args: argparse.Namespace) -> int:
     if is_empty(settings.database_url) and not args.no_demo:
         with session_scope(settings.database_url) as session:
             counts = demo.seed(session, settings)
-        say(f"seeded the demo clinic '{settings.clinic.name}' ({counts['patients']} synthetic patients)")
+            history = seed_history(session, settings)  # 90 days for the dashboard
+        say(f"seeded the demo clinic '{settings.clinic.name}' ({counts['patients']} synthetic patients, "
+            f"{history['conversations']} past conversations)")
 
     specs = child_specs(settings, env, args.gateways)  # trains the assistant first when its data changed
     prepare_knowledge(settings)
@@ -160,7 +166,7 @@ def run(args: argparse.Namespace) -> int:
     sup = Supervisor(specs, settings.logs_dir, settings.data_dir / "run",
                      backoff_s=settings.supervisor.restart_backoff_s,
                      max_restarts_per_minute=settings.supervisor.max_restarts_per_minute,
-                     line_filter=make_line_scrubber(tuple(settings.phi.allow_list)))
+                     line_filter=make_record_scrubber(tuple(settings.phi.allow_list)))
     gateways = "the gateway" if args.gateways == 1 else f"{args.gateways} gateways"
     say(f"starting the action server, the Rasa engine and {gateways} (a warm start takes under a minute)")
     try:

@@ -3,6 +3,7 @@
 from alembic import context
 from sqlalchemy import pool
 
+from bot.store import scale_models  # noqa: F401 - its tables belong to the same metadata
 from bot.store.db import get_engine
 from bot.store.models import Base
 

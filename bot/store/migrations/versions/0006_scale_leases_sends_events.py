@@ -1,16 +1,16 @@
 """scale out: leases (one scheduler, conversation turns, gateway presence), the outbound send ledger, live events
 between gateways, the owner's settings in the database
 
-Revision ID: 0003_scale
-Revises: 0002
+Revision ID: 0006_scale
+Revises: 0005_security
 """
 from alembic import op
 import sqlalchemy as sa
 import bot.store.models
 
 
-revision = '0003_scale'
-down_revision = '0002'
+revision = '0006_scale'
+down_revision = '0005_security'
 branch_labels = None
 depends_on = None
 
