@@ -27,6 +27,7 @@ from bot import waitlist
 from bot.conversations.guard import RedFlagGuard
 from bot.conversations.notices import StaffHoldNotice
 from bot.conversations.service import ConversationService
+from bot.conversations.turns import TurnLock
 from bot.engine.client import RasaClient
 from bot.gateway.errors import install_error_handlers
 from bot.gateway.headers import SecurityHeaders, serves_https
@@ -75,7 +76,9 @@ def create_app(settings: Settings | None = None, engine: RasaClient | None = Non
                                   settings.rasa.request_timeout_s)
     migrate(settings.database_url)
     sessions = session_factory(settings.database_url)
-    service = ConversationService(sessions, engine, guard=RedFlagGuard(settings.clinic.name))
+    # a conversation's turn is held by one gateway at a time; a gateway that dies mid-turn frees it by the lease
+    turns = TurnLock(get_engine(settings.database_url), ttl_s=settings.gateway.lease_ttl_s)
+    service = ConversationService(sessions, engine, guard=RedFlagGuard(settings.clinic.name), turns=turns)
     me = service.turns.holder  # this gateway, in leases and shared events
     # channels: SMS replies go out through the sender; web pages and consoles get live pushes, shared with the
     # other gateways through the database

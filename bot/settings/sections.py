@@ -142,8 +142,8 @@ class GatewaySettings(BaseModel):
     max_message_chars: int = Field(default=2000, ge=10, le=20000)
     retry_pending_every_s: float = Field(default=5.0, gt=0)
     retry_after_s: int = Field(default=10, ge=1)
-    # several gateways: the one holding the scheduler lease runs reminders and retention; a lease not renewed
-    # for this long (its holder died) is taken over by another gateway
+    # several gateways: the one holding the scheduler lease runs reminders and retention, and one at a time holds a
+    # conversation's turn; a lease not renewed for this long (its holder died) is taken over by another gateway
     lease_ttl_s: float = Field(default=15.0, ge=1, le=300)
 
 
