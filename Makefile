@@ -21,10 +21,13 @@ test: setup  ## lint, type-check, every test (unit, contract, end-to-end, browse
 	@$(PY) -m pytest
 	@$(MAKE) --no-print-directory test-scale
 
-test-scale: setup  ## the end-to-end and scale suites again on PostgreSQL 15 + Redis 7 (started here), two gateways
+# on PostgreSQL + Redis: the scale suite, and the end-to-end flows that book, cross gateways and read the store
+SCALE_TESTS := tests/scale tests/e2e/test_scale_out.py tests/e2e/test_appointments.py tests/e2e/test_conversation.py
+
+test-scale: setup  ## the scale suite and the main end-to-end flows again on PostgreSQL 15 + Redis 7 (started here), two gateways
 	@bash scripts/services.sh start >/dev/null
 	@set -a; eval "$$(bash scripts/services.sh env)"; set +a; \
-	  CLINICBOT_E2E_BACKEND=postgres $(PY) -m pytest tests/e2e tests/scale; status=$$?; \
+	  CLINICBOT_E2E_BACKEND=postgres $(PY) -m pytest $(SCALE_TESTS); status=$$?; \
 	  bash scripts/services.sh stop; exit $$status
 
 services-start:  ## start the local PostgreSQL and Redis (installed with apt-get where missing); prints their URLs

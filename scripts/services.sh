@@ -2,6 +2,7 @@
 # A local PostgreSQL 15 and Redis 7 for the scale tests and the load benchmark: installed from the machine's
 # packages where missing (apt-get, as root), listening on 127.0.0.1 only, data under the data directory.
 #
+#   bash scripts/services.sh install   install PostgreSQL 15 and Redis where missing (apt-get; make setup runs it)
 #   bash scripts/services.sh start     install if needed, initialise, start; prints the URLs
 #   bash scripts/services.sh stop      stop both (their data is kept)
 #   bash scripts/services.sh status    exit 0 when both answer
@@ -105,6 +106,7 @@ case "${1:-}" in
     echo "CLINICBOT_TEST_POSTGRES_URL=$PG_URL"
     echo "CLINICBOT_TEST_REDIS_URL=$REDIS_URL"
     ;;
+  install) install_missing ;;
   stop) stop_all ;;
   status)
     pg_ready && say "PostgreSQL answers on 127.0.0.1:$PG_PORT" || { say "PostgreSQL is down"; exit 1; }
@@ -114,5 +116,5 @@ case "${1:-}" in
     echo "export CLINICBOT_TEST_POSTGRES_URL=$PG_URL"
     echo "export CLINICBOT_TEST_REDIS_URL=$REDIS_URL"
     ;;
-  *) die "usage: bash scripts/services.sh start|stop|status|env" ;;
+  *) die "usage: bash scripts/services.sh install|start|stop|status|env" ;;
 esac
