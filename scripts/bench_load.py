@@ -211,10 +211,25 @@ def main() -> int:
     args = parser.parse_args()
     figures = run(args.patients, args.turns, tuple(args.configs.split(",")), args.rounds)
     print(json.dumps(figures, indent=2))
-    width = max(len(k) for k in figures)
-    for key, value in figures.items():
-        print(f"{key:<{width}}  {value}")
+    print(table(figures))
     return 0
+
+
+def table(figures: dict[str, Any]) -> str:
+    """One row per figure, the configurations side by side, and PostgreSQL's over SQLite's when both ran."""
+    labels = [label for label in ("sqlite_1_gateway", "postgres_2_gateways")
+              if any(k.startswith(label + "_") for k in figures)]
+    keys = list(dict.fromkeys(k.split("_", 3)[-1] for k in figures))  # "<backend>_<n>_<gateways>_<figure>"
+    head = ["figure", *labels] + (["postgres/sqlite"] if len(labels) == 2 else [])
+    rows = [head, ["---"] * len(head)]
+    for key in keys:
+        values = [figures.get(f"{label}_{key}") for label in labels]
+        row = [key, *("" if v is None else str(v) for v in values)]
+        if len(labels) == 2:
+            a, b = values
+            row.append(f"{b / a:.2f}" if isinstance(a, int | float) and isinstance(b, int | float) and a else "")
+        rows.append(row)
+    return "\n".join("| " + " | ".join(r) + " |" for r in rows)
 
 
 if __name__ == "__main__":
