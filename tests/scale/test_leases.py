@@ -94,3 +94,35 @@ def test_turns_of_one_conversation_queue_across_two_gateways(store: Settings) ->
     asyncio.run(main())
     assert order.index("a:out") < order.index("b:in")
     assert order.index("c:out") < order.index("a:out")
+
+
+def test_only_the_scheduler_lease_holder_runs_the_clinic_wide_duties(store: Settings) -> None:
+    """The waitlist sweep and the intent copy are not safe twice at once: of two gateways' leaders only the one
+    holding the lease runs them, and the other takes them over when it lets go."""
+    from adapters.twilio_rest import sender_for
+    from bot.runtime.leader import Duty, Leader
+
+    runs: dict[str, int] = {"gw-1": 0, "gw-2": 0}
+
+    def leader(holder: str) -> Leader:
+        def count() -> str:
+            runs[holder] += 1
+            return ""
+        return Leader(store, sender_for(store), holder, duties=[Duty("count", 0.05, count)])
+
+    async def main() -> None:
+        first, second = leader("gw-1"), leader("gw-2")
+        await first.check()
+        await second.check()
+        assert first.holding and not second.holding
+        await asyncio.sleep(0.5)
+        assert runs["gw-1"] >= 3 and runs["gw-2"] == 0
+        await first.stop()  # lets the lease go
+        ran_first = runs["gw-1"]
+        await second.check()
+        assert second.holding
+        await asyncio.sleep(0.5)
+        await second.stop()
+        assert runs["gw-2"] >= 3 and runs["gw-1"] == ran_first
+
+    asyncio.run(main())
