@@ -43,6 +43,7 @@ class InboundResult:
     status: str  # answered | pending | duplicate | with_staff | failed (claimed by staff: the engine is not asked)
     replies: list[Message] = field(default_factory=list)
     drained: int = 0
+    repeat: bool = False  # the client sent this message before (the same client message id)
 
 
 class ConversationService:
@@ -146,7 +147,8 @@ class ConversationService:
                 if earlier is not None:
                     log.info("message.duplicate conversation_id=%s message_id=%s", conversation_id, earlier.id)
                     status = "duplicate" if earlier.status != MessageStatus.PENDING else "pending"
-                    return InboundResult(conversation_id, earlier.id, status, rows.replies_to(session, earlier.id))
+                    return InboundResult(conversation_id, earlier.id, status, rows.replies_to(session, earlier.id),
+                                         repeat=True)
             row = session.get(Conversation, conversation_id)
             assert row is not None
             with_staff = row.state == ConversationState.STAFF
@@ -170,7 +172,25 @@ class ConversationService:
         if accepted.status != "pending":
             return accepted
         async with self.turns.hold(accepted.conversation_id):
-            return await self._drain(accepted.conversation_id, wanted=accepted.message_id)
+            result = await self._drain(accepted.conversation_id, wanted=accepted.message_id)
+        if result.status == "pending":  # answered meanwhile by another turn: a repeat of it, or on another gateway
+            outcome = await asyncio.to_thread(self._outcome, accepted.message_id)
+            if outcome is not None:
+                result.status, result.replies = outcome
+        if accepted.repeat and result.status == "answered":  # the same answer, once: the client asked before
+            result.status = "duplicate"
+        result.repeat = accepted.repeat
+        return result
+
+    def _outcome(self, message_id: int) -> tuple[str, list[Message]] | None:
+        """How an inbound message ended, once it has: answered (with its replies) or failed; None while pending."""
+        with self.sessions() as session:
+            message = session.get(Message, message_id)
+            if message is not None and message.status == MessageStatus.ANSWERED:
+                return "answered", rows.replies_to(session, message_id)
+            if message is not None and message.status == MessageStatus.FAILED:
+                return "failed", []
+            return None
 
     def record_keyword(self, conversation: Conversation, text: str, *, client_message_id: str, word: str,
                        reply: str | None) -> None:
