@@ -77,7 +77,7 @@ async def sms_patient(client: httpx.AsyncClient, urls: list[str], phone: str, tu
                       latencies: list[float], lost: list[str]) -> None:
     validator = RequestValidator(AUTH_TOKEN)
     for i, text in enumerate(turns):
-        form = {"MessageSid": f"SMbench{phone[-6:]}{i:02d}".ljust(34, "0"), "From": phone, "To": FROM_NUMBER,
+        form = {"MessageSid": f"SMbench{phone[-7:]}{i:02d}".ljust(34, "0"), "From": phone, "To": FROM_NUMBER,
                 "Body": text}
         scanned = len(fake.sent)  # replies to this number arrive after this point of Twilio's list
         started = time.monotonic()
