@@ -21,9 +21,11 @@ test: setup  ## lint, type-check, every test (unit, contract, end-to-end, browse
 	@$(PY) -m pytest
 	@$(MAKE) --no-print-directory test-scale
 
-# on PostgreSQL + Redis: the scale suite and the two-gateway end-to-end flows (about 7 minutes); any e2e module
-# runs there too, e.g. make test-scale SCALE_TESTS="tests/e2e/test_appointments.py"
-SCALE_TESTS ?= tests/scale tests/e2e/test_scale_out.py
+# on PostgreSQL + Redis: the scale suite, the two-gateway end-to-end flows, and the end-to-end conversation
+# (with restart survival), appointments and labs again (about 12 minutes); any e2e module runs there too, e.g.
+# make test-scale SCALE_TESTS="tests/e2e/test_intake.py"
+SCALE_TESTS ?= tests/scale tests/e2e/test_scale_out.py tests/e2e/test_conversation.py tests/e2e/test_appointments.py \
+	tests/e2e/test_labs.py
 
 test-scale: setup  ## the scale suite and the two-gateway e2e flows again on PostgreSQL 15 + Redis 7 (started here)
 	@bash scripts/services.sh start >/dev/null

@@ -96,7 +96,7 @@ def test_one_gateway_runs_the_scheduler_and_another_takes_over_within_30_s_of_a_
 def test_every_due_reminder_reaches_twilio_exactly_once_however_often_the_scheduler_is_killed(
     store: Settings, tmp_path: Path, gateways: list[GatewayProcess], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """14 runs of the scheduler's process, each SIGKILLed at a random moment (half of them while a send is in
+    """20 runs of the scheduler's process, each SIGKILLed at a random moment (half of them while a send is in
     flight, Twilio slow to answer), two new reminders due in each; then one run left alone to finish."""
     fake = FakeTwilio(delay_s=(0.2, 1.2)).start()
     monkeypatch.setenv("CLINICBOT_CLINIC__TIMEZONE", midday_zone())
@@ -109,7 +109,7 @@ def test_every_due_reminder_reaches_twilio_exactly_once_however_often_the_schedu
     phones: list[str] = []
     in_flight_kills = 0
     try:
-        for run in range(14):
+        for run in range(20):
             for i in range(2):
                 phone, _ = add_patient_with_visit(settings, run * 10 + i, datetime.now(UTC) + timedelta(hours=1))
                 phones.append(phone)
