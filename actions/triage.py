@@ -13,6 +13,7 @@ step. No doses and no diagnosis, ever: the advice is a next step and when to cal
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import date
 from pathlib import Path
@@ -40,7 +41,9 @@ from actions.intake_answers import (
 from bot.clinic_hours import staff_reply_eta
 from bot.handoffs import open_handoff, request_handoff
 from bot.store import session_scope
-from bot.triage import advice_for, triage
+from bot.triage import advice_for
+from bot.triage.combine import assess
+from bot.triage.net import get_triage_net
 from bot.triage.red_flags import extract_age_years, extract_temperature_f, normalize
 from knowledge.documents import DocumentError, chunk_document, load_documents
 from knowledge.guard import has_dosing_language
@@ -141,6 +144,9 @@ class ActionIntakeStart(ClinicAction):
         return "action_intake_start"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        net = get_triage_net(settings())
+        if net is not None:
+            net.start()  # loads in the background while the questions are asked
         events: list[EventType] = [ActiveLoop(None)] if tracker.active_loop.get("name") else []
         events += _reset()
         text = " ".join(str(tracker.latest_message.get("text") or "").split())[:300]
@@ -232,6 +238,22 @@ def self_care_passage(documents_dir: Path, symptom: str) -> tuple[str, str] | No
 
 
 _SUBJECT = {"self": "you", "child": "your child", "other": "them"}
+_WHO_WORDS = {"self": "", "child": "my child", "other": "them"}
+MODEL_WAIT_S = 10.0
+
+
+def model_text(answers: Answers) -> str:
+    """What the triage model reads: the patient's words with the form's answers written in as a person would."""
+    who = _WHO_WORDS.get(answers.who or "", "")
+    head = ", ".join(p for p in (who, f"{answers.age} old" if answers.age else "") if p)
+    parts = [f"{head}: {answers.triage_text()}" if head else answers.triage_text()]
+    if answers.temperature_f is not None and answers.temperature != "normal":
+        parts.append(f"temp {answers.temperature_f:g}")
+    if answers.severity is not None:
+        parts.append(f"pain {answers.severity}/10")
+    if answers.pregnant == "yes":
+        parts.append("pregnant")
+    return ", ".join(parts)
 
 
 class ActionIntakeSummary(ClinicAction):
@@ -241,13 +263,19 @@ class ActionIntakeSummary(ClinicAction):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         cfg = settings()
         answers = Answers.from_slots(tracker.slots, _today())
-        result = triage(answers.triage_text(), age_years=answers.age_years, severity=answers.severity,
-                        temperature_f=answers.temperature_f, pregnant=answers.pregnant_flag,
-                        clinic_name=cfg.clinic.name, clinic_phone=cfg.clinic.phone)
+        net = get_triage_net(cfg)
+        if net is not None:  # started when the intake began; a short wait at most, then the rules alone
+            await asyncio.to_thread(net.wait, MODEL_WAIT_S)
+        result = await asyncio.to_thread(
+            assess, answers.triage_text(), net, model_text=model_text(answers), age_years=answers.age_years,
+            severity=answers.severity, temperature_f=answers.temperature_f, pregnant=answers.pregnant_flag,
+            clinic_name=cfg.clinic.name, clinic_phone=cfg.clinic.phone)
         next_step = {"emergency": "call 911 / emergency care", "urgent": "same-day visit (handed to staff)",
                      "routine": "book a routine visit", "self_care": "self-care advice, call if worse"}[result.urgency]
         summary = {**answers.summary(), "urgency": result.urgency, "red_flags": result.red_flags,
-                   "reasons": result.reasons, "next_step": next_step, "complete": True, "at": now().isoformat()}
+                   "reasons": result.reasons, "next_step": next_step, "decided_by": result.decided_by,
+                   **({"model": {k: round(v, 3) for k, v in result.model.levels.items()}} if result.model else {}),
+                   "complete": True, "at": now().isoformat()}
         handed = False
         with session_scope(cfg.database_url) as session:
             conversation = conversation_for(session, tracker)
@@ -262,8 +290,8 @@ class ActionIntakeSummary(ClinicAction):
                     waiting = open_handoff(session, conversation.id)
                     if waiting is not None:
                         waiting.summary = {**(waiting.summary or {}), "intake": summary}
-        log.info("intake.done conversation_id=%s urgency=%s red_flags=%s new_handoff=%s", tracker.sender_id,
-                 result.urgency, ",".join(result.red_flags), handed)
+        log.info("intake.done conversation_id=%s urgency=%s decided_by=%s red_flags=%s new_handoff=%s",
+                 tracker.sender_id, result.urgency, result.decided_by, ",".join(result.red_flags), handed)
 
         if result.urgency == "emergency":
             dispatcher.utter_message(text=result.advice)

@@ -134,7 +134,8 @@ class ConversationService:
                 session.commit()
                 log.info("message.received conversation_id=%s message_id=%s chars=%d with_staff=%s",
                          conversation.id, message.id, len(text), with_staff)
-            emergency = self._guard.check(text) if self._guard else None
+            # Rules and the triage model are CPU work: off the event loop, so other conversations keep moving.
+            emergency = await asyncio.to_thread(self._guard.check, text) if self._guard else None
             if emergency is not None:  # the emergency answer goes before anything else, notices included
                 result = await self._answer_emergency(conversation.id, message.id, emergency, with_staff)
                 await self._notify_inbound(row or conversation, message)
@@ -194,12 +195,13 @@ class ConversationService:
             conversation.flags = {**(conversation.flags or {}), "red_flags": emergency.flags}
             if not with_staff:
                 request_handoff(session, conversation, reason="triage_flag",
-                                summary={"red_flags": emergency.flags, "labels": emergency.labels})
+                                summary={"red_flags": emergency.flags, "labels": emergency.labels,
+                                          "decided_by": emergency.decided_by})
             session.commit()
         [reply] = self._store_replies(conversation_id, message_id, [emergency.reply], author="system",
                                       meta={"red_flags": emergency.flags})
-        log.warning("triage.red_flag conversation_id=%s message_id=%s flags=%s", conversation_id, message_id,
-                    ",".join(emergency.flags))
+        log.warning("triage.red_flag conversation_id=%s message_id=%s flags=%s decided_by=%s", conversation_id,
+                    message_id, ",".join(emergency.flags), emergency.decided_by)
         await self._notify(conversation, reply)
         return InboundResult(conversation_id, message_id, "answered", [reply])
 

@@ -39,13 +39,14 @@ async def _periodic(name: str, every_s: float, job: Callable[[], Awaitable[objec
             log.exception("gateway.%s_failed", name)
 
 
-def create_app(settings: Settings | None = None, engine: RasaClient | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, engine: RasaClient | None = None,
+               guard: RedFlagGuard | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = engine or RasaClient(settings.servers.rasa_url, settings.servers.action_url,
                                   settings.rasa.request_timeout_s)
     migrate(settings.database_url)
-    service = ConversationService(session_factory(settings.database_url), engine,
-                                  guard=RedFlagGuard(settings.clinic.name))
+    guard = guard or RedFlagGuard.from_settings(settings)
+    service = ConversationService(session_factory(settings.database_url), engine, guard=guard)
     # channels: SMS replies go out through the sender; web pages and consoles get live pushes
     hub = live.LiveHub()
     sms_delivery = twilio_sms.SmsDelivery(session_factory(settings.database_url), sms_sender_for(settings),
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, engine: RasaClient | None = Non
                                           service.retry_pending)),
             asyncio.create_task(_periodic("retention_purge", 24 * 3600, purge_now)),
         ]
+        guard.start()  # the triage model loads in the background; the rules answer alone until it is ready
         await asyncio.to_thread(reminders.start_scheduler, settings)  # persistent jobs: due ones run now
         log.info("gateway.started port=%s", settings.servers.gateway_port)
         try:
