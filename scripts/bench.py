@@ -23,6 +23,7 @@ BENCHMARKS = {
     "scrub": ("bench_scrub", "PHI scrubber"),
     "knowledge": ("bench_knowledge", "knowledge store"),
     "llm": ("bench_llm", "local model"),
+    "triage": ("bench_triage", "triage"),
     "startup": ("bench_startup", "processes"),
 }
 
