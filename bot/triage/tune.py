@@ -44,7 +44,7 @@ class TriageTuneConfig:
     epochs: float = 2.0
     steps: int = 0  # 0: epochs x training items / batch_size
     batch_size: int = 16  # items per optimizer step (one padded forward pass)
-    learning_rate: float = 5e-4
+    learning_rate: float = 1e-3
     lora_r: int = 8
     lora_alpha: int = 16
     lora_dropout: float = 0.05
