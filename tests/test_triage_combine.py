@@ -124,7 +124,7 @@ def test_assess_uses_the_model_once_loaded() -> None:
     scorer = ScriptedScorer({text: score(EMERGENCY, "suicide", "suicide")})
     result = assess(text, ready_net(scorer), clinic_name=CLINIC)
     assert (result.urgency, result.decided_by, result.red_flags) == ("emergency", "model", ["suicide"])
-    assert "988" in result.advice and scorer.calls == [text]
+    assert "988" in result.advice and scorer.calls[1:] == [text]  # the first call warmed the model up at load
 
 
 def test_until_the_model_is_loaded_the_rules_answer_alone() -> None:

@@ -51,6 +51,8 @@ def run(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     net = None if args.rules_only else get_triage_net(settings, own_threads=True)
+    if net is not None:
+        net.timeout_s = max(net.timeout_s, 60.0)  # no patient is waiting on this command: let the model answer
     if net is not None and not net.wait(LOAD_WAIT_S):
         print(f"[triage] the model is not available ({net.error or 'still loading'}); the rules decide alone",
               file=sys.stderr)

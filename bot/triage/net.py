@@ -56,6 +56,7 @@ class TriageNet:
         started = time.monotonic()
         try:
             scorer = self._loader()
+            scorer.score("hello")  # the first pass is slow (weights are repacked for CPU inference): not a patient's
         except Exception as exc:  # a missing file, a broken install: the rules carry on alone
             self._error = f"{type(exc).__name__}: {exc}"
             log.warning("triage.model.unavailable net=%s reason=%s (the rules decide alone)", self.name,
