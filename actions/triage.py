@@ -238,7 +238,7 @@ def self_care_passage(documents_dir: Path, symptom: str) -> tuple[str, str] | No
 
 
 _SUBJECT = {"self": "you", "child": "your child", "other": "them"}
-_WHO_WORDS = {"self": "", "child": "my child", "other": "them"}
+_WHO_WORDS = {"child": "my child"}
 MODEL_WAIT_S = 10.0
 
 
@@ -250,7 +250,7 @@ def model_text(answers: Answers) -> str:
     if answers.temperature_f is not None and answers.temperature != "normal":
         parts.append(f"temp {answers.temperature_f:g}")
     if answers.severity is not None:
-        parts.append(f"pain {answers.severity}/10")
+        parts.append(f"{answers.severity}/10")
     if answers.pregnant == "yes":
         parts.append("pregnant")
     return ", ".join(parts)
