@@ -117,12 +117,18 @@ def _per_category_recall(items: Sequence[Item], rules: Sequence[str], combined: 
     return table
 
 
-def _to_fp16(folder: Path) -> None:
-    from safetensors.torch import load_file, save_file
+def save_adapter(model: Any, folder: Path) -> None:
+    """The LoRA weights in fp16 and peft's adapter_config.json (what ``PeftModel.from_pretrained`` reads).
 
-    path = folder / "adapter_model.safetensors"
-    tensors = {k: v.half().contiguous() for k, v in load_file(str(path)).items()}
-    save_file(tensors, str(path))
+    Written directly rather than with ``save_pretrained``, which also renders a model card from a template file
+    of huggingface_hub: a reinstall of that package in a shared environment once lost a two-hour tune here."""
+    from peft import get_peft_model_state_dict
+    from safetensors.torch import save_file
+
+    folder.mkdir(parents=True, exist_ok=True)
+    state = get_peft_model_state_dict(model)
+    save_file({k: v.detach().half().contiguous() for k, v in state.items()}, str(folder / "adapter_model.safetensors"))
+    model.peft_config["default"].save_pretrained(str(folder))
 
 
 def tune_triage(base_model: str, out: Path, *, config: TriageTuneConfig | None = None,
@@ -180,9 +186,7 @@ def tune_triage(base_model: str, out: Path, *, config: TriageTuneConfig | None =
     train_s = time.monotonic() - train_started
     tmp = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(str(tmp))
-    (tmp / "README.md").unlink(missing_ok=True)  # peft's empty model card
-    _to_fp16(tmp)
+    save_adapter(model, tmp)
     peak_training_mb = peak_rss_mb()
     del model
     gc.collect()
