@@ -10,8 +10,8 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import ClinicAction, clinic_vars, log, settings
-from actions.knowledge import answer_from_knowledge
-from bot.clinic_hours import describe_hours
+from actions.knowledge import reply_from_knowledge
+from bot.scheduling.hours import describe_hours
 
 
 class ActionGreet(ClinicAction):
@@ -35,11 +35,9 @@ class ActionClinicInfo(ClinicAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         cfg = settings()
-        if not _CONTACT.search(str(tracker.latest_message.get("text") or "")):
-            found = await answer_from_knowledge(tracker)
-            if found is not None:
-                dispatcher.utter_message(text=found.answer)
-                return []
+        if not _CONTACT.search(str(tracker.latest_message.get("text") or "")) and await reply_from_knowledge(
+                dispatcher, tracker):
+            return []
         dispatcher.utter_message(response="utter_clinic_info", hours=describe_hours(cfg.clinic), **clinic_vars(cfg))
         return []
 
@@ -61,9 +59,7 @@ class ActionDefaultFallback(ClinicAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         log.info("action.fallback conversation_id=%s", tracker.sender_id)
-        found = await answer_from_knowledge(tracker)  # an open question the clinic's documents answer
-        if found is not None:
-            dispatcher.utter_message(text=found.answer)
+        if await reply_from_knowledge(dispatcher, tracker):  # an open question the clinic's documents answer
             return []
         dispatcher.utter_message(response="utter_default", **clinic_vars(settings()))
         return []
@@ -78,9 +74,7 @@ class ActionNotYetAvailable(ClinicAction):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         # Billing and refill requests can't be handled by message, but the clinic's documents often answer the
         # question itself ("do you take Medicare?", "how do refills work?"): answer that when they do.
-        found = await answer_from_knowledge(tracker)
-        if found is not None:
-            dispatcher.utter_message(text=found.answer)
+        if await reply_from_knowledge(dispatcher, tracker):
             return []
         dispatcher.utter_message(response="utter_feature_coming", **clinic_vars(settings()))
         return []

@@ -8,8 +8,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
+from bot.conversations.rows import ensure_conversation
 from bot.settings import Settings, get_settings
 from bot.store import Conversation
 
@@ -26,12 +28,7 @@ def now() -> datetime:
 
 def conversation_for(session: Session, tracker: Tracker) -> Conversation:
     """The store's conversation for this tracker; created when the engine was reached directly."""
-    conversation = session.get(Conversation, tracker.sender_id)
-    if conversation is None:
-        conversation = Conversation(id=tracker.sender_id, channel="rasa", channel_user=tracker.sender_id)
-        session.add(conversation)
-        session.flush()
-    return conversation
+    return ensure_conversation(session, tracker.sender_id)
 
 
 def clinic_vars(cfg: Settings) -> dict[str, Any]:
@@ -44,3 +41,8 @@ class ClinicAction(Action, ABC):
 
     @abstractmethod
     def name(self) -> str: ...
+
+
+def say(dispatcher: CollectingDispatcher, response: str, **values: Any) -> None:
+    """Send one of the domain's responses, filled with these values and the clinic's name and phone."""
+    dispatcher.utter_message(response=response, **{**clinic_vars(settings()), **values})

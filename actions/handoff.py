@@ -9,8 +9,8 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import ClinicAction, clinic_vars, conversation_for, log, now, settings
-from bot.clinic_hours import staff_reply_eta
-from bot.handoffs import request_handoff
+from bot.conversations.handoffs import request_handoff
+from bot.scheduling.hours import staff_reply_eta
 from bot.store import session_scope
 
 

@@ -1,10 +1,13 @@
 """Lab results in conversation, after verification (``labs_form`` asks for it first, like the appointment forms).
 
-The verified patient's latest collection (bot/labs.py) is listed with each value flagged by code against its
-reference range. A value in the clinic's critical range is neither shown nor explained: the conversation goes to
+The verified patient's latest collection (bot/labs.py) is listed with each value flagged by code against the lab
+documents' range for it (knowledge/ranges.py: the same bands the answers place a patient's number in), or the
+report's own range where the documents have none. A value in the clinic's critical range is neither shown nor explained: the conversation goes to
 staff (a ``critical_lab`` handoff) and the patient is told a person will contact them. Each other high or low
 value gets a short explanation quoted from the lab document that covers the test (knowledge/documents/labs/,
-retrieved from the knowledge store, source named); nothing is generated. The patient is told their clinician
+retrieved from the knowledge store, its sentences chosen by meaning, source named); nothing is generated. Every
+message fits the SMS budget as the channel splits it (bot/messaging/sms_budget.py: one rule for the sender, the answers
+and these). The patient is told their clinician
 will review the results, and how to reach a person.
 
 Logs and the audit trail get counts only, never a value or a test name.
@@ -24,24 +27,25 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
-from actions.common import ClinicAction, clinic_vars, conversation_for, log, now, settings
+from actions.common import ClinicAction, clinic_vars, conversation_for, log, now, say, settings
 from actions.verification import (
     VerifiedFormValidation,
     explain_unverified,
     reset_events,
-    say,
     verified_patient,
 )
-from adapters.segments import split_for_sms
-from bot import audit
-from bot.clinic_hours import is_open, staff_reply_eta
-from bot.handoffs import open_handoff, request_handoff
+from bot.conversations.handoffs import open_handoff, request_handoff
 from bot.labs import FlaggedResult, LatestResults, latest_results
+from bot.messaging.sms_budget import fits_sms
+from bot.scheduling.hours import is_open, staff_reply_eta
 from bot.settings import Settings
-from bot.store import LabResult, session_scope
-from knowledge.answer import extract_sentences, get_answerer, plain_sentences, sms_safe
+from bot.store import LabResult, audit, session_scope
+from knowledge.answer import get_answerer
 from knowledge.documents import Document, DocumentError, load_documents
 from knowledge.guard import has_dosing_language
+from knowledge.ranges import load_ranges
+from knowledge.select import Selection, Sentence, SentenceSelector, candidates
+from knowledge.sentences import plain_sentences, sms_safe
 from knowledge.store import Retriever
 from knowledge.types import Passage
 
@@ -75,6 +79,8 @@ def describe_result(result: FlaggedResult) -> str:
         return f"{result.test_name} - your clinician needs to review this result with you."
     if result.flag == "normal":
         return f"{result.test_name} {amount(result.value, result.unit)} - in the typical range."
+    if result.reference:  # the lab documents' band: "high (prediabetes range: 5.7 % to 6.4 %)"
+        return f"{result.test_name} {amount(result.value, result.unit)} - {result.flag} ({result.reference})."
     limits = typical_range(result)
     return f"{result.test_name} {amount(result.value, result.unit)} - {result.flag}" + (
         f" ({limits})." if limits else ".")
@@ -93,8 +99,8 @@ def render(domain: dict[str, Any], response: str, **values: Any) -> str:
 
 
 def fits(text: str, cfg: Settings) -> bool:
-    """Within the SMS budget as the gateway splits it (each part one segment, at most ``max_segments``)."""
-    return len(split_for_sms(text, 99)) <= cfg.sms.max_segments
+    """Within the SMS budget as the channel splits it (each part one segment, at most ``max_segments``)."""
+    return fits_sms(text, cfg.sms.max_segments)
 
 
 def pack_lines(lines: list[str], measure: Callable[[int, list[str]], str], cfg: Settings) -> list[list[str]]:
@@ -119,6 +125,11 @@ class Explanation:
 def knowledge_retriever() -> Retriever:
     """The knowledge store the answering action uses (one per process, loaded on first use)."""
     return get_answerer(settings()).store
+
+
+def knowledge_selector() -> SentenceSelector | None:
+    """The answers' sentence selection (by meaning), sharing their embedding model and its cache."""
+    return get_answerer(settings()).selector
 
 
 def lab_documents(documents_dir: Path) -> dict[str, Document]:
@@ -182,20 +193,24 @@ def sentences_about(result: FlaggedResult, passage: Passage) -> Passage:
 
 
 def explain(store: Retriever, document: Document | None, result: FlaggedResult,
-            budget: int = EXPLANATION_CHARS) -> Explanation | None:
+            budget: int = EXPLANATION_CHARS, selector: SentenceSelector | None = None) -> Explanation | None:
     """A few sentences from the test's own lab document about what a value like this can mean, or None.
 
     Retrieval finds the sections of that document closest to the question; the sentences are the document's
-    own (the ones that name the direction and the test first, in the document's order), never generated."""
+    own, chosen by meaning like the answers' (knowledge/select.py), in the document's order, never generated."""
     if document is None or result.flag == "normal" or result.critical:
         return None
     passages = [p for p in store.query(question_for(result), CANDIDATES) if p.source == document.source]
     best = pick_passage(result, passages)
     if best is None:
         return None
-    # The heading's words count too: the section was picked for its heading, and the sentences that echo it
-    # carry its point ("An A1c of 5.7 % to 6.4 % is in the prediabetes range").
-    text = extract_sentences(f"{result.flag} {result.test_name} {best.heading}", sentences_about(result, best), budget)
+    # The heading counts too: the section was picked for it, and the sentences that echo it carry its point
+    # ("An A1c of 5.7 % to 6.4 % is in the prediabetes range").
+    about = sentences_about(result, best)
+    asked = f"What can a {result.flag} {result.test_name} mean? {best.heading}"
+    chosen = (selector.select(asked, [about], lambda body: len(body) <= budget) if selector is not None
+              else Selection(tuple(Sentence(s, about, n, 0.0) for n, s in enumerate(candidates(about)[:1]))))
+    text = chosen.text if len(chosen.text) <= budget else ""
     return Explanation(text, best.title) if text else None
 
 
@@ -225,8 +240,17 @@ def explain_all(results: list[FlaggedResult], documents_dir: Path) -> dict[str, 
     if not results:
         return {}
     documents = lab_documents(documents_dir)
-    store = knowledge_retriever()
-    return {r.test_code: explain(store, documents.get(r.test_code), r) for r in results}
+    store, selector = knowledge_retriever(), knowledge_selector()
+    return {r.test_code: explain(store, documents.get(r.test_code), r, selector=selector) for r in results}
+
+
+def document_ranges(cfg: Settings) -> dict[str, Any]:
+    """The lab documents' ranges (parsed again only when a document changed); none when they cannot be read."""
+    try:
+        return dict(load_ranges(cfg.knowledge.documents_dir))
+    except (OSError, DocumentError):
+        log.warning("labs.ranges_unavailable")
+        return {}
 
 
 # -- the actions -------------------------------------------------------------------------------------------
@@ -250,7 +274,7 @@ class ActionShowLabResults(ClinicAction):
             rows = session.scalars(select(LabResult).where(LabResult.patient_id == patient_id,
                                                            LabResult.status != "preliminary")
                                    .order_by(LabResult.collected_at, LabResult.id)).all()
-            latest = latest_results(rows, cfg.clinic.tz, cfg.labs.critical)
+            latest = latest_results(rows, cfg.clinic.tz, cfg.labs.critical, document_ranges(cfg))
         if latest is None:
             log.info("labs.none conversation_id=%s", tracker.sender_id)
             say(dispatcher, "utter_lab_none")

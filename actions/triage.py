@@ -6,7 +6,8 @@ pregnancy where it changes the advice. Answers are parsed deterministically in :
 After every answer the *combination* is checked for red flags (a
 6-week-old plus a fever is an emergency although neither message was); a red flag ends the questions at once.
 
-:class:`ActionIntakeSummary` decides the urgency with :func:`bot.triage.triage`, writes a structured summary to
+:class:`ActionIntakeSummary` decides the urgency with :func:`bot.triage.combine.assess` (the rules, and the triage
+model, which can only raise the level; the summary says which decided), writes a structured summary to
 the conversation (``flags["intake"]``), hands urgent and emergency cases to staff, and answers with the next
 step. No doses and no diagnosis, ever: the advice is a next step and when to call.
 """
@@ -20,12 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.common import ClinicAction, clinic_vars, conversation_for, log, now, settings
+from actions.common import ClinicAction, conversation_for, log, now, say, settings
 from actions.intake_answers import (
     INTAKE_SLOTS,
     Answers,
@@ -38,9 +39,10 @@ from actions.intake_answers import (
     parse_who,
     parse_yes_no,
 )
-from bot.clinic_hours import staff_reply_eta
-from bot.handoffs import open_handoff, request_handoff
-from bot.store import session_scope
+from actions.knowledge import refuse_medicine_question
+from bot.conversations.handoffs import open_handoff, request_handoff
+from bot.scheduling.hours import staff_reply_eta
+from bot.store import activity, session_scope
 from bot.triage import advice_for
 from bot.triage.combine import assess
 from bot.triage.net import get_triage_net
@@ -51,10 +53,6 @@ from knowledge.guard import has_dosing_language
 
 def _today() -> date:
     return now().astimezone(settings().clinic.tz).date()
-
-
-def _say(dispatcher: CollectingDispatcher, response: str, **values: Any) -> None:
-    dispatcher.utter_message(response=response, **{**clinic_vars(settings()), **values})
 
 
 def _reset() -> list[EventType]:
@@ -81,7 +79,7 @@ class ValidateIntakeForm(FormValidationAction):
         return [s for s in domain_slots if s not in skip]
 
     def _unclear(self, dispatcher: CollectingDispatcher, slot: str) -> dict[str, Any]:
-        _say(dispatcher, "utter_intake_unclear")
+        say(dispatcher, "utter_intake_unclear")
         return {slot: None}
 
     def validate_intake_who(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -149,6 +147,8 @@ class ActionIntakeStart(ClinicAction):
             net.start()  # loads in the background while the questions are asked
         events: list[EventType] = [ActiveLoop(None)] if tracker.active_loop.get("name") else []
         events += _reset()
+        if await refuse_medicine_question(dispatcher, tracker):  # no doses, even inside a symptom
+            return [*events, FollowupAction("action_listen")]
         text = " ".join(str(tracker.latest_message.get("text") or "").split())[:300]
         if not is_symptom(text):
             return events
@@ -175,7 +175,7 @@ class ActionIntakeStop(ClinicAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         log.info("intake.stopped conversation_id=%s", tracker.sender_id)
-        _say(dispatcher, "utter_intake_stopped")
+        say(dispatcher, "utter_intake_stopped")
         return [ActiveLoop(None), *_reset()]
 
 
@@ -194,7 +194,7 @@ class ActionIntakeToStaff(ClinicAction):
             created = request_handoff(session, conversation, reason="requested_human", summary={"intake": partial})
         log.info("intake.to_staff conversation_id=%s new=%s", tracker.sender_id, created)
         response = "utter_handoff_requested" if created else "utter_handoff_already_waiting"
-        _say(dispatcher, response, when=staff_reply_eta(cfg.clinic, now()))
+        say(dispatcher, response, when=staff_reply_eta(cfg.clinic, now()))
         return [ActiveLoop(None), *_reset()]
 
 
@@ -284,6 +284,8 @@ class ActionIntakeSummary(ClinicAction):
                 earlier = flags.get("red_flags")
                 flags["red_flags"] = sorted({*(earlier if isinstance(earlier, list) else []), *result.red_flags})
             conversation.flags = flags
+            activity.record(session, "triage", result.urgency, channel=conversation.channel,
+                            conversation_id=conversation.id)  # the level, counted for the owner's dashboard
             if result.urgency in ("urgent", "emergency"):
                 handed = request_handoff(session, conversation, reason="urgent_triage", summary=summary)
                 if not handed:  # already waiting for staff: they get the answers too
@@ -295,16 +297,16 @@ class ActionIntakeSummary(ClinicAction):
 
         if result.urgency == "emergency":
             dispatcher.utter_message(text=result.advice)
-            _say(dispatcher, "utter_intake_staff_alerted")
+            say(dispatcher, "utter_intake_staff_alerted")
         elif result.urgency == "urgent":
-            _say(dispatcher, "utter_intake_urgent", subject=_SUBJECT.get(answers.who or "", "you"),
-                 when=staff_reply_eta(cfg.clinic, now()))
+            say(dispatcher, "utter_intake_urgent", subject=_SUBJECT.get(answers.who or "", "you"),
+                when=staff_reply_eta(cfg.clinic, now()))
         elif result.urgency == "routine":
-            _say(dispatcher, "utter_intake_routine")
+            say(dispatcher, "utter_intake_routine")
         else:
-            _say(dispatcher, "utter_intake_self_care",
-                 advice=advice_for("self_care", clinic_phone=cfg.clinic.phone))
+            say(dispatcher, "utter_intake_self_care",
+                advice=advice_for("self_care", clinic_phone=cfg.clinic.phone))
             passage = self_care_passage(cfg.knowledge.documents_dir, answers.symptom or "")
             if passage is not None:
-                _say(dispatcher, "utter_intake_guide", title=passage[0], passage=passage[1])
+                say(dispatcher, "utter_intake_guide", title=passage[0], passage=passage[1])
         return _reset()

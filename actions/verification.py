@@ -1,13 +1,20 @@
 """Verification inside every PHI form: the form asks for it first, and the flow's own questions follow.
 
-Each appointment form lists ``verify_name`` and ``verify_dob`` first. ``required_slots`` drops them once the
-patient is verified (and the name over SMS, where the number on file picks the patient); it drops every slot
-while verification is locked, which ends the form, and the flow's submit action explains the lock. A verified
-patient id and the time of verification live in slots; the verification lapses after 30 idle minutes.
+Each appointment form lists ``verify_name``, ``verify_dob`` and ``verify_code`` first. ``required_slots`` keeps
+what this conversation still needs: over SMS only the date of birth (the number on file picks the patient); on
+the web the name, the date of birth and then the one-time code texted to the number on file (the code is left
+out where the owner lets name and date of birth alone verify a web chat). It drops every slot once the patient
+is verified, or while verification is locked, which ends the form, and the flow's submit action explains why.
+
+The form never reads a date as a name: a date typed when the name is asked is answered as a date, and after a
+date of birth that does not match, the name is kept and the next answer is read as a date of birth (or, if it is
+a name, as a corrected name). A verified patient id and the time of verification live in slots (or in the store,
+when a staff member checked the patient in the console); the verification lapses after 30 idle minutes.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from abc import ABC, abstractmethod
 from datetime import datetime
@@ -20,30 +27,37 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
-from actions.common import ClinicAction, clinic_vars, now, settings
-from bot import scheduling, verification
+from actions.common import ClinicAction, now, say, settings
+from bot import scheduling
+from bot.identity import codes, verification
+from bot.scheduling.timefmt import clock
+from bot.scheduling.timeparse import parse_date_of_birth
 from bot.store import Patient, session_scope
-from bot.timeparse import parse_date_of_birth
 
-VERIFY_SLOTS = ("verify_name", "verify_dob")
-FLOW_SLOTS = ("verify_name", "verify_dob", "target_appointment", "cancel_confirm", "time_pref", "offered_slots",
-              "chosen_slot", "appointment_type", "provider")
-
-
-def say(dispatcher: CollectingDispatcher, response: str, **values: Any) -> None:
-    """Send one of the domain's responses, filled with these values and the clinic's name and phone."""
-    dispatcher.utter_message(response=response, **{**clinic_vars(settings()), **values})
+VERIFY_SLOTS = ("verify_name", "verify_dob", "verify_code")
+FLOW_SLOTS = ("verify_name", "verify_dob", "verify_code", "target_appointment", "cancel_confirm", "time_pref",
+              "offered_slots", "chosen_slot", "appointment_type", "provider")
+CODE_SENT = "code_sent"  # verify_dob once name and date of birth matched and a code went out
+NO_CODE = "no_code:"  # verify_dob when no code can be sent (the reason follows): the form ends
+_CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 
 
 def verified_patient(tracker: Tracker) -> int | None:
-    """The verified patient of this conversation, unless the verification lapsed (30 idle minutes)."""
-    patient_id, at = tracker.get_slot("verified_patient_id"), tracker.get_slot("verified_at")
-    if not patient_id or at is None:
-        return None
+    """The verified patient of this conversation, unless the verification lapsed (30 idle minutes): verified
+    here in the form, or checked by a staff member in the console."""
     times = [float(e["timestamp"]) for e in tracker.events if e.get("event") == "user" and e.get("timestamp")]
-    if not verification.still_verified(float(at), times, time.time()):
-        return None
-    return int(patient_id)
+    found: list[tuple[float, int]] = []
+    patient_id, at = tracker.get_slot("verified_patient_id"), tracker.get_slot("verified_at")
+    if patient_id and at is not None:
+        found.append((float(at), int(patient_id)))
+    with session_scope(settings().database_url) as session:
+        checked = verification.staff_verified(session, tracker.sender_id)
+    if checked is not None:
+        found.append((checked[1].timestamp(), checked[0]))
+    for at_s, patient in sorted(found, reverse=True):
+        if verification.still_verified(at_s, times, time.time()):
+            return patient
+    return None
 
 
 def lock_for(session: Session, tracker: Tracker) -> tuple[datetime | None, bool]:
@@ -60,14 +74,19 @@ def reset_events(keep: tuple[str, ...] = ()) -> list[EventType]:
 
 
 def explain_unverified(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
-    """A flow ended without a verified patient: the only reason is a lock."""
+    """A flow ended without a verified patient: verification is locked, or no code could be sent."""
     cfg = settings()
     with session_scope(cfg.database_url) as session:
         until, _ = lock_for(session, tracker)
     if until is not None:
         local = until.astimezone(cfg.clinic.tz)
-        say(dispatcher, "utter_verify_locked", until=f"{local.strftime('%I:%M').lstrip('0')} "
-                                                     f"{'am' if local.hour < 12 else 'pm'}")
+        say(dispatcher, "utter_verify_locked", until=clock(local))
+    elif str(tracker.get_slot("verify_dob") or "").startswith(NO_CODE):
+        say(dispatcher, "utter_verify_code_unavailable")
+
+
+def _web_code(cfg: Any) -> bool:
+    return not cfg.verification.web_name_and_dob_only
 
 
 class VerifiedFormValidation(FormValidationAction, ABC):
@@ -89,46 +108,106 @@ class VerifiedFormValidation(FormValidationAction, ABC):
                     if not scheduling.upcoming(session, patient_id, now()):
                         return []  # nothing to act on: the submit action says so
             return rest
+        if str(tracker.get_slot("verify_dob") or "").startswith(NO_CODE):
+            return []  # no code can reach the patient: the submit action says what to do
         with session_scope(cfg.database_url) as session:
             until, by_phone = lock_for(session, tracker)
         if until is not None:
             return []
-        return (["verify_dob"] if by_phone else list(VERIFY_SLOTS)) + rest
+        if by_phone:
+            return ["verify_dob", *rest]
+        return ["verify_name", "verify_dob", *(["verify_code"] if _web_code(cfg) else []), *rest]
 
     def validate_verify_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                              domain: DomainDict) -> dict[str, Any]:
         if value is None:  # cleared by the flow's start, not answered: nothing to check
             return {"verify_name": None}
-        if not verification.looks_like_name(str(value or "")):
+        text = str(value)
+        today = now().astimezone(settings().clinic.tz).date()
+        both = verification.name_and_date(text, lambda part: parse_date_of_birth(part, today))
+        if both is not None:  # "Jordan Demo 01/01/1980": the name, and the date of birth checked at once
+            name, born = both
+            return {"verify_name": name, **self._check_dob(born, name, dispatcher, tracker)}
+        if parse_date_of_birth(text, today) is not None or (verification.says_a_number(text) and "?" not in text):
+            say(dispatcher, "utter_name_not_date")
+            return {"verify_name": None}
+        if not verification.looks_like_name(text):
             say(dispatcher, "utter_name_unreadable")
             return {"verify_name": None}
-        return {"verify_name": str(value)}
+        return {"verify_name": text}
 
     def validate_verify_dob(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                             domain: DomainDict) -> dict[str, Any]:
-        if value is None:  # cleared by the flow's start, not answered: nothing to check
-            return {"verify_dob": None}
+        if value is None or value == CODE_SENT or str(value).startswith(NO_CODE):  # set by us, not typed
+            return {"verify_dob": value}
+        return self._check_dob(str(value), tracker.get_slot("verify_name"), dispatcher, tracker)
+
+    def _check_dob(self, text: str, name: str | None, dispatcher: CollectingDispatcher,
+                   tracker: Tracker) -> dict[str, Any]:
         cfg = settings()
-        dob = parse_date_of_birth(str(value or ""), now().astimezone(cfg.clinic.tz).date())
+        dob = parse_date_of_birth(text, now().astimezone(cfg.clinic.tz).date())
+        with session_scope(cfg.database_url) as session:
+            web = verification.channel_of(session, tracker.sender_id).name != "sms"
         if dob is None:
+            if web and verification.looks_like_name(text):  # a corrected name, after a mismatch
+                return {"verify_name": text, "verify_dob": None}
             say(dispatcher, "utter_dob_unreadable")
             return {"verify_dob": None}
         with session_scope(cfg.database_url) as session:
-            outcome = verification.attempt(session, tracker.sender_id, dob=dob, name=tracker.get_slot("verify_name"),
-                                           now=now())
+            outcome = verification.attempt(session, tracker.sender_id, dob=dob, name=name,
+                                           now=now(), web_code=_web_code(cfg))
+            if outcome.code_for is not None:
+                issued = codes.issue(session, cfg, tracker.sender_id, outcome.code_for, now())
+                return {"verify_dob": CODE_SENT if issued.sent else NO_CODE + issued.reason}
             patient = session.get(Patient, outcome.patient_id) if outcome.patient_id else None
             first_name = patient.first_name if patient else ""
-            upcoming = scheduling.upcoming(session, patient.id, now()) if patient else []
         if patient is None:
             if outcome.locked_until is not None:  # the name stays, so the form sees the lock and ends
                 return {"verify_dob": None}
-            say(dispatcher, "utter_verify_failed")
-            return {"verify_dob": None, "verify_name": None}
+            # the name stays: the next answer is read as a date of birth (or a corrected name)
+            say(dispatcher, "utter_verify_failed_web" if web else "utter_verify_failed")
+            return {"verify_dob": None}
         say(dispatcher, "utter_verified", first_name=first_name)
-        slots: dict[str, Any] = {"verify_dob": "verified", "verified_patient_id": str(patient.id),
-                                 "verified_at": time.time()}
-        if self.needs_target and tracker.get_slot("target_appointment") is None and len(upcoming) == 1:
-            slots["target_appointment"] = str(upcoming[0].id)
+        return {"verify_dob": "verified", **self._verified_slots(patient.id, tracker)}
+
+    def validate_verify_code(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: DomainDict) -> dict[str, Any]:
+        if value is None:
+            return {"verify_code": None}
+        found = _CODE.search(str(value).replace(" ", "").replace("-", ""))
+        if found is None:
+            say(dispatcher, "utter_code_unreadable")
+            return {"verify_code": None}
+        cfg = settings()
+        with session_scope(cfg.database_url) as session:
+            checked = codes.check(session, cfg, tracker.sender_id, found.group(1), now())
+            patient = session.get(Patient, checked.patient_id) if checked.status == "ok" and checked.patient_id \
+                else None
+            first_name = patient.first_name if patient else ""
+            if checked.status == "expired" and checked.patient_id is not None:
+                issued = codes.issue(session, cfg, tracker.sender_id, checked.patient_id, now())
+                if not issued.sent:
+                    return {"verify_code": None, "verify_dob": NO_CODE + issued.reason}
+                say(dispatcher, "utter_code_expired")
+                return {"verify_code": None}
+        if patient is not None:
+            say(dispatcher, "utter_verified", first_name=first_name)
+            return {"verify_code": "verified", **self._verified_slots(patient.id, tracker)}
+        if checked.locked_until is not None:  # the form sees the lock and ends
+            return {"verify_code": None}
+        if checked.status == "wrong":
+            say(dispatcher, "utter_code_wrong")
+            return {"verify_code": None}
+        say(dispatcher, "utter_code_start_over")  # used up, or none pending: name and date of birth again
+        return {"verify_code": None, "verify_dob": None, "verify_name": None}
+
+    def _verified_slots(self, patient_id: int, tracker: Tracker) -> dict[str, Any]:
+        slots: dict[str, Any] = {"verified_patient_id": str(patient_id), "verified_at": time.time()}
+        if self.needs_target and tracker.get_slot("target_appointment") is None:
+            with session_scope(settings().database_url) as session:
+                upcoming = scheduling.upcoming(session, patient_id, now())
+            if len(upcoming) == 1:
+                slots["target_appointment"] = str(upcoming[0].id)
         return slots
 
     async def extract_target_appointment(self, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -157,4 +236,30 @@ class ActionAskVerifyDob(ClinicAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         say(dispatcher, "utter_ask_verify_dob")
+        return []
+
+
+def _answered_this_turn(tracker: Tracker) -> bool:
+    """Whether the assistant already said something since the patient's last message."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "bot":
+            return True
+    return False
+
+
+class ActionAskVerifyCode(ClinicAction):
+    def name(self) -> str:
+        return "action_ask_verify_code"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        if _answered_this_turn(tracker):  # "that code isn't right, type it again" already asked for it
+            return []
+        cfg = settings()
+        with session_scope(cfg.database_url) as session:
+            row = codes.pending(session, tracker.sender_id)
+            patient = session.get(Patient, row.patient_id) if row is not None else None
+            ending = patient.phone[-2:] if patient is not None else ""
+        say(dispatcher, "utter_ask_verify_code", ending=ending or "--", minutes=cfg.verification.code_minutes)
         return []

@@ -18,7 +18,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
-from bot.outbound import SendResult
+from bot.messaging.outbound import OutboxSender, SendResult, SmsSender
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -109,3 +109,10 @@ class TwilioSender:
                 delay *= 2
         log.error("sms.send.gave_up attempts=%d error=%s", self._attempts, error)
         return SendResult("failed", error=error)
+
+
+def sender_for(settings: Settings) -> SmsSender:
+    """The SMS provider the settings ask for; the outbox when no credentials are configured.
+
+    Twilio credentials come from TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_PHONE_NUMBER or ``sms.*``."""
+    return TwilioSender.from_settings(settings) or OutboxSender()

@@ -6,34 +6,46 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
-import json
+import logging
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, StringConstraints, field_validator
 
-from bot.clinic_hours import describe_hours
-from bot.conversations import ConversationService, message_view
-from bot.gateway.errors import ApiError, error_body
-from bot.settings import Settings
+from adapters.live import SENDER_PATTERN, HubDep
+from bot.conversations.rows import message_view
+from bot.conversations.service import InboundResult
+from bot.gateway.deps import ServiceDep, SettingsDep
+from bot.gateway.errors import ERROR_RESPONSES, ApiError, ErrorDetail, ErrorResponse, error_body
+from bot.scheduling.hours import describe_hours
+from bot.store.states import Author, ConversationState
 
+log = logging.getLogger("clinicbot.webchat")
 router = APIRouter()
+HOLDING_TEXT = "Thanks, I'm still working on that. Give me a moment: the answer will appear here."
+_LATE: set[asyncio.Task[InboundResult]] = set()  # turns answered after their request returned (kept referenced)
 STATIC = Path(__file__).resolve().parent / "static"
-SENDER_PATTERN = r"^[A-Za-z0-9._:-]{8,128}$"  # a random id: it is what lets a page read its history
-MAX_BODY_BYTES = 64 * 1024
 # Metadata keys a web page may pass on to the engine; anything else is dropped.
 ALLOWED_METADATA = {"locale", "page"}
+MAX_MESSAGE_ID = 2**62  # ids in ``after`` beyond any real row are refused, not looked up
+MetaKey = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+MetaValue = (Annotated[str, StringConstraints(max_length=256)] | bool
+             | Annotated[int, Field(ge=-(2**53), le=2**53)] | Annotated[float, Field(allow_inf_nan=False)])
 
 
 class ChatRequest(BaseModel):
     sender: str = Field(pattern=SENDER_PATTERN, description="a random id the page keeps for this browser")
-    message: str
-    metadata: dict[str, str | int | float | bool] | None = None
-    message_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._:-]{1,64}$")
+    message: str = Field(description="what the patient typed")
+    metadata: dict[MetaKey, MetaValue] | None = Field(
+        default=None, max_length=16,
+        description=f"passed on to the assistant; only {sorted(ALLOWED_METADATA)} are kept")
+    message_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._:-]{1,64}$",
+                                   description="the page's id for this message: a retry with it is answered once")
 
     @field_validator("message")
     @classmethod
@@ -46,14 +58,38 @@ class ChatRequest(BaseModel):
         return value
 
 
-def _service(request: Request) -> ConversationService:
-    service: ConversationService = request.app.state.conversations
-    return service
+class MessageView(BaseModel):
+    id: int
+    author: str  # patient | bot | staff | system
+    text: str
+    at: str
+    source: str | None = None
+    direction: str | None = None
+    status: str | None = None
 
 
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+class ChatResponse(BaseModel):
+    """200: the answer (or why there is none: duplicate, with_staff). 202 (``working``): the answer takes
+    longer than the reply budget; ``messages`` holds a "give me a moment" and the answer follows on the page's
+    live channel and in ``GET /api/chat/messages``."""
+
+    status: str  # answered | duplicate | with_staff | working
+    message_id: int
+    messages: list[MessageView]
+
+
+class ChatPending(BaseModel):
+    """503 (the engine is restarting: the message is kept and answered here later) or 504 (the engine took it
+    but did not answer in time: send it again)."""
+
+    status: str
+    message_id: int
+    error: ErrorDetail
+
+
+class History(BaseModel):
+    state: str  # new | bot | waiting_staff | staff
+    messages: list[MessageView]
 
 
 @lru_cache(maxsize=1)
@@ -62,8 +98,8 @@ def _page_template() -> str:
 
 
 @router.get("/", response_class=HTMLResponse)
-async def chat_page(request: Request) -> HTMLResponse:
-    clinic = _settings(request).clinic
+async def chat_page(settings: SettingsDep) -> HTMLResponse:
+    clinic = settings.clinic
     values = {"clinic_name": clinic.name, "clinic_phone": clinic.phone, "clinic_address": clinic.address,
               "clinic_hours": describe_hours(clinic)}
     page = _page_template()
@@ -72,7 +108,10 @@ async def chat_page(request: Request) -> HTMLResponse:
     return HTMLResponse(page)
 
 
-@router.get("/static/{name}")
+@router.get("/static/{name}", response_class=Response,
+            responses={200: {"description": "the page's script or style sheet",
+                             "content": {"text/javascript": {}, "text/css": {}}},
+                       404: {"model": ErrorResponse, "description": "no such file"}})
 async def static_file(name: str) -> Response:
     types = {".js": "text/javascript", ".css": "text/css"}
     path = STATIC / name
@@ -82,58 +121,55 @@ async def static_file(name: str) -> Response:
                     headers={"Cache-Control": "no-cache"})
 
 
-async def _read_chat_request(request: Request, max_chars: int) -> ChatRequest:
-    raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
-        raise ApiError(413, "body_too_large", f"the request body is over {MAX_BODY_BYTES // 1024} KB")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ApiError(400, "invalid_encoding", "the body must be UTF-8 encoded JSON") from None
-    try:
-        data: Any = json.loads(text)
-    except json.JSONDecodeError:
-        raise ApiError(400, "invalid_json", "the body must be a JSON object such as "
-                       '{"sender": "abc123", "message": "hi"}') from None
-    if not isinstance(data, dict):
-        raise ApiError(400, "invalid_json", 'the body must be a JSON object with "sender" and "message"')
-    try:
-        chat = ChatRequest.model_validate(data)
-    except ValidationError as exc:
-        problems = [{"field": ".".join(str(p) for p in e["loc"]) or "(body)",
-                     "problem": "required" if e["type"] == "missing" else e["msg"].removeprefix("Value error, ")}
-                    for e in exc.errors()]
-        summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
-        raise ApiError(422, "invalid_request", summary, fields=problems) from None
-    if len(chat.message) > max_chars:
+@router.post("/api/chat", response_model=ChatResponse,
+             responses={**ERROR_RESPONSES, 202: {"model": ChatResponse}, 503: {"model": ChatPending},
+                        504: {"model": ChatPending}})
+async def chat(body: ChatRequest, settings: SettingsDep, service: ServiceDep, hub: HubDep) -> JSONResponse:
+    if len(body.message) > settings.gateway.max_message_chars:
         raise ApiError(413, "message_too_long",
-                       f"the message has {len(chat.message)} characters; the limit is {max_chars}. "
-                       "Please shorten it or send it in parts.")
-    return chat
-
-
-@router.post("/api/chat")
-async def chat(request: Request) -> JSONResponse:
-    settings = _settings(request)
-    body = await _read_chat_request(request, settings.gateway.max_message_chars)
-    service = _service(request)
+                       f"the message has {len(body.message)} characters; the limit is "
+                       f"{settings.gateway.max_message_chars}. Please shorten it or send it in parts.")
     conversation = service.open_conversation("web", body.sender)
     metadata = {k: v for k, v in (body.metadata or {}).items() if k in ALLOWED_METADATA}
-    hub = getattr(request.app.state, "live", None)
-    if hub is not None and conversation.state != "staff":
+    typing = conversation.state != ConversationState.STAFF
+    if typing:
         await hub.typing(conversation, True)
+
     try:
-        result = await service.handle_inbound(conversation, body.message, client_message_id=body.message_id,
-                                              metadata=metadata)
-    finally:
-        if hub is not None and conversation.state != "staff":
+        accepted = await service.accept(conversation, body.message, client_message_id=body.message_id,
+                                        metadata=metadata)
+    except BaseException:
+        if typing:
             await hub.typing(conversation, False)
+        raise
+
+    async def answer() -> InboundResult:
+        try:
+            return await service.route(accepted)
+        finally:
+            if typing:
+                await hub.typing(conversation, False)
+
+    task = asyncio.create_task(answer())
+    try:
+        # the reply budget: past reply_wait_s the page gets "give me a moment"; the answer follows on the
+        # page's live channel (and its history) as soon as it is made. The turn itself is not cancelled.
+        result = await asyncio.wait_for(asyncio.shield(task), settings.gateway.reply_wait_s)
+    except TimeoutError:
+        _LATE.add(task)
+        task.add_done_callback(_LATE.discard)
+        holding = await service.post_outbound(conversation.id, HOLDING_TEXT, author=Author.SYSTEM,
+                                              meta={"holding": True})
+        log.warning("webchat.reply_late conversation_id=%s message_id=%s wait_s=%s", conversation.id,
+                    accepted.message_id, settings.gateway.reply_wait_s)
+        return JSONResponse(ChatResponse(status="working", message_id=accepted.message_id,
+                                         messages=[MessageView(**message_view(holding))]).model_dump(exclude_none=True),
+                            status_code=202)
     if result.status == "pending":
-        retry = str(settings.gateway.retry_after_s)
         return JSONResponse(
             {**error_body("engine_unavailable", "The assistant is restarting. Your message is saved and will be "
                           "answered here shortly."), "status": "pending", "message_id": result.message_id},
-            status_code=503, headers={"Retry-After": retry},
+            status_code=503, headers={"Retry-After": str(settings.gateway.retry_after_s)},
         )
     if result.status == "failed":
         return JSONResponse(
@@ -142,20 +178,20 @@ async def chat(request: Request) -> JSONResponse:
              "message_id": result.message_id},
             status_code=504,
         )
-    return JSONResponse({"status": result.status, "message_id": result.message_id,
-                         "messages": [message_view(m) for m in result.replies]})
+    return JSONResponse(ChatResponse(status=result.status, message_id=result.message_id,
+                                     messages=[MessageView(**message_view(m)) for m in result.replies]).model_dump(
+        exclude_none=True))
 
 
-@router.get("/api/chat/messages")
+@router.get("/api/chat/messages", response_model=History, responses=ERROR_RESPONSES)
 async def chat_messages(
-    request: Request,
+    service: ServiceDep,
     sender: Annotated[str, Query(pattern=SENDER_PATTERN)],
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_MESSAGE_ID)] = 0,
 ) -> JSONResponse:
-    service = _service(request)
     conversation = service.find_conversation("web", sender)
     if conversation is None:
-        return JSONResponse({"messages": [], "state": "new"})
+        return JSONResponse(History(state="new", messages=[]).model_dump())
     messages = service.history(conversation.id, after_id=after)
-    return JSONResponse({"state": conversation.state, "messages": [
-        {**message_view(m), "direction": m.direction, "status": m.status} for m in messages]})
+    views = [MessageView(**message_view(m), direction=m.direction, status=m.status) for m in messages]
+    return JSONResponse(History(state=conversation.state, messages=views).model_dump(exclude_none=True))

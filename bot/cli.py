@@ -1,4 +1,4 @@
-"""``clinicbot`` command line: one module per command under ``bot/commands``.
+"""``clinicbot`` command line: one module per command under ``bot/runtime/commands``.
 
 Each command module defines ``HELP`` (one line), ``configure(parser)`` and ``run(args) -> int``.
 Modules are imported only when their command runs, so ``clinicbot --help`` stays fast.
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from bot.settings import SettingsError
 
-# command name -> module under bot.commands
+# command name -> module under bot.runtime.commands
 COMMANDS: dict[str, str] = {
     "up": "up",
     "parse": "parse",
@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "staff": "staff",
     "reminders": "reminders",
     "appointments": "appointments",
+    "waitlist": "waitlist",
 }
 
 HELPS: dict[str, str] = {
@@ -38,7 +39,7 @@ HELPS: dict[str, str] = {
     "demo-data": "seed the demo clinic into the clinic store",
     "migrate": "bring the clinic store schema up to date",
     "train": "train the Rasa assistant when its training data changed",
-    "audit": "print who saw or disclosed a patient's PHI, when and why",
+    "audit": "who saw, disclosed or changed what, when, from which conversation or staff account",
     "purge": "purge message text and engine events older than retention_days (the audit trail is kept)",
     "scrub": "remove PHI from lines on stdin",
     "triage": "triage symptom messages (one per line on stdin)",
@@ -48,6 +49,7 @@ HELPS: dict[str, str] = {
     "staff": "manage staff console accounts (clinicbot staff add NAME --role staff|owner)",
     "reminders": "preview appointment reminders (clinicbot reminders preview --days 7 [--json])",
     "appointments": "list a patient's appointments and their status (--phone NUMBER [--json])",
+    "waitlist": "list the waitlist in order of request, with each patient's offers ([--all] [--json])",
 }
 
 
@@ -58,7 +60,7 @@ def build_parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     for name, module_name in COMMANDS.items():
         cmd = sub.add_parser(name, help=HELPS.get(name, ""), description=HELPS.get(name, ""))
         if name == chosen:
-            module = importlib.import_module(f"bot.commands.{module_name}")
+            module = importlib.import_module(f"bot.runtime.commands.{module_name}")
             module.configure(cmd)
             cmd.set_defaults(_run=module.run)
     return parser

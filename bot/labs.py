@@ -5,8 +5,12 @@ clinic's time zone and ``settings.labs.critical``.
 
 - The latest collection is every result collected on the patient's most recent collection day (in the
   clinic's time zone). A test drawn twice that day counts once: the later draw.
-- Flag by the row's reference range: ``low`` when value < ref_low, ``high`` when value > ref_high, else
-  ``normal``. A value equal to a bound is in range; a missing bound is no bound.
+- Flag by the lab documents' range for the test (``knowledge/ranges.py`` parses them from the documents' tables; the
+  answers place a patient's own number in the same bands): one source. The action passes them in as ``ranges``.
+  Where the documents have no range for the code, measure it in another unit, or give ranges that depend on what
+  the record does not hold (for men and for women, with or without a blood thinner), the row's own reference
+  range decides: ``low`` when value < ref_low, ``high`` when value > ref_high, else ``normal``. A value equal to
+  a bound is in range; a missing bound is no bound.
 - Critical by the clinic's ranges (config.yml ``labs.critical``: test code -> {low, high}): a value *at or
   beyond* a critical limit (value <= low or value >= high) is critical. The limits are inclusive on both
   sides on purpose: at the limit, a person looks. A missing limit is no limit; a code with no entry is never
@@ -21,6 +25,14 @@ from datetime import date, datetime, tzinfo
 from typing import Literal, Protocol
 
 Flag = Literal["low", "high", "normal"]
+
+
+class DocumentRange(Protocol):
+    """A test's range from the lab documents (``knowledge.ranges.TestRange`` is one)."""
+
+    def measures_in(self, unit: str) -> bool: ...
+    def flag(self, value: float) -> Flag | None: ...
+    def reference(self, value: float) -> str: ...
 
 
 class LabRow(Protocol):
@@ -53,6 +65,7 @@ class FlaggedResult:
     collected_at: datetime
     flag: Flag
     critical: bool
+    reference: str = ""  # the documents' band or range the flag was decided by; "" when the report's range was
 
     @property
     def out_of_range(self) -> bool:
@@ -96,17 +109,22 @@ def is_critical(test_code: str, value: float, critical: Mapping[str, Mapping[str
     return (low is not None and value <= low) or (high is not None and value >= high)
 
 
-def flag_result(row: LabRow, critical: Mapping[str, Mapping[str, float]]) -> FlaggedResult:
+def flag_result(row: LabRow, critical: Mapping[str, Mapping[str, float]],
+                ranges: Mapping[str, DocumentRange] | None = None) -> FlaggedResult:
+    value = float(row.value)
+    document = (ranges or {}).get(row.test_code)
+    flag = document.flag(value) if document is not None and document.measures_in(row.unit) else None
     return FlaggedResult(
-        test_code=row.test_code, test_name=row.test_name, value=float(row.value), unit=row.unit,
+        test_code=row.test_code, test_name=row.test_name, value=value, unit=row.unit,
         ref_low=row.ref_low, ref_high=row.ref_high, collected_at=row.collected_at,
-        flag=flag_value(float(row.value), row.ref_low, row.ref_high),
-        critical=is_critical(row.test_code, float(row.value), critical),
+        flag=flag or flag_value(value, row.ref_low, row.ref_high),
+        critical=is_critical(row.test_code, value, critical),
+        reference=document.reference(value) if flag is not None and document is not None else "",
     )
 
 
-def latest_results(rows: Iterable[LabRow], tz: tzinfo,
-                   critical: Mapping[str, Mapping[str, float]]) -> LatestResults | None:
+def latest_results(rows: Iterable[LabRow], tz: tzinfo, critical: Mapping[str, Mapping[str, float]],
+                   ranges: Mapping[str, DocumentRange] | None = None) -> LatestResults | None:
     """The results of the most recent collection day, flagged; None when there are no results."""
     rows = list(rows)
     if not rows:
@@ -119,4 +137,4 @@ def latest_results(rows: Iterable[LabRow], tz: tzinfo,
         earlier = latest.get(row.test_code)
         if earlier is None or row.collected_at >= earlier.collected_at:
             latest[row.test_code] = row  # keeps the first position of the code, the later draw's value
-    return LatestResults(collected_on=day, results=tuple(flag_result(r, critical) for r in latest.values()))
+    return LatestResults(collected_on=day, results=tuple(flag_result(r, critical, ranges) for r in latest.values()))

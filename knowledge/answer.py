@@ -1,12 +1,21 @@
-"""Answering open questions from the knowledge store.
+"""Answering open questions from the knowledge store, as a pipeline of named stages:
 
-retrieve -> safety policy / similarity threshold -> generate with the tuned model -> check the draft
-(every number from the context, no dosing language, fits the SMS budget, copied from the passages, as much
-on the question as the passages' best sentence) -> otherwise an extractive
-answer from the best passage. Every grounded answer ends with its source title ("Source: Lipid panel").
+policy -> value -> retrieve -> select sentences -> draft (budgeted) -> check -> fallback
 
-The Rasa action calls :func:`answer`, which builds one :class:`Answerer` on first use (embedding model,
-Chroma client and language model are each loaded once, lazily) and reuses it.
+- policy: a dose, which medicine to take or whether to start, stop or change one, what something means for the
+  patient's own diagnosis, or a question outside the clinic's business is refused before retrieval (rules, then a
+  classifier on the question's embedding: knowledge/policy.py); the first three are handed to the care team.
+- value: a patient's own number ("my a1c is 5.9") is placed in the band the lab documents define (knowledge/values.py);
+  a value in the clinic's critical range goes to the care team instead.
+- retrieve: BM25 and embeddings fused, the question expanded with the documents' own names for what it names.
+- select: the sentences that answer, by meaning (knowledge/select.py), within the SMS budget with the source line.
+- draft: the tuned model composes the answer from those sentences only (the prompt is knowledge/prompt.py).
+- check: every number from the sentences, no dosing language, fits the SMS budget, says something, each sentence a
+  copy of a chosen one, as much on the question as the best chosen sentence. A draft that fails is replaced by the
+  chosen sentences, quoted. Every grounded answer ends with its source title ("Source: Lipid panel").
+
+``Answer.trace`` lists what each stage did (``clinicbot ask --explain`` prints it). The Rasa action calls
+:func:`get_answerer` once per process; the store, the embedding model and the language model load on first use.
 """
 
 from __future__ import annotations
@@ -17,40 +26,42 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.llm.base import LLM
+from bot.llm.factory import get_llm
+from bot.llm.worker import DraftWorker
+from knowledge.documents import DocumentError, load_documents
+from knowledge.embeddings import Embedder
 from knowledge.guard import (
-    SENTENCE_END,
+    fits_sms,
     has_dosing_language,
     informative_terms,
     is_repetitive,
-    max_chars,
-    policy_hit,
-    sms_segments,
     unsupported_numbers,
 )
+from knowledge.policy import PolicyCheck
 from knowledge.prompt import build_messages, format_context
+from knowledge.ranges import TestRange, ranges_from
+from knowledge.select import Selection, Sentence, SentenceSelector, candidates
+from knowledge.sentences import copied_from, off_topic, sms_safe
 from knowledge.store import KnowledgeStore, Retriever
 from knowledge.types import Passage
+from knowledge.values import describe, interpretable, is_critical, readings
+from knowledge.vocabulary import Vocabulary
 
 if TYPE_CHECKING:
     from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-_STOPWORDS = frozenset(
-    re.findall(
-        r"\S+",
-        "a an and are as at be by can do does for from how i if in is it me my of on or our should so "
-        "that the their there this to was what when where which who why will with you your i'm get have",
-    )
-)
-_DECLINE_RE = re.compile(
-    r"pass (it|this|your question) (on )?to (the|our) (front desk|care team|staff)", re.I
-)
+LEXICAL_FLOOR = 3.5  # a BM25 score this high is a rare word of the question in the section ("Humana", "interpreter")
+LEXICAL_MIN_SIMILARITY = 0.22  # ... which answers a question whose embedding alone is too vague, down to this
+TOKENS_PER_CHAR = 0.3  # SmolLM2's tokenizer on the documents' plain English: about 3.3 characters a token
+_DECLINE_RE = re.compile(r"pass (it|this|your question) (on )?to (the|our) (front desk|care team|staff)", re.I)
 _SOURCE_LINE_RE = re.compile(r"\(?\b(sources?|reference)\s*:\s*[^\n]*\)?\s*$", re.IGNORECASE)
-_WORDS_RE = re.compile(r"[a-z0-9]+")
+HANDED_OFF = {"dose": "medical_question", "medicine": "medical_question", "diagnosis": "medical_question"}
 
 
 @dataclass
@@ -58,7 +69,9 @@ class Answer:
     answer: str
     sources: list[str] = field(default_factory=list)
     grounded: bool = False
-    reason: str = ""  # generated | fallback:<check> | extractive | policy:<kind> | low_similarity | ...
+    reason: str = ""  # generated | fallback:<check> | extractive | value | policy:<kind> | low_similarity | ...
+    handoff: str = ""  # why a person should take the conversation ("medical_question", "critical_value"), or ""
+    trace: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {"answer": self.answer, "sources": self.sources, "grounded": self.grounded}
@@ -70,46 +83,91 @@ def _phone(e164: str) -> str:
     return e164
 
 
-class Answerer:
-    """Holds the retriever, the language model (or a way to load it) and the settings."""
+@dataclass(frozen=True)
+class Library:
+    """What the answers read from the documents themselves: their vocabulary and the lab ranges."""
 
-    def __init__(
-        self,
-        store: Retriever,
-        settings: Settings,
-        llm: LLM | None = None,
-        llm_factory: Callable[[], LLM | None] | None = None,
-    ) -> None:
+    vocabulary: Vocabulary
+    ranges: dict[str, TestRange]
+
+    @classmethod
+    def load(cls, documents_dir: Path) -> Library:
+        try:
+            documents = load_documents(documents_dir)
+        except DocumentError:
+            log.warning("knowledge.answer.no_documents")
+            documents = []
+        return cls(Vocabulary.from_documents(documents), ranges_from(documents))
+
+
+class Answerer:
+    """Holds the retriever, the embedding model, the language model (or a way to load it) and the settings."""
+
+    def __init__(self, store: Retriever, settings: Settings, llm: LLM | None = None,
+                 llm_factory: Callable[[], LLM | None] | None = None, embedder: Embedder | None = None,
+                 library: Library | None = None) -> None:
         self.store = store
         self.settings = settings
+        self.embedder: Embedder | None = embedder or getattr(store, "embedder", None)
+        self.policy = PolicyCheck(self.embedder)
+        self.selector = SentenceSelector(self.embedder) if self.embedder is not None else None
+        self._library = library
         self._llm = llm
         self._llm_factory = llm_factory
-        self._llm_lock = threading.Lock()
+        self._drafts: DraftWorker | None = None
+        self._lock = threading.Lock()
         phone, clinic = _phone(settings.clinic.phone), settings.clinic.name
         self.messages = {
             "dose": f"I can't give advice about medicines or doses. I'm passing your question to our care team; "
             f"you can also call us at {phone}.",
+            "medicine": "I can't say which medicine to take, or whether to start, stop or change one; your clinician "
+            f"can. I'm passing your question to our care team; you can also call us at {phone}.",
             "diagnosis": "I can't say what a symptom or result means for you; a clinician can. I'm passing your "
             f"question to our care team, or call us at {phone}. In an emergency, call 911.",
             "out_of_scope": f"I can help with questions about {clinic}: visits, hours, billing, lab tests "
             "and our policies.",
             "handoff": "I don't have an answer to that in our clinic information, so I'm passing your question "
             f"to the front desk. You can also call us at {phone}.",
+            "critical": "That result needs a clinician's attention. I'm passing your question to our care team now; "
+            f"call us at {phone}, or call 911 if you feel very unwell.",
         }
 
-    # -- the model, loaded on first use ----------------------------------------------------
+    # -- what loads on first use ------------------------------------------------------------------
     @property
     def llm(self) -> LLM | None:
-        with self._llm_lock:
+        with self._lock:
             if self._llm is None and self._llm_factory is not None:
                 self._llm = self._llm_factory()
                 self._llm_factory = None
             return self._llm
 
+    @property
+    def drafts(self) -> DraftWorker | None:
+        """The model behind the reply budget (one worker thread, a bounded queue), made on first use."""
+        llm = self.llm
+        with self._lock:
+            if llm is not None and (self._drafts is None or self._drafts.llm is not llm):
+                self._drafts = DraftWorker(llm, budget_s=self.settings.llm.draft_budget_s,
+                                           queue_size=self.settings.llm.draft_queue)
+            return self._drafts if llm is not None else None
+
+    @property
+    def library(self) -> Library:
+        with self._lock:
+            if self._library is None:
+                self._library = Library.load(self.settings.knowledge.documents_dir)
+            return self._library
+
     def warm_up(self) -> None:
-        """Load the embedding model, the store and the language model now, so the first patient doesn't wait."""
+        """Load the models, fit the policy check and embed the documents' sentences now, not for the first patient."""
         started = time.monotonic()
         self.store.query("clinic hours", 1)
+        self.policy.fit()
+        if self.selector is not None and isinstance(self.store, KnowledgeStore):
+            index = self.store.lexical()
+            keys = dict.fromkeys((str(m.get("source", "")), str(m.get("heading", ""))) for m in index.metadatas)
+            self.selector.prime([KnowledgeStore._section(index, key, {}, {}) for key in keys])
+        _ = self.library
         llm = self.llm
         load = getattr(llm, "load", None)
         if callable(load):
@@ -117,55 +175,98 @@ class Answerer:
         log.info("knowledge.answer.warm", extra={"llm": getattr(llm, "name", "none"),
                                                   "seconds": round(time.monotonic() - started, 1)})
 
-    @property
-    def budget(self) -> int:
-        return max_chars(self.settings.sms.max_segments)
+    def fits(self, body: str, titles: Sequence[str]) -> bool:
+        return fits_sms(with_sources(body, titles), self.settings.sms.max_segments)
 
+    # -- the pipeline -------------------------------------------------------------------------------
     def answer(self, question: str) -> Answer:
         question = " ".join(question.split())
         if not question:
             return Answer(self.messages["handoff"], reason="empty_question")
-        kind = policy_hit(question)
-        if kind is not None:
-            log.info("knowledge.answer.refused", extra={"policy": kind})
-            return Answer(self.messages[kind], reason=f"policy:{kind}")
-        k = self.settings.knowledge
-        passages = [p for p in self.store.query(question, k.top_k) if p.score >= k.min_similarity]
-        if not passages:
-            log.info("knowledge.answer.handoff", extra={"reason": "low_similarity"})
-            return Answer(self.messages["handoff"], reason="low_similarity")
-        result = self._generate(question, passages)
-        log.info(
-            "knowledge.answer.done",
-            extra={
-                "reason": result.reason,
-                "grounded": result.grounded,
-                "best_score": round(passages[0].score, 3),
-            },
-        )
+        trace: list[tuple[str, dict[str, Any]]] = []
+        result = self._answer(question, trace)
+        result.trace = trace
+        log.info("knowledge.answer.done", extra={"reason": result.reason, "grounded": result.grounded,
+                                                 "stages": len(trace)})
         return result
 
-    def _generate(self, question: str, passages: list[Passage]) -> Answer:
-        llm = self.llm
-        if llm is None:
-            return self.extractive(question, passages[0], reason="extractive")
-        messages = build_messages(question, passages, self.settings.clinic.name)
-        try:
-            draft = llm.generate(messages, max_new_tokens=self.settings.llm.max_new_tokens)
-        except Exception:
-            log.exception("knowledge.answer.llm_failed", extra={"llm": getattr(llm, "name", "?")})
-            return self.extractive(question, passages[0], reason="fallback:llm_error")
-        draft = _clean_draft(draft)
+    def _answer(self, question: str, trace: list[tuple[str, dict[str, Any]]]) -> Answer:
+        kind = self.policy.kind(question)
+        trace.append(("policy", {"refused": kind or ""}))
+        if kind is not None:
+            return Answer(self.messages[kind], reason=f"policy:{kind}", handoff=HANDED_OFF.get(kind, ""))
+        valued = self.value_answer(question, trace)
+        if valued is not None:
+            return valued
+        expanded = self.library.vocabulary.expand(question)
+        found = self.store.query(expanded, self.settings.knowledge.top_k)
+        passages = self.answerable(question, found)
+        trace.append(("retrieve", {"query": expanded, "passages": [f"{p.title} - {p.heading}" for p in found],
+                                   "best_similarity": round(max((p.score for p in found), default=0.0), 3),
+                                   "kept": len(passages)}))
+        if not passages:
+            return Answer(self.messages["handoff"], reason="low_similarity")
+        selection = self.select(expanded, passages, self.library.vocabulary.names_in(question))
+        trace.append(("select", {"sentences": [s.text for s in selection.sentences]}))
+        if not selection.sentences:
+            return Answer(self.messages["handoff"], reason="nothing_to_quote")
+        return self.compose(question, selection, trace)
+
+    def value_answer(self, question: str, trace: list[tuple[str, dict[str, Any]]]) -> Answer | None:
+        """The patient's own number in the documents' band, or None when the question gives none to place."""
+        library = self.library
+        found = [r for r in readings(question, library.vocabulary, library.ranges)
+                 if interpretable(r, library.ranges[r.code])]
+        trace.append(("value", {"tests": [r.code for r in found]}))
+        if not found:
+            return None
+        if any(is_critical(r, self.settings.labs.critical) for r in found):
+            return Answer(self.messages["critical"], reason="critical_value", handoff="critical_value")
+        sentences = [sms_safe(describe(r, library.ranges[r.code])) for r in found[:2]]
+        titles = list(dict.fromkeys(library.ranges[r.code].title for r in found[:2]))
+        body = " ".join([*sentences, "Your clinician will review your result with you."])
+        return Answer(with_sources(body, titles), sources=titles, grounded=True, reason="value")
+
+    def answerable(self, question: str, found: list[Passage]) -> list[Passage]:
+        """The passages to answer from: similar enough, or found by a rare word or a test the question names."""
+        if not found:
+            return []
+        least = self.settings.knowledge.min_similarity
+        best = max(p.score for p in found)
+        named = bool(self.library.vocabulary.mentions(question))
+        lexical = best >= LEXICAL_MIN_SIMILARITY and max(p.lexical for p in found) >= LEXICAL_FLOOR
+        if best < least and not named and not lexical:
+            return []
+        return [p for p in found if p.score >= least or p.lexical >= LEXICAL_FLOOR or p is found[0]]
+
+    def select(self, question: str, passages: list[Passage], names: Sequence[str] = ()) -> Selection:
+        longest = [max((p.title for p in passages), key=len)]
+        if self.selector is None:  # no embedding model (a bare retriever): the best passage's first sentence
+            first = candidates(passages[0])[:1]
+            return Selection(tuple(Sentence(s, passages[0], 0, 0.0) for s in first if self.fits(s, longest)))
+        return self.selector.select(question, passages, lambda body: self.fits(body, longest), names)
+
+    def compose(self, question: str, selection: Selection, trace: list[tuple[str, dict[str, Any]]]) -> Answer:
+        drafts = self.drafts
+        if drafts is None:
+            return self.quote(selection, "extractive")
+        context = selection.passages
+        budget = min(self.settings.llm.max_new_tokens, 16 + round(len(selection.text) * TOKENS_PER_CHAR))
+        made = drafts.draft(build_messages(question, context, self.settings.clinic.name), max_new_tokens=budget)
+        if made.text is None:  # over the reply budget, the model busy, or failed: the checked quote goes out
+            trace.append(("draft", {"outcome": made.outcome, "seconds": round(made.seconds, 2)}))
+            return self.quote(selection, "fallback:llm_error" if made.outcome == "error" else f"fallback:{made.outcome}")
+        draft = clean_draft(made.text)
+        trace.append(("draft", {"text": draft, "max_new_tokens": budget, "seconds": round(made.seconds, 2)}))
         if _DECLINE_RE.search(draft):
-            return Answer(self.messages["handoff"], reason="model_declined")
-        # The source is the passage each sentence was copied from (a title the model names could be the wrong one).
-        copied = copied_from(draft, passages)
-        titles = list(dict.fromkeys(p.title for p in copied or [passages[0]]))
-        final = _with_sources(draft, titles)
-        problem = self.check_draft(draft, final, passages, question, copied=copied)
+            return self.quote(selection, "fallback:declined")
+        copied = copied_from(draft, context)  # the source is the passage each sentence was copied from
+        titles = list(dict.fromkeys(p.title for p in copied or context))
+        final = with_sources(draft, titles)
+        problem = self.check_draft(draft, final, context, question, copied=copied)
+        trace.append(("check", {"failed": problem}))
         if problem:
-            log.info("knowledge.answer.draft_rejected", extra={"check": problem})
-            return self.extractive(question, passages[0], reason=f"fallback:{problem}")
+            return self.quote(selection, f"fallback:{problem}")
         return Answer(final, sources=titles, grounded=True, reason="generated")
 
     def check_draft(self, draft: str, final: str, passages: Sequence[Passage], question: str, *,
@@ -179,7 +280,7 @@ class Answerer:
             return "numbers"
         if has_dosing_language(draft):
             return "dosing"
-        if sms_segments(final) > self.settings.sms.max_segments:
+        if not fits_sms(final, self.settings.sms.max_segments):
             return "length"
         if is_repetitive(draft):
             return "repetitive"
@@ -191,30 +292,13 @@ class Answerer:
             return "off_topic"
         return ""
 
-    def extractive(self, question: str, passage: Passage, reason: str) -> Answer:
-        """The passage's sentences that best match the question, in their order, trimmed to fit."""
-        suffix = f"\nSource: {passage.title}"
-        budget = self.budget - len(suffix)
-        body = extract_sentences(question, passage, budget)
-        while body and sms_segments(body + suffix) > self.settings.sms.max_segments:
-            budget -= 40  # characters outside GSM-7 make segments shorter
-            body = extract_sentences(question, passage, budget)
-        if not body:
-            return Answer(self.messages["handoff"], reason=f"{reason}:nothing_to_extract")
-        return Answer(body + suffix, sources=[passage.title], grounded=True, reason=reason)
+    def quote(self, selection: Selection, reason: str) -> Answer:
+        """The chosen sentences, quoted, with their source."""
+        titles = selection.titles
+        return Answer(with_sources(selection.text, titles), sources=titles, grounded=True, reason=reason)
 
 
-_TYPOGRAPHY = str.maketrans(
-    {"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-", "…": "...", "\u00a0": " "}
-)
-
-
-def sms_safe(text: str) -> str:
-    """Typographic quotes and dashes become plain ones, so a message stays in the 160-character alphabet."""
-    return text.translate(_TYPOGRAPHY)
-
-
-def _clean_draft(draft: str) -> str:
+def clean_draft(draft: str) -> str:
     lines = [ln for ln in sms_safe(draft).strip().splitlines() if ln.strip()]
     while lines and _SOURCE_LINE_RE.fullmatch(lines[-1].strip()):
         lines.pop()
@@ -222,142 +306,9 @@ def _clean_draft(draft: str) -> str:
     return _SOURCE_LINE_RE.sub("", text).strip()
 
 
-def _with_sources(body: str, titles: Sequence[str]) -> str:
+def with_sources(body: str, titles: Sequence[str]) -> str:
     label = "Source" if len(titles) == 1 else "Sources"
     return f"{body}\n{label}: {'; '.join(titles)}"
-
-
-def _stem(word: str) -> str:
-    for suffix in ("ing", "ed", "es", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)]
-    return word
-
-
-# Patients' words for what the documents say otherwise: "a normal INR" is the documents' "a typical INR".
-_SAME_AS = {"normal": "typical", "usual": "typical", "elevated": "high", "raised": "high", "decreased": "low"}
-
-
-def _terms(text: str) -> set[str]:
-    words = re.findall(r"[a-z0-9]+", text.lower())
-    return {_stem(_SAME_AS.get(w, w)) for w in words if w not in _STOPWORDS}
-
-
-def unwrap(markdown: str) -> str:
-    """Soft-wrapped lines joined into their paragraph or list item (a wrapped line may start with a number)."""
-    out: list[str] = []
-    for line in markdown.splitlines():
-        text = line.strip()
-        structural = not text or text.startswith(("|", "#")) or re.match(r"([-*+]|\d+[.)])\s", text)
-        previous = out[-1].strip() if out else ""
-        if not structural and previous and not previous.startswith(("|", "#")):
-            out[-1] = f"{out[-1].rstrip()} {text}"
-        else:
-            out.append(line)
-    return "\n".join(out)
-
-
-def plain_sentences(markdown: str) -> list[str]:
-    """Markdown reduced to plain sentences: table rows become "a: b", bullets and emphasis go; soft-wrapped lines
-    are rejoined first, so a wrapped line that starts with a number ("50 mg/dL or higher for women") stays in its
-    sentence."""
-    out: list[str] = []
-    lines = unwrap(markdown).splitlines()
-    rule = re.compile(r"\|?[\s:|-]+\|?")
-    for n, raw in enumerate(lines):
-        line = raw.strip()
-        if not line or rule.fullmatch(line):
-            continue
-        if line.startswith("|"):
-            if n + 1 < len(lines) and rule.fullmatch(lines[n + 1].strip()):
-                continue  # a table's header row
-            line = ": ".join(c.strip() for c in line.strip("|").split("|") if c.strip())
-            line += "" if line.endswith((".", "!", "?")) else "."
-        line = re.sub(r"^([-*+]|\d+[.)])\s+", "", line)
-        line = re.sub(r"\[([^\]]+)\]\([^)]+\)", r"\1", line)
-        line = line.replace("**", "").replace("__", "").replace("`", "")
-        out.append(line)  # one paragraph, list item or table row (unwrap() joined the wrapped lines)
-    return [s.strip() for para in out for s in SENTENCE_END.split(" ".join(para.split())) if s.strip()]
-
-
-_NEGATIONS = frozenset({"not", "no", "never", "without", "nor", "cannot", "t", "none", "neither"})
-
-
-def _is_copy(words: list[str], source: list[str]) -> bool:
-    """``words`` is ``source`` with some words left out: in order, ending where the source ends (a cut-off
-    "payment plans with no." is not a copy), and no negation left out ("is usually not a concern")."""
-    if not words or not source or words[-1] != source[-1]:
-        return False
-    skipped: list[str] = []
-    position = 0
-    for word in words:
-        while position < len(source) and source[position] != word:
-            skipped.append(source[position])
-            position += 1
-        if position == len(source):
-            return False
-        position += 1
-    return position == len(source) and not _NEGATIONS.intersection(skipped)
-
-
-def copied_from(draft: str, passages: Sequence[Passage]) -> list[Passage] | None:
-    """The passages the draft's sentences were copied from, in order; None when a sentence is not a copy.
-
-    A copy may leave words out but not add, change or reorder any: "Sundays are our late day" from "Thursdays
-    are our late day", "a high TSH ... overactive thyroid" from "a low TSH ... overactive thyroid", and a sentence
-    stitched from two others are all rejected. The tuned SmolLM2 writes such sentences (seen over 79 questions:
-    inverted meanings that the number check alone let through).
-    """
-    sources = [(p, _WORDS_RE.findall(s.lower())) for p in passages for s in plain_sentences(sms_safe(p.text))]
-    used: list[Passage] = []
-    for sentence in SENTENCE_END.split(draft):
-        words = _WORDS_RE.findall(sentence.lower())
-        if not words:
-            continue
-        match = next((p for p, source in sources if _is_copy(words, source)), None)
-        if match is None:
-            return None
-        used.append(match)
-    return used
-
-
-def off_topic(draft: str, question: str, passages: Sequence[Passage]) -> bool:
-    """The draft covers fewer of the question's words than one of the passages' sentences does.
-
-    Only the question's words that the passages contain count. A copied sentence can be true and still miss
-    the question: asked "what is a normal INR", the tuned model copied the sentence about a low INR, while
-    the passage has one that gives the normal range. The quoting fallback picks by the same word overlap.
-    """
-    sentences = [s for p in passages for s in plain_sentences(sms_safe(p.text))]
-    wanted = _terms(question) & set().union(*(_terms(s) for s in sentences))
-    if not wanted:
-        return False
-    best = max(len(wanted & _terms(s)) for s in sentences)
-    return len(wanted & _terms(draft)) < best
-
-
-def extract_sentences(question: str, passage: Passage, budget: int) -> str:
-    """Pick sentences by word overlap with the question (ties: earlier first) until ``budget`` is full."""
-    # A document's own question lines ("What is your phone number?") are not echoed back to the patient.
-    sentences = [s for s in plain_sentences(sms_safe(passage.text)) if not has_dosing_language(s) and not s.endswith("?")]
-    if not sentences or budget < 20:
-        return ""
-    wanted = _terms(question)
-    overlap = [len(wanted & _terms(sentence)) for sentence in sentences]
-    ranked = sorted(range(len(sentences)), key=lambda i: (-overlap[i], i))
-    if overlap[ranked[0]] > 0:  # only sentences that share a word with the question
-        ranked = [i for i in ranked if overlap[i] > 0]
-    chosen: list[int] = []
-    used = 0
-    for i in ranked:
-        cost = len(sentences[i]) + (1 if chosen else 0)
-        if used + cost <= budget:
-            chosen.append(i)
-            used += cost
-        elif not chosen:  # the best sentence alone is too long: trim it at a word
-            cut = sentences[i][: budget - 3].rsplit(" ", 1)[0]
-            return cut.rstrip(",;:") + "..."
-    return " ".join(sentences[i] for i in sorted(chosen))
 
 
 # -- the shared answerer for the Rasa action --------------------------------------------------
@@ -366,7 +317,7 @@ _shared_lock = threading.Lock()
 
 
 def get_answerer(settings: Settings | None = None) -> Answerer:
-    """One Answerer per process: the store and model are created on first use and kept."""
+    """One Answerer per process: the store and models are created on first use and kept."""
     with _shared_lock:
         if "default" not in _shared:
             if settings is None:
@@ -386,7 +337,7 @@ def answer(question: str, settings: Settings | None = None) -> Answer:
 
 
 def load_llm(settings: Settings) -> LLM | None:
-    """The configured backend, or None (extractive answers only) when none is wanted or none loads."""
+    """The configured backend, or None (quoted answers only) when none is wanted or none loads."""
     if settings.llm.backend == "none":
         return None
     if settings.llm.backend == "local" and not settings.llm.allow_untuned:
@@ -395,15 +346,6 @@ def load_llm(settings: Settings) -> LLM | None:
         if not adapter_exists(resolve_adapter(settings)):
             log.warning("knowledge.answer.no_adapter_yet", extra={"adapter": str(resolve_adapter(settings))})
             return None
-    try:
-        from bot.llm.factory import get_llm
-    except ImportError:
-        if settings.llm.backend == "fake":
-            from bot.llm.base import FakeLLM
-
-            return FakeLLM()
-        log.warning("knowledge.answer.no_llm", extra={"backend": settings.llm.backend})
-        return None
     try:
         return get_llm(settings)
     except Exception:

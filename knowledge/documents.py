@@ -8,6 +8,9 @@ A document looks like::
     last_reviewed: 2026-11-23
     kind: lab            # or policy
     tests: [ldl, hdl]    # lab codes the document explains (optional)
+    names:               # each test's names: how a sentence names it first, then abbreviations and lay words
+      ldl: [LDL, LDL cholesterol, bad cholesterol]
+    also_called: [cholesterol test, lipids]   # what patients call the page's subject (optional)
     ---
     # Lipid panel
     Intro...
@@ -50,6 +53,8 @@ class Document:
     last_reviewed: str = ""
     references: list[str] = field(default_factory=list)
     tests: list[str] = field(default_factory=list)
+    names: dict[str, list[str]] = field(default_factory=dict)  # test code -> its names (knowledge.vocabulary)
+    also_called: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -100,7 +105,17 @@ def parse_document(text: str, source: str) -> Document:
         last_reviewed=str(meta.get("last_reviewed") or ""),
         references=_as_list(meta.get("references")),
         tests=_as_list(meta.get("tests")),
+        names=_names(meta.get("names"), source),
+        also_called=_as_list(meta.get("also_called")),
     )
+
+
+def _names(value: Any, source: str) -> dict[str, list[str]]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(v, list) and v for v in value.values()):
+        raise DocumentError(f"{source}: 'names' must map each test code to a list of its names")
+    return {str(code): [str(n) for n in names] for code, names in value.items()}
 
 
 def load_documents(directory: Path) -> list[Document]:
@@ -116,7 +131,7 @@ def load_documents(directory: Path) -> list[Document]:
     return docs
 
 
-def _sections(body: str) -> list[tuple[str, str]]:
+def sections(body: str) -> list[tuple[str, str]]:
     """(heading, text) pairs; the top-level ``#`` title heading is dropped, deeper ones kept."""
     sections: list[tuple[str, list[str]]] = [("", [])]
     in_code = False
@@ -164,7 +179,7 @@ def _split_long(block: str, limit: int) -> list[str]:
 def chunk_document(doc: Document, max_chars: int = MAX_CHUNK_CHARS) -> list[Chunk]:
     """Chunks never cross a section heading; long sections are packed paragraph by paragraph."""
     chunks: list[Chunk] = []
-    for heading, text in _sections(doc.body):
+    for heading, text in sections(doc.body):
         current = ""
         pieces = [p for block in _blocks(text) for p in _split_long(block, max_chars)]
         for piece in pieces:

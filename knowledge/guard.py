@@ -1,24 +1,25 @@
 """Deterministic checks around the language model: the safety policy and the draft checks.
 
-- :func:`policy_hit` decides, before retrieval and before any model runs, whether a question asks for a
-  medication dose, a diagnosis, or something outside a clinic's business.
-- :func:`unsupported_numbers`, :func:`has_dosing_language` and :func:`sms_segments` check a draft.
+- :func:`policy_hit` is the floor of the policy check (knowledge/policy.py learns the rest): whether a question asks
+  for a medication dose, which medicine to take or whether to start, stop or change one, a diagnosis, or something
+  outside a clinic's business.
+- :func:`unsupported_numbers`, :func:`has_dosing_language` and :func:`fits_sms` check a draft.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Literal
 
 from bot.llm.base import cut_at_repeat
+from bot.messaging.sms_budget import fits_sms
 
 # A sentence ends at . ! or ? before a capital or a digit, but not after a title ("Dr. Patel"). Shared by the
 # answer checks and the training-set generator, so both cut the documents into the same sentences.
 SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bMrs\.)\s+(?=[A-Z0-9(\"'])")
 
-PolicyKind = Literal["dose", "diagnosis", "out_of_scope"]
+PolicyKind = Literal["dose", "medicine", "diagnosis", "out_of_scope"]
 
 _DRUGS = (
     r"(ibuprofen|advil|motrin|tylenol|acetaminophen|paracetamol|aspirin|aleve|naproxen|benadryl|"
@@ -26,8 +27,9 @@ _DRUGS = (
     r"synthroid|prednisone|antibiotics?|amoxicillin|melatonin|sleeping pills?|painkillers?|opioids?)"
 )
 _MEDS = (
-    rf"({_DRUGS[1:-1]}|medicines?|medications?|meds|pills?|tablets?|vitamin [a-z0-9]+|supplements?|iron|"
-    r"potassium)"
+    rf"({_DRUGS[1:-1]}|medicines?|medications?|meds|med|pills?|tablets?|vitamin [a-z0-9]+|supplements?|iron|"
+    r"potassium|inhalers?|blood thinners?|water pills?|drugs?|creams?|shots?|injections?|prescriptions?|"
+    r"antidepressants?|steroids?|hormones?)"
 )
 _DOSE_PATTERNS = [
     r"\b(dose|doses|dosage|dosing)\b",
@@ -39,6 +41,15 @@ _DOSE_PATTERNS = [
     rf"\bmax(imum)? (amount|number)\b.*{_MEDS}",
     rf"\b(can|should|may|ok to|okay to|safe to) (i |we |he |she )?(take|give|mix|combine|use)\b.{{0,40}}\b{_DRUGS}",
 ]
+_MEDICINE_PATTERNS = [
+    rf"\b(which|what|what kind of|best|any|a good)\b.{{0,20}}\b{_MEDS}\b.{{0,30}}\b(should|do|can|could|would|to)\b"
+    r".{0,15}\b(i|we|he|she|my \w+)\b.{0,12}\b(take|use|get|try|give|start|be on)\b",
+    rf"\b(should|can|could|may|do|need to|ok to|okay to|safe to|is it ok(ay)? to)\b (i |we |he |she |my \w+ )?"
+    rf"(stop|quit|start|switch|change|come off|go off|get off|skip|restart|begin)\b.{{0,40}}\b{_MEDS}",
+    rf"\b(do|will) (i|we|he|she) need (an? |to take |to start )?{_MEDS}",
+    rf"\bswitch(ing)? (from|to)\b.{{0,30}}\b{_DRUGS}",
+    rf"\b(what|which) {_MEDS} (is|are|works?) (best|better|safest)\b",
+]
 _CONDITIONS = (
     r"(cancer|diabetes|prediabetes|infection|uti|stroke|heart attack|heart disease|covid|flu|strep|pneumonia|"
     r"tumou?r|disease|anemia|anaemia|leukemia|hepatitis|kidney (disease|failure)|thyroid problem|"
@@ -48,7 +59,7 @@ _CONDITIONS = (
 )
 _DIAGNOSIS_PATTERNS = [
     r"\bdiagnos(e|is|ing)\b",
-    rf"\b(do|could|might|can) (i|he|she|we|my \w+) (have|has|got) (a |an )?{_CONDITIONS}",
+    rf"\b(do|could|might|can) (i|he|she|we|my \w+) (have|has|got) (a |an )?([a-z]+ )?{_CONDITIONS}",
     r"\bwhat do (i|you think i) have\b",
     r"\b(something|anything) (seriously )?wrong with (me|my)\b",
     r"\bwhat('s| is) wrong with (me|my)\b",
@@ -56,8 +67,12 @@ _DIAGNOSIS_PATTERNS = [
     r"\b(could|might|does) (it|this|that|i|he|she) (be|have) (a |an )?"
     r"(cancer|diabetes|diabetic|infection|stroke|heart attack|covid|flu|strep|pneumonia|tumou?r|disease)\b",
     r"\bis (it|this|that) (cancer|diabetes|an infection|a tumou?r|serious|contagious)\b",
+    rf"\b(is|could|might) (it|this|that)( be)? (a |an )?([a-z]+ )?{_CONDITIONS}",
     r"\bam i (sick|diabetic|anemic|anaemic|pregnant|dying|ok|okay)\b",
     r"\b(mole|rash|lump|spot|bump)\b.*\b(cancer|serious|dangerous|normal)\b",
+    r"\b(mean|means|meaning) (that )?(i|he|she|my \w+) (have|has|am|is|got|'m)\b",
+    r"\b(mean|means|meaning) (that )?(i'm|im|i am) (a )?\w+",
+    rf"\b(sign|because) (that )?(i|he|she) (have|has|got) (a |an )?{_CONDITIONS}",
 ]
 _SCOPE_PATTERNS = [
     r"\b(weather|forecast|stock|stocks|crypto|bitcoin|lottery|election|president|politics)\b",
@@ -69,15 +84,16 @@ _SCOPE_PATTERNS = [
 ]
 _COMPILED: dict[PolicyKind, list[re.Pattern[str]]] = {
     "dose": [re.compile(p, re.IGNORECASE) for p in _DOSE_PATTERNS],
+    "medicine": [re.compile(p, re.IGNORECASE) for p in _MEDICINE_PATTERNS],
     "diagnosis": [re.compile(p, re.IGNORECASE) for p in _DIAGNOSIS_PATTERNS],
     "out_of_scope": [re.compile(p, re.IGNORECASE) for p in _SCOPE_PATTERNS],
 }
 
 
 def policy_hit(question: str) -> PolicyKind | None:
-    """The first safety rule a question trips (dose, then diagnosis, then scope), or None."""
+    """The first safety rule a question trips (dose, medicine, diagnosis, then scope), or None."""
     text = " ".join(question.split())
-    for kind in ("dose", "diagnosis", "out_of_scope"):
+    for kind in ("dose", "medicine", "diagnosis", "out_of_scope"):
         if any(p.search(text) for p in _COMPILED[kind]):
             return kind
     return None
@@ -139,30 +155,8 @@ def has_dosing_language(text: str) -> bool:
     return any(p.search(text) for p in _DOSING_RE)
 
 
-# -- SMS length ----------------------------------------------------------------------------------
-_GSM_BASIC = set(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
-    "¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-_GSM_EXTENDED = set("^{}\\[~]|€\f")
-
-
-def sms_segments(text: str) -> int:
-    """How many SMS segments ``text`` takes (GSM-7: 160, then 153 each; otherwise UCS-2: 70, then 67)."""
-    if all(c in _GSM_BASIC or c in _GSM_EXTENDED for c in text):
-        units = sum(2 if c in _GSM_EXTENDED else 1 for c in text)
-        single, multi = 160, 153
-    else:
-        units = len(text.encode("utf-16-le")) // 2
-        single, multi = 70, 67
-    if units <= single:
-        return 1
-    return math.ceil(units / multi)
-
-
-def max_chars(segments: int) -> int:
-    """Characters of plain GSM-7 text that fit in ``segments`` segments."""
-    return 160 if segments <= 1 else 153 * segments
+# -- SMS length: the channel's one rule (bot/messaging/sms_budget.py), so what passes here is what arrives ---------------
+__all__ = ["fits_sms"]
 
 
 # -- drafts that say nothing ---------------------------------------------------------------------

@@ -1,4 +1,7 @@
-"""The one prompt format used both to fine-tune the adapter and to answer patients."""
+"""The one prompt format used both to fine-tune the adapter and to answer patients.
+
+The context is the sentences chosen to answer (knowledge/select.py), grouped under their section, not whole sections:
+the model composes its answer from them, and the answer check holds it to them."""
 
 from __future__ import annotations
 
@@ -8,8 +11,8 @@ from bot.llm.base import ChatMessage
 from knowledge.types import Passage
 
 SYSTEM_PROMPT = (
-    "You are the assistant of {clinic_name}. Answer the patient's question using only the context. "
-    "Use plain, simple words and at most three short sentences. Name the source title. "
+    "You are the assistant of {clinic_name}. Answer the patient's question with the sentences of the context that "
+    "answer it, in their words; leave out a sentence that does not answer it. "
     "Never give medicine doses and never diagnose: for those, say the care team will help. "
     "If the context does not answer the question, say you will pass it to the front desk."
 )

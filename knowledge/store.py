@@ -10,17 +10,22 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlparse
 
 from knowledge.documents import Chunk, Document
 from knowledge.embeddings import Embedder, MiniLMEmbedder
+from knowledge.lexical import LexicalIndex, fuse
 from knowledge.types import Passage
 
 log = logging.getLogger(__name__)
+
+VECTOR_CANDIDATES = 200  # chunks whose cosine similarity is read per question (every chunk of a clinic's documents)
+FUSED_CANDIDATES = 50  # chunks of each ranking that enter the fusion
+LEXICAL_RECHECK_S = 5.0  # how stale the BM25 index may be after another process ingests
 
 
 class Retriever(Protocol):
@@ -69,6 +74,10 @@ class KnowledgeStore:
         self._client = client
         self._collection: Any = None
         self._lock = threading.Lock()
+        self._lexical: LexicalIndex | None = None
+        self._lexical_stamp: list[tuple[str, str]] = []
+        self._lexical_checked = 0.0
+        self._lexical_lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: Any, embedder: Embedder | None = None) -> KnowledgeStore:
@@ -94,6 +103,7 @@ class KnowledgeStore:
         with self._lock:
             self._client.delete_collection(self.collection_name)
             self._collection = None
+            self._lexical_checked = 0.0
 
     def count(self) -> int:
         return int(self.collection.count())
@@ -130,6 +140,7 @@ class KnowledgeStore:
 
     def delete_document(self, source: str) -> None:
         self.collection.delete(where={"source": source})
+        self._lexical_checked = 0.0  # look at the store again on the next query
 
     def _hash(self, doc: Document) -> str:
         return f"{self.embedder.name}:{doc.content_hash}"
@@ -138,51 +149,63 @@ class KnowledgeStore:
         return hashes.get(doc.source) == self._hash(doc)
 
     # -- reading -----------------------------------------------------------------------
-    def query(self, text: str, k: int = 3) -> list[Passage]:
-        """The sections of the ``k`` most similar chunks, best first, each once and whole.
+    def lexical(self) -> LexicalIndex:
+        """BM25 over every stored chunk; rebuilt when the stored documents change (checked at most every few
+        seconds, so an ingest by another process is seen without a restart)."""
+        with self._lexical_lock:
+            now = time.monotonic()
+            if self._lexical is not None and now - self._lexical_checked < LEXICAL_RECHECK_S:
+                return self._lexical
+            got = self.collection.get(include=["metadatas"])
+            stamp = sorted(zip(got["ids"], (str(m.get("doc_hash", "")) for m in got["metadatas"] or []),
+                               strict=True))
+            if self._lexical is None or stamp != self._lexical_stamp:
+                full = self.collection.get(include=["documents", "metadatas"])
+                self._lexical = LexicalIndex(list(full["ids"]), [str(d or "") for d in full["documents"] or []],
+                                             [dict(m) for m in full["metadatas"] or []])
+                self._lexical_stamp = stamp
+            self._lexical_checked = now
+            return self._lexical
 
-        A long section is stored as several chunks (each embedded on its own); the passage is the whole
-        section, so an answer is not cut from the half that ranked ("your clinician will look at your whole
-        heart risk" for "what does a high LDL mean"). The adapter is trained on whole sections too."""
+    def query(self, text: str, k: int = 3) -> list[Passage]:
+        """The ``k`` best sections for ``text``, best first, each once and whole.
+
+        Hybrid: the chunks ranked by embedding similarity and by BM25 are fused by reciprocal rank, so a question
+        that names a test by its abbreviation ("bun") finds it even when its embedding is vague. A long section is
+        stored as several chunks (each embedded on its own); the passage is the whole section, so an answer is not
+        cut from the half that ranked. ``score`` is the section's best cosine similarity to ``text`` (what the
+        answer threshold reads); a chunk found only by its words scores its own cosine too."""
         if not text.strip():
             return []
+        index = self.lexical()
+        if not index.ids:
+            return []
         vector = self.embedder.embed([text])[0]
-        found = self.collection.query(
-            query_embeddings=[vector], n_results=k, include=["documents", "metadatas", "distances"]
-        )
-        docs = (found.get("documents") or [[]])[0]
-        metas = (found.get("metadatas") or [[]])[0]
-        dists = (found.get("distances") or [[]])[0]
-        chunks = [
-            Passage(
-                title=str(meta.get("title", "")),
-                heading=str(meta.get("heading", "")),
-                text=str(doc or ""),
-                source=str(meta.get("source", "")),
-                score=max(0.0, min(1.0, 1.0 - float(dist))),
-            )
-            for doc, meta, dist in zip(docs, metas, dists, strict=False)
-        ]
-        return self._whole_sections(chunks)
-
-    def _whole_sections(self, chunks: list[Passage]) -> list[Passage]:
-        """Each chunk's whole section (its chunks in order), keeping the best-ranked place of a section."""
-        keys = list(dict.fromkeys((p.source, p.heading) for p in chunks))
-        if not keys:
-            return chunks
-        clauses: list[dict[str, Any]] = [{"$and": [{"source": s}, {"heading": h}]} for s, h in keys]
-        got = self.collection.get(where=clauses[0] if len(clauses) == 1 else {"$or": clauses},
-                                  include=["documents", "metadatas"])
-        parts: dict[tuple[str, str], list[tuple[int, str]]] = {}
-        for doc, meta in zip(got.get("documents") or [], got.get("metadatas") or [], strict=False):
+        found = self.collection.query(query_embeddings=[vector], n_results=min(len(index.ids), VECTOR_CANDIDATES),
+                                      include=["distances"])
+        ids = (found.get("ids") or [[]])[0]
+        cosine = {i: max(0.0, min(1.0, 1.0 - float(d))) for i, d in zip(ids, (found.get("distances") or [[]])[0],
+                                                                         strict=False)}
+        where = {i: n for n, i in enumerate(index.ids)}
+        bm25 = dict(index.ranked(text, FUSED_CANDIDATES))
+        fused = fuse([i for i in ids if i in where][:FUSED_CANDIDATES], list(bm25))  # a chunk ingested a moment ago waits
+        sections: list[tuple[str, str]] = []
+        for chunk_id, _ in fused:
+            meta = index.metadatas[where[chunk_id]]
             key = (str(meta.get("source", "")), str(meta.get("heading", "")))
-            parts.setdefault(key, []).append((int(meta.get("index", 0)), str(doc or "")))
-        whole: list[Passage] = []
-        for passage in chunks:
-            key = (passage.source, passage.heading)
-            if any((p.source, p.heading) == key for p in whole):
-                continue  # a second chunk of a section already given
-            pieces = sorted(parts.get(key, []))
-            text = "\n\n".join(t for _, t in pieces) if len(pieces) > 1 else passage.text
-            whole.append(replace(passage, text=text))
-        return whole
+            if key not in sections:
+                sections.append(key)
+            if len(sections) == k:
+                break
+        return [self._section(index, key, cosine, bm25) for key in sections]
+
+    @staticmethod
+    def _section(index: LexicalIndex, key: tuple[str, str], cosine: dict[str, float],
+                 bm25: dict[str, float]) -> Passage:
+        parts = sorted((int(m.get("index", 0)), i, t) for i, t, m in zip(index.ids, index.texts, index.metadatas,
+                                                                         strict=True)
+                       if (str(m.get("source", "")), str(m.get("heading", ""))) == key)
+        meta = index.metadatas[index.ids.index(parts[0][1])]
+        return Passage(title=str(meta.get("title", "")), heading=key[1], text="\n\n".join(t for _, _, t in parts),
+                       source=key[0], score=max(cosine.get(i, 0.0) for _, i, _ in parts),
+                       lexical=max(bm25.get(i, 0.0) for _, i, _ in parts))

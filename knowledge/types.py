@@ -14,3 +14,4 @@ class Passage:
     text: str
     source: str  # document path relative to the documents folder
     score: float  # cosine similarity in [0, 1]
+    lexical: float = 0.0  # the best BM25 score of its chunks (0 when no word of the question is in it)

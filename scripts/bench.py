@@ -22,9 +22,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 BENCHMARKS = {
     "scrub": ("bench_scrub", "PHI scrubber"),
     "knowledge": ("bench_knowledge", "knowledge store"),
+    "answers": ("bench_answers", "answers"),
     "llm": ("bench_llm", "local model"),
     "triage": ("bench_triage", "triage"),
     "startup": ("bench_startup", "processes"),
+    "scheduling": ("bench_scheduling", "scheduling language (blind set)"),
+    "dashboard": ("bench_dashboard", "owner's dashboard"),
 }
 
 

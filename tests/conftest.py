@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -11,9 +12,12 @@ from typing import Any
 import httpx
 import pytest
 
-from bot import demo
+from bot.runtime import demo
 from bot.settings import PROJECT_ROOT, Settings, get_settings, load_settings
 from bot.store import migrate, session_scope
+from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
+
+SMS_PUBLIC_URL = "https://clinic.example.org"
 
 # Trained Rasa models are shared by every test run on this machine (named by a fingerprint of the data).
 TEST_MODELS_DIR = PROJECT_ROOT / "var" / "test-models"
@@ -68,6 +72,16 @@ class FakeRasa:
     drops: bool = False  # the connection drops (the engine died): nothing was processed
     replies: Callable[[str], list[str]] = lambda text: [f"echo: {text}"]
     received: list[dict[str, Any]] = field(default_factory=list)
+    # what GET /conversations/{id}/tracker answers: the form the engine is in and its last turn's actions
+    active_loop: str | None = None
+    last_actions: list[str] = field(default_factory=list)
+    delay_s: float = 0.0  # slow_handler: seconds before each turn is answered
+
+    async def slow_handler(self, request: httpx.Request) -> httpx.Response:
+        """The same answers after ``delay_s`` (a model taking its time), without blocking the event loop."""
+        if request.url.path == "/webhooks/rest/webhook":
+            await asyncio.sleep(self.delay_s)
+        return self.handler(request)
 
     def handler(self, request: httpx.Request) -> httpx.Response:
         if not self.up:
@@ -81,6 +95,10 @@ class FakeRasa:
                 raise httpx.ReadTimeout("timed out", request=request)
             return httpx.Response(200, json=[{"recipient_id": body["sender"], "text": t}
                                              for t in self.replies(body["message"])])
+        if request.url.path.startswith("/conversations/") and request.url.path.endswith("/tracker"):
+            events = [{"event": "user", "text": "..."}] + [{"event": "action", "name": a} for a in self.last_actions]
+            return httpx.Response(200, json={"active_loop": {"name": self.active_loop} if self.active_loop else {},
+                                             "events": events})
         if request.url.path == "/status":
             return httpx.Response(200, json={"model_file": "assistant.tar.gz", "model_id": "x",
                                              "num_active_training_jobs": 0})
@@ -92,3 +110,22 @@ class FakeRasa:
 @pytest.fixture
 def fake_rasa() -> FakeRasa:
     return FakeRasa()
+
+
+# -- SMS: a local fake of Twilio's API and settings that send to it --------------------------------------
+@pytest.fixture
+def fake_twilio() -> Iterator[FakeTwilio]:
+    fake = FakeTwilio().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def sms_settings(seeded: Settings, fake_twilio: FakeTwilio, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    monkeypatch.setenv("TWILIO_ACCOUNT_SID", ACCOUNT_SID)
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", AUTH_TOKEN)
+    monkeypatch.setenv("TWILIO_PHONE_NUMBER", FROM_NUMBER)
+    monkeypatch.setenv("CLINICBOT_PUBLIC_URL", SMS_PUBLIC_URL)
+    seeded.sms.api_base_url = fake_twilio.url
+    seeded.sms.retry_backoff_s = 0
+    return seeded

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import httpx
 from fastapi.testclient import TestClient
 
-from bot.handoffs import request_handoff
-from bot.staff import create_user
+from bot.conversations.handoffs import request_handoff
+from bot.identity.staff import create_user
 from bot.store import Conversation, session_scope
 from tests.conftest import FakeRasa
 

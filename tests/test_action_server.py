@@ -7,7 +7,7 @@ import asyncio
 
 from rasa_sdk.executor import ActionExecutor
 
-from bot.rasa_model import merged_domain
+from bot.engine.models import merged_domain
 from bot.settings import PROJECT_ROOT, Settings
 
 ASSISTANT = PROJECT_ROOT / "bot" / "assistant"

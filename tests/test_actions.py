@@ -82,7 +82,7 @@ def test_every_response_an_action_sends_exists_in_the_domain_with_its_variables(
     import re
     from pathlib import Path
 
-    from bot.rasa_model import merged_domain
+    from bot.engine.models import merged_domain
     from bot.settings import PROJECT_ROOT
 
     domain = merged_domain(PROJECT_ROOT / "bot" / "assistant")
@@ -106,6 +106,9 @@ class _Answers:
         self.asked.append(question)
         if "aetna" in question:
             return Answer("Yes, we accept Aetna plans. Source: Insurance we accept", ["Insurance we accept"], True)
+        if "antibiotic" in question:
+            return Answer("I can't say which medicine to take. I'm passing your question to our care team.", [],
+                          False, "policy:medicine", handoff="medical_question")
         return Answer("I'm passing your question to the front desk.", [], False, "low_similarity")
 
 
@@ -140,3 +143,18 @@ def test_a_billing_question_the_documents_answer_is_answered_and_others_are_told
     assert known["text"].endswith("Source: Insurance we accept")
     [other] = run(ActionNotYetAvailable(), tracker(intent="billing_question", text="pay my bill of 40 dollars"))
     assert other["response"] == "utter_feature_coming"
+
+
+def test_a_medicine_question_is_refused_and_the_conversation_goes_to_the_care_team(
+    seeded: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.store import Conversation, Handoff, session_scope
+
+    monkeypatch.setattr("actions.knowledge.get_answerer", lambda cfg: _Answers())
+    [refused] = run(ActionDefaultFallback(), tracker(sender="conv-abx", intent="nlu_fallback",
+                                                     text="which antibiotic should i take"))
+    assert "care team" in refused["text"]
+    with session_scope(seeded.database_url) as session:
+        [handoff] = session.query(Handoff).filter_by(conversation_id="conv-abx").all()
+        assert handoff.reason == "medical_question"
+        assert session.get(Conversation, "conv-abx").state == "waiting_staff"  # type: ignore[union-attr]

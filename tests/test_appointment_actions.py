@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -13,22 +14,20 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
-from actions.appointments import (
-    ActionAskCancelConfirm,
-    ActionAskChosenSlot,
+from actions.appointment_questions import ActionAskCancelConfirm, ActionAskChosenSlot
+from actions.appointment_submits import (
     ActionBookSubmit,
     ActionCancelSubmit,
     ActionConfirmSubmit,
     ActionShowAppointments,
     ActionStartFlow,
     ActionStopFlow,
-    ValidateBookForm,
-    ValidateCancelForm,
-    ValidateCheckForm,
 )
-from bot import demo, scheduling
+from actions.appointments import ValidateBookForm, ValidateCancelForm, ValidateCheckForm
+from bot import scheduling
+from bot.runtime import demo
 from bot.settings import PROJECT_ROOT, Settings
-from bot.store import Appointment, AuditEvent, Conversation, session_scope
+from bot.store import Appointment, AuditEvent, Conversation, Message, session_scope
 
 DOMAIN: dict[str, Any] = yaml.safe_load((PROJECT_ROOT / "bot/assistant/domain.yml").read_text())
 SMS = "conv-sms-1"
@@ -100,12 +99,21 @@ def test_sms_verification_asks_only_the_birth_date_then_the_flow_goes_on(clinic:
     assert responses(messages) == ["utter_verified"] and messages[0]["first_name"] == "Jordan"
 
 
-def test_web_verification_needs_name_and_birth_date(clinic: Settings) -> None:
+def test_web_verification_needs_name_birth_date_and_the_code_texted_to_the_number_on_file(clinic: Settings) -> None:
     _, events = run(ValidateCheckForm(), tracker(WEB, form="check_form"))
     assert slots_of(events).get("requested_slot") in (None, "verify_name")  # the domain's order: name first
     _messages, events = run(ValidateCheckForm(), tracker(WEB, form="check_form", text="01/01/1980",
                                                         slots={"verify_name": "Jordan Demo"},
                                                         candidates={"verify_dob": "01/01/1980"}))
+    assert "verified_patient_id" not in slots_of(events)  # name and date of birth are often public
+    assert slots_of(events)["verify_dob"] == "code_sent"
+    assert slots_of(events).get("requested_slot", "verify_code") == "verify_code"  # absent: the domain's order
+    with session_scope(clinic.database_url) as session:
+        text = session.scalars(select(Message.text).where(Message.status == "queued")).one()
+    code = re.search(r"\b(\d{6})\b", text).group(1)  # type: ignore[union-attr]
+    _messages, events = run(ValidateCheckForm(), tracker(WEB, form="check_form", text=code,
+                                                        slots={"verify_name": "Jordan Demo", "verify_dob": "code_sent"},
+                                                        candidates={"verify_code": code}))
     assert slots_of(events)["verified_patient_id"] == str(jordan(clinic))
     assert slots_of(events)["requested_slot"] is None  # check_form has nothing else to ask
 
@@ -152,14 +160,35 @@ def test_booking_offers_real_free_times_and_books_the_chosen_one(clinic: Setting
     slots["offered_slots"] = offers
     _, events = run(ValidateBookForm(), tracker(slots=slots, form="book_form", text="the second one",
                                                 candidates={"chosen_slot": "the second one"}))
-    appointment_id = int(slots_of(events)["chosen_slot"])
-    with session_scope(clinic.database_url) as session:
-        appointment = session.get(Appointment, appointment_id)
-        assert appointment is not None and appointment.start.isoformat() == offers[1]["start"]
-        assert appointment.patient_id == jordan(clinic) and appointment.status == "booked"
-    messages, events = run(ActionBookSubmit(), tracker(slots={**slots, "chosen_slot": str(appointment_id)}))
+    chosen = slots_of(events)["chosen_slot"]
+    assert chosen == "2"
+    with session_scope(clinic.database_url) as session:  # choosing books nothing: the form is not finished
+        assert session.scalars(select(Appointment).where(Appointment.start == datetime.fromisoformat(
+            offers[1]["start"]))).first() is None
+    messages, events = run(ActionBookSubmit(), tracker(slots={**slots, "chosen_slot": chosen}))
     assert responses(messages) == ["utter_booked"] and "Dr. Chidi Okafor" in messages[0]["appointment"]
+    with session_scope(clinic.database_url) as session:
+        [appointment] = session.scalars(select(Appointment).where(
+            Appointment.start == datetime.fromisoformat(offers[1]["start"]))).all()
+        assert appointment.patient_id == jordan(clinic) and appointment.status == "booked"
     assert slots_of(events)["chosen_slot"] is None  # the flow's answers are cleared for the next one
+
+
+def test_a_time_taken_between_choosing_and_booking_reopens_the_form_with_new_offers(clinic: Settings) -> None:
+    slots = {**verified(clinic), "appointment_type": "follow_up", "provider": "patel", "time_pref": "any"}
+    _, events = run(ActionAskChosenSlot(), tracker(slots=slots, form="book_form"))
+    offers = slots_of(events)["offered_slots"]
+    with session_scope(clinic.database_url) as session:
+        other = session.scalars(select(demo.Patient).where(demo.Patient.phone != demo.DEMO_PHONE)).first()
+        assert other is not None
+        other_id = other.id
+    scheduling.book(clinic.database_url, patient_id=other_id, appointment_type_id=1,
+                    offer=scheduling.SlotOffer.from_slot(offers[0]), location="")
+    messages, events = run(ActionBookSubmit(), tracker(slots={**slots, "offered_slots": offers, "chosen_slot": "1"}))
+    assert responses(messages) == ["utter_slot_taken"]
+    assert slots_of(events)["chosen_slot"] is None and slots_of(events)["offered_slots"] is None
+    assert [e for e in events if e["event"] == "followup"] == [{"event": "followup", "name": "book_form",
+                                                                 "timestamp": None}]
 
 
 def test_a_slot_taken_meanwhile_is_refused_and_other_times_are_offered(clinic: Settings) -> None:
@@ -184,14 +213,15 @@ def test_a_new_day_at_the_offer_question_brings_new_offers(clinic: Settings) -> 
              "offered_slots": []}
     _, events = run(ValidateBookForm(), tracker(slots=slots, form="book_form", text="how about friday afternoon",
                                                 candidates={"chosen_slot": "how about friday afternoon"}))
-    assert slots_of(events)["time_pref"] == "how about friday afternoon"
+    # laid over the earlier turns ("any"): the new day and part of the day are what the next offers use
+    assert slots_of(events)["time_pref"].splitlines() == ["any", "how about friday afternoon"]
     assert slots_of(events)["chosen_slot"] is None
 
 
 def test_cancel_confirms_first_with_the_policy_and_the_other_one_switches(clinic: Settings) -> None:
     patient_id = jordan(clinic)
     with session_scope(clinic.database_url) as session:
-        [first] = scheduling.upcoming(session, patient_id, scheduling.datetime.now(scheduling.UTC))
+        [first] = scheduling.upcoming(session, patient_id, datetime.now(UTC))
     slots = {**verified(clinic), "time_pref": "any", "appointment_type": "sick_visit", "provider": "nguyen"}
     _, events = run(ActionAskChosenSlot(), tracker(slots=slots, form="book_form"))
     second = scheduling.book(clinic.database_url, patient_id=patient_id, appointment_type_id=2,
@@ -217,7 +247,7 @@ def test_cancel_confirms_first_with_the_policy_and_the_other_one_switches(clinic
 
 def test_confirm_marks_the_appointment_confirmed(clinic: Settings) -> None:
     with session_scope(clinic.database_url) as session:
-        [appointment] = scheduling.upcoming(session, jordan(clinic), scheduling.datetime.now(scheduling.UTC))
+        [appointment] = scheduling.upcoming(session, jordan(clinic), datetime.now(UTC))
     messages, _ = run(ActionConfirmSubmit(), tracker(slots={**verified(clinic),
                                                             "target_appointment": str(appointment.id)}))
     assert responses(messages) == ["utter_confirmed"]
@@ -259,7 +289,7 @@ def test_the_patient_picks_which_appointment_by_number_or_the_reminder_names_it(
     scheduling.book(clinic.database_url, patient_id=patient_id, appointment_type_id=2,
                     offer=scheduling.SlotOffer.from_slot(slots_of(events)["offered_slots"][0]), location="x")
     with session_scope(clinic.database_url) as session:
-        upcoming = [a.id for a in scheduling.upcoming(session, patient_id, scheduling.datetime.now(scheduling.UTC))]
+        upcoming = [a.id for a in scheduling.upcoming(session, patient_id, datetime.now(UTC))]
     _, events = run(ValidateCancelForm(), tracker(slots=verified(clinic), form="cancel_form", text="the second one",
                                                   candidates={"target_appointment": "the second one"}))
     assert slots_of(events)["target_appointment"] == str(upcoming[1])
@@ -270,16 +300,20 @@ def test_the_patient_picks_which_appointment_by_number_or_the_reminder_names_it(
     assert slots_of(events)["target_appointment"] == str(upcoming[0])
 
 
+APPOINTMENT_MODULES = ("actions.appointments", "actions.appointment_questions", "actions.appointment_submits",
+                       "actions.verification")
+
+
 def test_domain_lists_every_action_the_server_registers() -> None:
     from rasa_sdk.executor import ActionExecutor
 
     executor = ActionExecutor()
     executor.register_package("actions")
     mine = {name for name, run in executor.actions.items()
-            if type(run.__self__).__module__ in ("actions.appointments", "actions.verification")}
+            if type(run.__self__).__module__ in APPOINTMENT_MODULES}
     assert len(mine) > 15
     assert mine <= set(DOMAIN["actions"])
-    sources = "\n".join((PROJECT_ROOT / "actions" / f).read_text() for f in ("appointments.py", "verification.py"))
+    sources = "\n".join((PROJECT_ROOT / "actions" / f"{m.split('.')[1]}.py").read_text() for m in APPOINTMENT_MODULES)
     for name in set(re.findall(r'"(utter_\w+)"', sources)):
         assert name in DOMAIN["responses"], name
 
@@ -292,12 +326,19 @@ def test_answers_cleared_when_a_flow_starts_are_not_judged_as_wrong_answers(clin
     assert "verified_patient_id" not in slots_of(events)
 
 
-def test_a_patient_locked_elsewhere_is_told_so_on_the_web_too(clinic: Settings) -> None:
-    for _ in range(3):
-        run(ValidateCheckForm(), tracker(form="check_form", text="02/03/1981", candidates={"verify_dob": "02/03/1981"}))
+def test_a_patient_locked_by_strangers_is_told_so_in_a_new_web_chat(clinic: Settings) -> None:
+    for i in range(5):  # five strangers' web chats naming the patient, each with a wrong birth date
+        with session_scope(clinic.database_url) as session:
+            session.add(Conversation(id=f"stranger-{i}", channel="web", channel_user=f"stranger-page-{i}"))
+        run(ValidateCheckForm(), tracker(f"stranger-{i}", form="check_form", text="02/03/1981",
+                                         slots={"verify_name": "Jordan Demo"}, candidates={"verify_dob": "02/03/1981"}))
     _, events = run(ValidateCheckForm(), tracker(WEB, form="check_form", text="01/01/1980",
                                                  slots={"verify_name": "Jordan Demo"},
                                                  candidates={"verify_dob": "01/01/1980"}))
     assert "verified_patient_id" not in slots_of(events) and slots_of(events)["requested_slot"] is None
     messages, _ = run(ActionShowAppointments(), tracker(WEB, slots={"verify_name": "Jordan Demo"}))
     assert responses(messages) == ["utter_verify_locked"]
+    # the patient texting from the number on file is not locked out by them
+    messages, events = run(ValidateCheckForm(), tracker(form="check_form", text="01/01/1980",
+                                                        candidates={"verify_dob": "01/01/1980"}))
+    assert slots_of(events)["verified_patient_id"] == str(jordan(clinic))

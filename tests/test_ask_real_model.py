@@ -78,7 +78,8 @@ def test_one_json_line_per_question_and_the_model_with_its_adapter_was_loaded(
     print("\n".join(json.dumps(line) for line in lines))  # shown with -s or on failure
     assert len(lines) == 4
     for line in lines:
-        assert set(line) == {"answer", "sources", "grounded", "reason"}
+        assert set(line) == {"answer", "sources", "grounded", "reason", "handoff", "trace"}
+        assert line["trace"][0]["stage"] == "policy"  # type: ignore[index]
         assert isinstance(line["answer"], str) and line["answer"].strip()
     # ask says so when the model (or its adapter) is missing and it answers with document passages
     assert "answering with passages" not in stderr

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.rasa_model import engine_env, ensure_model
+from bot.engine.models import engine_env, ensure_model
 from bot.settings import PROJECT_ROOT, Settings
 from tests.e2e.stack import TEST_MODELS_DIR
 

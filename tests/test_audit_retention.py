@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DatabaseError
 
-from bot import audit, demo
-from bot.retention import purge
+from bot.runtime import demo
 from bot.settings import Settings
-from bot.store import AuditEvent, Conversation, Message, session_scope
+from bot.store import AuditEvent, Conversation, Message, audit, session_scope
+from bot.store.retention import purge
 
 CLINICBOT = Path(sys.executable).parent / "clinicbot"
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.clinic_hours import describe_hours, is_open, staff_reply_eta
+from bot.scheduling.hours import describe_hours, is_open, staff_reply_eta
 from bot.settings import Settings
 
 

@@ -3,8 +3,6 @@ load_settings() merges, applied without a restart, and the reminder scheduler to
 
 from __future__ import annotations
 
-import sys
-import types
 from collections.abc import Iterator
 
 import httpx
@@ -12,9 +10,9 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
-import bot
-from bot.engine import RasaClient
-from bot.gateway.app import create_app
+from bot import reminders
+from bot.engine.client import RasaClient
+from bot.runtime.gateway import create_app
 from bot.settings import Settings, load_settings, overrides_path
 from tests.conftest import FakeRasa
 from tests.console_helpers import add_staff, csrf_from, sign_in
@@ -25,10 +23,7 @@ PASSWORD = "correct horse battery"
 @pytest.fixture
 def rescheduled(monkeypatch: pytest.MonkeyPatch) -> list[Settings]:
     calls: list[Settings] = []
-    fake = types.ModuleType("bot.reminders")
-    fake.reschedule_all = calls.append  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "bot.reminders", fake)
-    monkeypatch.setattr(bot, "reminders", fake, raising=False)
+    monkeypatch.setattr(reminders, "reschedule_all", calls.append)
     return calls
 
 

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
-from bot.engine import RasaClient
-from bot.gateway.app import create_app
+from bot.engine.client import RasaClient
+from bot.runtime.gateway import create_app
 from bot.settings import Settings
+from bot.store import Conversation, Handoff, session_scope
 from tests.conftest import FakeRasa
 
 SENDER = "browser-0001abcd"
@@ -145,10 +148,6 @@ def test_a_red_flag_is_answered_first_without_the_engine_and_goes_to_staff(
     [reply] = response.json()["messages"]
     assert must_say in reply["text"]
     assert fake_rasa.received == []
-    from sqlalchemy import select
-
-    from bot.store import Conversation, Handoff, session_scope
-
     settings = client.app.state.settings  # type: ignore[attr-defined]
     with session_scope(settings.database_url) as session:
         conversation = session.scalars(select(Conversation).where(Conversation.channel_user == SENDER)).one()
@@ -161,18 +160,47 @@ def test_negated_symptoms_go_to_the_assistant_as_usual(client: TestClient, fake_
     assert [m["text"] for m in response.json()["messages"]] == ["echo: no chest pain, just a cough since monday"]
 
 
-def test_an_engine_that_took_the_message_but_timed_out_is_not_sent_it_twice(
-    client: TestClient, fake_rasa: FakeRasa
+def test_an_engine_that_timed_out_hands_the_patient_to_staff_and_is_not_sent_it_twice(
+    client: TestClient, fake_rasa: FakeRasa, seeded: Settings
 ) -> None:
     fake_rasa.slow = True
     response = chat(client, "what are your hours")
-    assert response.status_code == 504
-    assert "send your message again" in response.json()["error"]["message"]
+    assert response.status_code == 200  # never silence: the patient is told a person will answer
+    [reply] = response.json()["messages"]
+    assert "passed your message to our staff" in reply["text"] and seeded.clinic.phone in reply["text"]
     fake_rasa.slow = False
     service = client.app.state.conversations  # type: ignore[attr-defined]
     assert asyncio.run(service.retry_pending()) == 0
     assert len(fake_rasa.received) == 1  # never re-sent behind the patient's back
+    with session_scope(seeded.database_url) as session:
+        assert session.scalars(select(Handoff)).one().reason == "engine_timeout"
+        assert session.scalars(select(Conversation)).one().state == "waiting_staff"
     assert chat(client, "what are your hours").status_code == 200
+
+
+def test_a_slow_turn_gets_give_me_a_moment_and_the_late_answer_follows(
+    seeded: Settings, fake_rasa: FakeRasa
+) -> None:
+    seeded.gateway.reply_wait_s = 0.3
+    fake_rasa.delay_s = 1.5
+    engine = RasaClient("http://rasa.test", "http://actions.test/webhook",
+                        transport=httpx.MockTransport(fake_rasa.slow_handler))
+    with TestClient(create_app(seeded, engine)) as client:
+        started = time.monotonic()
+        response = chat(client, "where do i park")
+        assert time.monotonic() - started < 1.2
+        assert response.status_code == 202 and response.json()["status"] == "working"
+        [holding] = response.json()["messages"]
+        assert "Give me a moment" in holding["text"]
+        late: list[str] = []
+        for _ in range(50):
+            history = client.get("/api/chat/messages", params={"sender": SENDER, "after": holding["id"]}).json()
+            late = [m["text"] for m in history["messages"] if m["author"] == "bot"]
+            if late:
+                break
+            time.sleep(0.1)
+        assert late == ["echo: where do i park"]
+        assert len(fake_rasa.received) == 1
 
 
 def test_a_dropped_connection_to_a_dying_engine_keeps_the_message_for_later(

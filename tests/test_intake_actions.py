@@ -29,7 +29,7 @@ from actions.triage import (
     ActionIntakeToStaff,
     ValidateIntakeForm,
 )
-from bot.rasa_model import merged_domain
+from bot.engine.models import merged_domain
 from bot.settings import PROJECT_ROOT, Settings
 from bot.store import Conversation, Handoff, session_scope
 

@@ -214,7 +214,7 @@ POINTER = re.compile(
 
 @pytest.mark.parametrize("doc", DOCUMENTS, ids=lambda d: d.path.name)
 def test_every_sentence_makes_sense_alone(doc: Document) -> None:
-    from knowledge.answer import plain_sentences
+    from knowledge.sentences import plain_sentences
 
     pointers = [s for _, text in doc.sections for s in plain_sentences(text) if POINTER.search(s)]
     assert not pointers, "say what the list says, in short sentences of their own: " + " | ".join(pointers)
@@ -419,9 +419,22 @@ def test_retrieval_questions_are_well_formed() -> None:
     texts = [q["question"] for q in questions]
     assert len(texts) == len(set(texts)), "duplicate questions"
     for q in questions:
-        assert set(q) == {"question", "expected_titles"}
+        assert set(q) == {"question", "expected_titles", "kind", "facts"}
         assert isinstance(q["question"], str) and q["question"].strip()
         assert isinstance(q["expected_titles"], list) and q["expected_titles"]
+        # scripts/bench_answers.py: an answer holds one alternative of every fact group; a refusal holds none
+        assert q["kind"] in {"answer", "refuse"}
+        assert bool(q["facts"]) == (q["kind"] == "answer")
+        assert all(group and all(isinstance(alt, str) and alt for alt in group) for group in q["facts"])
+
+
+def test_every_key_fact_of_the_project_questions_is_in_its_documents() -> None:
+    """A fact group no document sentence can satisfy would make a question unanswerable by quoting."""
+    text = {d.title: " ".join(d.body.split()).lower() for d in DOCUMENTS}
+    for q in _questions():
+        for group in q["facts"]:
+            found = [alt for alt in group if any(alt.lower() in text[t] for t in q["expected_titles"])]
+            assert found, (q["question"], group)
 
 
 def test_retrieval_expected_titles_exist() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.guard import has_dosing_language, numbers_in, policy_hit, sms_segments, unsupported_numbers
+from knowledge.guard import fits_sms, has_dosing_language, numbers_in, policy_hit, unsupported_numbers
 
 
 @pytest.mark.parametrize(
@@ -18,11 +18,20 @@ from knowledge.guard import has_dosing_language, numbers_in, policy_hit, sms_seg
         ("could I have a UTI", "diagnosis"),
         ("what's wrong with me, I feel tired all the time", "diagnosis"),
         ("Please diagnose this rash", "diagnosis"),
+        ("which antibiotic should i take for strep", "medicine"),
+        ("should I stop my blood thinner before surgery", "medicine"),
+        ("can i start taking iron pills", "medicine"),
+        ("do i need antibiotics for this", "medicine"),
+        ("my a1c is 6.8 does that mean i'm diabetic", "diagnosis"),
+        ("my psa came back 9, is it prostate cancer", "diagnosis"),
+        ("do i have kidney disease", "diagnosis"),
         ("whats the weather like tomorrow", "out_of_scope"),
         ("write me a poem about spring", "out_of_scope"),
         ("Do I have to fast before a lipid panel?", None),
         ("do i have an appt this week", None),
         ("How do I get a refill of my blood pressure pills?", None),
+        ("Can I keep taking my usual medicine before a fasting test?", None),
+        ("my a1c is 6.1, what does that mean", None),
         ("What is a normal A1C?", None),
         ("How many days until my lab results are ready?", None),
         ("Can I take my blood test at another lab?", None),
@@ -52,25 +61,11 @@ def test_dosing_language_is_found_but_lab_units_are_not_dosing() -> None:
     assert not has_dosing_language("Keep taking your usual medicines with water before the test.")
 
 
-def test_sms_segments_follow_gsm_and_unicode_limits() -> None:
-    assert sms_segments("a" * 160) == 1
-    assert sms_segments("a" * 161) == 2
-    assert sms_segments("a" * 459) == 3
-    assert sms_segments("a" * 460) == 4
-    assert sms_segments("é" * 160) == 1  # é is in the GSM-7 alphabet
-    assert sms_segments("a" * 69 + "’") == 1  # a curly quote forces UCS-2: 70 per segment
-    assert sms_segments("a" * 70 + "’") == 2
-    assert sms_segments("[" * 80) == 1 and sms_segments("[" * 81) == 2  # extension characters count twice
-
-
-def test_a_loop_is_repetitive_but_plain_sentences_that_name_their_subject_again_are_not() -> None:
-    from bot.llm.base import cut_at_repeat
-    from knowledge.guard import is_repetitive
-
-    plain = ("A low platelet count can cause easy bruising. A low platelet count can also cause nosebleeds. "
-             "An A1c of 5.7 % to 6.4 % is in the prediabetes range. An A1c of 5.7 % to 6.4 % is not diabetes.")
-    assert not is_repetitive(plain) and cut_at_repeat(plain) is None
-    assert is_repetitive("I can't help with that. I can't help with that.")
-    assert is_repetitive("The office hours are the office hours are the office hours.")
-    assert cut_at_repeat("I can't help with that. Call us. I can't help with that. I can't") == (
-        "I can't help with that. Call us.")
+def test_the_sms_budget_is_the_channels_split() -> None:
+    """Three one-segment messages split between sentences: 480 characters in one sentence-free run would not fit
+    the way 3 x 153 counted it, and short sentences that each fill a message do."""
+    assert fits_sms("a" * 160, 1) and not fits_sms("a" * 161, 1)
+    assert fits_sms("a" * 480, 3) and not fits_sms("a" * 481, 3)
+    four = " ".join(["This sentence is one of several that each take most of a text message on its own here."] * 4)
+    assert len(four) < 3 * 153 + 30 and not fits_sms(four, 3)  # the old count said three segments
+    assert fits_sms("é" * 160, 1) and not fits_sms("a" * 69 + "’" + "a", 1)  # a curly quote: 70 per segment

@@ -21,11 +21,13 @@ from sqlalchemy import select
 
 import actions.labs
 from actions.labs import ActionShowLabResults, ValidateLabsForm
-from adapters.segments import split_for_sms
-from bot import demo
+from bot.messaging.sms_budget import split_for_sms
+from bot.runtime import demo
 from bot.settings import PROJECT_ROOT, Settings
 from bot.store import AuditEvent, Conversation, Handoff, LabResult, Patient, session_scope
 from knowledge.documents import chunk_document, load_documents
+from knowledge.embeddings import MiniLMEmbedder
+from knowledge.select import SentenceSelector
 from knowledge.types import Passage
 
 DOMAIN: dict[str, Any] = yaml.safe_load((PROJECT_ROOT / "bot/assistant/domain.yml").read_text())
@@ -59,10 +61,17 @@ class WordRetriever:
         return [Passage(p.title, p.heading, p.text, p.source, s / top) for s, p in ranked]
 
 
+@pytest.fixture(scope="module")
+def selector() -> SentenceSelector:
+    """The answers' sentence selection on the real embedding model (loaded once for the module)."""
+    return SentenceSelector(MiniLMEmbedder())
+
+
 @pytest.fixture
-def retriever(monkeypatch: pytest.MonkeyPatch) -> WordRetriever:
+def retriever(monkeypatch: pytest.MonkeyPatch, selector: SentenceSelector) -> WordRetriever:
     words = WordRetriever(DOCUMENTS)
     monkeypatch.setattr(actions.labs, "knowledge_retriever", lambda: words)
+    monkeypatch.setattr(actions.labs, "knowledge_selector", lambda: selector)
     return words
 
 
@@ -133,9 +142,10 @@ def test_jordan_sees_each_result_flagged_and_each_high_one_explained_from_its_la
     shown = texts(messages)
     listing = shown[0]
     assert listing.startswith("Your lab results from ")
-    assert "LDL cholesterol 162 mg/dL - high (typical range up to 99)." in listing
-    assert "Total cholesterol 228 mg/dL - high (typical range up to 199)." in listing
-    assert "HbA1c 6.1% - high (typical range up to 5.6)." in listing
+    # flagged by the lab documents' bands, the ones the answers place a patient's own number in
+    assert "LDL cholesterol 162 mg/dL - high (high LDL: 160 to 189 mg/dL)." in listing
+    assert "Total cholesterol 228 mg/dL - high (borderline high: 200 to 239 mg/dL)." in listing
+    assert "HbA1c 6.1% - high (prediabetes range: 5.7 % to 6.4 %)." in listing
     assert "HDL cholesterol 48 mg/dL - in the typical range." in listing
     assert "TSH 2.1 mIU/L - in the typical range." in listing
     assert "Triglycerides 140 mg/dL - in the typical range." in listing
@@ -233,7 +243,7 @@ def test_a_low_value_is_explained_from_the_low_section(clinic: Settings) -> None
         session.add(LabResult(patient_id=patient_id, panel="Thyroid", test_code="tsh", test_name="TSH", value=0.1,
                               unit="mIU/L", ref_low=0.4, ref_high=4.0, collected_at=datetime.now(UTC)))
     messages, _ = run(ActionShowLabResults(), tracker(patient_id=patient_id))
-    assert "TSH 0.1 mIU/L - low (typical range 0.4 to 4)." in texts(messages)[0]
+    assert "TSH 0.1 mIU/L - low (typical adult range: about 0.4 to 4.0 mIU/L)." in texts(messages)[0]
     [explained] = [m for m in messages if m["response"] == "utter_lab_explanation"]
     assert explained["flag"] == "low" and "low TSH" in explained["explanation"]
     assert "underactive" not in explained["explanation"]  # the high-TSH section is not quoted for a low value

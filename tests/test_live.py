@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from starlette.testclient import WebSocketTestSession
 from starlette.websockets import WebSocketDisconnect
 
-from bot.engine import RasaClient
-from bot.gateway.app import create_app
+from bot.engine.client import RasaClient
+from bot.runtime.gateway import create_app
 from bot.settings import Settings
 from tests.console_helpers import HandoffRasa, add_staff, csrf_from, sign_in
 

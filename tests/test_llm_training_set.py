@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from bot.llm import metrics
+from knowledge.guard import fits_sms
 from knowledge.prompt import format_context
+from knowledge.sentences import copied_from
 from knowledge.training import generate
 from knowledge.types import Passage
 
@@ -29,6 +31,12 @@ def heldout() -> list[dict]:
     return _rows("heldout.jsonl")
 
 
+@pytest.fixture(scope="module")
+def rebuilt() -> list[dict]:
+    """What the generator makes from the documents now (with the real embedding model choosing the sentences)."""
+    return generate.build_examples(generate.load_sections(), "Maple Street Family Medicine")
+
+
 def _context(row: dict) -> str:
     return format_context([Passage(score=0.0, **p) for p in row["passages"]])
 
@@ -42,12 +50,12 @@ def test_at_least_300_examples_with_a_fifth_held_out(train: list[dict], heldout:
         assert any(r["kind"] == kind for r in heldout), f"no held-out {kind} example"
 
 
-def test_held_out_sections_are_never_trained_on(train: list[dict], heldout: list[dict]) -> None:
+@pytest.mark.slow
+def test_held_out_sections_are_never_trained_on(train: list[dict], heldout: list[dict], rebuilt: list[dict]) -> None:
     """A held-out question must be about a section the adapter did not see, not a paraphrase of a training one."""
     trained = {generate.split_key(r) for r in train}
     held = {generate.split_key(r) for r in heldout}
     assert held and not trained & held
-    rebuilt = generate.build_examples(generate.load_sections(), "Maple Street Family Medicine")
     assert generate.heldout_keys(rebuilt) == held
 
 
@@ -63,8 +71,9 @@ def test_split_takes_whole_sections_up_to_a_fifth() -> None:
     assert generate.heldout_keys(list(reversed(examples))) == held  # not the order of the files
 
 
-def test_files_match_what_the_generator_makes_from_the_documents(train: list[dict], heldout: list[dict]) -> None:
-    rebuilt = generate.build_examples(generate.load_sections(), "Maple Street Family Medicine")
+@pytest.mark.slow
+def test_files_match_what_the_generator_makes_from_the_documents(train: list[dict], heldout: list[dict],
+                                                                 rebuilt: list[dict]) -> None:
     # whole examples, not only ids: an edited sentence changes an answer or a passage under the same id
     assert sorted(rebuilt, key=lambda r: r["id"]) == sorted(train + heldout, key=lambda r: r["id"]), (
         "knowledge/training is stale: run python -m knowledge.training.generate"
@@ -90,11 +99,19 @@ def test_refusals_for_doses_diagnosis_and_out_of_scope(train: list[dict], heldou
     assert not any(metrics.is_refusal(r["answer"]) for r in rows if r["kind"] == "grounded")
 
 
-def test_grounded_answers_name_their_source_and_fit_in_sms(train: list[dict]) -> None:
-    for row in (r for r in train if r["kind"] == "grounded"):
-        titles = {p["title"] for p in row["passages"]}
-        assert any(f"(Source: {t})" in row["answer"] for t in titles), row["id"]
-        assert len(row["answer"]) <= 400, row["id"]
+def test_grounded_answers_copy_their_chosen_sentences_and_fit_in_sms(train: list[dict], heldout: list[dict]) -> None:
+    """The model learns to compose from the chosen sentences: every answer sentence is a context sentence word for
+    word (so the answer check's copy test passes by construction), the source line is added by the code, and the
+    answer with it fits the SMS budget as the channel splits it. A third of the contexts carry a sentence the
+    answer leaves out."""
+    grounded = [r for r in train + heldout if r["kind"] == "grounded"]
+    for row in grounded:
+        passages = [Passage(score=0.0, **p) for p in row["passages"]]
+        assert copied_from(row["answer"], passages) is not None, row["id"]
+        assert "Source" not in row["answer"]
+        assert fits_sms(f"{row['answer']}\nSource: {row['passages'][0]['title']}", 3), row["id"]
+    dropping = [r for r in grounded if len(r["answer"]) < len(" ".join(p["text"] for p in r["passages"]))]
+    assert 0.2 <= len(dropping) / len(grounded) <= 0.5
 
 
 def test_examples_are_chat_format_with_the_answering_prompt(train: list[dict]) -> None:
@@ -114,4 +131,4 @@ def test_answers_are_plain_language_for_patients(train: list[dict], heldout: lis
     grounded = [metrics.flesch_kincaid_grade(metrics.answer_text(r["answer"])) for r in train + heldout
                 if r["kind"] == "grounded"]
     assert sum(g <= 8.0 for g in grounded) / len(grounded) >= 0.9
-    assert max(grounded) <= 10.0
+    assert max(grounded) <= 11.0  # the documents' own sentences, each held to its grade by the documents' test

@@ -54,3 +54,16 @@ def test_training_after_an_evaluation_gets_the_same_gradients_as_before_it(tiny_
     after = gradients()
     assert before and len(before) == len(after)
     assert all(torch.allclose(b, a, rtol=1e-4, atol=1e-6) for b, a in zip(before, after, strict=True))
+
+
+@pytest.mark.slow
+def test_the_real_model_stops_at_the_reply_budget_deadline(tiny_adapter: TinyAdapter) -> None:
+    import time
+
+    llm = LocalLLM(str(tiny_adapter.base_model), adapter=tiny_adapter.path, max_new_tokens=400)
+    passage = Passage("Directions and parking", "Parking", "Parking is free behind the building.", "p.md", 0.9)
+    messages = build_messages("Tell me everything about parking, at length.", [passage], "Maple Street Family Medicine")
+    llm.generate(messages, max_new_tokens=2)  # loaded and warm
+    started = time.monotonic()
+    llm.generate(messages, deadline=started + 0.5)
+    assert time.monotonic() - started < 1.5  # 400 tokens would take many seconds on 2 cores

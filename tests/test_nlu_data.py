@@ -40,6 +40,8 @@ REQUIRED_INTENTS = (
     "out_of_scope",
     "inform",
     "nevermind",
+    "join_waitlist",
+    "leave_waitlist",
 )
 MIN_EXAMPLES = 25
 MIN_HOLDOUT_PER_INTENT = 6

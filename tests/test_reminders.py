@@ -15,10 +15,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot import demo, reminders, scheduling
-from bot.outbound import SendResult
+from bot import reminders, scheduling
+from bot.messaging.outbound import OutboxSender, SendResult
+from bot.reminders import scheduler as reminder_scheduler
+from bot.reminders.policy import planned_time
+from bot.reminders.replies import ReminderReply
+from bot.runtime import demo
 from bot.settings import PROJECT_ROOT, ReminderRule, Settings
 from bot.store import Appointment, AppointmentType, Message, Provider, ReminderSend, SmsOptOut, session_scope
+from tests.e2e.stack import midday_zone
 
 TWO_RULES = [
     ReminderRule(name="two_days", before_hours=48,
@@ -109,8 +114,8 @@ def test_quiet_hours_move_a_reminder_into_the_window(clinic: Settings) -> None:
 def test_a_reminder_is_sent_once_through_the_outbox_and_recorded(clinic: Settings) -> None:
     appt = add_appointment(clinic, local(clinic, 10, 10))
     at = local(clinic, 8, 10)
-    assert reminders.deliver(clinic, appt, "two_days", at).status == "outbox"  # no SMS credentials: the outbox
-    assert reminders.deliver(clinic, appt, "two_days", at + timedelta(seconds=5)).status == "already"
+    assert reminders.deliver(clinic, appt, "two_days", at, OutboxSender()).status == "outbox"  # no credentials
+    assert reminders.deliver(clinic, appt, "two_days", at + timedelta(seconds=5), OutboxSender()).status == "already"
     with session_scope(clinic.database_url) as session:
         [send] = session.scalars(select(ReminderSend).where(ReminderSend.appointment_id == appt)).all()
         message = session.get(Message, send.message_id)
@@ -179,10 +184,10 @@ def test_replies_to_a_reminder_act_on_that_appointment(clinic: Settings) -> None
     with session_scope(clinic.database_url) as session:
         reply = lambda text, hours=1: reminders.reminder_reply(session, demo.DEMO_PHONE, text,  # noqa: E731
                                                              sent_at + timedelta(hours=hours))
-        assert reply("C") == f'/confirm_appointment{{"appointment_id": "{appt}"}}'
-        assert reply("confirm ") == f'/confirm_appointment{{"appointment_id": "{appt}"}}'
-        assert reply("r") == f'/reschedule_appointment{{"appointment_id": "{appt}"}}'
-        assert reply("CANCEL") == f'/cancel_appointment{{"appointment_id": "{appt}"}}'
+        assert reply("C") == ReminderReply('confirm_appointment', appt)
+        assert reply("confirm ") == ReminderReply('confirm_appointment', appt)
+        assert reply("r") == ReminderReply('reschedule_appointment', appt)
+        assert reply("CANCEL") == ReminderReply('cancel_appointment', appt)
         assert reply("hello") is None
         assert reminders.reminder_reply(session, "+15555550199", "C", sent_at) is None  # no reminder: not ours
     # a bare "cancel" long after a reminder stays an SMS opt-out word
@@ -217,23 +222,17 @@ def test_a_moved_visit_gets_reminders_for_its_new_time(clinic: Settings) -> None
 
 
 # -- the persistent job store -------------------------------------------------------------------------
-def midday_zone() -> str:
-    """A fixed-offset zone where it is early afternoon now, so real-time sends are inside quiet hours."""
-    offset = (14 - datetime.now(UTC).hour + 12) % 24 - 12
-    return "Etc/GMT" + ("+" if offset <= 0 else "-") + str(abs(offset))
-
-
 def test_jobs_live_in_the_clinic_database_and_follow_bookings_and_rules(clinic: Settings) -> None:
     soon = datetime.now(UTC) + timedelta(days=5)
     appt = add_appointment(clinic, soon)
-    scheduler = reminders._new_scheduler(clinic)
+    scheduler = reminder_scheduler._new_scheduler(clinic)
     scheduler.start(paused=True)
     try:
         reminders.reschedule_all(clinic, scheduler)
         ids = {j.id for j in scheduler.get_jobs(jobstore="default")}
         assert {f"reminder-{appt}-two_days", f"reminder-{appt}-same_day"} <= ids
         job = scheduler.get_job(f"reminder-{appt}-two_days")
-        assert job.next_run_time == reminders.planned_time(TWO_RULES[0], _load(clinic, appt), clinic)
+        assert job.next_run_time == planned_time(TWO_RULES[0], _load(clinic, appt), clinic)
 
         fewer = clinic.model_copy(deep=True)
         fewer.reminders.rules = [TWO_RULES[0]]
@@ -241,14 +240,14 @@ def test_jobs_live_in_the_clinic_database_and_follow_bookings_and_rules(clinic: 
         assert scheduler.get_job(f"reminder-{appt}-same_day") is None
 
         scheduling.cancel(clinic.database_url, appt)
-        reminders._schedulers[clinic.database_url] = scheduler
+        reminder_scheduler._schedulers[clinic.database_url] = scheduler
         reminders.sync_appointment(clinic, appt)
         assert scheduler.get_job(f"reminder-{appt}-two_days") is None
     finally:
-        reminders._schedulers.pop(clinic.database_url, None)
+        reminder_scheduler._schedulers.pop(clinic.database_url, None)
         scheduler.shutdown(wait=False)
     with session_scope(clinic.database_url) as session:  # the jobs table is in the clinic database
-        jobs_table = reminders._new_scheduler(clinic)._jobstores["default"].jobs_t
+        jobs_table = reminder_scheduler._new_scheduler(clinic)._jobstores["default"].jobs_t
         stored = set(session.execute(select(jobs_table.c.id)).scalars())
     assert stored and all(j.startswith("reminder-") for j in stored)  # the seeded visits' reminders
     assert not {j for j in stored if j.startswith(f"reminder-{appt}-")}
@@ -264,9 +263,10 @@ def _load(settings: Settings, appointment_id: int) -> Appointment:
 
 SCHEDULER_PROCESS = """
 import time
-from bot.reminders import start_scheduler
+from bot.messaging.outbound import OutboxSender
+from bot.reminders.scheduler import start_scheduler
 from bot.settings import get_settings
-start_scheduler(get_settings())
+start_scheduler(get_settings(), OutboxSender())
 print("started", flush=True)
 time.sleep(120)
 """

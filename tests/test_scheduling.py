@@ -1,48 +1,24 @@
-"""Free slots, booking without double booking (threads racing on the real SQLite store), moving, cancelling,
-and the natural-language day/time parsing the booking flow relies on."""
+"""Free slots, booking without double booking (threads racing on the real SQLite store), moving, cancelling;
+offers that meet every constraint a patient gave (nearest first), and the nearest ones when none does."""
 
 from __future__ import annotations
 
 import itertools
 import threading
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
-from bot import demo, scheduling
+from bot import scheduling
+from bot.runtime import demo
+from bot.scheduling.timeparse import Preference, parse_date_of_birth, parse_preference
 from bot.settings import Settings
 from bot.store import Appointment, AppointmentType, AvailabilitySlot, Provider, session_scope
-from bot.timeparse import parse_date_of_birth, parse_preference, pick_option
 
 CHICAGO = ZoneInfo("America/Chicago")
 MONDAY_9AM = datetime(2026, 11, 23, 9, 0, tzinfo=CHICAGO)
-
-
-@pytest.mark.parametrize(("text", "day", "start", "end"), [
-    ("next tue afternoon", 24, time(12, 0), time(17, 0)),
-    ("tmrw morning", 24, time(9, 0), time(12, 0)),  # not before now's time on a past day: starts at 00:00 next day
-    ("friday at 2", 27, time(13, 0), time(16, 0)),
-    ("wed at 10am", 25, time(9, 0), time(12, 0)),
-    ("this afternoon", 23, time(12, 0), time(17, 0)),
-    ("dec 3", 3, time(0, 0), time(23, 59)),
-])
-def test_day_and_time_preferences_are_read_in_the_clinic_zone(text: str, day: int, start: time, end: time) -> None:
-    pref = parse_preference(text, MONDAY_9AM.astimezone(UTC), CHICAGO)
-    assert pref is not None
-    assert pref.earliest.astimezone(CHICAGO).day == day and pref.latest.astimezone(CHICAGO).day == day
-    assert pref.latest.astimezone(CHICAGO).time() == end
-    if text != "tmrw morning":
-        assert pref.earliest.astimezone(CHICAGO).time() == start
-
-
-def test_any_searches_the_next_two_weeks_and_nonsense_is_not_a_time() -> None:
-    pref = parse_preference("any", MONDAY_9AM, CHICAGO)
-    assert pref is not None and pref.any_time and (pref.latest - pref.earliest).days >= 13
-    assert parse_preference("whenever works", MONDAY_9AM, CHICAGO) is not None
-    assert parse_preference("my knee hurts", MONDAY_9AM, CHICAGO) is None
-    assert parse_preference("2", MONDAY_9AM, CHICAGO) is None
 
 
 def test_dates_of_birth_as_patients_type_them() -> None:
@@ -51,16 +27,6 @@ def test_dates_of_birth_as_patients_type_them() -> None:
         assert parse_date_of_birth(text, today) == demo.DEMO_DOB, text
     assert parse_date_of_birth("13/45/1980", today) is None
     assert parse_date_of_birth("next tuesday", today) is None
-
-
-def test_a_reply_picks_one_of_the_offered_times() -> None:
-    starts = [datetime(2026, 11, 24, 13, 0, tzinfo=CHICAGO), datetime(2026, 11, 24, 14, 20, tzinfo=CHICAGO),
-              datetime(2026, 11, 25, 9, 30, tzinfo=CHICAGO)]
-    labels = ["Dr. Anika Patel", "Dr. Anika Patel", "Lena Nguyen"]
-    picks = {t: pick_option(t, starts, labels, CHICAGO) for t in
-             ["2", "the first one", "the 9:30 one", "1 pm", "wednesday", "last one", "lena", "hmm"]}
-    assert picks == {"2": 1, "the first one": 0, "the 9:30 one": 2, "1 pm": 0, "wednesday": 2, "last one": 2,
-                     "lena": 2, "hmm": None}
 
 
 def _ids(settings: Settings) -> tuple[int, int, int]:
@@ -72,15 +38,39 @@ def _ids(settings: Settings) -> tuple[int, int, int]:
         return patient.id, follow_up.id, physical.id
 
 
-def _offers(settings: Settings, minutes: int = 20, provider: str | None = "patel", text: str = "any",
-            limit: int = 3) -> list[scheduling.SlotOffer]:
-    now = datetime.now(UTC)
-    pref = parse_preference(text, now, settings.clinic.tz)
-    assert pref is not None
+def _search(settings: Settings, pref: Preference, minutes: int = 20, provider: str | None = "patel",
+            limit: int = 3) -> scheduling.OfferSearch:
     with session_scope(settings.database_url) as session:
         provider_id = scheduling.provider_by_key(session, provider).id if provider else None  # type: ignore[union-attr]
-        return scheduling.find_offers(session, duration_minutes=minutes, preference=pref, now=now,
-                                      provider_id=provider_id, limit=limit)
+        return scheduling.find_offers(session, duration_minutes=minutes, preference=pref, now=datetime.now(UTC),
+                                      clinic=settings.clinic, provider_id=provider_id, limit=limit)
+
+
+def _offers(settings: Settings, minutes: int = 20, provider: str | None = "patel", text: str = "any",
+            limit: int = 3) -> list[scheduling.SlotOffer]:
+    pref = parse_preference(text, datetime.now(UTC), settings.clinic.tz)
+    assert pref is not None
+    return _search(settings, pref, minutes, provider, limit).offers
+
+
+def _local(offer: scheduling.SlotOffer, settings: Settings) -> datetime:
+    return offer.start.astimezone(settings.clinic.tz)
+
+
+def _free_afternoon_start(settings: Settings) -> datetime:
+    """A free 2 pm (or later) block of Dr. Patel's, at least two days ahead (the demo clinic's store)."""
+    tz = settings.clinic.tz
+    after = datetime.combine(datetime.now(tz).date() + timedelta(days=2), time(0, 0), tzinfo=tz)
+    with session_scope(settings.database_url) as session:
+        patel = scheduling.provider_by_key(session, "patel")
+        assert patel is not None
+        slots = session.scalars(select(AvailabilitySlot).where(
+            AvailabilitySlot.provider_id == patel.id, AvailabilitySlot.start >= after,
+            AvailabilitySlot.appointment_id.is_(None)).order_by(AvailabilitySlot.start)).all()
+    starts = [s.start.astimezone(tz) for s in slots]
+    free = set(starts)
+    return next(s for s in starts if s.time() == time(14, 0) and s - timedelta(minutes=20) in free
+                and s + timedelta(minutes=20) in free)
 
 
 def test_offers_are_free_times_of_the_asked_provider_spread_out(seeded: Settings) -> None:
@@ -180,3 +170,74 @@ def test_moving_onto_a_taken_time_is_refused_and_changes_nothing(seeded: Setting
         assert session.get(Appointment, mine).start == first.start  # type: ignore[union-attr]
         assert scheduling.double_bookings(session) == 0
         assert session.scalars(select(Provider)).first() is not None
+
+
+def test_an_exact_free_time_is_what_is_offered(seeded: Settings) -> None:
+    at = _free_afternoon_start(seeded)
+    search = _search(seeded, Preference(at.date(), at.date(), time(14, 0), time(14, 0)))
+    assert search.fits and [_local(o, seeded) for o in search.offers] == [at]  # not 8, 9 and 10 am; no other day
+
+
+def test_an_exact_time_on_a_range_of_days_is_offered_at_that_time_soonest_first(seeded: Settings) -> None:
+    at = _free_afternoon_start(seeded)
+    search = _search(seeded, Preference(at.date(), at.date() + timedelta(days=6), time(14, 0), time(14, 0)))
+    starts = [_local(o, seeded) for o in search.offers]
+    assert search.fits and starts[0] == at and starts == sorted(starts)
+    assert all(s.time() == time(14, 0) and at.date() <= s.date() <= at.date() + timedelta(days=6) for s in starts)
+
+
+def test_a_taken_exact_time_gets_the_nearest_times_that_day(seeded: Settings) -> None:
+    at = _free_afternoon_start(seeded)
+    patient_id, follow_up, _ = _ids(seeded)
+    taken = _search(seeded, Preference(at.date(), at.date(), time(14, 0), time(14, 0))).offers[0]
+    scheduling.book(seeded.database_url, patient_id=patient_id, appointment_type_id=follow_up, offer=taken,
+                    location="here")
+    search = _search(seeded, Preference(at.date(), at.date(), time(14, 0), time(14, 0)))
+    starts = [_local(o, seeded) for o in search.offers]
+    assert not search.fits and at not in starts
+    assert abs(starts[0] - at) == timedelta(minutes=20)  # nearest first: 1:40 or 2:20 that day
+    assert all(s.date() == at.date() and abs(s - at) <= timedelta(hours=1) for s in starts)
+
+
+def test_offers_meet_every_constraint_of_a_range_and_a_window(seeded: Settings) -> None:
+    now = datetime.now(UTC)
+    pref = parse_preference("any day next week after 3", now, seeded.clinic.tz)
+    assert pref is not None and pref.date_from is not None and pref.date_to is not None
+    search = _search(seeded, pref, provider=None, limit=3)
+    starts = [_local(o, seeded) for o in search.offers]
+    assert search.fits and len(starts) == 3 and starts == sorted(starts)
+    assert all(pref.date_from <= s.date() <= pref.date_to and s.time() >= time(15, 0) for s in starts)
+
+
+def test_moving_to_next_tuesday_afternoon_offers_next_weeks_tuesday_not_tomorrow(seeded: Settings) -> None:
+    now = datetime.now(UTC)
+    pref = parse_preference("next tuesday afternoon", now, seeded.clinic.tz)
+    assert pref is not None and pref.date_from is not None
+    today = now.astimezone(seeded.clinic.tz).date()
+    next_monday = today + timedelta(days=7 - today.weekday())
+    assert pref.date_from == next_monday + timedelta(days=1)  # the next calendar week's Tuesday, never tomorrow
+    search = _search(seeded, pref, provider=None)
+    assert search.fits and search.offers
+    assert all(_local(o, seeded).date() == pref.date_from and time(12) <= _local(o, seeded).time() < time(17)
+               for o in search.offers)
+
+
+def test_a_closed_day_says_so_and_offers_the_nearest_open_times(seeded: Settings) -> None:
+    today = datetime.now(seeded.clinic.tz).date()
+    saturday = today + timedelta(days=(5 - today.weekday()) % 7 or 7)
+    search = _search(seeded, Preference(saturday, saturday, time(10, 0), time(10, 0)), provider=None)
+    assert not search.fits and len(search.offers) == 3
+    assert all(_local(o, seeded).weekday() < 5 for o in search.offers)
+    assert {_local(o, seeded).date() for o in search.offers} <= {saturday - timedelta(days=1),
+                                                                 saturday + timedelta(days=2)}
+
+
+def test_open_and_close_are_the_clinics_hours_from_the_settings(seeded: Settings) -> None:
+    clinic = seeded.clinic.model_copy(update={"hours": {**seeded.clinic.hours, "wed": "10:00-13:00"}})
+    wednesday = date(2026, 12, 2)
+    [(start, end)] = scheduling.asked_windows(Preference(wednesday, wednesday, "open", time(12)), clinic,
+                                              wednesday - timedelta(days=1))
+    assert (start.time(), end.time()) == (time(10, 0), time(12, 0))
+    [(start, end)] = scheduling.asked_windows(Preference(wednesday, wednesday, time(17), "close"), clinic,
+                                              wednesday - timedelta(days=1))
+    assert (start.time(), end.time()) == (time(17, 0), time(13, 0))  # evening on a short day: nothing fits

@@ -234,7 +234,7 @@ def test_no_network_is_attempted(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_importing_the_package_loads_nothing() -> None:
-    code = "import sys, bot.phi, bot.commands.scrub; print('spacy' in sys.modules, 'presidio_analyzer' in sys.modules)"
+    code = "import sys, bot.phi, bot.runtime.commands.scrub; print('spacy' in sys.modules, 'presidio_analyzer' in sys.modules)"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.stdout.split() == ["False", "False"], proc.stderr
 

@@ -4,28 +4,20 @@ and splitting long replies into segments."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
 
-from adapters.segments import segment_count, split_for_sms
-from adapters.twilio_rest import TwilioSender
-from adapters.twilio_sms import SmsDelivery
-from bot.outbound import OutboxSender, sms_sender_for
+from adapters.twilio_rest import TwilioSender, sender_for
+from bot.messaging.outbound import OutboxSender
+from bot.messaging.sms_budget import segment_count, split_for_sms
+from bot.messaging.sms_delivery import SmsDelivery
 from bot.settings import Settings
 from bot.store import Conversation, Message, session_scope
 from bot.store.db import session_factory
 from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
 
 PATIENT = "+15555550142"
-
-
-@pytest.fixture
-def fake_twilio() -> Iterator[FakeTwilio]:
-    fake = FakeTwilio().start()
-    yield fake
-    fake.stop()
 
 
 def sender(fake: FakeTwilio, attempts: int = 3) -> tuple[TwilioSender, list[float]]:
@@ -71,7 +63,7 @@ def test_without_credentials_messages_stay_in_the_outbox_marked_not_sent(
 ) -> None:
     for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_PHONE_NUMBER"):
         monkeypatch.delenv(name, raising=False)
-    outbox = sms_sender_for(seeded)
+    outbox = sender_for(seeded)
     assert isinstance(outbox, OutboxSender)
     sessions = session_factory(seeded.database_url)
     with session_scope(seeded.database_url) as session:
@@ -95,7 +87,7 @@ def test_credentials_from_the_environment_select_twilio(seeded: Settings, monkey
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", AUTH_TOKEN)
     monkeypatch.setenv("TWILIO_PHONE_NUMBER", FROM_NUMBER)
     seeded.sms.api_base_url = fake_twilio.url
-    chosen = sms_sender_for(seeded)
+    chosen = sender_for(seeded)
     assert isinstance(chosen, TwilioSender)
     assert chosen.send(PATIENT, "hi").status == "sent" and fake_twilio.problems == []
 

@@ -14,34 +14,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
-from bot.demo import DEMO_PHONE
-from bot.engine import RasaClient
-from bot.gateway.app import create_app
+from bot.engine.client import RasaClient
+from bot.runtime.demo import DEMO_PHONE
+from bot.runtime.gateway import create_app
 from bot.settings import Settings
 from bot.store import Conversation, Message, Patient, SmsOptOut, session_scope
-from tests.conftest import FakeRasa
+from tests.conftest import SMS_PUBLIC_URL, FakeRasa
 from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
 
-PUBLIC_URL = "https://clinic.example.org"
+PUBLIC_URL = SMS_PUBLIC_URL
 _sids = count(1)
-
-
-@pytest.fixture
-def fake_twilio() -> Iterator[FakeTwilio]:
-    fake = FakeTwilio().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def sms_settings(seeded: Settings, fake_twilio: FakeTwilio, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("TWILIO_ACCOUNT_SID", ACCOUNT_SID)
-    monkeypatch.setenv("TWILIO_AUTH_TOKEN", AUTH_TOKEN)
-    monkeypatch.setenv("TWILIO_PHONE_NUMBER", FROM_NUMBER)
-    monkeypatch.setenv("CLINICBOT_PUBLIC_URL", PUBLIC_URL)
-    seeded.sms.api_base_url = fake_twilio.url
-    seeded.sms.retry_backoff_s = 0
-    return seeded
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, select
 
-from bot import demo
+from bot.runtime import demo
 from bot.settings import Settings
 from bot.store import Appointment, AvailabilitySlot, LabResult, Patient, migrate, session_scope
 from bot.store.db import is_empty

@@ -6,7 +6,7 @@ import sys
 import time
 from pathlib import Path
 
-from bot.supervisor import ChildSpec, Supervisor
+from bot.runtime.supervisor import ChildSpec, Supervisor
 
 SLEEPER = [sys.executable, "-c", "import time, sys; print('up', flush=True); time.sleep(60)"]
 

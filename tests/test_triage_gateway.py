@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from bot.engine import RasaClient
-from bot.gateway.app import create_app
-from bot.safety import Emergency, RedFlagGuard
+from bot.conversations.guard import Emergency, RedFlagGuard
+from bot.engine.client import RasaClient
+from bot.runtime.gateway import create_app
 from bot.settings import Settings
 from bot.store import Conversation, Handoff, session_scope
 from tests.conftest import FakeRasa

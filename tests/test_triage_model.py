@@ -24,10 +24,10 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
-from bot.engine import RasaClient
-from bot.gateway.app import create_app
+from bot.conversations.guard import RedFlagGuard
+from bot.engine.client import RasaClient
 from bot.llm.prepare import prepare_base_model
-from bot.safety import RedFlagGuard
+from bot.runtime.gateway import create_app
 from bot.settings import PROJECT_ROOT, Settings, get_settings
 from bot.store import Conversation, Handoff, session_scope
 from bot.triage import triage
@@ -121,7 +121,7 @@ def test_the_gateway_answers_an_emergency_the_rules_miss_with_the_engine_down(
 def test_the_intake_form_uses_the_model_and_tells_staff_it_decided(
         seeded: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     from actions.triage import ActionIntakeSummary
-    from bot.rasa_model import merged_domain
+    from bot.engine.models import merged_domain
 
     base = seeded.models_dir / "base"
     base.parent.mkdir(parents=True, exist_ok=True)

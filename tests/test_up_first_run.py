@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.commands import up
+from bot.runtime.commands import up
 from bot.settings import Settings
 
 

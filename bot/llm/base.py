@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, TypedDict
@@ -34,8 +35,10 @@ class LLM(Protocol):
 
     name: str
 
-    def generate(self, messages: list[ChatMessage], *, max_new_tokens: int | None = None) -> str:
-        """The whole reply (greedy, deterministic where the backend allows)."""
+    def generate(self, messages: list[ChatMessage], *, max_new_tokens: int | None = None,
+                 deadline: float | None = None) -> str:
+        """The whole reply (greedy, deterministic where the backend allows). ``deadline`` (a
+        ``time.monotonic()`` value): stop generating then; the text may be cut short."""
         ...
 
     def stream(self, messages: list[ChatMessage], *, max_new_tokens: int | None = None) -> Iterator[str]:
@@ -51,9 +54,13 @@ class FakeLLM:
     default: str = ""
     calls: list[list[ChatMessage]] = field(default_factory=list)
     name: str = "fake"
+    delay_s: float = 0.0  # a slow model that cannot be interrupted (it ignores the deadline)
 
-    def generate(self, messages: list[ChatMessage], *, max_new_tokens: int | None = None) -> str:
+    def generate(self, messages: list[ChatMessage], *, max_new_tokens: int | None = None,
+                 deadline: float | None = None) -> str:
         self.calls.append(list(messages))
+        if self.delay_s:
+            time.sleep(self.delay_s)
         return self.replies.pop(0) if self.replies else self.default
 
     def stream(self, messages: list[ChatMessage], *, max_new_tokens: int | None = None) -> Iterator[str]:

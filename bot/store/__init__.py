@@ -2,6 +2,7 @@
 
 from bot.store.db import get_engine, migrate, session_scope
 from bot.store.models import (
+    ActivityEvent,
     Appointment,
     AppointmentType,
     AuditEvent,
@@ -12,6 +13,7 @@ from bot.store.models import (
     Handoff,
     InboundReceipt,
     LabResult,
+    LoginThrottle,
     Message,
     Patient,
     Provider,
@@ -20,9 +22,13 @@ from bot.store.models import (
     StaffSession,
     StaffUser,
     VerificationAttempt,
+    VerificationCode,
+    WaitlistEntry,
+    WaitlistOffer,
 )
 
 __all__ = [
+    "ActivityEvent",
     "Appointment",
     "AppointmentType",
     "AuditEvent",
@@ -33,6 +39,7 @@ __all__ = [
     "Handoff",
     "InboundReceipt",
     "LabResult",
+    "LoginThrottle",
     "Message",
     "Patient",
     "Provider",
@@ -41,6 +48,9 @@ __all__ = [
     "StaffSession",
     "StaffUser",
     "VerificationAttempt",
+    "VerificationCode",
+    "WaitlistEntry",
+    "WaitlistOffer",
     "get_engine",
     "migrate",
     "session_scope",

@@ -165,6 +165,7 @@ class Message(Base):
     __table_args__ = (
         UniqueConstraint("conversation_id", "client_message_id", name="uq_message_client_id"),
         Index("ix_messages_conversation_created", "conversation_id", "created_at"),
+        Index("ix_messages_author_created", "author", "created_at", "conversation_id"),  # the dashboard's counts
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"))
@@ -182,6 +183,7 @@ class Message(Base):
 
 class Handoff(Base):
     __tablename__ = "handoffs"
+    __table_args__ = (Index("ix_handoffs_created_at", "created_at"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
     # requested_human | triage_flag | failed_verification | low_confidence | critical_lab | urgent_triage
@@ -253,7 +255,8 @@ class ReminderSend(Base):
     """One reminder for one appointment under one rule: sent (or skipped) at most once."""
 
     __tablename__ = "reminder_sends"
-    __table_args__ = (UniqueConstraint("appointment_id", "rule_name", name="uq_reminder_once"),)
+    __table_args__ = (UniqueConstraint("appointment_id", "rule_name", name="uq_reminder_once"),
+                      Index("ix_reminder_sends_due_at", "due_at"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id"), index=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
@@ -266,7 +269,7 @@ class ReminderSend(Base):
 
 
 class VerificationAttempt(Base):
-    """Identity checks before any PHI: three failures lock verification for a while."""
+    """Identity checks before any PHI: failures lock verification for a while (``bot.identity.verification``)."""
 
     __tablename__ = "verification_attempts"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -274,3 +277,98 @@ class VerificationAttempt(Base):
     patient_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     success: Mapped[bool] = mapped_column(Boolean)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # name_dob (web: what the patient knows) | sms_dob (the number on file + date of birth) | code (a one-time
+    # code texted to the number on file) | staff (a staff member checked, in the console)
+    method: Mapped[str] = mapped_column(String(16), default="name_dob", server_default="name_dob")
+
+
+
+class ActivityEvent(Base):
+    """What the assistant did, for the owner's dashboard: a kind and a label (an intent's name, "booked", a
+    triage level ...), the channel and the opaque conversation id. Counts only: never text, never a patient."""
+
+    __tablename__ = "activity_events"
+    # covering: the dashboard counts by kind, time, label and channel without reading the rows
+    __table_args__ = (Index("ix_activity_kind_at", "kind", "at", "label", "channel", "conversation_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(24))  # intent | appointment | triage | reminder_reply | waitlist
+    label: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(16), default="")
+    conversation_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    ref: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the tracker event, appointment or offer
+
+
+class WaitlistEntry(Base):
+    """A patient waiting for a sooner time: a visit type, a provider (None: any) and a window of days and hours
+    in the clinic's zone. ``appointment_id`` is the visit to move sooner, when they have one."""
+
+    __tablename__ = "waitlist_entries"
+    __table_args__ = (Index("ix_waitlist_status_created", "status", "created_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    appointment_type_id: Mapped[int] = mapped_column(ForeignKey("appointment_types.id"))
+    provider_id: Mapped[int | None] = mapped_column(ForeignKey("providers.id"), nullable=True)
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id"), nullable=True)
+    date_from: Mapped[date] = mapped_column(Date)
+    date_to: Mapped[date] = mapped_column(Date)
+    time_from: Mapped[str] = mapped_column(String(5), default="")  # "HH:MM", "open", or "" for the day's hours
+    time_to: Mapped[str] = mapped_column(String(5), default="")
+    channel: Mapped[str] = mapped_column(String(16), default="")  # where the patient asked
+    conversation_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="waiting")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    patient: Mapped[Patient] = relationship()
+    appointment_type: Mapped[AppointmentType] = relationship()
+    provider: Mapped[Provider | None] = relationship()
+
+
+class WaitlistOffer(Base):
+    """One freed time offered to one waiting patient by SMS (see ``states.OfferStatus``)."""
+
+    __tablename__ = "waitlist_offers"
+    __table_args__ = (Index("ix_waitlist_offers_time", "provider_id", "start"),
+                      Index("ix_waitlist_offers_status", "status", "expires_at"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("waitlist_entries.id"), index=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"))
+    start: Mapped[datetime] = mapped_column(UTCDateTime)
+    end: Mapped[datetime] = mapped_column(UTCDateTime)
+    slot_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(16), default="held")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    message_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    entry: Mapped[WaitlistEntry] = relationship()
+
+
+class VerificationCode(Base):
+    """A one-time code texted to a patient's number on file to verify a web chat. Only an HMAC is kept."""
+
+    __tablename__ = "verification_codes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    tries: Mapped[int] = mapped_column(Integer, default=0)  # wrong entries so far
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | used | void
+    message_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the SMS, in the patient's thread
+    sending_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)  # claimed to send
+
+
+class LoginThrottle(Base):
+    """Failed console sign-ins per account name and per client address (both kept as hashes)."""
+
+    __tablename__ = "login_throttle"
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # account | address
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the name or address
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # in a row, since the last success
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # back-off
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # accounts: until unlocked

@@ -19,36 +19,20 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
 from bot.triage.categories import CATEGORY_IDS, LEVELS
+from bot.triage.generate import generated
+from bot.triage.items import Item, group_of
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-VALIDATION_SHARE = 0.15
-SPLIT_SEED = "triage-split-1"
+
+__all__ = ["DATA_DIR", "DataError", "Item", "counts", "fingerprint", "hand_written", "load_items", "parse_file",
+           "split"]
 
 
 class DataError(ValueError):
     """A training file breaks the format (the message names the file and line)."""
-
-
-@dataclass(frozen=True)
-class Item:
-    text: str
-    level: str
-    category: str
-    group: str  # the hand-written line an item comes from (generated copies share it)
-    source: str  # "hand" | "vitals" | "ramble" | "sms"
-
-    @property
-    def split(self) -> str:
-        digest = hashlib.sha1(f"{SPLIT_SEED}|{self.group}".encode()).digest()
-        return "validation" if int.from_bytes(digest[:4], "big") / 2**32 < VALIDATION_SHARE else "train"
-
-
-def _group_of(text: str) -> str:
-    return hashlib.sha1(" ".join(text.lower().split()).encode()).hexdigest()[:16]
 
 
 def parse_file(path: Path) -> list[Item]:
@@ -71,7 +55,7 @@ def parse_file(path: Path) -> list[Item]:
             continue
         if level is None:
             raise DataError(f"{path.name}:{number}: a message before any '@ level' header")
-        items.append(Item(line, level, category, _group_of(line), "hand"))
+        items.append(Item(line, level, category, group_of(line), "hand"))
     return items
 
 
@@ -89,8 +73,6 @@ def hand_written(data_dir: Path = DATA_DIR) -> list[Item]:
 
 def load_items(data_dir: Path = DATA_DIR) -> list[Item]:
     """Hand-written items plus the generated ones (deterministic)."""
-    from bot.triage.generate import generated
-
     hand = hand_written(data_dir)
     return hand + generated(hand)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 import re
 
-from bot.triage.dataset import Item, _group_of
+from bot.triage.items import Item, group_of
 
 # -- vital signs -------------------------------------------------------------------------------------------
 _WHO = ["my", "my dad's", "my mom's", "my husband's", "my wife's", "grandma's", "grandpa's", "my son's",
@@ -192,7 +192,7 @@ def generated(hand: list[Item], *, seed: int = 7, vitals: int = 320, ramble_shar
     seen = {i.group for i in hand}
     while len([i for i in out if i.source == "vitals"]) < vitals:
         item = rng.choice(_VITALS)(rng)
-        group = _group_of(item.text)
+        group = group_of(item.text)
         if group not in seen:
             seen.add(group)
             out.append(Item(item.text, item.level, item.category, group, "vitals"))

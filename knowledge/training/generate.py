@@ -2,12 +2,16 @@
 
 Run: ``python -m knowledge.training.generate`` (writes ``train.jsonl`` and ``heldout.jsonl`` next to this file).
 
-Every example is (question, retrieved passages) -> answer, in the same prompt format the assistant uses
-(``knowledge.prompt.build_messages``):
-- grounded answers: one or two sentences taken from the section that answers the question, ending with
-  the source title, so every number in an answer is in its context by construction;
+Every example is (question, chosen sentences) -> answer, in the prompt format the assistant uses
+(``knowledge.prompt.build_messages``): the context is what the assistant gives the model at answer time, the
+sentences knowledge/select.py chooses by meaning, within the SMS budget.
+- grounded answers: the chosen sentences of the section the question was written for, word for word, so every
+  number is in the context and every sentence passes the copy check by construction. A third of the examples also
+  carry a sentence from a neighbouring section that the answer leaves out: the model learns to drop what does not
+  answer, not only to copy;
 - refusals: medicine doses, diagnosis, and questions the clinic's documents do not cover.
-Questions come from templates over the section headings plus handwritten variations.
+Questions come from templates over the section headings plus handwritten variations, some in lower case without
+punctuation, the way patients type.
 
 A fifth of the examples is held out, by whole section: every question about a held-out section is held out,
 so the held-out set asks about text the adapter never trained on (a paraphrase of a training question would
@@ -22,20 +26,21 @@ import json
 import random
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from knowledge.guard import SENTENCE_END
+from knowledge.guard import SENTENCE_END, fits_sms
 from knowledge.prompt import build_messages
+from knowledge.select import SentenceSelector
 from knowledge.types import Passage
 
 HERE = Path(__file__).resolve().parent
 DOCUMENTS = HERE.parent / "documents"
 HELDOUT_SHARE = 0.2
-MAX_ANSWER_CHARS = 260
+SMS_PARTS = 3  # the default sms.max_segments
 _WORD_RE = re.compile(r"[a-z0-9]+")
 _STOP = set(
     ["a", "an", "the", "is", "are", "was", "be", "to", "of", "and", "or", "in", "on", "at", "for", "with", "my", "your", "you", "i", "me", "do", "does", "can", "could", "what", "when", "how", "should", "would", "will", "it", "this", "that", "there", "about", "from", "by", "if", "get", "have", "has", "our", "we", "us", "tell", "know"]
@@ -162,7 +167,8 @@ def questions_for(section: Section) -> list[str]:
         q = q[0].upper() + q[1:]
         if q.lower() not in {u.lower() for u in unique}:
             unique.append(q)
-    return unique[:3]
+    typed = re.sub(r"[?.!]+$", "", unique[0].lower()).replace("what is", "whats").replace("i am", "im")
+    return [*unique[:3], *([typed] if typed not in {u.lower() for u in unique[:3]} else [])]
 
 
 # ---- answers -----------------------------------------------------------------------------------
@@ -173,36 +179,18 @@ def _words(text: str) -> set[str]:
 
 
 def answer_sentences(section: Section) -> list[str]:
-    """The sentences an answer may be cut from: five words or more, not questions."""
+    """The section's sentences of five words or more that are not questions (what the reading-level check grades)."""
     return [
         s.strip() for s in SENTENCE_END.split(section.text) if len(s.split()) >= 5 and not s.strip().endswith("?")
     ] or [section.text]
 
 
-def grounded_answer(question: str, section: Section) -> str:
-    """The one or two section sentences that best match the question, in order, then the source title.
-
-    A question about ranges, levels, hours or fees gets sentences with a number first."""
-    sentences = answer_sentences(section)
-    wanted = _words(question) | _words(section.heading)
-    wants_numbers = bool(re.search(r"range|number|normal|level|hours|fee|how long", question.lower()))
-
-    def score(i: int) -> tuple[int, int, int]:
-        sentence = sentences[i]
-        has_number = wants_numbers and bool(re.search(r"(?<![A-Za-z])\d", sentence))  # not the 1 of "A1c"
-        return (-has_number, -len(wanted & _words(sentence)), i)
-
-    ranked = sorted(range(len(sentences)), key=score)
-    chosen = sorted(ranked[:2])
-    text = " ".join(sentences[i] for i in chosen)
-    if len(text) > MAX_ANSWER_CHARS:
-        text = sentences[ranked[0]]
-    if len(text) > MAX_ANSWER_CHARS:
-        text = text[: text.rfind(",", 0, MAX_ANSWER_CHARS)] + "." if "," in text[:MAX_ANSWER_CHARS] else text
-    return f"{text} (Source: {section.title})"
+def _fits(body: str) -> bool:
+    """The SMS budget of an answer, with room for the longest source line."""
+    return fits_sms(f"{body}\nSource: {'x' * 70}", SMS_PARTS)
 
 
-_DOSE_QUESTIONS = [
+DOSE_QUESTIONS = [
     "How many mg of ibuprofen can I take?", "Can I take two of my blood pressure pills today?",
     "Should I double my metformin if my sugar is high?", "How much Tylenol can I give my 5 year old?",
     "What dose of vitamin D should I take?", "Can I take more of my thyroid pill?",
@@ -217,7 +205,7 @@ _DOSE_QUESTIONS = [
     "Can I change when I take my cholesterol medicine?", "What's the right dose of fish oil?",
     "Should I take my water pill twice today?",
 ]
-_DIAGNOSIS_QUESTIONS = [
+DIAGNOSIS_QUESTIONS = [
     "My glucose was 130, do I have diabetes?", "Do I have anemia?", "Is my TSH of 6 bad? Do I have thyroid disease?",
     "My PSA is 5, do I have cancer?", "Do I have kidney disease?", "What's wrong with me? I feel tired all the time.",
     "My ALT is high, is my liver failing?", "Do I have a UTI?", "Is my cholesterol going to give me a heart attack?",
@@ -229,7 +217,7 @@ _DIAGNOSIS_QUESTIONS = [
     "Is this mole skin cancer?", "Do my urine results mean kidney stones?", "Am I having a thyroid problem?",
     "Tell me what my blood test says I have",
 ]
-_OUT_OF_SCOPE = [
+OUT_OF_SCOPE = [
     "What's the weather tomorrow?", "Who won the game last night?", "Write me a poem about cats.",
     "What stocks should I buy?", "Can you help with my math homework?", "What is a good pizza place near you?",
     "Tell me a joke", "How do I fix my car's brakes?", "What's the capital of France?",
@@ -304,24 +292,37 @@ def _record(eid: str, kind: str, question: str, passages: list[Passage], answer:
     }
 
 
-def build_examples(sections: list[Section], clinic: str) -> list[dict[str, Any]]:
+def build_examples(sections: list[Section], clinic: str, selector: SentenceSelector | None = None
+                   ) -> list[dict[str, Any]]:
+    """Every example; ``selector`` chooses the sentences (all-MiniLM-L6-v2 unless one is given)."""
+    if selector is None:
+        from knowledge.embeddings import MiniLMEmbedder
+
+        selector = SentenceSelector(MiniLMEmbedder())
+    selector.prime([_passage(s) for s in sections])
     examples: list[dict[str, Any]] = []
     for s in sections:
         for n, question in enumerate(questions_for(s)):
             eid = f"{s.source}#{s.heading}#{n}"
-            rng = random.Random(eid)
-            distractor = _nearest(question, sections, s.source, 1)
-            passages = [_passage(s), *map(_passage, distractor)]
-            rng.shuffle(passages)
-            examples.append(_record(eid, "grounded", question, passages, grounded_answer(question, s), clinic))
-    refusals = [("dose", q, _DOSE_ANSWERS) for q in _DOSE_QUESTIONS]
-    refusals += [("diagnosis", q, _DIAGNOSIS_ANSWERS) for q in _DIAGNOSIS_QUESTIONS]
-    refusals += [("out_of_scope", q, _SCOPE_ANSWERS) for q in _OUT_OF_SCOPE]
+            chosen = selector.select(question, [_passage(s)], _fits)
+            if not chosen.sentences:
+                continue
+            context = chosen.passages
+            neighbour = _nearest(question, sections, s.source, 1)
+            if neighbour and int(hashlib.sha1(eid.encode()).hexdigest()[:8], 16) % 3 == 0:
+                extra = selector.score(question, [_passage(neighbour[0])])[:1]
+                if extra and _fits(f"{chosen.text} {extra[0].text}"):
+                    context = [*context, replace(extra[0].passage, text=extra[0].text)]
+                    random.Random(eid).shuffle(context)
+            examples.append(_record(eid, "grounded", question, context, chosen.text, clinic))
+    refusals = [("dose", q, _DOSE_ANSWERS) for q in DOSE_QUESTIONS]
+    refusals += [("diagnosis", q, _DIAGNOSIS_ANSWERS) for q in DIAGNOSIS_QUESTIONS]
+    refusals += [("out_of_scope", q, _SCOPE_ANSWERS) for q in OUT_OF_SCOPE]
     for kind, question, answers in refusals:
         eid = f"refusal:{kind}:{question}"
-        passages = [_passage(p) for p in _nearest(question, sections, "", 2)]
+        seen = selector.select(question, [_passage(p) for p in _nearest(question, sections, "", 2)], _fits)
         answer = _pick(answers, eid).format(clinic=clinic)
-        examples.append(_record(eid, f"refusal_{kind}", question, passages, answer, clinic))
+        examples.append(_record(eid, f"refusal_{kind}", question, seen.passages, answer, clinic))
     return examples
 
 

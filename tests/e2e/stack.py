@@ -3,22 +3,30 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 
 from bot.settings import PROJECT_ROOT
 
 CLINICBOT = Path(sys.executable).parent / "clinicbot"
 TEST_MODELS_DIR = PROJECT_ROOT / "var" / "test-models"
+
+
+def midday_zone() -> str:
+    """A fixed-offset zone where it is early afternoon now: reminders sent in real time fall in quiet hours."""
+    offset = (14 - datetime.now(UTC).hour + 12) % 24 - 12
+    return "Etc/GMT" + ("+" if offset <= 0 else "-") + str(abs(offset))
 
 
 def free_port() -> int:
@@ -61,6 +69,10 @@ class Stack:
 
     def start(self, timeout_s: float = 600) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        shared_base, base = PROJECT_ROOT / "var" / "models" / "base", self.data_dir / "models" / "base"
+        if shared_base.is_dir() and not base.exists():  # the prepared base model (the gateway's triage model
+            base.parent.mkdir(parents=True, exist_ok=True)  # loads it), linked rather than prepared per stack
+            base.symlink_to(shared_base)
         log = open(self.data_dir / "up-output.log", "ab")  # noqa: SIM115 - closed with the process
         self.proc = subprocess.Popen([str(CLINICBOT), "up"], env=self.env(), stdout=log, stderr=subprocess.STDOUT,
                                      cwd=PROJECT_ROOT)
@@ -111,3 +123,20 @@ class Stack:
     def history(self, sender: str) -> list[dict[str, object]]:
         response = httpx.get(f"{self.url}/api/chat/messages", params={"sender": sender}, timeout=10)
         return list(response.json()["messages"])
+
+    def texted_code(self, phone: str, timeout_s: float = 10) -> str:
+        """The one-time code in the newest verification text to this number, once the gateway has handed it to
+        the SMS sender (without Twilio credentials it waits in the outbox): what the patient reads on their phone."""
+        deadline = time.monotonic() + timeout_s
+        query = text("SELECT m.text, m.status FROM messages m JOIN conversations c ON c.id = m.conversation_id "
+                     "WHERE c.channel = 'sms' AND c.channel_user = :phone AND m.meta LIKE '%verification_code%' "
+                     "ORDER BY m.id DESC LIMIT 1")
+        while time.monotonic() < deadline:
+            with self.clinic_db().connect() as conn:
+                found = conn.execute(query, {"phone": phone}).first()
+            if found is not None and found.status in ("outbox", "sent"):  # the newest one, once handed over
+                code = re.search(r"\b(\d{6})\b", str(found.text))
+                assert code, found.text
+                return code.group(1)
+            time.sleep(0.2)
+        raise AssertionError(f"no verification code was sent to {phone}")

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.settings import PROJECT_ROOT
-from tests.e2e.stack import CLINICBOT, Stack
+from tests.e2e.stack import CLINICBOT, Stack, midday_zone
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 DEMO_PHONE = "+15555550100"
@@ -28,12 +28,6 @@ RULES = [
     {"name": "half_hour", "before_hours": 0.5, "appointment_types": ["lab_review"],
      "template": "{clinic_name}: your {appointment_type} is at {time}. Reply STOP to opt out."},
 ]
-
-
-def midday_zone() -> str:
-    """A fixed-offset zone where it is early afternoon now: reminders sent in real time fall in quiet hours."""
-    offset = (14 - datetime.now(UTC).hour + 12) % 24 - 12
-    return "Etc/GMT" + ("+" if offset <= 0 else "-") + str(abs(offset))
 
 
 @pytest.fixture(scope="module")
@@ -60,12 +54,16 @@ def appointments(stack: Stack, phone: str = DEMO_PHONE) -> list[dict[str, Any]]:
     return list(json.loads(result.stdout))
 
 
-def verify_on_web(stack: Stack, sender: str, opening: str, name: str = "Jordan Demo", dob: str = "01/01/1980") -> str:
+def verify_on_web(stack: Stack, sender: str, opening: str, name: str = "Jordan Demo", dob: str = "01/01/1980",
+                  phone: str = DEMO_PHONE) -> str:
+    """Name, date of birth, then the code texted to the number on file (read from the outbox)."""
     first = say(stack, sender, opening)
     assert "full name" in first, first
     assert "Patel" not in first and "Maple Street" not in first.replace("Maple Street Family Medicine", "")
     assert "date of birth" in say(stack, sender, name)
-    return say(stack, sender, dob)
+    asked = say(stack, sender, dob)
+    assert "6-digit code" in asked and f"ending in {phone[-2:]}" in asked and "Patel" not in asked, asked
+    return say(stack, sender, stack.texted_code(phone))
 
 
 def test_checking_appointments_on_the_web_after_name_and_birth_date(stack: Stack) -> None:
@@ -77,7 +75,7 @@ def test_checking_appointments_on_the_web_after_name_and_birth_date(stack: Stack
         actions = conn.execute(text("SELECT action FROM audit_events WHERE actor_id = "
                                     "(SELECT id FROM conversations WHERE channel_user = 'e2e-check-1') "
                                     "ORDER BY id")).scalars().all()
-    assert actions == ["verification_passed", "appointment_viewed"]
+    assert actions == ["verification_code_sent", "verification_passed", "appointment_viewed"]
 
 
 def test_book_reschedule_cancel_the_other_one_and_confirm(stack: Stack) -> None:
@@ -132,12 +130,22 @@ def test_never_mind_stops_a_flow_and_a_change_of_mind_starts_another(stack: Stac
     assert "full name" in switched or "date of birth" in switched  # a new flow, verification first
 
 
-def test_sms_asks_only_the_birth_date_and_three_failures_lock(stack: Stack) -> None:
-    conversation_id = "e2e-sms-conversation-1"
+def sms_conversation(stack: Stack, phone: str) -> str:
+    """The SMS conversation of this number (the verification codes texted to it may have opened it already)."""
     with db(stack).begin() as conn:
+        found = conn.execute(text("SELECT id FROM conversations WHERE channel = 'sms' AND channel_user = :phone"),
+                             {"phone": phone}).scalar()
+        if found:
+            return str(found)
+        conversation_id = f"e2e-sms-{phone[-4:]}"
         conn.execute(text("INSERT INTO conversations (id, channel, channel_user, state, handoff_reason, flags, "
                           "created_at, last_activity_at) VALUES (:id, 'sms', :phone, 'bot', '', '{}', :now, :now)"),
-                     {"id": conversation_id, "phone": DEMO_PHONE, "now": datetime.now(UTC).replace(tzinfo=None)})
+                     {"id": conversation_id, "phone": phone, "now": datetime.now(UTC).replace(tzinfo=None)})
+        return conversation_id
+
+
+def test_sms_asks_only_the_birth_date_and_three_failures_lock(stack: Stack) -> None:
+    conversation_id = sms_conversation(stack, DEMO_PHONE)
 
     def engine(message: str) -> str:  # the gateway's SMS route calls the engine the same way
         response = httpx.post(f"{stack.rasa_url}/webhooks/rest/webhook", timeout=60,
@@ -155,16 +163,48 @@ def test_sms_asks_only_the_birth_date_and_three_failures_lock(stack: Stack) -> N
     assert "can't verify you" in again and "Patel" not in again
 
 
+def test_after_a_wrong_birth_date_the_next_date_typed_is_read_as_a_date(stack: Stack) -> None:
+    sender = "e2e-retype-1"
+    assert "full name" in say(stack, sender, "when is my next appointment")
+    assert "date of birth" in say(stack, sender, "Jordan Demo")
+    wrong = say(stack, sender, "02/03/1981")
+    assert "doesn't match" in wrong and "check your date of birth" in wrong
+    assert "6-digit code" in say(stack, sender, "01/01/1980")  # a date, not a name
+    assert "you're verified" in say(stack, sender, stack.texted_code(DEMO_PHONE))
+
+
+def test_strangers_guessing_from_fresh_web_chats_do_not_lock_the_patient_out_of_sms(stack: Stack) -> None:
+    with db(stack).connect() as conn:  # a patient no other test here uses
+        name, born, phone = conn.execute(text("SELECT first_name || ' ' || last_name, date_of_birth, phone "
+                                              "FROM patients WHERE phone != :p ORDER BY id LIMIT 1 OFFSET 2"),
+                                         {"p": DEMO_PHONE}).one()
+    for i in range(3):  # the finding: this locked the real patient out on every channel
+        sender = f"e2e-stranger-{i}"
+        say(stack, sender, "when is my next appointment")
+        say(stack, sender, name)
+        assert "doesn't match" in say(stack, sender, "07/04/1931")
+    conversation_id = sms_conversation(stack, phone)
+
+    def engine(message: str) -> str:
+        response = httpx.post(f"{stack.rasa_url}/webhooks/rest/webhook", timeout=60,
+                              json={"sender": conversation_id, "message": message, "metadata": {"channel": "sms"}})
+        return " ".join(m.get("text", "") for m in response.json())
+
+    assert "date of birth" in engine("when is my appt")
+    answer = engine(f"{datetime.fromisoformat(str(born)):%m/%d/%Y}")
+    assert "you're verified" in answer and "can't verify" not in answer
+
+
 def test_two_patients_racing_for_one_slot_one_gets_it_the_other_is_offered_others(stack: Stack) -> None:
     with db(stack).connect() as conn:  # two patients other than the demo one (another test locks it)
-        rows = conn.execute(text("SELECT first_name, last_name, date_of_birth FROM patients "
+        rows = conn.execute(text("SELECT first_name, last_name, date_of_birth, phone FROM patients "
                                  "WHERE phone != :p ORDER BY id LIMIT 2"), {"p": DEMO_PHONE}).all()
     people = {f"e2e-race-{i}": (f"{r.first_name} {r.last_name}",
-                                f"{datetime.fromisoformat(str(r.date_of_birth)):%m/%d/%Y}")
+                                f"{datetime.fromisoformat(str(r.date_of_birth)):%m/%d/%Y}", r.phone)
               for i, r in enumerate(rows)}
     offers = {}
-    for sender, (name, dob) in people.items():
-        assert "you're verified" in verify_on_web(stack, sender, "book an appointment", name, dob)
+    for sender, (name, dob, phone) in people.items():
+        assert "you're verified" in verify_on_web(stack, sender, "book an appointment", name, dob, phone)
         say(stack, sender, "lab review")
         say(stack, sender, "dr patel")
         offers[sender] = say(stack, sender, "any")
@@ -208,7 +248,7 @@ def test_a_reminder_due_while_everything_is_down_goes_out_once_after_restart(sta
         appointment_id = conn.execute(text("SELECT MAX(id) FROM appointments")).scalar_one()
     # the booking's job goes into the persistent store (as the action server does), then nothing runs
     subprocess.run([str(Path(CLINICBOT).parent / "python"), "-c",
-                    "from bot.reminders import sync_appointment; from bot.settings import get_settings; "
+                    "from bot.reminders.scheduler import sync_appointment; from bot.settings import get_settings; "
                     f"sync_appointment(get_settings(), {appointment_id})"], env=stack.env(), check=True, timeout=60,
                    cwd=PROJECT_ROOT)
     with db(stack).connect() as conn:

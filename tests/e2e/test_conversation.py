@@ -76,35 +76,3 @@ def test_a_message_sent_while_the_engine_is_down_is_kept_and_answered(stack: Sta
     again = stack.chat(sender, "what are your hours", message_id="late-1")
     assert again.json()["status"] == "duplicate"
     assert len(stack.history(sender)) == 4
-
-
-PLANTED_PHI = {
-    "name": "Jordan Demo",
-    "dob": "01/01/1980",
-    "phone": "(555) 555-0100",
-    "mrn": "MS000100",
-    "address": "88 Birch Lane",
-    "email": "jordan.demo@example.com",
-}
-
-
-def test_planted_phi_reaches_no_log_file(stack: Stack) -> None:
-    """Runs last in this module: every log written by every process since the stack first started."""
-    sender = "e2e-browser-phi-1"
-    stack.wait_healthy()  # the engine may still be coming back from the previous test
-    for message in (
-        f"hi this is {PLANTED_PHI['name']}, my birthday is {PLANTED_PHI['dob']}",
-        f"call me at {PLANTED_PHI['phone']} or email {PLANTED_PHI['email']}",
-        f"my mrn is {PLANTED_PHI['mrn']} and i live at {PLANTED_PHI['address']}, springfield il 62704",
-        "asdfgh qwerty zxcv",  # a fallback turn too
-    ):
-        assert stack.chat(sender, message).status_code == 200
-    stack.stop()
-    logs = [p for p in stack.data_dir.rglob("*.log") if p.is_file()]
-    assert {p.name for p in logs} >= {"engine.log", "actions.log", "gateway.log", "up-output.log"}
-    needles = [*PLANTED_PHI.values(), "5555550100", "555-0100", "1980", "Birch"]
-    for path in logs:
-        content = path.read_text(errors="replace")
-        found = [n for n in needles if n.lower() in content.lower()]
-        assert not found, f"{path.name} holds {found}"
-    stack.start(timeout_s=240)  # leave the module's stack running for its teardown

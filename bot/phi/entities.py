@@ -1,0 +1,47 @@
+"""Which of spaCy's entities are PHI here.
+
+spaCy's small English model calls many capitalised drug and test names people or organisations
+("Eliquis 5 mg", "CBC", "Zyrtec"), and any time expression a DATE ("today", "2 days", "last week").
+An entity is kept as PHI unless it is clinical text (see :func:`bot.phi.names.not_a_name`, and every
+word a clinical term of the lexicon), a short all-capitals abbreviation of known words, or a DATE
+that names no calendar day (no month, no year, no numeric date).
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.phi.lexicon import Lexicon
+from bot.phi.names import not_a_name
+from bot.phi.recognizers import MONTH
+
+CALENDAR = re.compile(rf"\b{MONTH}(?!\w)|\b(?:19|20)\d\d\b|\b\d{{1,2}}[/-]\d{{1,2}}\b|\b\d{{1,2}}(?:st|nd|rd|th)\b",
+                      re.IGNORECASE)
+# "may" is also a verb and "march" a walk: a month word counts with a number, "of" or capitals.
+AMBIGUOUS_MONTHS = re.compile(r"^(?:may|march|june|august)$", re.IGNORECASE)
+
+
+def not_phi(text: str, entity: str, start: int, end: int, lex: Lexicon) -> bool:
+    """True when a spaCy entity span is clinical or ordinary text rather than an identifier."""
+    span = text[start:end]
+    words = re.findall(r"[^\W\d_][^\W_]*", span.lower())
+    if entity == "DATE":
+        unit = re.match(r"\s*([a-z/%]+)", text[end:].lower())
+        if re.fullmatch(r"[\d,.]+", span.strip()) and unit and unit.group(1) in lex.units:
+            return True  # "2000 iu", "1000 mg": a dose, not a year
+        if not CALENDAR.search(span):
+            return True
+        return bool(AMBIGUOUS_MONTHS.match(span.strip())) and not span[0].isupper()
+    if not words:
+        return True
+    if entity == "LOCATION" and span[:1].isupper() and all(w in lex.places for w in words):
+        return False  # a capitalised place name ("Normal, IL"), even when it is also a clinical word
+    if all(w in lex.clinical for w in words) and not any(lex.is_name(w) and w not in lex.safe for w in words):
+        return True
+    if len(words) == 1 and words[0] in lex.safe and not lex.is_name(words[0]) and words[0] not in lex.places:
+        return True  # one everyday or clinical word ("COPD", "Hgb"): the name and place lists decide those
+    if entity == "PERSON":
+        if all(w in lex.safe and not lex.is_name(w) and w not in lex.places for w in words):
+            return True  # "Hx COPD": no word of it is a name anyone has
+        return not_a_name(text, start, end)
+    return span.isupper() and len(span) <= 5 and all(w in lex.safe for w in words)  # ER, ICU, SOB, CHF

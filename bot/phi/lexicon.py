@@ -1,0 +1,224 @@
+"""The word lists the strict scrubber decides with, built from maintained packages and cached.
+
+Sources (none written by hand here):
+
+- safe words: Philter's ``nonames`` set (``philter-lite``: English and medical words that are not
+  names, with the words that are also names, such as "rose" and "will", left in) and the 50,000 most
+  frequent English words of ``wordfreq`` that are neither names nor places;
+- names: Philter's first- and last-name sets (about 97,000 and 161,000 names);
+- places: US city and county names (``data/us_places.txt``, derived from GeoNames by
+  :mod:`bot.phi.places`); a place that is also a safe word ("mobile", "liberty") is ambiguous;
+- clinical terms: the words of the clinic's documents (``knowledge/documents``), the single-word drug
+  names of ``drug-named-entity-recognition`` (DrugBank, MeSH, MedlinePlus, NHS), and the units that
+  follow a number in the documents;
+- code words: the names of the installed Python packages, so module paths in tracebacks survive.
+
+Building takes a few seconds (Philter's TOML file alone is 5.5 MB); the result is cached as JSON
+under ``var/cache/phi`` (or ``$CLINICBOT_PHI_CACHE``) keyed by the package versions and the documents,
+and loaded in about 0.1 s by every later process. Nothing is read at import time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+
+from bot.settings import PROJECT_ROOT
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+PLACES_FILE = DATA_DIR / "us_places.txt"
+DOCUMENTS_DIR = PROJECT_ROOT / "knowledge" / "documents"
+WORDFREQ_TOP = 50_000
+CACHE_VERSION = 12
+SOURCES = ("philter-lite", "wordfreq", "drug-named-entity-recognition")
+WORD = re.compile(r"[a-z][a-z']*[a-z]|[a-z]")
+# Units seen after a number in any clinic's text, on top of those the documents use.
+BASE_UNITS = """
+    mg mcg g kg lb lbs pound pounds oz ml l dl cc iu units unit meq mmol mg/dl mmol/l ng/ml % percent
+    bpm mmhg f c degrees degree cm mm inch inches ft feet hour hours hr hrs h day days d week weeks
+    wk wks month months mo year years yr yrs y/o yo times x tab tabs tablet tablets pill pills capsule
+    capsules puff puffs drop drops spray sprays step steps calorie calories cup cups min mins minute
+    minutes second seconds sec am pm beats breaths glasses servings doses dose shots refills
+"""
+# Vital signs and scores a clinic's messages put numbers after, on top of the documents' own.
+BASE_MEASURES = """
+    bp pulse hr temp temperature weight wt height ht bmi o2 sat sats spo2 rr resp glucose sugar bs
+    pain score scale level levels dose count rate reading readings pressure systolic diastolic
+"""
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    safe: frozenset[str]  # common or clinical words (lower case)
+    first_names: frozenset[str]
+    last_names: frozenset[str]
+    places: frozenset[str]  # single words of US place names
+    clinical: frozenset[str]  # drug, test, symptom, body-part words and abbreviations
+    units: frozenset[str]
+    measures: frozenset[str]  # words a clinical value follows ("glucose", "a1c", "bp", "weight")
+
+    def is_name(self, word: str) -> bool:
+        return word in self.first_names or word in self.last_names
+
+
+def _package_versions() -> dict[str, str]:
+    versions = {}
+    for name in SOURCES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "missing"
+    return versions
+
+
+def _documents(documents_dir: Path) -> list[Path]:
+    return sorted(documents_dir.rglob("*.md")) if documents_dir.is_dir() else []
+
+
+def _cache_key(documents_dir: Path) -> str:
+    digest = hashlib.sha256(json.dumps([CACHE_VERSION, _package_versions()]).encode())
+    for path in [PLACES_FILE, *_documents(documents_dir)]:
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _philter_sets() -> dict[str, list[str]]:
+    import tomllib
+
+    import philter_lite
+
+    path = Path(philter_lite.__file__).parent / "filters" / "set.toml"
+    with open(path, "rb") as handle:
+        data = tomllib.load(handle)
+    return {key: data[key] for key in ("nonames", "firstnames", "lastnames")}
+
+
+def _drug_words() -> set[str]:
+    import bz2
+    import pickle
+
+    import drug_named_entity_recognition
+
+    path = Path(drug_named_entity_recognition.__file__).parent / "drug_ner_dictionary.pkl.bz2"
+    with bz2.open(path) as handle:
+        data = pickle.load(handle)
+    return {v for v in data["drug_variant_to_canonical"] if re.fullmatch(r"[a-z][a-z-]{3,}", v)}
+
+
+def _document_words(documents_dir: Path) -> tuple[set[str], set[str], set[str]]:
+    """The words of the clinic's documents, those that follow a number (units) and those a number
+    follows within two words (what is measured: "potassium", "a1c")."""
+    words: set[str] = set()
+    units: set[str] = set()
+    measures: set[str] = set()
+    for path in _documents(documents_dir):
+        text = path.read_text(encoding="utf-8").lower()
+        words.update(WORD.findall(text))
+        words.update(re.findall(r"\b[a-z]+\d+[a-z\d]*\b", text))  # a1c, b12, t4
+        units.update(m.group(1) for m in re.finditer(r"\d\s*([a-z%µ][a-z/%µ.]*[a-z%]|[a-z%])", text))
+        for m in re.finditer(r"\b([a-z][a-z\d]+)(?:\s+(?:is|of|was|at|above|below|over|under|than)){0,2}\s+\d", text):
+            measures.add(m.group(1))
+    return words, units, measures
+
+
+def _code_words() -> set[str]:
+    """Parts of installed package and standard-library module names ("sdk", "aiohttp", "traceback")."""
+    import sys
+
+    words: set[str] = {p for name in sys.stdlib_module_names for p in name.lower().split("_") if p.isalpha()}
+    for dist in metadata.distributions():
+        name = dist.metadata["Name"] or ""
+        words.update(p for p in re.split(r"[-_.\s]+", name.lower()) if p.isalpha())
+    return words
+
+
+def build(documents_dir: Path = DOCUMENTS_DIR) -> dict[str, list[str]]:
+    """Derive every list from its package (a few seconds)."""
+    from wordfreq import top_n_list, zipf_frequency
+
+    philter = _philter_sets()
+    nonames = {w for w in philter["nonames"] if w}
+    first, last = set(philter["firstnames"]), set(philter["lastnames"])
+    names = first | last
+    places = {w for w in PLACES_FILE.read_text().split() if w} if PLACES_FILE.is_file() else set()
+    frequent = {w for w in top_n_list("en", WORDFREQ_TOP) if WORD.fullmatch(w)}
+    common = frequent - names - places
+    # Philter's safe set lacks many inflections; a frequent word that is a surname too ("frames",
+    # "handler", "banks") is an everyday word when its base form is a safe word and no name.
+    common |= {w for w in frequent & names if any(b in nonames for b in _bases(w))}
+    # Philter's last-name set holds thousands of everyday words ("payment", "world", "sell") that it
+    # keeps by their part of speech; a frequent word that is only a last name is an everyday word too.
+    common |= {w for w in frequent & (last - first) if zipf_frequency(w, "en") >= 3.5}
+    document_words, document_units, document_measures = _document_words(documents_dir)
+    drugs = _drug_words()
+    # A document "unit" is a unit when it has a slash ("mg/dl") or is a rare word ("meq", "iu").
+    units = set(BASE_UNITS.split()) | {
+        u for u in document_units
+        if len(u) <= 8 and u not in names and u not in places and ("/" in u or zipf_frequency(u, "en") < 3.0)
+    }
+    # A clinical word outweighs a name list: "allegra 180 mg" stays (unless a cue makes it a name).
+    # So document words that are also names ("will", "may" in a policy, a provider's name) are not
+    # clinical; the everyday ones among them are still safe words.
+    clinical = (document_words - names) | drugs | units
+    code = {w for w in _code_words() if w not in names or w in nonames}
+    # Very common words ("is", "than", "about") come before numbers too; they measure nothing.
+    measures = set(BASE_MEASURES.split()) | {
+        w for w in document_measures if len(w) > 2 and zipf_frequency(w, "en") < 4.0 and w not in places
+    }
+    safe = nonames | common | clinical | code
+    return {
+        "safe": sorted(safe),
+        "first_names": sorted(first),
+        "last_names": sorted(last),
+        "places": sorted(places),
+        "clinical": sorted(clinical | (measures - names)),
+        "units": sorted(units),
+        "measures": sorted(measures - names),
+    }
+
+
+def _bases(word: str) -> list[str]:
+    """Candidate base forms: frames -> frame, handler -> handle, boxes -> box, walked -> walk."""
+    out = []
+    for suffix in ("s", "es", "ed", "d", "er", "r", "ing", "ers", "ings"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            out.append(word[: -len(suffix)])
+    return out
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("CLINICBOT_PHI_CACHE") or PROJECT_ROOT / "var" / "cache" / "phi")
+
+
+def _write_atomically(path: Path, content: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(content)
+    os.replace(tmp, path)  # several processes may build at once; the last rename wins, all equal
+
+
+@lru_cache(maxsize=2)
+def load(documents_dir: Path = DOCUMENTS_DIR) -> Lexicon:
+    """The lexicon, from the cache when it is current, else built and cached."""
+    path = cache_dir() / f"lexicon-{_cache_key(documents_dir)}.json"
+    data: dict[str, list[str]] | None = None
+    if path.is_file():
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data = None
+    if data is None:
+        data = build(documents_dir)
+        with contextlib.suppress(OSError):  # a read-only checkout still works, it builds again next time
+            _write_atomically(path, json.dumps(data))
+    return Lexicon(**{key: frozenset(values) for key, values in data.items()})

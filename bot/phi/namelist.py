@@ -1,0 +1,255 @@
+"""Names, places and organisations found with the lexicon's lists, in any case.
+
+A word that is only a name or a place (``kowalski``, ``tuscaloosa``) is PHI wherever it stands. A
+word that is also an everyday word (``rose``, ``will``, ``mobile``) is PHI only when it is used as
+one: after a title or a cue ("Mr.", "my sister", "this is"), capitalised in the middle of a
+sentence, next to another name ("Rose Kowalski"), or, for places, after "in"/"from" or before a
+state. A run of capitalised words around a name or ending in an organisation word ("Mercy General",
+"Acme Logistics", "St. Mary's Hospital") is an organisation.
+"""
+
+from __future__ import annotations
+
+import re
+
+from presidio_analyzer import LocalRecognizer, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
+
+from bot.phi.lexicon import Lexicon
+from bot.phi.names import STOP_WORDS
+from bot.phi.tokens import (
+    PLACE_CUES,
+    RELATIVES,
+    STRONG_CUES,
+    TITLES,
+    WEAK_CUES,
+    Piece,
+    after_cue,
+    joined,
+    mostly_title,
+    mostly_upper,
+    pieces,
+)
+
+ORG_WORDS = frozenset(
+    ["hospital", "hospitals", "medical", "center", "centre", "clinic", "clinics", "health", "healthcare", "memorial", "general", "regional", "university", "college", "school", "academy", "elementary", "middle", "high", "church", "bank", "inc", "llc", "corp", "corporation", "company", "co", "group", "foods", "logistics", "services", "systems", "partners", "associates", "pharmacy", "laboratories", "labs", "institute", "foundation", "county", "community", "nursing", "rehab", "rehabilitation", "hospice", "manor", "industries", "motors", "works", "steel", "insurance", "solutions", "technologies", "store", "stores", "market", "dept", "department", "infirmary", "sanitarium", "practice", "physicians", "surgeons", "consultants", "enterprises", "holdings", "manufacturing", "construction"]
+)
+# "Filbert Bright, M.D.", "ANNA K. LEE RN": capitalised words before a degree are a name.
+SIGNED = re.compile(
+    r"\b([A-Z][\w'’-]*\.?(?:[ \t]+[A-Z][\w'’-]*\.?){0,3}),?[ \t]+"
+    r"(?:M\.?D\.?|D\.?O\.|R\.?N\.?|N\.?P\.?|P\.?A\.?-?C?|Ph\.?D\.?|LPN|FNP|MSW|LCSW|PharmD|DDS|CNM|APRN)(?![\w])"
+)
+NAME_GAP = r"\s*[,.]?\s*|/"  # "Rose Kowalski", "kowalski, rose", dictation initials "GPP/church/olinger"
+RUN_GAP = r"\s+|['’]s\s+|\.\s+|\s*&\s*"
+# A head that makes the words before it a place's name in any case ("good samaritan hospital",
+# "lincoln elementary"); the walk back stops at a common short word or a clinical term.
+ANY_CASE_HEADS = frozenset(
+    ["hospital", "hospitals", "clinic", "school", "elementary", "academy", "university", "college", "bank", "church", "pharmacy", "infirmary", "hospice", "manor", "inc", "llc", "corp", "corporation", "foods", "logistics", "industries"]
+)
+# Verbs that take a person: "Rose called", "Hope said", "Will texted".
+PERSON_VERBS = frozenset(
+    ["called", "calls", "calling", "said", "says", "texted", "texts", "asked", "asks", "wants", "wanted", "told", "tells", "came", "comes", "visited", "wrote", "emailed", "phoned", "brought", "picked", "dropped", "needs", "needed", "thinks", "thought"]
+)
+RESIDENCE_CUES = frozenset(["live", "lives", "living", "lived", "moved", "moving", "relocated", "visiting", "staying", "drove"])
+CONNECTORS = frozenset(["of", "the", "and", "&", "for", "at", "on", "st", "st.", "de", "la", "del", "van", "von"])
+US_STATES = frozenset(
+    ["al", "ak", "az", "ar", "ca", "co", "ct", "de", "fl", "ga", "hi", "id", "il", "in", "ia", "ks", "ky", "la", "me", "md", "ma", "mi", "mn", "ms", "mo", "mt", "ne", "nv", "nh", "nj", "nm", "ny", "nc", "nd", "oh", "ok", "or", "pa", "ri", "sc", "sd", "tn", "tx", "ut", "vt", "va", "wa", "wv", "wi", "wy", "dc", "alabama", "alaska", "arizona", "arkansas", "california", "colorado", "connecticut", "delaware", "florida", "georgia", "hawaii", "idaho", "illinois", "indiana", "iowa", "kansas", "kentucky", "louisiana", "maine", "maryland", "massachusetts", "michigan", "minnesota", "mississippi", "missouri", "montana", "nebraska", "nevada", "ohio", "oklahoma", "oregon", "pennsylvania", "tennessee", "texas", "utah", "vermont", "virginia", "washington", "wisconsin", "wyoming"]
+)
+
+
+def _state_after(text: str, items: list[Piece], i: int) -> bool:
+    if i + 1 >= len(items) or not joined(text, items[i], items[i + 1]):
+        return False
+    nxt = items[i + 1]
+    return (nxt.lower in US_STATES and (nxt.upper or len(nxt.lower) > 2)) or bool(re.fullmatch(r"\d{5}", nxt.text))
+
+
+def find(text: str, lex: Lexicon) -> list[tuple[int, int, str]]:
+    """(start, end, entity) for every name, place and organisation the lists and context show."""
+    items = pieces(text)
+    caps_text = mostly_upper(text) or mostly_title(items)
+    flags: list[str | None] = [None] * len(items)
+    ambiguous: list[bool] = [False] * len(items)
+    for i, p in enumerate(items):
+        w = p.word
+        if not p.alpha or len(w) < 2:
+            continue
+        name, place = lex.is_name(w), w in lex.places
+        if not (name or place):
+            continue
+        clinical, safe = w in lex.clinical, w in lex.safe
+        kind = "LOCATION" if place and (not name or _place_context(text, items, i)) else "PERSON"
+        if not safe and not clinical:
+            flags[i] = kind
+            continue
+        ambiguous[i] = True
+        flags[i] = _ambiguous(text, items, i, lex, caps_text)
+    _spread(text, items, flags, ambiguous, lex)
+    found = [(items[i].start, items[i].end, f) for i, f in enumerate(flags) if f]
+    found += [(m.start(1), m.end(1), "PERSON") for m in SIGNED.finditer(text)
+              if not all(w in lex.clinical for w in re.findall(r"[a-z]+", m.group(1).lower()))]
+    found += _organisations(text, items, flags, lex, caps_text)
+    found += _headed_places(text, items, lex)
+    return found
+
+
+def _ambiguous(text: str, items: list[Piece], i: int, lex: Lexicon, caps_text: bool) -> str | None:
+    """An everyday word that is also a name or a place, used as one here?"""
+    p = items[i]
+    w = p.word
+    name, place, clinical = lex.is_name(w), w in lex.places, w in lex.clinical
+    before = items[i - 1].word if i else ""
+    after = [q.word for q in items[i + 1 : i + 3]]
+    if name and (before in TITLES or (not clinical and (before in RELATIVES or after_cue(items, i, STRONG_CUES)))):
+        return "PERSON"
+    if name and not clinical and p.capitalised and not caps_text and after and (
+        after[0] in PERSON_VERBS or after[:2] in (["and", "i"], ["and", "me"])
+    ):
+        return "PERSON"  # "Rose called earlier", "Hope and I"
+    if place and _state_after(text, items, i) and (p.capitalised or p.upper):
+        return "LOCATION"  # "Normal, IL", "Mobile AL"
+    if place and not clinical and _residence(items, i):
+        return "LOCATION"  # "we live in mobile now"
+    if clinical or caps_text or not p.capitalised or p.sentence_start:
+        return None
+    if place and _place_context(text, items, i):
+        return "LOCATION"
+    if name and (after_cue(items, i, WEAK_CUES) or not place):
+        return "PERSON"
+    return None
+
+
+def _headed_places(text: str, items: list[Piece], lex: Lexicon) -> list[tuple[int, int, str]]:
+    found = []
+    for k, head in enumerate(items):
+        if head.word not in ANY_CASE_HEADS:
+            continue
+        first = k
+        while first > 0 and k - first < 3:
+            prev = items[first - 1]
+            if (not joined(text, prev, items[first], r"[ \t]+|['’]s[ \t]+") or not prev.alpha
+                    or prev.word in STOP_WORDS or prev.word in CONNECTORS or prev.word in ANY_CASE_HEADS
+                    or (prev.word in lex.clinical and not lex.is_name(prev.word))):
+                break
+            first -= 1
+        if first < k:
+            found.append((items[first].start, head.end, "ORG"))
+    return found
+
+
+def _residence(items: list[Piece], i: int) -> bool:
+    """"live in X", "moved to X", "visiting from X"."""
+    before = [q.word for q in items[max(0, i - 2) : i]]
+    return bool(before) and (before[-1] in RESIDENCE_CUES or (len(before) == 2 and before[0] in RESIDENCE_CUES
+                                                                and before[1] in PLACE_CUES))
+
+
+def _place_context(text: str, items: list[Piece], i: int) -> bool:
+    before = items[i - 1].word if i else ""
+    after_comma = i > 0 and text[items[i - 1].end : items[i].start].strip() == ","  # "..., Duluth"
+    return before in PLACE_CUES or _state_after(text, items, i) or (after_comma and items[i].capitalised)
+
+
+def _spread(text: str, items: list[Piece], flags: list[str | None], ambiguous: list[bool], lex: Lexicon) -> None:
+    """Names stick together: "Rose Kowalski", "kowalski, rose", "Xzavian G. Tavares"."""
+    for _ in range(3):
+        changed = False
+        for i, p in enumerate(items):
+            if flags[i]:
+                continue
+            neighbours = [j for j in (i - 1, i + 1) if 0 <= j < len(items) and flags[j] == "PERSON"]
+            neighbours = [j for j in neighbours
+                          if joined(text, items[min(i, j)], items[max(i, j)], allow=NAME_GAP)]
+            if not neighbours:
+                continue
+            initial = len(p.text) == 1 and p.text.isupper()
+            same_case = all(items[j].capitalised == p.capitalised for j in neighbours)
+            clinical = p.word in lex.clinical
+            if initial or (ambiguous[i] and lex.is_name(p.word) and same_case and (not clinical or p.capitalised)):
+                flags[i] = "PERSON"
+                changed = True
+        if not changed:
+            return
+
+
+def _organisations(
+    text: str, items: list[Piece], flags: list[str | None], lex: Lexicon, caps_text: bool
+) -> list[tuple[int, int, str]]:
+    if caps_text:
+        return _organisations_in_capitals(items, flags, lex)
+    found = []
+    i = 0
+    while i < len(items):
+        if not (items[i].capitalised and items[i].alpha):
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(items) and joined(text, items[j], items[j + 1], RUN_GAP) and (
+            items[j + 1].capitalised or (items[j + 1].lower in CONNECTORS and j + 2 < len(items)
+                                         and items[j + 2].capitalised)
+        ):
+            j += 1
+        run = items[i : j + 1]
+        if run[0].sentence_start and run[0].word in STOP_WORDS:
+            run = run[1:]  # "Called Mercy General": the verb starts the sentence, not the name
+        words = [p for p in run if p.lower not in CONNECTORS]
+        has_org = any(p.word in ORG_WORDS for p in words[1:]) or (
+            len(words) > 1 and words[0].word in ORG_WORDS and run[1].lower == "of"
+        )
+        named = any(p.word not in ORG_WORDS and p.word not in lex.clinical for p in words)
+        if len(words) >= 2 and has_org and named:
+            found.append((run[0].start, run[-1].end, "ORG"))
+        i = j + 1
+    return found
+
+
+def _organisations_in_capitals(items: list[Piece], flags: list[str | None], lex: Lexicon) -> list[tuple[int, int, str]]:
+    """In capitals every word looks like a name: take the words just before an organisation word,
+    back to a common short word, when one of them is a name or not a known word ("MERCY GENERAL")."""
+    found = []
+    for k, head in enumerate(items):
+        if head.word not in ORG_WORDS or k == 0:
+            continue
+        first = k
+        while first > 0 and k - first < 3:
+            prev = items[first - 1]
+            if not prev.alpha or prev.word in STOP_WORDS or prev.word in lex.clinical or prev.word in ORG_WORDS:
+                break
+            first -= 1
+        named = [items[m] for m in range(first, k)]
+        if named and any(flags[p.index] or p.word not in lex.safe for p in named):
+            found.append((items[first].start, head.end, "ORG"))
+    return found
+
+
+class NameListRecognizer(LocalRecognizer):
+    """Presidio recognizer over :func:`find` (the lexicon loads on the first call)."""
+
+    def __init__(self, score: float = 0.75) -> None:
+        self.score = score
+        self.label = "NameListRecognizer"
+        super().__init__(supported_entities=["PERSON", "LOCATION", "ORG"], name=self.label)
+
+    def load(self) -> None:
+        return None
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
+        from bot.phi.lexicon import load
+
+        lex = load()
+        return [
+            RecognizerResult(
+                entity,
+                start,
+                end,
+                self.score,
+                recognition_metadata={
+                    RecognizerResult.RECOGNIZER_NAME_KEY: self.label,
+                    RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                },
+            )
+            for start, end, entity in find(text, lex)
+            if entity in entities
+        ]

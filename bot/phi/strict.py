@@ -1,0 +1,188 @@
+"""Strict mode: after every recognizer, a word stays only if it is known to be safe.
+
+Philter's approach (UCSF): instead of finding every kind of identifier, keep only what is known
+not to be one. A word survives when it is a common English word or a clinical term (the lexicon),
+and is not used as a name there (the recognizers have already taken those); a number survives when
+it is a clinical value in its context (a dose with its unit, a lab value after the test's name, a
+decimal, a time, a small count, a blood pressure or a pain score); a mix of letters and digits
+survives when it is a clinical code ("a1c", "b12", "500mg", "q6h"). Everything else is replaced.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from bot.phi.lexicon import Lexicon
+from bot.phi.names import STOP_WORDS
+from bot.phi.tokens import (
+    CODE,
+    ORDINAL,
+    PLACEHOLDER,
+    SCALE_BEFORE,
+    UNIT_AFTER,
+    Piece,
+    date_like,
+    joined,
+    mostly_title,
+    mostly_upper,
+    pieces,
+)
+
+# Lines a traceback is made of: code locations, not data.
+FRAME_LINE = re.compile(r'^\s*File "[^"\n]+\.py", line \d+, in [\w<>.]+\s*$', re.MULTILINE)
+# An exception's dotted type ("rasa.utils.endpoints.ClientResponseError"): code, not data.
+EXCEPTION_PATH = re.compile(r"\b[a-z_]\w*(?:\.[a-z_]\w*)+\.[A-Z]\w*(?:Error|Exception|Warning|Timeout|Rejection|Exit)\b")
+# A source file's path ("/srv/venv/lib/python3.10/site-packages/rasa/core/processor.py:994").
+SOURCE_PATH = re.compile(r"(?<![\w/])(?:/[\w.+-]+)+\.py\b(?::\d+)?")
+AGE_AFTER = re.compile(r"\s*-?\s*(?:y|yo|y/o|y\.o\.|yr|yrs|year|years|-year-old|year-old)\b", re.IGNORECASE)
+AGE_BEFORE = frozenset(["age", "aged", "is", "turned", "turns", "turning"])
+DATE_CUES = frozenset(["on", "since", "from", "until", "till", "by", "before", "after", "dated", "due", "born", "dob", "date"])
+SCALE_CUES = frozenset(["pain", "rated", "rate", "rating", "scale", "score", "level", "vision"])
+
+
+def _number_ok(text: str, items: list[Piece], i: int, lex: Lexicon) -> str | None:
+    """None when the number is a clinical value or a count; else the entity it is taken as."""
+    p = items[i]
+    raw = p.text
+    before_char = text[p.start - 1 : p.start]
+    after = text[p.end : p.end + 2]
+    nxt = items[i + 1] if i + 1 < len(items) and joined(text, p, items[i + 1], r"\s*-?\s*") else None
+    unit_after = nxt is not None and (nxt.word in lex.units or nxt.lower.split("/")[0] in lex.units)
+    prev_words = [items[k].word for k in range(max(0, i - 3), i)]
+    measured = any(w in lex.measures for w in prev_words[-2:])
+    if re.search(r"\d[A-Za-z]", raw):  # glued letters: 500mg, 3pm, 2nd, 1EG4
+        digits, letters = re.match(r"([\d.,]+)(.*)", raw).groups()  # type: ignore[union-attr]
+        if ORDINAL.fullmatch(raw.lower()) or letters.lower() in lex.units or CODE.fullmatch(raw.lower()):
+            return None
+        return "OTHER_ID"
+    if ":" in raw or before_char == "$" or after[:1] == "%":
+        return None
+    if text[p.end : p.end + 1] == "/" or before_char == "/":
+        return _fraction(text, items, i, lex)
+    chain = re.match(r"[\d-]*", text[p.start : p.start + 40])
+    back = re.search(r"[\d-]*$", text[max(0, p.start - 40) : p.start])
+    dashed = (back.group(0) if back else "") + (chain.group(0) if chain else "")
+    if dashed.count("-") >= 1 and len(re.sub(r"\D", "", dashed)) >= 6 and not re.match(r"\d+-\d+$", dashed):
+        return "OTHER_ID"  # 560-40-78-5, 4417-9921-33: pieces of one number
+    digits = re.sub(r"\D", "", raw)
+    if "." in raw:
+        return None if raw.count(".") == 1 and len(raw.split(".")[0]) <= 4 else "OTHER_ID"
+    if len(digits) >= 9:
+        return "OTHER_ID"
+    if "," in raw or len(digits) >= 4:
+        if unit_after or (measured and len(digits) <= 6):
+            return None
+        return "DATE" if re.fullmatch(r"(?:19|20)\d\d", raw) else "OTHER_ID"
+    if int(digits) >= 90 and (AGE_AFTER.match(text, p.end) or (prev_words and prev_words[-1] in AGE_BEFORE
+                                                                  and not unit_after and not measured)):
+        return "AGE"
+    return None
+
+
+def _fraction(text: str, items: list[Piece], i: int, lex: Lexicon) -> str | None:
+    """3/12 and 3/80 are dates, 7/10 a pain score, 1/2 a tablet, 120/80 a blood pressure."""
+    p = items[i]
+    chain = None
+    for m in re.finditer(r"[\w-]+(?:/[\w-]+)+", text[max(0, p.start - 24) : p.end + 24]):
+        offset = max(0, p.start - 24)
+        if m.start() + offset <= p.start < m.end() + offset:
+            chain = (m, offset)
+            break
+    if chain is None:
+        return None
+    m, offset = chain
+    parts = m.group(0).split("/")
+    if not all(x.isdigit() for x in parts) or len(parts) != 2 or any(len(x) > 3 for x in parts):
+        # not a fraction ("XW277/90683"): judge the number alone
+        return _number_ok(text.replace("/", " "), items, i, lex) if len(p.text) >= 4 else None
+    a, b = (int(x) for x in parts)
+    whole = FRACTION.match(text, m.start() + offset)
+    assert whole is not None
+    if date_like(text, whole):
+        return "DATE"
+    if 1 <= a <= 12 and b >= 32 and len(parts[1]) == 2 and not UNIT_AFTER.match(text, whole.end()) and not \
+            SCALE_BEFORE.search(text[: whole.start()][-24:]):
+        return "DATE"  # month and two-digit year: "since 3/80"
+    return None
+
+
+FRACTION = re.compile(r"\d+/\d+")
+
+
+CAMEL = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
+
+
+def _word_ok(p: Piece, lex: Lexicon) -> str | None:
+    w = p.lower
+    if p.word in lex.clinical:
+        return None
+    if (p.capitalised or p.upper) and len(p.word) > 2 and p.word not in STOP_WORDS and (
+        lex.is_name(p.word) or p.word in lex.places
+    ):
+        # A capitalised word that is also a name or a place goes, even at the start of a sentence or in
+        # a note written in capitals ("Rose called", "WIFE JOY AT BEDSIDE"): a log loses "Will" or "Hope"
+        # at the head of a sentence, and no name slips through as an everyday word.
+        return "LOCATION" if p.word in lex.places and not lex.is_name(p.word) else "PERSON"
+    if w in lex.safe or p.word in lex.safe:
+        return None
+    parts = CAMEL.findall(p.text)
+    if len(parts) > 1 and "".join(parts) == p.text and all(x.lower() in lex.safe for x in parts):
+        return None  # ClientResponseError, HTTPException: code, made of safe words
+    if "'" in w:
+        base, _, suffix = w.partition("'")
+        if suffix in ("s", "t", "m", "re", "ll", "ve", "d") and (base in lex.safe or w.replace("'", "") in lex.safe):
+            return None
+    if any(c.isdigit() for c in w):
+        return None if CODE.fullmatch(w) else "OTHER_ID"
+    if len(w) == 1:
+        return None
+    if lex.is_name(p.word):
+        return "PERSON"
+    if p.word in lex.places:
+        return "LOCATION"
+    return "REDACTED"
+
+
+def _title_runs(text: str, items: list[Piece], lex: Lexicon) -> list[tuple[int, int]]:
+    """Capitalised words in a row in the middle of a sentence, none of them clinical: a name of some
+    organisation or place ("Summit Orthopedics", "Swift Freight") even when each word is everyday."""
+    if mostly_upper(text) or mostly_title(items):
+        return []
+    runs = []
+    i = 0
+    while i < len(items):
+        j = i
+        while j < len(items) and items[j].alpha and items[j].capitalised and not items[j].upper and \
+                (j == i or joined(text, items[j - 1], items[j], r" ")):
+            j += 1
+        run = items[i:j]
+        if len(run) >= 2 and not run[0].sentence_start and not any(p.word in lex.clinical for p in run):
+            runs.append((run[0].start, run[-1].end))
+        i = max(j, i + 1)
+    return runs
+
+
+def strict_spans(
+    text: str, found: Sequence[tuple[int, int]], allowed: Sequence[tuple[int, int]], lex: Lexicon
+) -> list[tuple[int, int, str]]:
+    """Spans the strict pass removes, outside those already ``found`` and the ``allowed`` ones
+    (the allow-list, traceback lines)."""
+    items = pieces(text)
+    runs = [r for r in _title_runs(text, items, lex) if not any(a < r[1] and r[0] < b for a, b in allowed)]
+    protected = sorted([*found, *allowed, *runs, *(m.span() for m in FRAME_LINE.finditer(text)),
+                        *(m.span() for m in PLACEHOLDER.finditer(text))])
+    out: list[tuple[int, int, str]] = [(start, end, "ORG") for start, end in runs]
+    k = 0
+    for i, p in enumerate(items):
+        while k < len(protected) and protected[k][1] <= p.start:
+            k += 1
+        if k < len(protected) and protected[k][0] < p.end:
+            continue
+        entity = _number_ok(text, items, i, lex) if p.text[0].isdigit() else _word_ok(p, lex)
+        if entity:
+            if out and out[-1][2] == entity and re.fullmatch(r"[\s.,'’/-]*", text[out[-1][1] : p.start]):
+                out[-1] = (out[-1][0], p.end, entity)
+            else:
+                out.append((p.start, p.end, entity))
+    return out

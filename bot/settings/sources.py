@@ -1,0 +1,68 @@
+"""Where settings come from: config.yml (CLINICBOT_CONFIG), then the owner's changes from the settings page
+(``<data_dir>/settings-overrides.yml``) merged over it; environment variables win over both (see ``Settings``)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
+
+from bot.settings.sections import PROJECT_ROOT
+
+DEFAULT_CONFIG = PROJECT_ROOT / "config.yml"
+
+
+class SettingsError(Exception):
+    """A configuration problem, worded for the person who edits config.yml."""
+
+
+class YamlSource(PydanticBaseSettingsSource):
+    """Reads the file named by CLINICBOT_CONFIG (default ./config.yml in the project), then the owner's
+    changes from the settings page (``<data_dir>/settings-overrides.yml``) merged over it."""
+
+    def __init__(self, settings_cls: type[BaseSettings]) -> None:
+        super().__init__(settings_cls)
+        self._data = _read_yaml(config_path())
+        data_dir = Path(os.environ.get("CLINICBOT_DATA_DIR") or self._data.get("data_dir") or PROJECT_ROOT / "var")
+        overrides = overrides_path(data_dir)
+        if overrides.exists():
+            self._data = _deep_merge(self._data, _read_yaml(overrides))
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self._data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self._data)
+
+
+def overrides_path(data_dir: Path) -> Path:
+    return Path(data_dir).expanduser() / "settings-overrides.yml"
+
+
+def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def config_path() -> Path:
+    return Path(os.environ.get("CLINICBOT_CONFIG", str(DEFAULT_CONFIG))).expanduser()
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        raise SettingsError(f"config file not found: {path} (set CLINICBOT_CONFIG to its path)")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise SettingsError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise SettingsError(f"{path}: expected a mapping of settings at the top level")
+    return data

@@ -1,0 +1,68 @@
+"""The lexical half of retrieval: BM25 (the ``bm25s`` package) over the stored chunks, and reciprocal rank fusion.
+
+A chunk is indexed with its document's title and section heading, so "bun" finds the kidney page's chunks even
+where the chunk's own text says "blood urea nitrogen" once. Words are lower-cased, stemmed by their common English
+endings and stripped of stop words, the same way for the chunks and the question.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+RRF_K = 60  # the usual constant of reciprocal rank fusion: ranks past the first few count for little
+
+_WORD = re.compile(r"[a-z0-9]+")
+_STOP = frozenset(re.findall(
+    r"\S+", "a an and are as at be by can do does for from how i if in is it me my of on or our should so that the "
+    "their there this to was what when where which who why will with you your im get have has been about whats u r"))
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def tokens(text: str) -> list[str]:
+    return [_stem(w) for w in _WORD.findall(text.lower()) if w not in _STOP]
+
+
+@dataclass
+class LexicalIndex:
+    """BM25 over chunks, built once from what the store holds (ids, texts and their metadata)."""
+
+    ids: list[str]
+    texts: list[str]
+    metadatas: list[dict[str, Any]]
+    _bm25: Any = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        import bm25s
+
+        self._bm25 = bm25s.BM25()
+        corpus = [tokens(f"{m.get('title', '')} {m.get('heading', '')} {t}") or ["_"]
+                  for t, m in zip(self.texts, self.metadatas, strict=True)]
+        if corpus:
+            self._bm25.index(corpus, show_progress=False)
+
+    def ranked(self, question: str, limit: int) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score) of the chunks sharing a word with the question, best first."""
+        asked = tokens(question)
+        if not asked or not self.ids:
+            return []
+        scores = self._bm25.get_scores(asked)
+        order = sorted(range(len(self.ids)), key=lambda i: -float(scores[i]))
+        return [(self.ids[i], float(scores[i])) for i in order[:limit] if scores[i] > 0]
+
+
+def fuse(*rankings: Sequence[str], k: int = RRF_K) -> list[tuple[str, float]]:
+    """Reciprocal rank fusion: each id scores the sum of 1 / (k + rank) over the rankings it is in."""
+    scores: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, key in enumerate(ranking, start=1):
+            scores[key] = scores.get(key, 0.0) + 1.0 / (k + rank)
+    return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))

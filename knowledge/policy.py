@@ -1,0 +1,118 @@
+"""The policy check before retrieval: questions the assistant refuses and hands to a person, in any wording.
+
+Two layers. The rules in knowledge/guard.py are the floor: a question they catch is refused, whatever the model
+says. Above them a small classifier on the question's sentence embedding (the same all-MiniLM-L6-v2 vector that
+retrieval uses, so it costs nothing extra) learns the policy from examples: which medicine or antibiotic to take,
+whether to start, stop or change one, a dose, what a symptom or a value means for the patient's own diagnosis, or
+something outside the clinic's business. "my a1c is 6.1, what does that mean" is answered (the documents' band);
+"my a1c is 6.1, do I have diabetes" is refused.
+
+The examples: knowledge/training/policy.jsonl (written for this, never taken from a blind set), the refusals of the
+adapter's training set, and the adapter's grounded training questions as questions to answer. The classifier is fitted
+once per process, on first use (a few hundred short texts: about a second).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from knowledge.embeddings import Embedder
+from knowledge.guard import PolicyKind, policy_hit
+
+log = logging.getLogger(__name__)
+
+POLICY_EXAMPLES = Path(__file__).resolve().parent / "training" / "policy.jsonl"
+REFUSE_AT = 0.7  # refused when the probability that the question is an ordinary one is under 1 - this
+Label = Literal["ok", "dose", "medicine", "diagnosis", "out_of_scope"]
+
+
+def policy_examples(path: Path = POLICY_EXAMPLES) -> list[tuple[str, str]]:
+    """(text, label) pairs: the handwritten policy examples, then the adapter's training questions."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    pairs = [(str(r["text"]), str(r["label"])) for r in rows]
+    try:
+        from knowledge.training import generate
+
+        for kind, questions in (("dose", generate.DOSE_QUESTIONS), ("diagnosis", generate.DIAGNOSIS_QUESTIONS),
+                                ("out_of_scope", generate.OUT_OF_SCOPE)):
+            pairs += [(q, kind) for q in questions]
+        pairs += [(q, "ok") for s in generate.load_sections() for q in generate.questions_for(s)]
+        pairs += value_questions(generate.DOCUMENTS)
+    except Exception:  # the documents folder moved: the handwritten examples still make a classifier
+        log.warning("knowledge.policy.no_training_questions")
+    return list(dict.fromkeys(pairs))
+
+
+_ASK_VALUE = ["my {name} is {value}", "{name} {value} is that bad", "is my {name} too {direction}",
+              "my {name} came back {value}, what does that mean", "{name} of {value}, is that {direction}"]
+_ASK_DIAGNOSIS = ["my {name} is {value}, do i have a disease", "{name} {value}, is something wrong with me",
+                  "does my {name} of {value} mean i am sick"]
+
+
+def value_questions(documents_dir: Path) -> list[tuple[str, str]]:
+    """Questions about a patient's own value, for every test the documents give a range: answered (the band) when
+    they ask where it falls, refused when they ask what it means for their health."""
+    from knowledge.documents import load_documents
+    from knowledge.ranges import ranges_from
+
+    documents = load_documents(documents_dir)
+    pairs: list[tuple[str, str]] = []
+    for n, (code, test) in enumerate(sorted(ranges_from(documents).items())):
+        names = next((d.names[code] for d in documents if code in d.names), [code])
+        bound = next((b for band in test.bands for b in (band.high, band.low) if b), 1.0)
+        value, direction = f"{bound * 1.2:g}", ("high", "low")[n % 2]
+        for k, template in enumerate(_ASK_VALUE):
+            pairs.append((template.format(name=names[k % len(names)].lower(), value=value, direction=direction), "ok"))
+        template = _ASK_DIAGNOSIS[n % len(_ASK_DIAGNOSIS)]
+        pairs.append((template.format(name=names[0].lower(), value=value), "diagnosis"))
+    return pairs
+
+
+class PolicyCheck:
+    """Rules first, then the learned check; ``kind(question, vector)`` is the policy a question trips, or None."""
+
+    def __init__(self, embedder: Embedder | None, examples: Sequence[tuple[str, str]] | None = None) -> None:
+        self.embedder = embedder
+        self._examples = examples
+        self._model: Any = None
+        self._labels: list[str] = []
+        self._lock = threading.Lock()
+
+    def fit(self) -> None:
+        """Fit the classifier now (``warm_up`` calls this, so the first patient does not wait)."""
+        if self.embedder is None:
+            return
+        with self._lock:
+            if self._model is not None:
+                return
+            from sklearn.linear_model import LogisticRegression
+
+            examples = list(self._examples or policy_examples())
+            vectors = self.embedder.embed([text for text, _ in examples])
+            model = LogisticRegression(C=16.0, max_iter=3000)
+            model.fit(vectors, [label for _, label in examples])
+            self._labels = [str(c) for c in model.classes_]
+            self._model = model
+
+    def probabilities(self, vector: Sequence[float]) -> dict[str, float]:
+        self.fit()
+        if self._model is None:
+            return {}
+        return dict(zip(self._labels, (float(p) for p in self._model.predict_proba([list(vector)])[0]), strict=True))
+
+    def kind(self, question: str, vector: Sequence[float] | None = None) -> PolicyKind | None:
+        floor = policy_hit(question)
+        if floor is not None or self.embedder is None:
+            return floor
+        if vector is None:
+            vector = self.embedder.embed([question])[0]
+        probabilities = self.probabilities(vector)
+        if not probabilities or probabilities.get("ok", 1.0) > 1 - REFUSE_AT:
+            return None
+        label = max((k for k in probabilities if k != "ok"), key=lambda k: probabilities[k])
+        return "dose" if label == "medicine" else label  # type: ignore[return-value]

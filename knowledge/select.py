@@ -1,0 +1,201 @@
+"""Choosing the sentences that answer: by meaning (sentence embeddings), not by shared words.
+
+Each sentence of the retrieved sections is scored by its embedding's similarity to the question, plus how close its
+section's heading is to the question (a sentence under "What a low TSH can mean" answers "what does low tsh mean"
+even where it only says "An overactive thyroid can cause ..."), less a little for each rank its section is below the
+first. Two floors stay in words: a question about a high value does not get a sentence only about a low one (and the
+other way round), and a question about a range or a normal value prefers sentences that give the numbers.
+
+The best sentence is taken, then the next best ones of the same section that score nearly as well, in the section's
+order, as long as the answer still fits the SMS budget. Embeddings are cached per sentence text: a clinic's documents
+are a few thousand sentences.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+from knowledge.embeddings import Embedder
+from knowledge.guard import has_dosing_language
+from knowledge.sentences import plain_sentences, sms_safe
+from knowledge.types import Passage
+
+HEADING_WEIGHT = 0.5  # how much the section heading's similarity adds to a sentence's own
+RANK_PENALTY = 0.08  # per rank a section is below the best one
+KEEP_WITHIN = 0.14  # further sentences of the best section are kept when they score this close to the best
+MAX_SENTENCES = 3
+NUMBER_BONUS = 0.15  # range questions: sentences with a number
+
+_HIGH = re.compile(r"\b(high|higher|elevated|raised|above|too much|over|hyper\w*)\b", re.I)
+_LOW = re.compile(r"\b(low|lower|decreased|below|too little|under|hypo\w*|deficien\w*)\b", re.I)
+_RANGE_QUESTION = re.compile(
+    r"\b(normal|range|ranges|typical|healthy|good|target|goal|level|levels|should (it|my \w+|\w+) be|cut-?off)\b", re.I)
+_NUMBER = re.compile(r"(?<![A-Za-z])\d")
+# What a question asks for, and the section headings that give it: the documents' headings follow one pattern
+# ("What the A1c test measures", "Typical adult TSH ranges", "What a high TSH can mean", "When to call ...").
+_ASKS = [
+    (re.compile(r"^(what|whats|what's)( is| are|s)? (a |an |the )?[\w\s-]{1,30}\??$|\b(test(s|ing)? for|measures?|"
+                r"check(s)? for|stand for|what does (the |a |an )?[\w -]+ (show|do|test|check|measure))\b", re.I),
+     re.compile(r"\b(measures?|what is|includes|adds|is done)\b|^$", re.I)),
+    (_RANGE_QUESTION, re.compile(r"\b(ranges?|levels?|typical)\b", re.I)),
+    (re.compile(r"\b(cause[sd]?|why|what makes|raise[sd]?|lower[sd]?|goes? (up|down)|mean|means|meaning)\b", re.I),
+     re.compile(r"\bcan mean\b|\bthings that can change\b|\bcan mean\b|\b(high|low)\b", re.I)),
+    (re.compile(r"\b(call|worried|worry|emergency|911|symptoms?|signs?)\b", re.I),
+     re.compile(r"\b(when to call|call|can mean)\b", re.I)),
+]
+HEADING_MATCH_BONUS = 0.1
+DEFINITION_BONUS = 0.25  # "what is ldl": the sentence that says what LDL is
+
+
+@dataclass(frozen=True)
+class Sentence:
+    text: str
+    passage: Passage
+    position: int  # its place in the passage
+    score: float
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The chosen sentences, in the order an answer says them (each section's in the section's order)."""
+
+    sentences: tuple[Sentence, ...] = field(default=())
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text for s in self.sentences)
+
+    @property
+    def passages(self) -> list[Passage]:
+        """One passage per section the sentences come from, holding only the chosen sentences: the model's context."""
+        out: dict[tuple[str, str], Passage] = {}
+        for s in self.sentences:
+            key = (s.passage.source, s.passage.heading)
+            kept = out.get(key)
+            out[key] = replace(s.passage, text=f"{kept.text} {s.text}" if kept else s.text)
+        return list(out.values())
+
+    @property
+    def titles(self) -> list[str]:
+        return list(dict.fromkeys(s.passage.title for s in self.sentences))
+
+
+def direction(text: str) -> str:
+    """"high", "low" or "" for a question or sentence that speaks of one direction only."""
+    high, low = bool(_HIGH.search(text)), bool(_LOW.search(text))
+    return "high" if high and not low else "low" if low and not high else ""
+
+
+CONTEXT = True
+SENTENCE_WEIGHT = 0.5
+CONTEXT_WEIGHT = 0.5
+POSITION_PENALTY = 0.01  # a section's first sentences carry its point: the documents are written that way
+
+
+def in_context(passage: Passage, sentence: str) -> str:
+    """What is embedded for a sentence: with its section's heading, so "Platelet count: About 150 to 400." is
+    about typical ranges and "An overactive thyroid can cause ..." is about a low TSH."""
+    if not CONTEXT:
+        return sentence
+    return f"{passage.heading or passage.title}: {sentence}"
+
+
+_ABOUT_THE_PAGE = re.compile(r"^(this page|it also (explains|tells))\b", re.I)  # "This page tells you ..."
+
+
+def candidates(passage: Passage) -> list[str]:
+    """A passage's sentences an answer may quote: not its own question lines, not dosing language, not a sentence
+    about the page itself. A one-word list item counts ("Humana." answers "do you take humana")."""
+    return [s for s in plain_sentences(sms_safe(passage.text))
+            if not s.endswith("?") and not has_dosing_language(s) and not _ABOUT_THE_PAGE.match(s)]
+
+
+def defines(sentence: str, names: Sequence[str]) -> bool:
+    """The sentence says what one of ``names`` is: "LDL is often called ...", "The A1c test shows ...",
+    "ALT (alanine transaminase) is an enzyme ..."."""
+    return any(re.match(rf"^(the |a |an )?{re.escape(n)}( test| blood test| level)?( \([^)]*\))?,? (is|are|stands "
+                        rf"for|means|measures|shows|checks|counts|looks at|tells)\b", sentence, re.I) for n in names)
+
+
+class SentenceSelector:
+    def __init__(self, embedder: Embedder) -> None:
+        self.embedder = embedder
+        self._cache: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def vectors(self, texts: Sequence[str]) -> list[list[float]]:
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        if missing:
+            fresh = self.embedder.embed(missing)
+            with self._lock:
+                self._cache.update(zip(missing, fresh, strict=True))
+        with self._lock:
+            return [self._cache[t] for t in texts]
+
+    def prime(self, passages: Sequence[Passage]) -> None:
+        """Embed every sentence of ``passages`` now (in batches), so a question only embeds itself."""
+        headings = [f"{p.title} - {p.heading}" if p.heading else p.title for p in passages]
+        self.vectors([*headings, *(t for p in passages for s in candidates(p) for t in (s, in_context(p, s)))])
+
+    def score(self, question: str, passages: Sequence[Passage], names: Sequence[str] = ()) -> list[Sentence]:
+        """Every candidate sentence of ``passages`` with its score, best first. ``names`` are the documents' names
+        for the test the question names: asked what it is, the sentence that says so comes first."""
+        wanted = direction(question)
+        asks_what = bool(names) and bool(_ASKS[0][0].search(question.strip().rstrip("?")))
+        wants_range = bool(_RANGE_QUESTION.search(question))
+        found = [(rank, p, n, s) for rank, p in enumerate(passages) for n, s in enumerate(candidates(p))]
+        if not found:
+            return []
+        headings = [f"{p.title} - {p.heading}" if p.heading else p.title for p in passages]
+        q, *rest = self.vectors([question, *headings, *(s for *_, s in found), *(in_context(p, s) for _, p, _, s in found)])
+        heading_vectors, sentence_vectors = rest[: len(headings)], rest[len(headings):len(headings) + len(found)]
+        context_vectors = rest[len(headings) + len(found):]
+        heading_sim = [_dot(q, h) + HEADING_MATCH_BONUS * _heading_fits(question, p.heading)
+                       for h, p in zip(heading_vectors, passages, strict=True)]
+        scored = []
+        for (rank, passage, position, text), vector, cvec in zip(found, sentence_vectors, context_vectors, strict=True):
+            value = (SENTENCE_WEIGHT * _dot(q, vector) + CONTEXT_WEIGHT * _dot(q, cvec) + HEADING_WEIGHT * heading_sim[rank]
+                     - RANK_PENALTY * rank - POSITION_PENALTY * min(position, 8))
+            if wanted and direction(text) not in ("", wanted):
+                value -= 1.0  # a low-X sentence does not answer "what does high X mean"
+            if wants_range and _NUMBER.search(text):
+                value += NUMBER_BONUS
+            if asks_what and defines(text, names):
+                value += DEFINITION_BONUS
+            scored.append(Sentence(text, passage, position, value))
+        return sorted(scored, key=lambda s: -s.score)
+
+    def select(self, question: str, passages: Sequence[Passage], fits: Callable[[str], bool],
+               names: Sequence[str] = ()) -> Selection:
+        """The best sentence, then the next best of its section that score nearly as well, while ``fits`` holds
+        for their text (the SMS budget with the source line)."""
+        ranked = self.score(question, passages, names)
+        if not ranked:
+            return Selection()
+        best = ranked[0]
+        if not fits(best.text):
+            return Selection()
+        chosen = [best]
+        for sentence in ranked[1:]:
+            if len(chosen) == MAX_SENTENCES or sentence.score < best.score - KEEP_WITHIN:
+                break
+            if sentence.passage is not best.passage:
+                continue
+            trial = sorted([*chosen, sentence], key=lambda s: s.position)
+            if fits(" ".join(s.text for s in trial)):
+                chosen = trial
+        return Selection(tuple(sorted(chosen, key=lambda s: s.position)))
+
+
+def _heading_fits(question: str, heading: str) -> bool:
+    """The section's heading is the kind of section the question asks for (a definition, a range, a meaning)."""
+    plain = question.strip().rstrip("?")
+    return any(asks.search(plain) and gives.search(heading) for asks, gives in _ASKS)
+
+
+def _dot(a: Sequence[float], b: Sequence[float]) -> float:
+    return float(sum(x * y for x, y in zip(a, b, strict=True)))

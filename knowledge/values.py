@@ -1,0 +1,116 @@
+"""A patient's own number, placed in the band the lab documents define: "my a1c is 5.9" -> "An A1c result of 5.9 %
+is in the prediabetes range, 5.7 % to 6.4 %." Nothing is generated and nothing is diagnosed.
+
+The test is the one the question names (the documents' vocabulary, knowledge/vocabulary.py); the number is the one
+nearest after it (else before it). Ages, durations, times and dates are not results ("a psa test at 60", "fasting
+8 hours"). A number the documents have no band for, one in another unit, or one ten times past every bound is not
+interpreted: the question then goes the usual way. A value in the clinic's critical range is not placed at all:
+the question goes to the care team.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from knowledge.ranges import TestRange
+from knowledge.vocabulary import Vocabulary
+
+_NUMBER = re.compile(r"(?<![\w.,/:-])(\d+(?:\.\d+)?)(?![\w/:]|\.\d)\s*(%|[a-zµ]+/[a-z0-9.]+|[a-z]+)?", re.I)
+_NOT_A_RESULT_AFTER = re.compile(
+    r"^(years?|yrs?|yo|y/o|year-old|months?|mos?|weeks?|wks?|days?|hours?|hrs?|h|minutes?|mins?|am|pm|a\.m|p\.m|"
+    r"times|x|pills?|tablets?|mg|mcg|units?|iu|ml|kids?|children|lbs?|pounds|kg)$", re.I)
+_NOT_A_RESULT_BEFORE = re.compile(r"\b(at|age|aged|since|in|for|after|every|past|last|over the last)\s*$", re.I)
+@dataclass(frozen=True)
+class Reading:
+    code: str
+    written: str  # the number as the patient wrote it ("5.9")
+    value: float
+    unit: str  # the unit the patient wrote, "" when none
+
+
+def readings(question: str, vocabulary: Vocabulary, ranges: Mapping[str, TestRange]) -> list[Reading]:
+    """Each test the question names with a number that is its result, in the order they appear."""
+    mentions = [m for m in vocabulary.mentions(question) if m.term.code in ranges]
+    if not mentions:
+        return []
+    numbers = []
+    for match in _NUMBER.finditer(question):
+        if any(m.start <= match.start() < m.end for m in mentions):
+            continue  # the 12 of "B12", the 4 of "T4"
+        after = (match.group(2) or "").strip()
+        if _NOT_A_RESULT_AFTER.match(after) or _NOT_A_RESULT_BEFORE.search(question[: match.start()]):
+            continue
+        unit = after if ("/" in after or after == "%") else ""
+        numbers.append((match.start(), match.group(1), unit))
+    found: list[Reading] = []
+    used: set[int] = set()
+    for mention in mentions:
+        after = [n for n in numbers if n[0] >= mention.end and n[0] not in used]
+        before = [n for n in numbers if n[0] < mention.start and n[0] not in used]
+        pick = after[0] if after else (before[-1] if before else None)
+        if pick is None or any(r.code == mention.term.code for r in found):
+            continue
+        used.add(pick[0])
+        found.append(Reading(mention.term.code, pick[1], float(pick[1]), pick[2]))
+    return found
+
+
+def interpretable(reading: Reading, test: TestRange) -> bool:
+    if reading.unit and not test.measures_in(reading.unit):
+        return False
+    return test.plausible(reading.value)
+
+
+def is_critical(reading: Reading, critical: Mapping[str, Mapping[str, float]]) -> bool:
+    limits = critical.get(reading.code) or {}
+    low, high = limits.get("low"), limits.get("high")
+    return (low is not None and reading.value <= low) or (high is not None and reading.value >= high)
+
+
+def _article(name: str) -> str:
+    """'An A1c', 'A potassium', 'An LDL', 'An HDL'; 'Triglycerides' take none."""
+    first = name.split()[0]
+    if first.lower().endswith("s") and not first.isupper():
+        return ""
+    if first[:2].isupper() or (first[:1].isupper() and any(c.isdigit() for c in first)):
+        return "An " if first[0] in "AEFHILMNORSX" else "A "
+    if re.match(r"u[nr]i|use|eu", first, re.I):
+        return "A "  # "a urine", "a unit"
+    return "An " if first[0].lower() in "aeiou" else "A "
+
+
+def _lower(text: str) -> str:
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
+
+
+def _with_unit(written: str, unit: str) -> str:
+    return f"{written} {unit}".strip() if unit else written
+
+
+def describe(reading: Reading, test: TestRange) -> str:
+    """One plain sentence placing the value in the document's band (or against its typical range)."""
+    article = _article(test.name)
+    subject = f"{article}{test.name if article else test.name[:1].upper() + test.name[1:]} of " \
+              f"{_with_unit(reading.written, test.unit)}"
+    verb = "are" if not article else "is"
+    placements = test.place(reading.value)
+    if test.banded:
+        band = placements[0].band
+        label = band.label.rstrip(".")
+        if label.lower().endswith("range"):
+            return f"{subject} {verb} in the {_lower(label)}, {_lower(band.written)}."
+        return f"{subject} {verb} in the {_lower(band.written)} range: {_lower(label)}."
+    parts: list[str] = []
+    previous = ""
+    for placement in placements:
+        band = placement.band
+        where = {"low": "below", "high": "above"}.get(placement.flag or "", "within")
+        qualifier = f"{band.qualifier} " if band.qualifier else ""
+        if not parts:
+            parts.append(f"{where} the {test.kind} {qualifier}({_lower(band.written)})")
+        else:
+            parts.append(f"{'' if where == previous else where + ' it '}{qualifier}({_lower(band.written)})")
+        previous = where
+    return f"{subject} {verb} {' and '.join(parts)}."

@@ -1,0 +1,114 @@
+"""The documents' own vocabulary: each lab test's names, abbreviations and lay words, and what patients call a page.
+
+Built from the documents' front matter, never from a list in code::
+
+    names:
+      bun: [BUN, blood urea nitrogen, urea nitrogen]   # the first is how a sentence names the test
+    also_called: [kidney number, kidney function]       # the page's subject in patients' words
+
+A question is expanded with the documents' own words before retrieval ("whats my bun" -> "whats my bun (BUN; Kidney
+tests: BUN, creatinine and eGFR)"), so a question that names a test only by its abbreviation or a lay word finds its
+page both by words (BM25) and by meaning (embeddings). :meth:`Vocabulary.mentions` also says which test a patient's
+number belongs to ("potassium came back 5.4").
+
+Names match whatever the case ("ldl", "A1C"), except names of one or two characters ("PT", "UA", "Hb"), which
+match only as written: "pt" is as often "patient". A misspelt test name of five letters or more ("potasium", "cholestrol", "creatine") matches the closest name.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cached_property
+
+from knowledge.documents import Document
+
+_WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+
+
+@dataclass(frozen=True)
+class Term:
+    text: str  # as written in the front matter
+    code: str  # the lab test code, "" for a word that names the whole page
+    title: str  # the page's title
+    source: str
+
+
+@dataclass(frozen=True)
+class Mention:
+    term: Term
+    start: int  # character offsets in the question
+    end: int
+
+
+def _pattern(text: str) -> re.Pattern[str]:
+    flags = 0 if len(text) <= 2 else re.IGNORECASE
+    return re.compile(rf"(?<![A-Za-z0-9]){re.escape(text)}(?![A-Za-z0-9])", flags)
+
+
+class Vocabulary:
+    """Every name and lay word of the documents, longest first (``LDL cholesterol`` before ``cholesterol``)."""
+
+    def __init__(self, terms: Iterable[Term], display: dict[str, str] | None = None) -> None:
+        self.terms = sorted(set(terms), key=lambda t: (-len(t.text), t.text.lower(), t.code, t.source))
+        self.display = display or {}  # code -> how a sentence names the test (the first of its names)
+        self._patterns = [(_pattern(t.text), t) for t in self.terms]
+
+    @classmethod
+    def from_documents(cls, documents: Iterable[Document]) -> Vocabulary:
+        terms: list[Term] = []
+        display: dict[str, str] = {}
+        for doc in documents:
+            for code, names in doc.names.items():
+                display.setdefault(code, names[0])
+                terms += [Term(name, code, doc.title, doc.source) for name in names]
+            terms += [Term(word, "", doc.title, doc.source) for word in doc.also_called]
+        return cls(terms, display)
+
+    @cached_property
+    def _single_words(self) -> dict[str, Term]:
+        """Test names that are one word of five letters or more: what a misspelling is matched against."""
+        return {t.text.lower(): t for t in reversed(self.terms) if t.code and re.fullmatch(r"[A-Za-z]{5,}", t.text)}
+
+    def mentions(self, text: str) -> list[Mention]:
+        """The names in ``text``, longest first where they overlap, in the order they appear."""
+        taken: list[Mention] = []
+        for pattern, term in self._patterns:
+            for match in pattern.finditer(text):
+                if not any(match.start() < m.end and m.start < match.end() for m in taken):
+                    taken.append(Mention(term, match.start(), match.end()))
+        for match in _WORD.finditer(text.lower()):  # a misspelt test name
+            word = match.group()
+            if len(word) < 5 or word in self._single_words or any(
+                    match.start() < m.end and m.start < match.end() for m in taken):
+                continue
+            close = difflib.get_close_matches(word, list(self._single_words), n=1, cutoff=0.85)
+            if close:
+                taken.append(Mention(self._single_words[close[0]], match.start(), match.end()))
+        return sorted(taken, key=lambda m: m.start)
+
+    def expansions(self, text: str) -> list[str]:
+        """The documents' words for what ``text`` names: a test's own name ("bad cholesterol" -> "LDL"), or the
+        page's title for a word that names a whole page ("pee test" -> "Urinalysis (urine test)")."""
+        out: list[str] = []
+        for mention in self.mentions(text):
+            term = mention.term
+            word = self.display.get(term.code, "") if term.code else term.title
+            if word and word.lower() not in text.lower() and word not in out:
+                out.append(word)
+        return out
+
+    def expand(self, text: str) -> str:
+        """``text`` with the documents' words for what it names appended: "whats my bun (BUN; Kidney tests ...)"."""
+        extra = self.expansions(text)
+        return f"{text} ({'; '.join(extra)})" if extra else text
+
+    def names_in(self, text: str) -> list[str]:
+        """Every name of each test ``text`` names (all of its names, not only the one written)."""
+        codes = list(dict.fromkeys(m.term.code for m in self.mentions(text) if m.term.code))
+        return [t.text for code in codes for t in self.terms if t.code == code]
+
+    def name(self, code: str) -> str:
+        return self.display.get(code, code.replace("_", " "))

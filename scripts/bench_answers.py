@@ -1,0 +1,176 @@
+"""Answer benchmark: does the answer hold the fact asked for, are policy questions refused, how many drafts are sent
+as the model wrote them, and how long an answer takes, quoting only versus with the local model.
+
+    .venv/bin/python scripts/bench_answers.py                   # both sets, quoting and the local model
+    .venv/bin/python scripts/bench_answers.py --llm none        # quoting only (fast)
+    .venv/bin/python scripts/bench_answers.py --set project --misses   # the project's misses, one per line
+    .venv/bin/python scripts/bench_answers.py --json
+
+Sets: ``project`` is ``tests/data/retrieval_questions.jsonl`` (the project's 79 questions, each with the facts a
+correct answer holds); ``dev`` is ``tests/data/answer_questions.jsonl`` (102 questions written the way patients ask,
+with their own numbers, abbreviations and questions to refuse: the development set the selection and the policy
+check were tuned on); ``blind`` is ``tests/data/blind/answers_blind.jsonl``, written independently of the code and
+only ever scored here: its items are never printed (``--misses`` lists project misses only).
+
+An answer item holds its key fact when the answer contains one alternative of every fact group (case-insensitive);
+a refuse item is right when the answer is not a grounded one (a policy refusal or a handoff). "Sent as generated" is
+the share of grounded answers whose draft passed the checks as the model wrote it. Latency is one answer at a time,
+after a warm-up, on whatever cores the machine gives (2 on the development machine). The local model uses the
+adapter in ``llm.adapter`` (``CLINICBOT_LLM__ADAPTER``); without one that configuration is skipped, not faked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.append(str(ROOT))  # after PYTHONPATH, so a scratch checkout's code can be measured with these sets
+
+DOCUMENTS = ROOT / "knowledge" / "documents"
+SETS = {
+    "project": ROOT / "tests" / "data" / "retrieval_questions.jsonl",
+    "dev": ROOT / "tests" / "data" / "answer_questions.jsonl",
+    "blind": ROOT / "tests" / "data" / "blind" / "answers_blind.jsonl",
+}
+CONFIGS = ("none", "local")
+
+
+def load_set(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def holds_facts(answer: str, facts: list[list[str]]) -> bool:
+    """One alternative of every fact group appears in the answer (case-insensitive)."""
+    text = answer.lower()
+    return bool(facts) and all(any(alt.lower() in text for alt in group) for group in facts)
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, round(share * len(ordered)) - 1)] if ordered else 0.0
+
+
+def score(items: list[dict[str, Any]], results: list[dict[str, Any]]) -> dict[str, Any]:
+    answers = [(i, r) for i, r in zip(items, results, strict=True) if i["kind"] == "answer"]
+    refusals = [(i, r) for i, r in zip(items, results, strict=True) if i["kind"] != "answer"]
+    grounded = [r for r in results if r["grounded"]]
+    latencies = [r["ms"] for r in results]
+    return {
+        "questions": len(items),
+        "key_fact": round(sum(holds_facts(r["answer"], i["facts"]) for i, r in answers) / max(1, len(answers)), 3),
+        "refusals": round(sum(not r["grounded"] for _, r in refusals) / max(1, len(refusals)), 3),
+        "grounded": len(grounded),
+        "sent_as_generated": round(sum(r["reason"] == "generated" for r in grounded) / max(1, len(grounded)), 3),
+        "median_ms": round(statistics.median(latencies), 1) if latencies else 0.0,
+        "p95_ms": round(percentile(latencies, 0.95), 1),
+    }
+
+
+def _answerer(store: Any, backend: str) -> Any:
+    from bot.settings import get_settings
+    from knowledge.answer import Answerer, load_llm
+
+    settings = get_settings()
+    settings = settings.model_copy(update={"llm": settings.llm.model_copy(update={"backend": backend})})
+    return Answerer(store, settings, llm_factory=lambda: load_llm(settings))
+
+
+def local_model_ready() -> str:
+    """Why the local model cannot be measured, or "" when it can."""
+    from bot.llm.local import adapter_exists, resolve_adapter
+    from bot.settings import get_settings
+
+    adapter = resolve_adapter(get_settings())
+    return "" if adapter_exists(adapter) else f"no adapter at {adapter} (set CLINICBOT_LLM__ADAPTER)"
+
+
+def answer_all(answerer: Any, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for item in items:
+        started = time.perf_counter()
+        result = answerer.answer(item["question"])
+        out.append({"answer": result.answer, "grounded": result.grounded, "reason": result.reason,
+                    "ms": (time.perf_counter() - started) * 1000})
+    return out
+
+
+def run(sets: tuple[str, ...] = ("project", "dev", "blind"), configs: tuple[str, ...] = CONFIGS,
+        misses: bool = False) -> dict[str, Any]:
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from knowledge.embeddings import MiniLMEmbedder
+    from knowledge.ingest import ingest
+    from knowledge.store import KnowledgeStore
+
+    figures: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-answers-") as tmp:
+        store = KnowledgeStore("bench_answers", chroma_dir=Path(tmp) / "chroma", embedder=MiniLMEmbedder())
+        ingest(DOCUMENTS, store)
+        for config in configs:
+            if config == "local" and (why := local_model_ready()):
+                print(f"[bench_answers] local model skipped: {why}", file=sys.stderr)
+                continue
+            answerer = _answerer(store, config)
+            answerer.warm_up()
+            for name in sets:
+                if not SETS[name].exists():
+                    print(f"[bench_answers] {name} set missing: {SETS[name]}", file=sys.stderr)
+                    continue
+                items = load_set(SETS[name])
+                results = answer_all(answerer, items)
+                for key, value in score(items, results).items():
+                    figures[f"{name}_{config}_{key}"] = value
+                if misses and name != "blind":  # never the blind set's items
+                    for item, result in zip(items, results, strict=True):
+                        held = holds_facts(result["answer"], item["facts"]) if item["kind"] == "answer" else (
+                            not result["grounded"])
+                        if not held:
+                            print(json.dumps({"config": config, "question": item["question"], "kind": item["kind"],
+                                              "reason": result["reason"], "answer": result["answer"]}))
+    for name in sets:
+        quoting, local = figures.get(f"{name}_none_p95_ms"), figures.get(f"{name}_local_p95_ms")
+        if quoting and local:
+            figures[f"{name}_p95_local_over_quoting"] = round(local / quoting, 1)
+    return figures
+
+
+def table(figures: dict[str, Any]) -> str:
+    rows = ["| set | answers by | questions | key fact | refusals | sent as generated | median ms | p95 ms |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for name in SETS:
+        for config in CONFIGS:
+            key = f"{name}_{config}_"
+            if key + "questions" not in figures:
+                continue
+            label = "quoting only" if config == "none" else "local model"
+            rows.append(f"| {name} | {label} | {figures[key + 'questions']} | {figures[key + 'key_fact']:.3f} | "
+                        f"{figures[key + 'refusals']:.3f} | {figures[key + 'sent_as_generated']:.3f} | "
+                        f"{figures[key + 'median_ms']:.0f} | {figures[key + 'p95_ms']:.0f} |")
+    return "\n".join(rows)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--set", choices=[*SETS, "all"], default="all")
+    parser.add_argument("--llm", choices=[*CONFIGS, "all"], default="all")
+    parser.add_argument("--misses", action="store_true", help="print the project and dev sets' misses (never the blind set's)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args()
+    sets = tuple(SETS) if args.set == "all" else (args.set,)
+    configs = CONFIGS if args.llm == "all" else (args.llm,)
+    figures = run(sets, configs, misses=args.misses)
+    print(json.dumps(figures, indent=2) if args.json else table(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,79 @@
+"""The answering pipeline on the real embedding model and the clinic's real documents (quoting, no language
+model): abbreviations and lay words are retrieved, the sentences that answer are chosen by meaning, a patient's
+own number is placed in its band, and policy questions are refused in wordings no rule lists."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.settings import PROJECT_ROOT, Settings
+from knowledge.answer import Answerer
+from knowledge.embeddings import MiniLMEmbedder
+from knowledge.ingest import ingest
+from knowledge.store import KnowledgeStore
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeStore:
+    store = KnowledgeStore("answers_real", chroma_dir=tmp_path_factory.mktemp("chroma"), embedder=MiniLMEmbedder())
+    ingest(PROJECT_ROOT / "knowledge" / "documents", store)
+    return store
+
+
+@pytest.fixture
+def answerer(store: KnowledgeStore, settings: Settings) -> Answerer:
+    quoting = settings.model_copy(update={"llm": settings.llm.model_copy(update={"backend": "none"})})
+    return Answerer(store, quoting)
+
+
+@pytest.mark.parametrize(("question", "source", "fact"), [
+    ("whats a bun test", "Kidney tests: BUN, creatinine and eGFR", "waste"),
+    ("what is a pee test for", "Urinalysis (urine test)", "urin"),
+    ("what does high potassium mean", "Electrolytes: sodium, potassium, chloride and CO2", "kidneys"),
+    ("what does low tsh mean", "Thyroid tests: TSH and free T4", "overactive"),
+    ("do you take humana", "Insurance plans we accept", "Humana"),
+    ("how much is the no show fee", "Cancellations and missed appointments (no-shows)", "$25"),
+])
+def test_a_question_gets_the_sentence_that_answers_it(answerer: Answerer, question: str, source: str,
+                                                      fact: str) -> None:
+    result = answerer.answer(question)
+    assert result.grounded and result.sources == [source], result
+    assert fact in result.answer, result.answer
+
+
+@pytest.mark.parametrize(("question", "band"), [
+    ("my a1c is 5.9", "prediabetes range, 5.7 % to 6.4 %"),
+    ("my fasting sugar was 110 is that bad", "prediabetes range, 100 to 125 mg/dL"),
+    ("hdl 35 is that low", "below the healthy adult level for men (40 mg/dL or higher)"),
+])
+def test_a_patients_number_is_placed_and_not_diagnosed(answerer: Answerer, question: str, band: str) -> None:
+    result = answerer.answer(question)
+    assert result.reason == "value" and band in result.answer
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("what antibiotic works best for strep throat", {"medicine", "dose"}),
+    ("is it safe for me to quit my statin now", {"medicine", "dose"}),
+    ("my psa came back 9, is it prostate cancer", {"diagnosis"}),
+    ("i keep getting headaches, what could it be", {"diagnosis"}),
+])
+def test_policy_questions_in_other_words_are_refused_and_handed_on(answerer: Answerer, question: str,
+                                                                   kind: set[str]) -> None:
+    result = answerer.answer(question)
+    assert result.reason.split(":")[-1] in kind and not result.grounded, result
+    assert result.handoff == "medical_question"
+
+
+def test_an_unrelated_question_is_handed_to_the_front_desk(answerer: Answerer) -> None:
+    result = answerer.answer("can you recommend a good plumber for my kitchen sink")
+    assert not result.grounded and result.reason in {"low_similarity", "policy:out_of_scope"}
+
+
+def test_warm_up_embeds_the_documents_sentences_once(answerer: Answerer) -> None:
+    answerer.warm_up()
+    assert answerer.selector is not None and len(answerer.selector._cache) > 1000
+    assert isinstance(Path(answerer.settings.knowledge.documents_dir), Path)

@@ -1,0 +1,160 @@
+"""The two modes on text nobody here wrote: strict (logs) keeps only known-safe words; preview (staff
+console) removes the identifiers the issue found leaking and keeps clinical content.
+
+These load spaCy, Presidio and the word lists (built from philter-lite, wordfreq and the drug list on
+the first run, then cached), so they are marked slow.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from types import ModuleType
+
+import pytest
+
+from bot.phi import Scrubber, get_scrubber
+from bot.settings import PROJECT_ROOT
+
+pytestmark = pytest.mark.slow
+ALLOW = ("Maple Street Family Medicine", "Dr. Patel", "Lena Nguyen")
+
+
+def _bench() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_scrub", PROJECT_ROOT / "scripts" / "bench_scrub.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_scrub"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def strict() -> Iterator[Scrubber]:
+    yield get_scrubber(ALLOW, "strict")
+
+
+@pytest.fixture(scope="module")
+def preview() -> Iterator[Scrubber]:
+    yield get_scrubber(ALLOW, "preview")
+
+
+# The leak kinds of the issue, each with what must go and what must stay.
+LEAKS = [
+    ("my aunt's neighbour Desmond Pryce drove me, knee still swollen", ["Desmond", "Pryce"], ["knee", "swollen"]),
+    ("pt Kowalski c/o cough x 3 days", ["Kowalski"], ["cough"]),
+    ("DAUGHTER KATRINA BLAYLOCK AT BEDSIDE, BP 150/90", ["KATRINA", "BLAYLOCK"], ["BP 150/90"]),
+    ("please stop charging card 4000 1234 5678 9011", ["4000 1234 5678 9011", "9011"], []),
+    ("account 12345678901 is overdue", ["12345678901"], []),
+    ("she was born the ninth of march, 1961", ["ninth", "march", "1961"], []),
+    ("my birthday is jan second", ["jan second"], []),
+    ("I work at Tyrell Biscuit Works in Sheboygan", ["Tyrell", "Biscuit", "Sheboygan"], []),
+    ("admitted to St. Aldhelm Hospital for pneumonia", ["Aldhelm"], ["pneumonia"]),
+    ("ED visit at Riverton General on 6/14 for chest pain", ["Riverton", "6/14"], ["chest pain"]),
+    ("seen on june 14th for the rash", ["june 14th"], ["rash"]),
+    ("grandma is ninety-four years old and dizzy", ["ninety-four"], ["dizzy"]),
+    ("Mom turned 93 last week, her a1c was 7.9", ["93"], ["a1c was 7.9"]),
+    ("a 101 y/o woman with CHF", ["101"], ["CHF"]),
+    ("grandpa, 96, fell again", ["96"], ["fell"]),
+]
+
+
+@pytest.mark.parametrize("mode", ["strict", "preview"])
+@pytest.mark.parametrize("text, gone, kept", LEAKS)
+def test_the_leaks_the_issue_found_are_closed(mode: str, text: str, gone: list[str], kept: list[str]) -> None:
+    out = get_scrubber(ALLOW, mode).scrub(text)  # type: ignore[arg-type]
+    for item in gone:
+        assert item.lower() not in out.lower(), (mode, out)
+    for term in kept:
+        assert term in out, (mode, out)
+
+
+@pytest.mark.parametrize(
+    "text, name, word_text",
+    [
+        ("my sister Rose is visiting", "Rose", "a rose on my arm, the rash rose overnight"),
+        ("this is Will, call me back", "Will", "I will call back tomorrow"),
+        ("Hope Delacroix needs a refill", "Hope", "hope the refill is ready"),
+        ("Rose Kowalski called about her labs", "Rose", "the swelling rose after the shot"),
+    ],
+)
+def test_a_word_that_is_also_a_name_goes_only_as_a_name(strict: Scrubber, text: str, name: str, word_text: str) -> None:
+    assert name not in strict.scrub(text)
+    assert strict.scrub(word_text) == word_text
+
+
+def test_strict_keeps_clinical_values_and_drops_unknown_words(strict: Scrubber) -> None:
+    text = "Zorblatt took metformin 500mg bid, glucose 245, temp 101.3, bp 138/88, pain 7/10, 2000 iu"
+    out = strict.scrub(text)
+    assert "Zorblatt" not in out
+    for kept in ["metformin 500mg bid", "glucose 245", "temp 101.3", "bp 138/88", "pain 7/10", "2000 iu"]:
+        assert kept in out, out
+
+
+@pytest.mark.parametrize("text, gone", [("since 2019 it hurts", "2019"), ("code XW277/90683", "90683"),
+                                        ("ref 560-40-78-5", "78"), ("user FB59 signed", "FB59")])
+def test_strict_drops_numbers_that_are_not_clinical_values(strict: Scrubber, text: str, gone: str) -> None:
+    assert gone not in strict.scrub(text)
+
+
+def test_strict_is_idempotent_and_keeps_the_allow_list(strict: Scrubber) -> None:
+    text = "Dr. Patel at Maple Street Family Medicine saw Quentin Abernathy-Vosk on 3/12"
+    once = strict.scrub(text)
+    assert once.startswith("Dr. Patel at Maple Street Family Medicine saw <NAME>")
+    assert strict.scrub(once) == once
+
+
+def test_tracebacks_keep_their_code_locations(strict: Scrubber) -> None:
+    text = ('Traceback (most recent call last):\n  File "/srv/app/rasa/core/processor.py", line 994, in _run_action\n'
+            "rasa.utils.endpoints.ClientResponseError: 500, body={\"first_name\": \"Jordan\", \"dob\": \"01/01/1980\"}")
+    out = strict.scrub(text)
+    assert 'File "/srv/app/rasa/core/processor.py", line 994, in _run_action' in out
+    assert "rasa.utils.endpoints.ClientResponseError" in out
+    assert "Jordan" not in out and "1980" not in out
+
+
+def test_preview_keeps_what_staff_need(preview: Scrubber) -> None:
+    text = "Pt c/o SOB and wheezing, albuterol not helping, O2 sat 91%, CBC and BMP ordered, f/u in 2 wks"
+    assert preview.scrub(text) == text
+
+
+@pytest.mark.parametrize(
+    "name, mode, recall, retention",
+    [("phi_dev", "strict", 0.99, 0.95), ("phi_dev", "preview", 0.98, 0.95),
+     ("phi_dev2", "strict", 0.97, 0.95), ("phi_dev2", "preview", 0.93, 0.95)],
+)
+def test_quality_on_the_validation_sets_written_elsewhere(name: str, mode: str, recall: float, retention: float) -> None:
+    """tests/data/phi_dev*.jsonl: 85 texts in the voices the project set lacks (nursing notes in capitals,
+    relatives' full names, employers, cities and hospitals that are everyday words); a regression floor,
+    written for development, not the blind set."""
+    bench = _bench()
+    cases = bench.load_cases(PROJECT_ROOT / "tests" / "data" / f"{name}.jsonl")
+    scrubber = get_scrubber(bench.ALLOW_LIST, mode)  # type: ignore[arg-type]
+    outcomes = [bench.judge(c, scrubber.scrub(c.text)) for c in cases]
+    leaked = [i for o in outcomes for i in o.leaked]
+    lost = [t for o in outcomes for t in o.lost]
+    assert 1 - len(leaked) / sum(len(c.phi) for c in cases) >= recall, leaked
+    assert 1 - len(lost) / sum(len(c.keep) for c in cases) >= retention, lost
+
+
+def test_cli_and_staff_queue_use_the_mode_they_are_for() -> None:
+    """`clinicbot scrub` is strict unless told otherwise; the staff queue's preview is preview mode."""
+    from bot.conversations.queue import scrub_preview
+    from bot.settings import get_settings
+
+    line = "Referred to Summit Orthopedics by Dr. Halvorsen, knee MRI next week"
+    allow = tuple(get_settings().phi.allow_list)
+    env = {**os.environ, "CLINICBOT_ENVIRONMENT": "test"}
+    outputs = {}
+    for mode in ("strict", "preview"):
+        proc = subprocess.run([str(PROJECT_ROOT / ".venv" / "bin" / "clinicbot"), "scrub", "--mode", mode],
+                              input=line + "\n", capture_output=True, text=True, timeout=180, env=env, cwd=PROJECT_ROOT)
+        assert proc.returncode == 0, proc.stderr
+        outputs[mode] = proc.stdout.rstrip("\n")
+        assert outputs[mode] == get_scrubber(allow, mode).scrub(line)  # type: ignore[arg-type]
+    assert "Summit" not in outputs["strict"] and "Halvorsen" not in outputs["preview"]
+    assert "knee MRI" in outputs["preview"]
+    assert scrub_preview(line) == outputs["preview"]
