@@ -182,3 +182,15 @@ def test_the_emergency_threshold_is_the_lowest_within_the_false_emergency_budget
     thresholds, combined = choose_thresholds(gold, rules, probs)
     assert thresholds.emergency == 0.29
     assert combined["false_emergency_rate"] <= 0.04 and combined["emergency_recall"] == 0.9
+
+
+def test_the_budget_is_for_the_false_emergencies_the_model_adds_to_the_rules_own() -> None:
+    """The rules already raise 4 of 90 (4.4 %, over the budget on their own): the model still gets its 4 % on top,
+    instead of being held at the ceiling where it raises almost nothing."""
+    gold = ["emergency"] * 10 + ["self_care"] * 90
+    rules = ["self_care"] * 10 + ["emergency"] * 4 + ["self_care"] * 86
+    p = [0.95] * 8 + [0.3, 0.25] + [0.1] * 4 + [0.28] * 5 + [0.1] * 81  # 5 more at 0.28 would add 5.6 %
+    probs = [{"emergency": x, "urgent": 0.0, "routine": 0.0, "self_care": 1 - x} for x in p]
+    thresholds, combined = choose_thresholds(gold, rules, probs)
+    assert thresholds.emergency == 0.29
+    assert combined["emergency_recall"] == 0.9 and combined["false_emergencies"] == 4

@@ -13,7 +13,10 @@ from typing import Any
 from bot.triage.categories import LEVELS, more_urgent
 from bot.triage.model import Thresholds, level_for
 
-FALSE_EMERGENCY_BUDGET = 0.04  # on validation: half the issue's 8 %, a margin for messages unlike ours
+# On validation, the false emergencies the model may ADD to the rules' own: half the issue's 8 %, a margin for
+# messages unlike ours. (A budget on the total could not be met when the rules alone spent most of it on our hard
+# validation split, 3.4 %: the search then sat at its ceiling and the model raised almost nothing.)
+FALSE_EMERGENCY_BUDGET = 0.04
 EMERGENCY_RANGE = (0.2, 0.9)  # where the emergency threshold may sit (0.2: never on a bare hint)
 
 
@@ -53,15 +56,17 @@ def choose_thresholds(gold: Sequence[str], rules: Sequence[str],
                       probabilities: Sequence[dict[str, float]]) -> tuple[Thresholds, dict[str, Any]]:
     """Thresholds for the combination, from a validation split (never from the blind set).
 
-    Emergency: the lowest threshold in ``EMERGENCY_RANGE`` whose combined false-emergency rate stays within
-    ``FALSE_EMERGENCY_BUDGET`` (the lowest, because a missed emergency is the costlier error). Urgent and
-    routine: the pair that gives the best combined four-level accuracy with that emergency threshold."""
+    Emergency: the lowest threshold in ``EMERGENCY_RANGE`` at which the combination's false-emergency rate is at
+    most ``FALSE_EMERGENCY_BUDGET`` above the rules' own (the lowest, because a missed emergency is the costlier
+    error). Urgent and routine: the pair that gives the best combined four-level accuracy with that emergency
+    threshold."""
     grid = [round(x / 100, 2) for x in range(5, 96)]
     low, high = EMERGENCY_RANGE
+    allowed = (figures(gold, list(rules))["false_emergency_rate"] or 0.0) + FALSE_EMERGENCY_BUDGET
     chosen_e = high
     for t in [x for x in grid if low <= x <= high]:
         levels = combined_levels(rules, probabilities, Thresholds(t, 1.01, 1.01))
-        if (figures(gold, levels)["false_emergency_rate"] or 0.0) <= FALSE_EMERGENCY_BUDGET:
+        if (figures(gold, levels)["false_emergency_rate"] or 0.0) <= allowed + 1e-9:
             chosen_e = t
             break
     best: tuple[float, Thresholds] = (-1.0, Thresholds(chosen_e))

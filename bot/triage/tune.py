@@ -235,3 +235,38 @@ def tune_triage(base_model: str, out: Path, *, config: TriageTuneConfig | None =
     tmp.rename(out)
     say(f"triage adapter and report written to {out}")
     return report
+
+
+def rechoose_thresholds(base_model: str, adapter: Path, *, threads: int = 1, data_dir: Path = dataset.DATA_DIR,
+                        progress: Progress | None = None) -> dict[str, Any]:
+    """Choose the thresholds again for a tuned adapter (after a change to how they are chosen), without tuning:
+    score the validation split again, rewrite ``triage.json`` and the report's tuned figures. The data must be
+    the data the adapter was tuned on (same fingerprint)."""
+    import json
+
+    import torch
+
+    from bot.triage import triage
+    from bot.triage.report import write_report
+
+    if threads > 0:
+        torch.set_num_threads(threads)
+    items = dataset.load_items(data_dir)
+    _, validation = dataset.split(items)
+    report: dict[str, Any] = json.loads((adapter / "report.json").read_text(encoding="utf-8"))
+    if report.get("fingerprint") != dataset.fingerprint(items, spec()):
+        raise ValueError(f"the training data changed since {adapter} was tuned: tune it again")
+    rules = [triage(i.text).urgency for i in validation]
+    if progress:
+        progress(f"scoring the tuned model on {len(validation)} validation items")
+    scores = score_items(TriageModel.load(base_model, adapter), validation, progress)
+    probabilities = [s["levels"] for s in scores]
+    thresholds, _ = choose_thresholds([i.level for i in validation], rules, probabilities)
+    meta = json.loads((adapter / "triage.json").read_text(encoding="utf-8"))
+    (adapter / "triage.json").write_text(json.dumps({**meta, "thresholds": asdict(thresholds)}, indent=2) + "\n",
+                                         encoding="utf-8")
+    report |= {"thresholds": asdict(thresholds), "tuned": _assessment(validation, rules, scores, thresholds),
+               "per_category": _per_category_recall(validation, rules,
+                                                    combined_levels(rules, probabilities, thresholds))}
+    write_report(report, adapter)
+    return report

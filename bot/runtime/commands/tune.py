@@ -31,6 +31,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--eval-limit", type=int, default=d.eval_limit,
                         help="answers: held-out examples to generate per model")
     parser.add_argument("--threads", type=int, default=t.threads, help="triage: torch threads (0: torch's default)")
+    parser.add_argument("--thresholds-only", action="store_true",
+                        help="triage: choose the thresholds again for the adapter in --out (or the one in use) "
+                             "on the validation split, without tuning")
     parser.add_argument("--out", type=Path, default=None,
                         help="adapter folder (with one --task; default: llm.adapter, or <data_dir>/triage-adapter)")
 
@@ -66,15 +69,22 @@ def _answers(args: argparse.Namespace) -> None:
 def _triage(args: argparse.Namespace) -> None:
     from bot.llm.prepare import prepare_base_model
     from bot.settings import get_settings
-    from bot.triage.tune import TriageTuneConfig, tune_triage
+    from bot.triage.net import resolve_triage_adapter
+    from bot.triage.tune import TriageTuneConfig, rechoose_thresholds, tune_triage
 
     settings = get_settings()
-    out = args.out or settings.data_dir / "triage-adapter"
-    d = TriageTuneConfig()
-    config = TriageTuneConfig(steps=args.steps, epochs=args.epochs if args.epochs is not None else d.epochs,
-                              learning_rate=args.learning_rate or d.learning_rate, threads=args.threads)
-    report = tune_triage(str(prepare_base_model(settings.models_dir, _progress)), out, config=config,
-                         progress=_progress)
+    base = str(prepare_base_model(settings.models_dir, _progress))
+    if args.thresholds_only:
+        out = args.out or resolve_triage_adapter(settings)
+        if out is None:
+            raise SystemExit("no triage adapter to choose thresholds for: tune one first")
+        report = rechoose_thresholds(base, out, threads=args.threads, progress=_progress)
+    else:
+        out = args.out or settings.data_dir / "triage-adapter"
+        d = TriageTuneConfig()
+        config = TriageTuneConfig(steps=args.steps, epochs=args.epochs if args.epochs is not None else d.epochs,
+                                  learning_rate=args.learning_rate or d.learning_rate, threads=args.threads)
+        report = tune_triage(base, out, config=config, progress=_progress)
     print(f"triage adapter: {out}")
     print(f"report:  {out / 'report.md'}")
     print(f"{'validation (' + str(report['items']['validation']) + ')':<34}{'recall':>8}{'accuracy':>10}{'false em.':>10}")
