@@ -27,13 +27,18 @@ from actions.verification import (
 from bot import scheduling
 from bot.scheduling.choices import appointment_type_code, provider_key
 from bot.scheduling.timeparse import add_turn, parse_preference, pick_option
+from bot.scheduling.words import AGREE_WORDS, NO_WORDS, any_of
 from bot.store import Appointment, session_scope
 
 log = logging.getLogger("clinicbot.actions")
 
 OTHER_ONE = re.compile(r"\b(the )?other (one|appointment|appt|visit)\b|\bnot that one\b|\bwrong one\b")
-YES = re.compile(r"^(yes|yeah|yep|yup|y|ok|okay|sure|please do|do it|go ahead|confirm|correct|cancel it|yes cancel)")
-NO = re.compile(r"^(no|nope|nah|n|don'?t|do not|keep)\b")
+YES = re.compile(rf"^({any_of([*AGREE_WORDS, 'please do', 'do it', 'go ahead', 'confirm', 'correct', 'cancel it'])})")
+NO = re.compile(rf"^({any_of(NO_WORDS)}|don'?t|do not|keep)\b")
+# "any dr is fine" said while the form asks something else (a bare "any" there may mean "any day")
+ANY_ONE = re.compile(r"\bany ?(?:one|body|dr\.?|doc|doctor|provider)\b|\bwhoever\b|\bno preference\b|\bfirst available\b")
+# questions a day, a time or a provider may be said along with ("annual physical w dr patel, next tuesday pm")
+ALONGSIDE = ("appointment_type", "provider", "target_appointment")
 
 
 def listed(items: list[str]) -> str:
@@ -101,6 +106,31 @@ class AppointmentFormValidation(VerifiedFormValidation):
             say(dispatcher, "utter_target_unclear")
             return {"target_appointment": None}
         return {"target_appointment": str(upcoming[index].id)}
+
+    # -- more than the question asked for, in one message ------------------------------------------------
+    @staticmethod
+    def _said_alongside(tracker: Tracker, slot: str) -> str | None:
+        """The latest message, when it answered another of the form's questions and ``slot`` is still open."""
+        requested = tracker.get_slot("requested_slot")
+        if requested not in ALONGSIDE or requested == slot or tracker.get_slot(slot) is not None:
+            return None
+        return _latest_text(tracker)
+
+    async def extract_time_pref(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                domain: DomainDict) -> dict[str, Any]:
+        text = self._said_alongside(tracker, "time_pref")
+        if not text:
+            return {}
+        cfg = settings()
+        wanted = parse_preference(text, now(), cfg.clinic.tz)
+        if wanted is None or not (wanted.has_day or wanted.time_from is not None or wanted.time_to is not None):
+            return {}
+        return {"time_pref": text}
+
+    async def extract_provider(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                               domain: DomainDict) -> dict[str, Any]:
+        text = self._said_alongside(tracker, "provider")  # a provider's name comes as an entity
+        return {"provider": "any"} if text and ANY_ONE.search(text.lower()) else {}
 
     def validate_appointment_type(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                   domain: DomainDict) -> dict[str, Any]:

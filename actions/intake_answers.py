@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from bot.scheduling.words import NO_WORDS, YES_WORDS, any_of
 from bot.triage import detect_red_flags
 from bot.triage.red_flags import normalize
 
@@ -71,9 +72,9 @@ _SYMPTOM_WORDS = re.compile(
 
 _UNSURE = re.compile(r"\b(?:not sure|unsure|maybe|possibly|perhaps|might be|could be|don't know|idk|no idea|"
                      r"can't tell|not certain)\b")
-_YES = re.compile(r"\b(?:yes|yeah|yea|yep|yup|ya|y|sure|correct|i am|i'm|she is|she's|he is|definitely|a little|"
+_YES = re.compile(rf"\b(?:{any_of(YES_WORDS)}|correct|i am|i'm|she is|she's|he is|definitely|a little|"
                   r"a bit|kind of|kinda|some|sometimes|mild(?:ly)?|slightly|a lot|pregnant)\b")
-_NO = re.compile(r"\b(?:no|nope|nah|n|not|none|never|negative|nothing|fine|normal|don't|doesn't|isn't|aren't)\b")
+_NO = re.compile(rf"\b(?:{any_of(NO_WORDS)}|not|none|never|negative|nothing|fine|normal|don't|doesn't|isn't|aren't)\b")
 
 
 def _num(token: str) -> float:
@@ -217,9 +218,9 @@ def parse_yes_no(text: str) -> str | None:
     norm = normalize(text)
     first = re.match(r"\W*(\w+)", norm)
     head = first.group(1) if first else ""
-    if head in ("yes", "yeah", "yea", "yep", "yup", "ya", "y", "sure"):
+    if head in YES_WORDS:
         return "yes"
-    if head in ("no", "nope", "nah", "n") and not _UNSURE.search(norm):
+    if head in NO_WORDS and not _UNSURE.search(norm):
         return "no"
     if _UNSURE.search(norm):
         return "unsure"
@@ -261,9 +262,12 @@ class Answers:
         severity_text, temp_text = text("intake_severity"), text("intake_temperature")
         breathing_text, pregnant_text = text("intake_breathing"), text("intake_pregnant")
         who, age_from_who = parse_who(who_text) if who_text else (None, None)
+        age = (parse_age(age_text) if age_text and age_text != "unknown" else None) or age_from_who
+        if who == "self" and age is not None and not age.endswith(("year", "years")):
+            age = None  # "2 days" from someone texting about themselves is a duration (asked again), not a newborn
         return cls(
             who=who,
-            age=(parse_age(age_text) if age_text and age_text != "unknown" else None) or age_from_who,
+            age=age,
             symptom=text("intake_symptom"),
             since=parse_since(since_text, today) if since_text else None,
             severity=parse_severity(severity_text) if severity_text else None,

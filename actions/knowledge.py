@@ -22,10 +22,11 @@ from knowledge.answer import HANDED_OFF, Answer, get_answerer
 MEDICINE_POLICIES = ("dose", "medicine")  # refused whatever the engine took the message for
 
 
-async def answer_from_knowledge(tracker: Tracker) -> Answer | None:
-    """The answer to the patient's latest message when it is grounded or handed to a person, else None (no passage
-    close enough, a question outside the clinic's business, or the knowledge store unavailable)."""
-    question = str(tracker.latest_message.get("text") or "")
+async def answer_from_knowledge(tracker: Tracker, question: str | None = None) -> Answer | None:
+    """The answer to the patient's latest message (or to ``question``, the caller's wording of it) when it is
+    grounded or handed to a person, else None (no passage close enough, a question outside the clinic's business,
+    or the knowledge store unavailable)."""
+    question = str(tracker.latest_message.get("text") or "") if question is None else question
     if not question.strip():
         return None
     try:
@@ -38,18 +39,19 @@ async def answer_from_knowledge(tracker: Tracker) -> Answer | None:
     return result if result.grounded or result.handoff else None
 
 
-async def reply_from_knowledge(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
-    """Say the knowledge answer (and hand the conversation on when the answer says so); False when there is none."""
-    found = await answer_from_knowledge(tracker)
+async def reply_from_knowledge(dispatcher: CollectingDispatcher, tracker: Tracker,
+                               question: str | None = None) -> Answer | None:
+    """Say the knowledge answer (and hand the conversation on when the answer says so); None when there is none."""
+    found = await answer_from_knowledge(tracker, question)
     if found is None:
-        return False
+        return None
     if found.handoff:
         cfg = settings()
         with session_scope(cfg.database_url) as session:
             created = request_handoff(session, conversation_for(session, tracker), reason=found.handoff)
         log.info("handoff.requested conversation_id=%s reason=%s new=%s", tracker.sender_id, found.handoff, created)
     dispatcher.utter_message(text=found.answer)
-    return True
+    return found
 
 
 async def refuse_medicine_question(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:

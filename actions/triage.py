@@ -50,6 +50,9 @@ from bot.triage.red_flags import extract_age_years, extract_temperature_f, norma
 from knowledge.documents import DocumentError, chunk_document, load_documents
 from knowledge.guard import has_dosing_language
 
+# "im 44", "i am 30": a patient's own age said in passing (a bare number elsewhere may be a duration)
+SELF_AGE = re.compile(r"\b(?:i'?m|i am)\s+\d{1,3}\b(?!\s*(?:day|week|month|hour|min|lb|pound|kg|%|degree|f\b|c\b))")
+
 
 def _today() -> date:
     return now().astimezone(settings().clinic.tz).date()
@@ -98,6 +101,8 @@ class ValidateIntakeForm(FormValidationAction):
         age = parse_age(text)
         if age is None and is_unsure(text) and tracker.get_slot("intake_who") == "other":
             return {"intake_age": "unknown"}
+        if age is not None and not age.endswith(("year", "years")) and tracker.get_slot("intake_who") == "self":
+            return self._unclear(dispatcher, "intake_age")  # "2 days" from someone texting about themselves: a duration
         return {"intake_age": age} if age else self._unclear(dispatcher, "intake_age")
 
     def validate_intake_symptom(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -157,7 +162,7 @@ class ActionIntakeStart(ClinicAction):
         who, age = parse_who(text)
         if who is not None and (who != "self" or re.search(r"\b(?:i|i'm|me|my)\b", norm)):
             prefill["intake_who"] = who
-        if extract_age_years(norm) is not None and age:
+        if age and (extract_age_years(norm) is not None or SELF_AGE.search(norm)):
             prefill["intake_age"] = age
         temp = extract_temperature_f(norm)
         if temp is not None:

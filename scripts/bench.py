@@ -28,6 +28,7 @@ BENCHMARKS = {
     "startup": ("bench_startup", "processes"),
     "scheduling": ("bench_scheduling", "scheduling language (blind set)"),
     "dashboard": ("bench_dashboard", "owner's dashboard"),
+    "scope": ("bench_scope", "assistant scope"),
 }
 
 

@@ -135,14 +135,14 @@ def test_fallback_answers_an_open_question_the_documents_cover(seeded: Settings,
     assert unknown["response"] == "utter_default"
 
 
-def test_a_billing_question_the_documents_answer_is_answered_and_others_are_told_to_call(
+def test_a_billing_question_the_documents_answer_is_answered_and_others_are_offered_a_person(
     seeded: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("actions.knowledge.get_answerer", lambda cfg: _Answers())
-    [known] = run(ActionNotYetAvailable(), tracker(intent="billing_question", text="do you take aetna"))
+    [known, _] = run(ActionNotYetAvailable(), tracker(intent="billing_question", text="do you take aetna"))
     assert known["text"].endswith("Source: Insurance we accept")
     [other] = run(ActionNotYetAvailable(), tracker(intent="billing_question", text="pay my bill of 40 dollars"))
-    assert other["response"] == "utter_feature_coming"
+    assert other["response"] == "utter_offer_billing"
 
 
 def test_a_medicine_question_is_refused_and_the_conversation_goes_to_the_care_team(

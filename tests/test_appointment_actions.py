@@ -342,3 +342,22 @@ def test_a_patient_locked_by_strangers_is_told_so_in_a_new_web_chat(clinic: Sett
     messages, events = run(ValidateCheckForm(), tracker(form="check_form", text="01/01/1980",
                                                         candidates={"verify_dob": "01/01/1980"}))
     assert slots_of(events)["verified_patient_id"] == str(jordan(clinic))
+
+
+def test_a_visit_type_a_provider_and_a_time_said_in_one_answer_are_all_taken(clinic: Settings) -> None:
+    """Asked only for the kind of visit, the patient also says who and when: no question is asked twice."""
+    text = "follow up, any dr is fine. any day next wk after 3"
+    _, events = run(ValidateBookForm(), tracker(
+        form="book_form", text=text, slots={**verified(clinic), "requested_slot": "appointment_type"},
+        candidates={"appointment_type": text}))
+    slots = slots_of(events)
+    assert slots["appointment_type"] == "follow_up" and slots["provider"] == "any"
+    assert slots["time_pref"] == text and slots.get("requested_slot") != "time_pref"
+
+
+def test_a_bare_any_for_the_visit_type_question_is_not_taken_for_a_provider_or_a_day(clinic: Settings) -> None:
+    _, events = run(ValidateBookForm(), tracker(
+        form="book_form", text="sick visit", slots={**verified(clinic), "requested_slot": "appointment_type"},
+        candidates={"appointment_type": "sick visit"}))
+    slots = slots_of(events)
+    assert slots["appointment_type"] == "sick_visit" and "provider" not in slots and "time_pref" not in slots

@@ -72,6 +72,25 @@ def test_parse_understands_held_out_patient_messages(settings: Settings, model: 
     assert accuracy >= 0.85
 
 
+def test_off_topic_messages_get_the_scope_reply_and_clinic_messages_are_kept(settings: Settings, model: Path) -> None:
+    """On the project's own set of off-topic and clinic messages (none of them trained on), through the engine
+    and the actions' scope rule (scripts/bench_scope.py): off-topic questions about books, travel, cars, music,
+    phone plans... get the scope reply, and clinic messages are not turned away."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_scope", PROJECT_ROOT / "scripts" / "bench_scope.py")
+    assert spec and spec.loader
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules["bench_scope"] = bench
+    spec.loader.exec_module(bench)
+    results = bench.evaluate(PROJECT_ROOT / "tests/data/scope_dev.jsonl", [f"model={model}"], ["stock", "clinicbot"])
+    print("\n" + bench.table(results))
+    figures = results["model/clinicbot"]
+    assert figures["off_topic_recall"] >= 0.9, figures["off_topic_sent_to"]
+    assert figures["in_scope_kept"] >= 0.95, figures["scope_reply_by_intent"]
+    assert figures["in_scope_intent_accuracy"] >= 0.9, figures["misses_by_intent"]
+
+
 def test_parse_extracts_provider_entities(settings: Settings, model: Path) -> None:
     result = subprocess.run([str(CLINICBOT), "parse", "--model", str(model)],
                             input="can i book a physical with dr okafor next week\n\n",

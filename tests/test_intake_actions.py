@@ -203,6 +203,21 @@ def test_the_first_message_answers_what_it_already_says(seeded: Settings) -> Non
                       "intake_temperature": "102", "intake_since": "1 day"}
 
 
+def test_an_adult_saying_their_age_in_passing_is_not_asked_it_again(seeded: Settings) -> None:
+    _, events = run_action(ActionIntakeStart(), {}, "sore throat n fever, im 44", "report_symptoms")
+    set_to = {e["name"]: e["value"] for e in events if e["event"] == "slot" and e["value"] is not None}
+    assert set_to["intake_who"] == "self" and set_to["intake_age"] == "44 years"
+
+
+def test_a_duration_given_for_ones_own_age_is_asked_again_not_read_as_a_newborn(seeded: Settings) -> None:
+    """"2 days" typed by someone about themselves answers "since when", not "how old": a newborn with a fever
+    would be an emergency, and nobody two days old texts the clinic."""
+    slots = {name: None for name in INTAKE_SLOTS} | {"intake_who": "self", "intake_symptom": "sore throat and fever"}
+    after, said = form_turn(slots, "intake_age", "2 days")
+    assert said == ["utter_intake_unclear"] and after["intake_age"] is None
+    assert after.get("requested_slot", "intake_age") == "intake_age"  # the same question again
+
+
 def test_a_generic_first_message_prefills_nothing(seeded: Settings) -> None:
     _, events = run_action(ActionIntakeStart(), {}, "i want to report some symptoms", "report_symptoms")
     assert all(e["value"] is None for e in events if e["event"] == "slot")

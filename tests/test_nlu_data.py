@@ -19,6 +19,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 NLU_PATH = REPO / "bot" / "assistant" / "data" / "nlu.yml"
 HOLDOUT_PATH = REPO / "tests" / "data" / "nlu_holdout.jsonl"
+SCOPE_DEV_PATH = REPO / "tests" / "data" / "scope_dev.jsonl"  # off-topic and clinic messages, never trained on
 
 REQUIRED_INTENTS = (
     "greet",
@@ -35,6 +36,7 @@ REQUIRED_INTENTS = (
     "report_symptoms",
     "prescription_refill",
     "billing_question",
+    "records_request",
     "clinic_info",
     "request_human",
     "out_of_scope",
@@ -236,6 +238,34 @@ def test_holdout_messages_are_not_in_training_data(
     taught = {normalise(example) for examples in intents.values() for example in examples}
     leaked = [row["text"] for row in holdout if normalise(row["text"]) in taught]
     assert not leaked, f"held-out messages found in nlu.yml: {leaked}"
+
+
+def test_scope_set_is_not_in_training_data_and_is_labelled_with_known_intents(
+    intents: dict[str, list[str]], holdout: list[dict[str, str]]
+) -> None:
+    rows = [json.loads(line) for line in SCOPE_DEV_PATH.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert all(set(r) == {"text", "intent"} and r["intent"] in REQUIRED_INTENTS for r in rows)
+    counts = Counter(r["intent"] == "out_of_scope" for r in rows)
+    assert counts[True] >= 100 and counts[False] >= 60, counts
+    taught = {normalise(example) for examples in intents.values() for example in examples}
+    texts = [normalise(r["text"]) for r in rows]
+    assert not [t for t in texts if t in taught], "scope set messages found in nlu.yml"
+    assert len(set(texts)) == len(texts)
+    assert not set(texts) & {normalise(r["text"]) for r in holdout}
+
+
+def test_off_topic_examples_cover_many_subjects(intents: dict[str, list[str]]) -> None:
+    """Off-topic training examples from many walks of life, including ones that share words with clinic matters
+    (a salon appointment, a phone bill, a coffee refill), so neither the classifier nor the nearest-example
+    opinion learns that "appointment" or "bill" alone means the clinic."""
+    examples = " ".join(intents["out_of_scope"]).lower()
+    subjects = ["book", "novel", "flight", "hotel", "car", "oil change", "song", "music", "phone plan", "phone bill",
+                "recipe", "dog", "cat", "taxes", "mortgage", "weather", "movie", "game", "homework", "resume"]
+    assert not [s for s in subjects if s not in examples]
+    clinic_words = ["appointment", "cancel", "reschedule", "bill", "refill", "results", "insurance", "open"]
+    shared = {w: sum(w in e.lower() for e in intents["out_of_scope"]) for w in clinic_words}
+    assert min(shared.values()) >= 3, shared
+    assert len(intents["out_of_scope"]) >= 500
 
 
 def test_every_configured_provider_can_be_named() -> None:

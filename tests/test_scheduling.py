@@ -23,9 +23,12 @@ MONDAY_9AM = datetime(2026, 11, 23, 9, 0, tzinfo=CHICAGO)
 
 def test_dates_of_birth_as_patients_type_them() -> None:
     today = MONDAY_9AM.date()
-    for text in ["01/01/1980", "1-1-80", "jan 1 1980", "my birthday is january 1st 1980", "1980-01-01"]:
+    for text in ["01/01/1980", "1-1-80", "jan 1 1980", "my birthday is january 1st 1980", "1980-01-01", "01011980",
+                 "dob 01011980"]:
         assert parse_date_of_birth(text, today) == demo.DEMO_DOB, text
     assert parse_date_of_birth("13/45/1980", today) is None
+    assert parse_date_of_birth("13011980", today) is None
+    assert parse_date_of_birth("633484", today) is None  # a one-time code is not a date
     assert parse_date_of_birth("next tuesday", today) is None
 
 

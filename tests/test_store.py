@@ -57,3 +57,20 @@ def test_reset_wipes_and_reseeds(seeded: Settings) -> None:
     with session_scope(seeded.database_url) as session:
         assert session.scalars(select(Patient).where(Patient.mrn == "X1")).first() is None
         assert demo.demo_patient(session) is not None
+
+
+def test_reset_wipes_every_table_that_points_at_a_wiped_one() -> None:
+    """A new table with a foreign key to a conversation, patient or appointment must be wiped too, or
+    `clinicbot demo-data --reset` fails on the first such row."""
+    from bot.store.models import Base
+
+    wiped = {model.__table__.name for model in demo.WIPED}  # type: ignore[attr-defined]
+    for table in Base.metadata.sorted_tables:
+        parents = {fk.column.table.name for fk in table.foreign_keys} - {table.name}
+        if parents & wiped:
+            assert table.name in wiped, f"{table.name} refers to {sorted(parents & wiped)} but is not wiped"
+    order = [model.__table__.name for model in demo.WIPED]  # type: ignore[attr-defined]
+    for table in Base.metadata.sorted_tables:
+        for fk in table.foreign_keys:
+            if table.name in order and fk.column.table.name in order and fk.column.table.name != table.name:
+                assert order.index(table.name) < order.index(fk.column.table.name), f"{table.name} after its parent"

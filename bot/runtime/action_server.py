@@ -22,6 +22,7 @@ from rasa_sdk.executor import ActionExecutor
 from sanic import Sanic, response
 from sanic.worker.loader import AppLoader
 
+from actions.clinic import warm_up_scope
 from bot.settings import get_settings
 from knowledge.answer import get_answerer
 
@@ -33,6 +34,7 @@ def _warm_up() -> None:
         get_answerer(get_settings()).warm_up()
     except Exception:
         log.exception("knowledge.warm_up_failed")
+    warm_up_scope()  # the scope check's examples, on the same embedding model
 
 
 async def _start_warm_up(app: Sanic, loop: Any) -> None:

@@ -29,6 +29,7 @@ from bot.store import (
     Provider,
     ReminderSend,
     VerificationAttempt,
+    VerificationCode,
     WaitlistEntry,
     WaitlistOffer,
 )
@@ -74,11 +75,14 @@ def _lab(patient: Patient, code: str, value: float, collected: datetime) -> LabR
                      unit=spec.unit, ref_low=spec.low, ref_high=spec.high, collected_at=collected)
 
 
+WIPED = (WaitlistOffer, WaitlistEntry, ActivityEvent, ReminderSend, VerificationAttempt, VerificationCode, Message,
+         Handoff, Conversation, LabResult, AvailabilitySlot, Appointment, Patient, AppointmentType, Provider, Clinic)
+
+
 def wipe(session: Session) -> None:
-    """Delete every row (children first); the schema stays. The audit trail is append-only and kept."""
-    for model in (WaitlistOffer, WaitlistEntry, ActivityEvent, ReminderSend, VerificationAttempt, Message, Handoff,
-                  Conversation, LabResult,
-                  AvailabilitySlot, Appointment, Patient, AppointmentType, Provider, Clinic):
+    """Delete every row (children first); the schema stays. The audit trail is append-only and kept, and so are
+    staff accounts, opt-outs and webhook receipts."""
+    for model in WIPED:
         session.execute(delete(model))
     session.flush()
 

@@ -2,7 +2,7 @@
 
 One message is read by the scheduling grammar (bot/scheduling/grammar.py, on top of ``dateparser``) into a
 :class:`Preference`: a range of days and a window of time, each ``None`` when not said. The clinic's
-conventions (README, "Days and times") are in bot/scheduling/words.py and bot/time_days.py.
+conventions (README, "Days and times") are in bot/scheduling/words.py and bot/scheduling/days.py.
 
 Across turns (the rule): each message is read on its own, then laid over what the earlier turns of the same
 booking or move said. A day named in the new message replaces the earlier day, a time replaces the earlier
@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from bot.scheduling.grammar import read
 from bot.scheduling.timefmt import clock
-from bot.scheduling.words import CLOSE, OPEN, PARTS, WEEKDAYS, Bound
+from bot.scheduling.words import AGREE_WORDS, CLOSE, OPEN, PARTS, WEEKDAYS, Bound, any_of
 
 MAX_TURNS = 8  # turns kept in the slot: older ones are covered by newer ones anyway
 
@@ -130,7 +130,7 @@ def add_turn(earlier: str | None, text: str) -> str:
 
 
 def parse_date_of_birth(text: str, today: date) -> date | None:
-    """A date of birth as typed: 01/01/1980, 1-1-80, jan 1 1980, 1980-01-01."""
+    """A date of birth as typed: 01/01/1980, 1-1-80, jan 1 1980, 1980-01-01, 01011980."""
     words = text.lower().strip()
     match = re.search(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b", words)
     if match:
@@ -141,6 +141,11 @@ def parse_date_of_birth(text: str, today: date) -> date | None:
         month, day, year = (int(g) for g in match.groups())
         if year < 100:
             year += 1900 if year > today.year % 100 else 2000
+        return _safe_date(year, month, day, today)
+    match = re.fullmatch(r"(\d{2})(\d{2})(\d{4})", re.sub(r"\D", "", words)) if re.fullmatch(
+        r"[\sa-z:]*\d{8}[\s.]*", words) else None
+    if match:  # 01011980: month, day and year run together (what a phone keypad makes of a date)
+        month, day, year = (int(g) for g in match.groups())
         return _safe_date(year, month, day, today)
     if not re.search(r"\b(1[89]\d\d|20\d\d)\b", words):
         return None
@@ -164,7 +169,7 @@ _ORDINALS = {"1": 0, "one": 0, "first": 0, "1st": 0, "2": 1, "two": 1, "second":
              "third": 2, "3rd": 2, "4": 3, "four": 3, "fourth": 3, "4th": 3, "5": 4, "five": 4, "fifth": 4, "5th": 4}
 _OPTION = re.compile(r"^(?:option |number |no\.? |# ?)?(?:the )?(?P<n>" + "|".join(_ORDINALS) +
                      r")(?: one| option| slot| time)?(?: please| pls)?$")
-_YES = re.compile(r"^(yes|yeah|yep|yup|y|ok|okay|sure|that works|that one|perfect|great|fine|sounds good)\b")
+_YES = re.compile(rf"^({any_of([*AGREE_WORDS, 'that works', 'that one', 'perfect', 'great', 'fine', 'sounds good'])})\b")
 
 
 def pick_option(text: str, starts: list[datetime], labels: list[str], tz: ZoneInfo,

@@ -225,3 +225,14 @@ def _word(token: Lexeme) -> Lexeme:
         word = close[0] if close else word
     cat, value = WORDS.get(word, ("word", word))
     return Lexeme(cat, value, token.text)
+
+
+# -- yes and no: the one list of the short answers every flow accepts (each flow adds its own phrases) -----------
+YES_WORDS = ("yes", "yeah", "yea", "yep", "yup", "ya", "y", "sure")
+AGREE_WORDS = (*YES_WORDS, "ok", "okay")  # agreeing to an offer; not an answer to "any trouble breathing?"
+NO_WORDS = ("no", "nope", "nah", "n")
+
+
+def any_of(words: tuple[str, ...] | list[str]) -> str:
+    """A regex alternation of ``words`` (escaped, longest first)."""
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))

@@ -23,6 +23,7 @@ from bot.reminders.policy import patient_tz
 from bot.reminders.scheduler import sync_appointment
 from bot.scheduling.slots import ACTIVE_STATUSES, SlotTaken, book, describe_appointment, move
 from bot.scheduling.timefmt import clock
+from bot.scheduling.words import AGREE_WORDS, NO_WORDS
 from bot.settings import Settings
 from bot.store import Appointment, Patient, WaitlistEntry, WaitlistOffer, session_scope
 from bot.store import activity as activity_ledger
@@ -35,9 +36,9 @@ from bot.waitlist.sweep import expire
 log = logging.getLogger(__name__)
 
 ANSWER_WINDOW = timedelta(hours=24)
-YES = frozenset({"yes", "y", "yes please", "yeah", "yep", "yup", "ok", "okay", "sure", "book it", "book",
-                 "i'll take it", "ill take it", "yes book it", "yes i'll take it", "move it", "yes move it"})
-NO = frozenset({"no", "n", "no thanks", "no thank you", "nope", "pass", "not that one"})
+YES = frozenset({*AGREE_WORDS, "yes please", "book it", "book", "i'll take it", "ill take it", "yes book it",
+                 "yes i'll take it", "move it", "yes move it"})
+NO = frozenset({*NO_WORDS, "no thanks", "no thank you", "pass", "not that one"})
 
 
 @dataclass(frozen=True)

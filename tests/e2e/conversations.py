@@ -15,6 +15,7 @@ with each turn's latency; ``python -m tests.e2e.conversations`` starts a stack a
 from __future__ import annotations
 
 import itertools
+import os
 import re
 import secrets
 import statistics
@@ -23,6 +24,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import httpx
 import yaml
@@ -96,14 +98,18 @@ def check(expect: dict[str, list[str]] | None, seen: list[str]) -> list[str]:
 class Runner:
     """Talks to one running stack (``url``, clinic store ``database_url``) as patients and as the front desk."""
 
-    def __init__(self, url: str, database_url: str, fake: FakeTwilio, public_url: str) -> None:
+    def __init__(self, url: str, database_url: str, fake: FakeTwilio, public_url: str,
+                 env: dict[str, str] | None = None) -> None:
         self.url = url
         self.database_url = database_url
         self.fake = fake
         self.public_url = public_url
         self.http = httpx.Client(base_url=url, timeout=TURN_LIMIT_S + 15)
         self.console = httpx.Client(base_url=url, timeout=30, follow_redirects=False)
-        self.settings = load_settings(database_url=database_url)
+        # the stack's own settings (its time zone above all): the demo clinic is seeded here, and a visit seeded
+        # at 10 am in one zone would read as another hour in the stack's
+        with mock.patch.dict(os.environ, {k: v for k, v in (env or {}).items() if k.startswith("CLINICBOT_")}):
+            self.settings = load_settings(database_url=database_url)
 
     def close(self) -> None:
         self.http.close()
@@ -282,10 +288,11 @@ def main(argv: list[str] | None = None) -> int:
     names = set(argv if argv is not None else sys.argv[1:])
     fake = FakeTwilio().start()
     with tempfile.TemporaryDirectory() as tmp:
-        stack = Stack(Path(tmp) / "data")
+        # CONVERSATIONS_DATA_DIR keeps the stack's data and logs for a look afterwards
+        stack = Stack(Path(os.environ.get("CONVERSATIONS_DATA_DIR") or Path(tmp) / "data"))
         stack.extra_env = {**stack_env(fake, stack.url), "CLINICBOT_CLINIC__TIMEZONE": midday_zone()}
         stack.start()
-        runner = Runner(stack.url, f"sqlite:///{stack.data_dir / 'clinic.db'}", fake, stack.url)
+        runner = Runner(stack.url, f"sqlite:///{stack.data_dir / 'clinic.db'}", fake, stack.url, stack.extra_env)
         try:
             results = [runner.run(s) for s in load_scripts() if not names or s["name"] in names]
         finally:

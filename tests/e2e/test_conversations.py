@@ -24,7 +24,7 @@ def runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runner]:
     stack = Stack(Path(tmp_path_factory.mktemp("conversations")) / "data")
     stack.extra_env = {**stack_env(fake, stack.url), "CLINICBOT_CLINIC__TIMEZONE": midday_zone()}
     stack.start()
-    running = Runner(stack.url, f"sqlite:///{stack.data_dir / 'clinic.db'}", fake, stack.url)
+    running = Runner(stack.url, f"sqlite:///{stack.data_dir / 'clinic.db'}", fake, stack.url, stack.extra_env)
     yield running
     running.close()
     stack.stop()

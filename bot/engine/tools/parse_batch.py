@@ -2,6 +2,7 @@
 
 Imports only Rasa and the standard library, never the project's packages.
 Usage: python parse_batch.py MODEL_PATH FALLBACK_THRESHOLD < messages.txt
+Each line out: {"text", "intent", "confidence", "entities", "fallback", "ranking": [[intent, confidence], ...]}.
 """
 
 import asyncio
@@ -25,7 +26,7 @@ async def main(model_path: str, threshold: float) -> int:
         text = raw.rstrip("\r\n")
         if not text.strip():
             out.write(json.dumps({"text": text, "intent": None, "confidence": 0.0, "entities": [],
-                                  "fallback": True}) + "\n")
+                                  "fallback": True, "ranking": []}) + "\n")
             out.flush()
             continue
         result = await agent.parse_message(text)
@@ -42,6 +43,8 @@ async def main(model_path: str, threshold: float) -> int:
             "entities": entities,
             "fallback": (result.get("intent") or {}).get("name") == "nlu_fallback"
             or float(top.get("confidence") or 0.0) < threshold,
+            # the classifier's top intents, so a confidence-and-margin rule can be measured offline
+            "ranking": [[r.get("name"), round(float(r.get("confidence") or 0.0), 4)] for r in ranking[:5]],
         }) + "\n")
         out.flush()
     return 0
