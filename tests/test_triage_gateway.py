@@ -4,6 +4,7 @@ model; the real 4-bit model through the gateway is in tests/test_triage_model.py
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -92,3 +93,25 @@ def test_the_gateway_builds_its_guard_from_settings_and_rules_alone_when_turned_
     on = seeded.model_copy(update={"triage": seeded.triage.model_copy(update={"model": "local"})})
     net = RedFlagGuard.from_settings(on).net
     assert net is not None and not net.ready  # built, not loaded: loading starts with the app
+
+
+class SlowGuard(RedFlagGuard):
+    """A check as slow as the model on a busy machine."""
+
+    def check(self, text: str) -> Emergency | None:
+        time.sleep(1.0)
+        return super().check(text)
+
+
+def test_a_message_the_periodic_retry_answers_while_it_is_checked_is_answered_to_its_sender(
+        seeded: Settings, fake_rasa: FakeRasa) -> None:
+    """The retry of kept messages runs every 0.2 s here and takes the message during its 1 s red-flag check: the
+    patient's own request still gets the answer (not 'the assistant is restarting')."""
+    fast_retry = seeded.model_copy(update={"gateway": seeded.gateway.model_copy(
+        update={"retry_pending_every_s": 0.2})})
+    engine = RasaClient("http://rasa.test", "http://actions.test/webhook",
+                        transport=httpx.MockTransport(fake_rasa.handler))
+    with TestClient(create_app(fast_retry, engine, guard=SlowGuard("Maple Street Family Medicine"))) as test_client:
+        response = chat(test_client, "can i move my appointment to friday")
+    assert response.status_code == 200, response.text
+    assert [m["text"] for m in response.json()["messages"]] == ["echo: can i move my appointment to friday"]

@@ -194,6 +194,11 @@ class ConversationService:
                 Message.conversation_id == conversation_id, Message.direction == "in",
                 Message.status == MessageStatus.PENDING).order_by(Message.id)))
             conversation = session.get(Conversation, conversation_id)
+            if wanted is not None and wanted not in {m.id for m in pending}:
+                # answered by the periodic retry while its own request was still checking it for red flags
+                if (earlier := session.get(Message, wanted)) is not None and earlier.status == MessageStatus.ANSWERED:
+                    result.status, result.replies = "answered", rows.replies_to(session, wanted)
+                return result
         if conversation is None or conversation.state == ConversationState.STAFF:
             return result
         for message in pending:
