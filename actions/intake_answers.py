@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.scheduling.words import NO_WORDS, YES_WORDS, any_of
 from bot.triage import detect_red_flags
+from bot.triage.normalize import YEARS_PER_UNIT, body_temperature_f
 from bot.triage.red_flags import normalize
 
 # The form's slots in the order it asks them, each with the question the engine sends for it
@@ -42,7 +43,7 @@ _UNITS = {"day": "day", "days": "day", "d": "day", "week": "week", "weeks": "wee
           "hour": "hour", "hours": "hour", "hr": "hour", "hrs": "hour", "h": "hour", "minute": "minute",
           "minutes": "minute", "min": "minute", "mins": "minute"}
 _UNIT_RX = "|".join(sorted((re.escape(u) for u in _UNITS), key=len, reverse=True))
-_YEARS = {"minute": 1 / 525600, "hour": 1 / 8760, "day": 1 / 365, "week": 7 / 365, "month": 1 / 12, "year": 1.0}
+_YEARS = YEARS_PER_UNIT
 _DAYS = {"minute": 1 / 1440, "hour": 1 / 24, "day": 1.0, "week": 7.0, "month": 30.0, "year": 365.0}
 _AGE_MAX = {"day": 60, "week": 60, "month": 36, "year": 120}
 
@@ -192,10 +193,8 @@ def parse_temperature(text: str) -> str | None:
     norm = normalize(text)
     match = re.search(r"\b(\d{2,3}(?:\.\d+)?)\s*(?:°|deg\w*)?\s*([fc])?\b", norm)
     if match:
-        value = float(match.group(1))
-        if match.group(2) == "c" or (match.group(2) is None and 34 <= value <= 43.5):
-            value = value * 9 / 5 + 32
-        return f"{round(value, 1):g}" if 93 <= value <= 110 else None
+        value = body_temperature_f(float(match.group(1)), match.group(2), celsius_up_to=43.5)
+        return f"{value:g}" if value is not None else None
     if _UNSURE.search(norm) or re.search(r"\b(?:didn't|haven't|not|no) (?:\w+ )?(?:check|take|taken|measure|"
                                          r"thermometer)\w*|\bunknown\b|\bforgot\b|\bn/?a\b", norm):
         return "not taken"

@@ -19,7 +19,6 @@ import asyncio
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -41,9 +40,8 @@ from bot.scheduling.hours import is_open, staff_reply_eta
 from bot.settings import Settings
 from bot.store import LabResult, audit, session_scope
 from knowledge.answer import get_answerer
-from knowledge.documents import Document, DocumentError, load_documents
+from knowledge.documents import Document
 from knowledge.guard import has_dosing_language
-from knowledge.ranges import load_ranges
 from knowledge.select import Selection, Sentence, SentenceSelector, candidates
 from knowledge.sentences import plain_sentences, sms_safe
 from knowledge.store import Retriever
@@ -130,21 +128,6 @@ def knowledge_retriever() -> Retriever:
 def knowledge_selector() -> SentenceSelector | None:
     """The answers' sentence selection (by meaning), sharing their embedding model and its cache."""
     return get_answerer(settings()).selector
-
-
-def lab_documents(documents_dir: Path) -> dict[str, Document]:
-    """Test code -> the lab document that explains it (front matter ``tests:``)."""
-    try:
-        documents = load_documents(documents_dir)
-    except DocumentError:
-        log.warning("labs.documents_unavailable")
-        return {}
-    by_code: dict[str, Document] = {}
-    for doc in documents:
-        if doc.kind == "lab":
-            for code in doc.tests:
-                by_code.setdefault(code, doc)
-    return by_code
 
 
 def question_for(result: FlaggedResult) -> str:
@@ -235,22 +218,18 @@ def explanation_groups(flagged: list[FlaggedResult], explanations: dict[str, Exp
             for (flag, _, _), (names, found) in groups.items()]
 
 
-def explain_all(results: list[FlaggedResult], documents_dir: Path) -> dict[str, Explanation | None]:
+def explain_all(results: list[FlaggedResult]) -> dict[str, Explanation | None]:
     """Test code -> explanation, for each flagged (not critical) result. Blocking: run off the event loop."""
     if not results:
         return {}
-    documents = lab_documents(documents_dir)
+    documents = get_answerer(settings()).library.lab_documents  # read once with the knowledge store
     store, selector = knowledge_retriever(), knowledge_selector()
     return {r.test_code: explain(store, documents.get(r.test_code), r, selector=selector) for r in results}
 
 
 def document_ranges(cfg: Settings) -> dict[str, Any]:
-    """The lab documents' ranges (parsed again only when a document changed); none when they cannot be read."""
-    try:
-        return dict(load_ranges(cfg.knowledge.documents_dir))
-    except (OSError, DocumentError):
-        log.warning("labs.ranges_unavailable")
-        return {}
+    """The lab documents' ranges, as the knowledge answers read them (loaded once)."""
+    return dict(get_answerer(cfg).library.ranges)
 
 
 # -- the actions -------------------------------------------------------------------------------------------
@@ -282,7 +261,7 @@ class ActionShowLabResults(ClinicAction):
 
         flagged = list(latest.flagged)
         try:
-            explanations = await asyncio.to_thread(explain_all, flagged, cfg.knowledge.documents_dir)
+            explanations = await asyncio.to_thread(explain_all, flagged)
         except Exception:  # the knowledge store is down: the results and the review note still go out
             log.exception("labs.explain_failed conversation_id=%s", tracker.sender_id)
             explanations = {}

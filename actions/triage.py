@@ -50,6 +50,11 @@ from bot.triage.red_flags import extract_age_years, extract_temperature_f, norma
 from knowledge.documents import DocumentError, chunk_document, load_documents
 from knowledge.guard import has_dosing_language
 
+# "no trouble breathing", "breathing is fine": the breathing question answered before it is asked
+NO_TROUBLE_BREATHING = re.compile(
+    r"\b(?:no|not|without|never)\s+(?:any\s+|much\s+)?(?:trouble|difficulty|problems?|issues?)\s+(?:with\s+)?breath\w*"
+    r"|\b(?:not|never)\s+short of breath\b|\bno\s+(?:sob|shortness of breath)\b"
+    r"|\bbreathing(?: is)? (?:fine|ok|okay|normal)\b")
 # "im 44", "i am 30": a patient's own age said in passing (a bare number elsewhere may be a duration)
 SELF_AGE = re.compile(r"\b(?:i'?m|i am)\s+\d{1,3}\b(?!\s*(?:day|week|month|hour|min|lb|pound|kg|%|degree|f\b|c\b))")
 
@@ -81,9 +86,33 @@ class ValidateIntakeForm(FormValidationAction):
             skip.add("intake_pregnant")
         return [s for s in domain_slots if s not in skip]
 
-    def _unclear(self, dispatcher: CollectingDispatcher, slot: str) -> dict[str, Any]:
-        say(dispatcher, "utter_intake_unclear")
-        return {slot: None}
+    def _unclear(self, dispatcher: CollectingDispatcher, slot: str, tracker: Tracker | None = None) -> dict[str, Any]:
+        if tracker is None or not self._answered_in_passing(tracker):
+            say(dispatcher, "utter_intake_unclear")
+        return {slot: None}  # asked again (quietly when the message answered another question)
+
+    # -- an answer to another question, said in passing ("101.8 F" when asked how bad it is) ------------------
+    @staticmethod
+    def _in_passing(tracker: Tracker, slot: str) -> str | None:
+        requested = tracker.get_slot("requested_slot")
+        if requested is None or requested == slot or tracker.get_slot(slot) is not None:
+            return None
+        return normalize(str(tracker.latest_message.get("text") or ""))
+
+    def _answered_in_passing(self, tracker: Tracker) -> bool:
+        norm = normalize(str(tracker.latest_message.get("text") or ""))
+        return extract_temperature_f(norm) is not None or bool(NO_TROUBLE_BREATHING.search(norm))
+
+    async def extract_intake_temperature(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                         domain: DomainDict) -> dict[str, Any]:
+        norm = self._in_passing(tracker, "intake_temperature")
+        value = extract_temperature_f(norm) if norm else None
+        return {"intake_temperature": f"{value:g}"} if value is not None else {}
+
+    async def extract_intake_breathing(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                       domain: DomainDict) -> dict[str, Any]:
+        norm = self._in_passing(tracker, "intake_breathing")
+        return {"intake_breathing": "no"} if norm and NO_TROUBLE_BREATHING.search(norm) else {}
 
     def validate_intake_who(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                             domain: DomainDict) -> dict[str, Any]:
@@ -103,7 +132,7 @@ class ValidateIntakeForm(FormValidationAction):
             return {"intake_age": "unknown"}
         if age is not None and not age.endswith(("year", "years")) and tracker.get_slot("intake_who") == "self":
             return self._unclear(dispatcher, "intake_age")  # "2 days" from someone texting about themselves: a duration
-        return {"intake_age": age} if age else self._unclear(dispatcher, "intake_age")
+        return {"intake_age": age} if age else self._unclear(dispatcher, "intake_age", tracker)
 
     def validate_intake_symptom(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                 domain: DomainDict) -> dict[str, Any]:
@@ -115,13 +144,13 @@ class ValidateIntakeForm(FormValidationAction):
     def validate_intake_since(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                               domain: DomainDict) -> dict[str, Any]:
         since = parse_since(str(value or ""), _today())
-        return {"intake_since": since} if since else self._unclear(dispatcher, "intake_since")
+        return {"intake_since": since} if since else self._unclear(dispatcher, "intake_since", tracker)
 
     def validate_intake_severity(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                  domain: DomainDict) -> dict[str, Any]:
         severity = parse_severity(str(value or ""))
-        return {"intake_severity": str(severity)} if severity is not None else self._unclear(dispatcher,
-                                                                                              "intake_severity")
+        return {"intake_severity": str(severity)} if severity is not None else self._unclear(
+            dispatcher, "intake_severity", tracker)
 
     def validate_intake_temperature(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: DomainDict) -> dict[str, Any]:

@@ -4,6 +4,10 @@
 ``{"type": "typing", "on": true|false}``. The page keeps polling ``/api/chat/messages`` as a fallback.
 The staff console subscribes through ``/ws/console`` (see ``adapters.console``) for ``queue`` events.
 
+With several gateways a page may be connected to one while its message, a staff reply or a reminder is handled
+by another: each push is delivered here and shared through the clinic database (``LiveRelay``, ids only), and
+each gateway delivers what the others shared to the pages and consoles connected to it.
+
 Sockets are bounded: a few per chat page id and a few dozen per client address (more are told why and closed),
 text frames of at most 4 KB and 120 a minute; a binary frame is answered with an ``error`` event, not a dropped
 socket.
@@ -18,12 +22,16 @@ import re
 import time
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, WebSocket, WebSocketDisconnect
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from bot.conversations.rows import message_view
-from bot.store import Conversation, Message
+from bot.store import Conversation, Message, leases, live_events
+from bot.store.models import utcnow
 from bot.store.states import Channel
 
 log = logging.getLogger(__name__)
@@ -41,12 +49,103 @@ def socket_address(socket: WebSocket) -> str:
     return socket.client.host if socket.client else "unknown"
 
 
+def _view(message: Message) -> dict[str, Any]:
+    return {**message_view(message), "direction": "out", "status": message.status}
+
+
+class LiveRelay:
+    """Pushes shared between gateways through the ``live_events`` table: published only while another gateway is
+    alive (each keeps a ``gateway:<id>`` lease), read by polling a few times a second."""
+
+    def __init__(self, engine: Engine, origin: str, *, poll_s: float = 0.25, presence_ttl_s: float = 6.0,
+                 max_age_s: float = 15.0) -> None:
+        self._engine = engine
+        self.origin = origin
+        self.poll_s = poll_s
+        self._presence_ttl = timedelta(seconds=presence_ttl_s)
+        self._max_age = timedelta(seconds=max_age_s)
+        self.peers = 0
+        self._seen: dict[int, None] = {}  # ids delivered recently (ordered: oldest first)
+        self._outgoing: asyncio.Queue[live_events.Outgoing] = asyncio.Queue()
+
+    async def share(self, topic: str, kind: str, *, sender: str = "", message_id: int | None = None,
+                    data: dict[str, Any] | None = None) -> None:
+        """Queue an event for the other gateways (written in order, in batches, off the request's path)."""
+        if self.peers:
+            self._outgoing.put_nowait(live_events.Outgoing(topic, kind, sender, message_id, data or {}))
+
+    async def _write(self) -> None:
+        while True:
+            batch = [await self._outgoing.get()]
+            while not self._outgoing.empty() and len(batch) < 200:
+                batch.append(self._outgoing.get_nowait())
+            try:
+                await asyncio.to_thread(live_events.publish_all, self._engine, self.origin, batch)
+            except Exception:
+                log.exception("live.share_failed events=%d", len(batch))
+
+    def _presence(self) -> int:
+        leases.try_acquire(self._engine, f"gateway:{self.origin}", self.origin, self._presence_ttl)
+        return len([n for n in leases.live_holders(self._engine, "gateway:") if n != f"gateway:{self.origin}"])
+
+    async def keep_presence(self) -> None:
+        """Say this gateway is alive, and count the others, every couple of seconds."""
+        while True:
+            try:
+                self.peers = await asyncio.to_thread(self._presence)
+            except Exception:
+                log.exception("live.presence_failed")
+            await asyncio.sleep(self._presence_ttl.total_seconds() / 3)
+
+    def leave(self) -> None:
+        leases.release(self._engine, f"gateway:{self.origin}", self.origin)
+
+    def fresh(self, after_id: int) -> list[live_events.Event]:
+        cutoff = utcnow() - self._max_age
+        found = [e for e in live_events.since(self._engine, after_id, self.origin)
+                 if e.id not in self._seen and e.at >= cutoff]
+        for event in found:
+            self._seen[event.id] = None
+        while len(self._seen) > 5000:
+            del self._seen[next(iter(self._seen))]
+        return found
+
+    async def run(self, hub: LiveHub) -> None:
+        """Share this gateway's events, and deliver what the other gateways shared to the pages and consoles
+        connected here."""
+        writer = asyncio.create_task(self._write())
+        try:
+            await self._read(hub)
+        finally:
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer
+
+    async def _read(self, hub: LiveHub) -> None:
+        last = -1
+        while True:
+            await asyncio.sleep(self.poll_s if self.peers else 1.0)
+            if not self.peers:
+                last = -1
+                continue
+            try:
+                if last < 0:
+                    last = await asyncio.to_thread(live_events.newest_id, self._engine)
+                for event in await asyncio.to_thread(self.fresh, last):
+                    last = max(last, event.id)
+                    await hub.deliver_shared(event)
+            except Exception:
+                log.exception("live.relay_failed")
+
+
 class LiveHub:
     """Who is listening: chat pages by web sender id, and the staff consoles."""
 
-    def __init__(self) -> None:
+    def __init__(self, relay: LiveRelay | None = None, sessions: Callable[[], Session] | None = None) -> None:
         self._chat: defaultdict[str, set[WebSocket]] = defaultdict(set)
         self._console: set[WebSocket] = set()
+        self.relay = relay
+        self._sessions = sessions
         self._addresses: Counter[str] = Counter()
 
     def chat_listeners(self, sender: str) -> int:
@@ -59,12 +158,42 @@ class LiveHub:
             except Exception:  # a closed page: forget it
                 sockets.discard(socket)
 
-    async def publish_chat(self, sender: str, event: dict[str, Any]) -> None:
+    async def _deliver_chat(self, sender: str, event: dict[str, Any]) -> None:
         if sender in self._chat:
             await self._send(self._chat[sender], event)
 
+    async def publish_chat(self, sender: str, event: dict[str, Any]) -> None:
+        await self._deliver_chat(sender, event)
+        if self.relay is not None:
+            if event.get("type") == "message":  # ids only leave the process: text stays in the messages table
+                await self.relay.share("chat", "message", sender=sender, message_id=int(event["message"]["id"]))
+            else:
+                await self.relay.share("chat", str(event.get("type", "")), sender=sender, data=event)
+
     async def publish_console(self, event: dict[str, Any]) -> None:
         await self._send(self._console, event)
+        if self.relay is not None:
+            await self.relay.share("console", str(event.get("type", "")), data=event)
+
+    def _load_view(self, message_id: int) -> dict[str, Any] | None:
+        if self._sessions is None:
+            return None
+        with self._sessions() as session:
+            message = session.get(Message, message_id)
+            return _view(message) if message is not None else None
+
+    async def deliver_shared(self, event: live_events.Event) -> None:
+        """An event another gateway shared: to the pages and consoles connected here."""
+        if event.topic == "console":
+            if self._console:
+                await self._send(self._console, event.data)
+        elif event.sender in self._chat:
+            if event.kind == "message" and event.message_id is not None:
+                view = await asyncio.to_thread(self._load_view, event.message_id)
+                if view is not None:
+                    await self._deliver_chat(event.sender, {"type": "message", "message": view})
+            elif event.kind != "message":
+                await self._deliver_chat(event.sender, event.data)
 
     async def typing(self, conversation: Conversation, on: bool, who: str = "bot") -> None:
         if conversation.channel == Channel.WEB:
@@ -73,8 +202,7 @@ class LiveHub:
     # ConversationService listeners ---------------------------------------------------------------
     async def on_outbound(self, conversation: Conversation, message: Message) -> None:
         if conversation.channel == Channel.WEB:
-            view = {**message_view(message), "direction": "out", "status": message.status}
-            await self.publish_chat(conversation.channel_user, {"type": "message", "message": view})
+            await self.publish_chat(conversation.channel_user, {"type": "message", "message": _view(message)})
         await self.publish_console({"type": "queue", "conversation_id": conversation.id})
 
     async def on_inbound(self, conversation: Conversation, message: Message) -> None:

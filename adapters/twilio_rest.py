@@ -3,6 +3,8 @@
 ``TwilioSender.send`` blocks (the twilio client is synchronous): async code calls it through
 ``asyncio.to_thread``. Rate limits (429) and Twilio-side errors (5xx, connection failures) are retried with
 exponential backoff; a refusal such as 21610 (the recipient texted STOP to the number) is final.
+``TwilioSender.sent_messages`` reads Twilio's own list of messages to a number (To/From/DateSent filters), which
+is how a send left unfinished by a killed process is settled before anything is sent again.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from twilio.base.exceptions import TwilioRestException
@@ -19,6 +22,7 @@ from twilio.http.response import Response
 from twilio.rest import Client
 
 from bot.messaging.outbound import OutboxSender, SendResult, SmsSender
+from bot.reminders.sends import ProviderMessage
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -60,6 +64,8 @@ def public_url(settings: Settings) -> str:
 
 
 class TwilioSender:
+    provider_name = "twilio"
+
     def __init__(self, account_sid: str, auth_token: str, from_number: str, *, api_base_url: str = "",
                  status_callback: str = "", attempts: int = 4, backoff_s: float = 1.0, timeout_s: float = 15.0,
                  sleep: Callable[[float], None] = time.sleep) -> None:
@@ -80,7 +86,8 @@ class TwilioSender:
         # Twilio can only call back an address it can reach; skip the callback for a local address.
         callback = f"{base}/sms/twilio/status" if base.startswith("https://") else ""
         return cls(*credentials, api_base_url=settings.sms.api_base_url, status_callback=callback,
-                   attempts=settings.sms.send_attempts, backoff_s=settings.sms.retry_backoff_s)
+                   attempts=settings.sms.send_attempts, backoff_s=settings.sms.retry_backoff_s,
+                   timeout_s=settings.sms.timeout_s)
 
     def send(self, to: str, body: str) -> SendResult:
         extra = {"status_callback": self._status_callback} if self._status_callback else {}
@@ -109,6 +116,20 @@ class TwilioSender:
                 delay *= 2
         log.error("sms.send.gave_up attempts=%d error=%s", self._attempts, error)
         return SendResult("failed", error=error)
+
+
+    def sent_messages(self, to: str, since: datetime) -> list[ProviderMessage]:
+        """What Twilio accepted from our number to ``to`` since ``since``: the messages it sent from that day on
+        (``DateSent>=``, a day filter), and its newest page (a message still queued has no sent date yet)."""
+        found: dict[str, Any] = {}
+        day = since.strftime("%Y-%m-%d")
+        for item in self._client.messages.list(to=to, from_=self.from_number, date_sent_after=day, limit=200):
+            found[item.sid] = item
+        for item in self._client.messages.list(to=to, from_=self.from_number, limit=50):
+            found[item.sid] = item
+        listed = [ProviderMessage(str(m.sid), m.body or "", m.date_created, str(m.status)) for m in found.values()]
+        log.info("sms.provider_list.read found=%d", len(listed))
+        return [m for m in listed if m.created_at is None or m.created_at >= since]
 
 
 def sender_for(settings: Settings) -> SmsSender:

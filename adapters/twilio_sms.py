@@ -174,12 +174,17 @@ async def delivery_status(request: Request, sessions: SessionsDep) -> Response:
         return Response("MessageSid and a known MessageStatus are required", status_code=400,
                         media_type="text/plain")
     error = params.get("ErrorCode", "")
-    with sessions() as session:
-        message = rows.mark_delivery_by_provider_id(session, sid, MessageStatus(state), error)
-        if message is not None and error == "21610":
-            conversation = session.get(Conversation, message.conversation_id)
-            if conversation is not None:
-                set_opt_out(session, conversation.channel_user, True, "CARRIER")
-        session.commit()
-    log.info("sms.status sid=%s status=%s error=%s known=%s", sid, state, error or "-", message is not None)
+
+    def record() -> bool:
+        with sessions() as session:
+            message = rows.mark_delivery_by_provider_id(session, sid, MessageStatus(state), error)
+            if message is not None and error == "21610":
+                conversation = session.get(Conversation, message.conversation_id)
+                if conversation is not None:
+                    set_opt_out(session, conversation.channel_user, True, "CARRIER")
+            session.commit()
+            return message is not None
+
+    known = await asyncio.to_thread(record)
+    log.info("sms.status sid=%s status=%s error=%s known=%s", sid, state, error or "-", known)
     return Response(status_code=204)

@@ -129,7 +129,7 @@ async def chat(body: ChatRequest, settings: SettingsDep, service: ServiceDep, hu
         raise ApiError(413, "message_too_long",
                        f"the message has {len(body.message)} characters; the limit is "
                        f"{settings.gateway.max_message_chars}. Please shorten it or send it in parts.")
-    conversation = service.open_conversation("web", body.sender)
+    conversation = await asyncio.to_thread(service.open_conversation, "web", body.sender)
     metadata = {k: v for k, v in (body.metadata or {}).items() if k in ALLOWED_METADATA}
     typing = conversation.state != ConversationState.STAFF
     if typing:
@@ -189,9 +189,9 @@ async def chat_messages(
     sender: Annotated[str, Query(pattern=SENDER_PATTERN)],
     after: Annotated[int, Query(ge=0, le=MAX_MESSAGE_ID)] = 0,
 ) -> JSONResponse:
-    conversation = service.find_conversation("web", sender)
+    conversation = await asyncio.to_thread(service.find_conversation, "web", sender)
     if conversation is None:
         return JSONResponse(History(state="new", messages=[]).model_dump())
-    messages = service.history(conversation.id, after_id=after)
+    messages = await asyncio.to_thread(service.history, conversation.id, after)
     views = [MessageView(**message_view(m), direction=m.direction, status=m.status) for m in messages]
     return JSONResponse(History(state=conversation.state, messages=views).model_dump(exclude_none=True))

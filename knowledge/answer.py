@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from bot.llm.base import LLM
 from bot.llm.factory import get_llm
 from bot.llm.worker import DraftWorker
-from knowledge.documents import DocumentError, load_documents
+from knowledge.documents import Document, DocumentError, load_documents
 from knowledge.embeddings import Embedder
 from knowledge.guard import (
     fits_sms,
@@ -89,6 +89,7 @@ class Library:
 
     vocabulary: Vocabulary
     ranges: dict[str, TestRange]
+    lab_documents: dict[str, Document]  # test code -> the lab document that explains it (front matter ``tests:``)
 
     @classmethod
     def load(cls, documents_dir: Path) -> Library:
@@ -97,7 +98,12 @@ class Library:
         except DocumentError:
             log.warning("knowledge.answer.no_documents")
             documents = []
-        return cls(Vocabulary.from_documents(documents), ranges_from(documents))
+        by_code: dict[str, Document] = {}
+        for doc in documents:
+            if doc.kind == "lab":
+                for code in doc.tests:
+                    by_code.setdefault(code, doc)
+        return cls(Vocabulary.from_documents(documents), ranges_from(documents), by_code)
 
 
 class Answerer:

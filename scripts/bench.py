@@ -27,6 +27,7 @@ BENCHMARKS = {
     "triage": ("bench_triage", "triage"),
     "startup": ("bench_startup", "processes"),
     "scheduling": ("bench_scheduling", "scheduling language (blind set)"),
+    "load": ("bench_load", "load (50 patients)"),
     "dashboard": ("bench_dashboard", "owner's dashboard"),
     "scope": ("bench_scope", "assistant scope"),
 }

@@ -73,4 +73,10 @@ if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = "0" ] && command -v apt-get >/de
     || say "chromium could not be installed; browser tests will be skipped"
 fi
 
+# ---- PostgreSQL 15 and Redis 7 for the scale tests (`make test-scale`; Debian's packages, as root) ----
+if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+  bash scripts/services.sh install \
+    || say "PostgreSQL or Redis could not be installed; make test-scale will say what is missing"
+fi
+
 say "ready: .venv ($(.venv/bin/python -V 2>&1)), .venv-rasa ($(.venv-rasa/bin/python -V 2>&1))"

@@ -1,5 +1,5 @@
-"""The owner's settings page: validated with the config's own models, saved to an overlay that
-load_settings() merges, applied without a restart, and the reminder scheduler told."""
+"""The owner's settings page: validated with the config's own models, saved in the clinic database (merged over
+config.yml by load_settings() in every process), applied without a restart, and the reminder scheduler told."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from bot import reminders
 from bot.engine.client import RasaClient
 from bot.runtime.gateway import create_app
-from bot.settings import Settings, load_settings, overrides_path
+from bot.settings import Settings, load_settings, stored
 from tests.conftest import FakeRasa
 from tests.console_helpers import add_staff, csrf_from, sign_in
 
@@ -59,7 +59,8 @@ def test_saved_hours_and_rules_apply_now_and_survive_a_restart(
     assert response.status_code == 200 and "Saved" in response.text
     assert "Sat 9 am-12 pm" in owner.get("/").text  # the running gateway uses the new hours
     assert rescheduled and rescheduled[-1].reminders.rules[0].name == "day_before"
-    assert overrides_path(seeded.data_dir).exists()
+    saved = stored.read(seeded.database_url)
+    assert saved is not None and saved[0] == 1 and saved[1]["clinic"]["hours"]["sat"] == "09:00-12:00"
     reloaded = load_settings()
     assert reloaded.clinic.hours["sat"] == "09:00-12:00"
     assert reloaded.reminders.quiet_hours.start == "09:00"
@@ -80,5 +81,5 @@ def test_invalid_values_are_explained_and_nothing_is_saved(
     before = seeded.model_dump()
     response = owner.post("/console/settings", data=form_of(owner, **{field: value}))
     assert response.status_code == 422 and problem in response.text
-    assert not overrides_path(seeded.data_dir).exists()
+    assert stored.read(seeded.database_url) is None
     assert seeded.model_dump() == before and rescheduled == []

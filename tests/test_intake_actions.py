@@ -318,3 +318,25 @@ def test_every_question_and_answer_of_the_intake_is_in_the_domain() -> None:
         if name.startswith("utter_intake") or name.startswith("utter_ask_intake"):
             for variant in variants:
                 assert set(re.findall(r"{(\w+)}", variant["text"])) <= filled, name
+
+
+def test_an_answer_to_a_question_not_yet_asked_is_kept_and_not_called_unclear(seeded: Settings) -> None:
+    """Asked how bad it is, the patient gives the temperature: kept, and the same question comes again quietly."""
+    slots = {name: None for name in INTAKE_SLOTS} | {"intake_who": "self", "intake_age": "44 years",
+                                                     "intake_symptom": "sore throat and fever", "intake_since": "2 days"}
+    after, said = form_turn(slots, "intake_severity", "101.8 F")
+    assert after["intake_temperature"] == "101.8" and after["intake_severity"] is None
+    assert "utter_intake_unclear" not in said
+
+
+@pytest.mark.parametrize(("text", "breathing"), [
+    ("no trouble breathing and i can swallow ok", "no"),
+    ("no fever, trouble breathing", None),  # never read as a no: the question is asked
+    ("no fever, short of breath", None),
+])
+def test_breathing_said_in_passing_is_only_taken_when_it_is_clearly_fine(seeded: Settings, text: str,
+                                                                         breathing: str | None) -> None:
+    slots = {name: None for name in INTAKE_SLOTS} | {"intake_who": "self", "intake_age": "44 years",
+                                                     "intake_symptom": "cough and fever"}
+    after, _ = form_turn(slots, "intake_since", text)
+    assert after.get("intake_breathing") == breathing

@@ -68,10 +68,10 @@ def _changes(form: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
     return changes, errors
 
 
-def apply(settings: Settings, form: dict[str, str]) -> list[str]:
-    """Validate, save and apply the form; returns the problems (empty when saved)."""
+def apply(settings: Settings, form: dict[str, str], by: str = "") -> list[str]:
+    """Validate, save and apply the form (``by``: the owner saving it); returns the problems (empty when saved)."""
     changes, errors = _changes(form)
-    return errors or save_owner_changes(settings, changes)
+    return errors or save_owner_changes(settings, changes, by)
 
 
 @router.get("/console/settings", response_class=HTMLResponse)
@@ -88,7 +88,7 @@ async def save_settings(me: OwnerPage, form: CheckedForm, settings: SettingsDep,
                         sessions: SessionsDep) -> HTMLResponse:
     def work() -> list[str]:
         before = form_values(settings)
-        errors = apply(settings, form)
+        errors = apply(settings, form, me.username)
         if not errors:
             after = form_values(settings)
             changed = {key: [before[key], after[key]] if key != "rules" else "changed"

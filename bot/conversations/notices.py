@@ -4,6 +4,7 @@ staff reply just sent: while a staff member is answering, the assistant says not
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -43,18 +44,25 @@ class StaffHoldNotice:
         if message.status != MessageStatus.WITH_STAFF:
             return
         now = utcnow()
+        if not await asyncio.to_thread(self._due, conversation.id, now):
+            return
+        await self._service.post_outbound(conversation.id, ack_text(self._settings, now), author=Author.SYSTEM)
+
+    def _due(self, conversation_id: str, now: datetime) -> bool:
+        """True (and noted) when no staff member is answering and the last acknowledgement is old enough (a
+        database call: run off the event loop)."""
         every = timedelta(minutes=self._settings.console.staff_ack_every_minutes)
         with self._service.sessions() as session:
-            row = session.get(Conversation, conversation.id)
+            row = session.get(Conversation, conversation_id)
             if row is None:
-                return
+                return False
             last_staff = session.scalars(select(Message.created_at).where(
                 Message.conversation_id == row.id, Message.author == Author.STAFF).order_by(Message.id.desc())).first()
             if last_staff is not None and now - last_staff < STAFF_ACTIVE:
-                return  # a person is answering: nothing from the assistant
+                return False  # a person is answering: nothing from the assistant
             last = str(row.flags.get("staff_ack_at", ""))
             if last and now - datetime.fromisoformat(last) < every:
-                return
+                return False
             rows.set_flags(row, staff_ack_at=now.isoformat())
             session.commit()
-        await self._service.post_outbound(conversation.id, ack_text(self._settings, now), author=Author.SYSTEM)
+            return True

@@ -1,4 +1,6 @@
-"""Files the engine reads at start, written from settings into the data directory."""
+"""Files the engine reads at start, written from settings into the data directory: where the action server is,
+the tracker store (SQL: SQLite by default, PostgreSQL at scale) and the lock store (Redis, so several engines
+can serve one clinic group; in memory otherwise)."""
 
 from __future__ import annotations
 
@@ -24,6 +26,8 @@ def tracker_store_config(url: str) -> dict[str, Any]:
         config["username"] = parsed.username
     if parsed.password:
         config["password"] = parsed.password
+    if parsed.query:  # e.g. sslmode=require
+        config["query"] = dict(parsed.query)
     return config
 
 
@@ -32,9 +36,13 @@ def lock_store_config(url: str) -> dict[str, Any] | None:
         return None
     parsed = make_url(url)
     config: dict[str, Any] = {"type": "redis", "url": parsed.host, "port": parsed.port or 6379,
-                              "db": int(parsed.database or 0)}
+                              "db": int(parsed.database or 0), "key_prefix": "clinicbot"}
+    if parsed.username:
+        config["username"] = parsed.username
     if parsed.password:
         config["password"] = parsed.password
+    if parsed.drivername == "rediss":
+        config["use_ssl"] = True
     return config
 
 

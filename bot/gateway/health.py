@@ -3,6 +3,8 @@ missing, with how many patient messages are waiting for the engine."""
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -28,7 +30,7 @@ async def healthz(request: Request, service: ServiceDep) -> JSONResponse:
     components = await engine.health()
     missing = [name for name, ok in components.items() if not ok]
     body = {"status": "ok" if not missing else "unavailable", "components": components, "missing": missing,
-            "pending_messages": service.pending_count()}
+            "pending_messages": await asyncio.to_thread(service.pending_count)}
     if missing:
         body.update(error_body("unavailable", f"not answering: {', '.join(missing)}"))
     return JSONResponse(body, status_code=503 if missing else 200)

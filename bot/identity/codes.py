@@ -12,6 +12,7 @@ patient five, so nobody can flood a patient's phone.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
@@ -132,6 +133,13 @@ def check(session: Session, settings: Settings, conversation_id: str, typed: str
 async def deliver_pending(sessions: sessionmaker[Session], delivery: SmsDelivery, now: datetime) -> int:
     """Send the code texts waiting to go (the gateway calls this every few seconds). Each is claimed first, so
     two gateways never send one twice. Returns how many were handed to the sender."""
+    claimed = await asyncio.to_thread(_claim_pending, sessions, now)  # database calls: off the event loop
+    for phone, message_id, text in claimed:
+        await delivery.deliver(phone, message_id, text)
+    return len(claimed)
+
+
+def _claim_pending(sessions: sessionmaker[Session], now: datetime) -> list[tuple[str, int, str]]:
     with sessions() as session:
         waiting = list(session.scalars(select(VerificationCode.id).where(
             VerificationCode.status == PENDING, VerificationCode.sending_at.is_(None),
@@ -149,6 +157,4 @@ async def deliver_pending(sessions: sessionmaker[Session], delivery: SmsDelivery
                                     .where(VerificationCode.id == code_id)).first()
             if found is not None:
                 claimed.append((found.channel_user, found.id, found.text))
-    for phone, message_id, text in claimed:
-        await delivery.deliver(phone, message_id, text)
-    return len(claimed)
+    return claimed

@@ -33,8 +33,7 @@ class SmsDelivery:
 
     async def deliver(self, phone: str, message_id: int, text: str) -> MessageStatus:
         """Send one stored message; returns the status it ends in (sent, outbox, failed, opted_out)."""
-        with self._sessions() as session:
-            opted_out = is_opted_out(session, phone)
+        opted_out = await asyncio.to_thread(self._opted_out, phone)
         sids: list[str] = []
         status, error = MessageStatus.OPTED_OUT, ""
         if not opted_out:
@@ -46,10 +45,18 @@ class SmsDelivery:
                 if result.status != "sent":
                     status, error = MessageStatus(result.status), result.error or ""
                     break
+        await asyncio.to_thread(self._record, phone, message_id, status, sids, error, opted_out)
+        log.info("sms.outbound.done message_id=%s status=%s parts=%d", message_id, status, len(sids))
+        return status
+
+    def _opted_out(self, phone: str) -> bool:
+        with self._sessions() as session:
+            return is_opted_out(session, phone)
+
+    def _record(self, phone: str, message_id: int, status: MessageStatus, sids: list[str], error: str,
+                opted_out: bool) -> None:
         with self._sessions() as session:
             if status == MessageStatus.OPTED_OUT:
                 set_opt_out(session, phone, True, word="CARRIER" if not opted_out else "STOP")
             mark_delivery(session, message_id, status, provider_ids=sids, error=error)
             session.commit()
-        log.info("sms.outbound.done message_id=%s status=%s parts=%d", message_id, status, len(sids))
-        return status

@@ -1,5 +1,7 @@
-"""Sending one reminder (or deliberately skipping it), at most once: the claim row is committed before the
-provider is called."""
+"""Sending one reminder (or deliberately skipping it), exactly once: the claim, the message and the send's
+record are committed before the provider is called (``bot.reminders.sends``); a send left unfinished by a
+process that died is settled against the provider's own records before anything is sent again
+(``settle_unfinished``)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,8 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.conversations.rows import find_or_create_conversation, record_outbound
 from bot.messaging.optouts import is_opted_out
-from bot.messaging.outbound import SmsSender
+from bot.messaging.outbound import SendResult, SmsSender
+from bot.reminders import sends
 from bot.reminders.planning import render
 from bot.reminders.policy import (
     COUNTED,
@@ -25,7 +28,7 @@ from bot.reminders.policy import (
 )
 from bot.scheduling.slots import ACTIVE_STATUSES
 from bot.settings import Settings
-from bot.store import Appointment, ReminderSend, session_scope
+from bot.store import Appointment, Message, ReminderSend, session_scope
 from bot.store.states import Channel, MessageStatus, ReminderStatus
 
 log = logging.getLogger(__name__)
@@ -38,7 +41,7 @@ class Delivery:
 
 
 def deliver(settings: Settings, appointment_id: int, rule_name: str, now: datetime, sender: SmsSender) -> Delivery:
-    """Send (or deliberately skip) one reminder, at most once. ``retry_at`` says when to try again."""
+    """Send (or deliberately skip) one reminder, once. ``retry_at`` says when to try again."""
     url = settings.database_url
     with session_scope(url) as session:
         appointment = session.get(Appointment, appointment_id)
@@ -83,20 +86,60 @@ def deliver(settings: Settings, appointment_id: int, rule_name: str, now: dateti
             log.info("reminder.skipped appointment_id=%s rule=%s reason=%s", appointment_id, rule_name, status)
             return Delivery(status)
         text = render(rule, appointment, settings)
-        claim_id = claim.id
-    # the claim is committed: whatever happens next, this reminder is not sent twice
-    result = sender.send(phone, text)
-    with session_scope(url) as session:
         conversation = find_or_create_conversation(session, Channel.SMS, phone)
-        message = record_outbound(session, conversation.id, text, author="system",
-                                  status=MessageStatus.FAILED if result.status == "opted_out" else MessageStatus(result.status),
-                                  meta={"kind": "reminder", "appointment_id": appointment_id, "rule": rule_name},
-                                  provider_id=result.provider_id)
-        row = session.get(ReminderSend, claim_id)
-        assert row is not None
-        row.status = ReminderStatus.SKIPPED_OPT_OUT if result.status == "opted_out" else ReminderStatus(result.status)
-        row.message_id = message.id
-    log.info("reminder.sent appointment_id=%s rule=%s status=%s message_id=%s", appointment_id, rule_name,
-             result.status, message.id)
-    return Delivery(result.status)
+        message = record_outbound(session, conversation.id, text, author="system", status=MessageStatus.SENDING,
+                                  meta={"kind": "reminder", "appointment_id": appointment_id, "rule": rule_name})
+        claim.message_id = message.id
+        send_id = sends.begin(session, f"reminder-{appointment_id}-{rule_name}", phone, message.id, text, sender,
+                              now).id
+    # on record: whatever happens next, this reminder is sent once (or settled from the provider's records)
+    outcome = sends.hand_over(url, send_id, phone, text, sender)
+    log.info("reminder.sent appointment_id=%s rule=%s status=%s send_id=%s", appointment_id, rule_name, outcome,
+             send_id)
+    return Delivery(outcome)
 
+
+def settle_unfinished(settings: Settings, sender: SmsSender, now: datetime) -> int:
+    """Settle every send a dead process left unfinished: recorded as sent when the provider has it, sent again
+    when it does not (if the reminder still may go). Returns how many were settled."""
+    url = settings.database_url
+    settled = 0
+    for send in sends.unfinished(url, now, sends.send_deadline(settings)):
+        found = sends.found_at_provider(sender, send)
+        if found is False:
+            continue  # cannot tell now: ask again next round; nothing is sent twice meanwhile
+        if found is not None:
+            assert not isinstance(found, bool)
+            sends.finish(url, send.id, SendResult("sent", provider_id=found.sid), reconciled=True)
+            log.info("reminder.reconciled send_id=%s found=true", send.id)
+            settled += 1
+            continue
+        verdict, phone, text = _may_still_go(settings, send, now)
+        if verdict == "wait":
+            continue
+        if verdict != "send":  # the visit is past or cancelled, or the number opted out meanwhile: not sent
+            result = SendResult("opted_out") if verdict == "opted_out" else SendResult("failed", error=verdict)
+            sends.finish(url, send.id, result, reconciled=True)
+        elif sends.retry(url, send, now):
+            log.info("reminder.reconciled send_id=%s found=false action=send_again", send.id)
+            sends.hand_over(url, send.id, phone, text, sender)
+        settled += 1
+    return settled
+
+
+def _may_still_go(settings: Settings, send: sends.Unfinished, now: datetime) -> tuple[str, str, str]:
+    """("send", phone, text) when the unfinished reminder may still go now; "wait" outside the quiet window;
+    otherwise why not (the visit is past or cancelled, the number opted out)."""
+    with session_scope(settings.database_url) as session:
+        message = session.get(Message, send.message_id) if send.message_id else None
+        claim = session.scalars(select(ReminderSend).where(ReminderSend.message_id == send.message_id)).first()
+        appointment = session.get(Appointment, claim.appointment_id) if claim else None
+        if message is None or appointment is None:
+            return "gone", "", ""
+        if appointment.status not in ACTIVE_STATUSES or appointment.start <= now:
+            return "stale", "", ""
+        if appointment.patient.sms_opted_out or is_opted_out(session, send.to):
+            return "opted_out", "", ""
+        if not in_quiet_window(now, settings, patient_tz(appointment.patient, settings)):
+            return "wait", "", ""
+        return "send", send.to, message.text

@@ -4,8 +4,10 @@ persistent SQLAlchemy job store, in the clinic database, so they survive restart
 One job per (appointment, rule), id ``reminder-<appointment>-<rule>``, run at the rule's time moved inside the
 quiet hours. A job that came due while every process was down runs once at the next start
 (``misfire_grace_time=None``, coalesced). The store row ``ReminderSend`` (unique per appointment and rule) is
-claimed before anything is sent, so a reminder goes out at most once even when two schedulers race or a job is
-replayed. At send time the rules, quiet hours, opt-outs and caps (one a day, three a week per patient) are
+claimed, and the send put on record, before anything is sent, so a reminder goes out once even when two
+schedulers race or a job is replayed; a send that a killed process left unfinished is settled against the
+provider's records at start and every few seconds (``settle_unfinished``). Of several gateways, only the holder
+of the ``scheduler`` lease runs this scheduler (``bot.runtime.leader``). At send time the rules, quiet hours, opt-outs and caps (one a day, three a week per patient) are
 checked again: rules changed while jobs were pending take effect, and ``reschedule_all`` (at start and every
 minute) brings the job store in step with the appointments and the rules.
 """
@@ -19,7 +21,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.messaging.outbound import SmsSender
-from bot.reminders.delivery import deliver
+from bot.reminders.delivery import deliver, settle_unfinished
 from bot.reminders.planning import active_upcoming, already_done
 from bot.reminders.policy import planned_time, rule_applies
 from bot.scheduling.slots import ACTIVE_STATUSES
@@ -30,6 +32,7 @@ log = logging.getLogger(__name__)
 
 JOB_PREFIX = "reminder-"
 RECONCILE_EVERY_S = 60
+SETTLE_EVERY_S = 5  # also wakes the scheduler for jobs that other processes added to the store
 _schedulers: dict[str, Any] = {}  # one scheduler per process and database: the gateway's, or a paused writer
 _senders: dict[str, SmsSender] = {}  # the SMS sender the process that runs the jobs was started with
 
@@ -89,12 +92,15 @@ def start_scheduler(settings: Settings, sender: SmsSender) -> Any:
     scheduler = _new_scheduler(settings)
     scheduler.start(paused=True)  # bring the store up to date before anything runs
     _schedulers[settings.database_url] = scheduler
+    _settle()  # sends a killed process left unfinished are settled before anything new is sent
     try:
         reschedule_all(settings, scheduler)
     except Exception:  # the gateway still starts; the reconcile job below retries every minute
         log.exception("reminders.reschedule_failed")
     scheduler.resume()
     scheduler.add_job(_reconcile, "interval", seconds=RECONCILE_EVERY_S, id="reminders-reconcile",
+                      jobstore="memory", replace_existing=True)
+    scheduler.add_job(_settle, "interval", seconds=SETTLE_EVERY_S, id="reminders-settle",
                       jobstore="memory", replace_existing=True)
     log.info("reminders.scheduler.started jobs=%d", len(scheduler.get_jobs(jobstore="default")))
     return scheduler
@@ -105,6 +111,19 @@ def stop_scheduler(settings: Settings) -> None:
     scheduler = _schedulers.pop(settings.database_url, None)
     if scheduler is not None and scheduler.running:
         scheduler.shutdown(wait=False)
+
+
+def _settle() -> None:
+    settings = get_settings()
+    sender = _senders.get(settings.database_url)
+    if sender is None:
+        return
+    try:
+        settled = settle_unfinished(settings, sender, datetime.now(UTC))
+        if settled:
+            log.info("reminders.settled sends=%d", settled)
+    except Exception:
+        log.exception("reminders.settle_failed")
 
 
 def _reconcile() -> None:

@@ -1,19 +1,24 @@
 """Typed settings: config.yml first, then environment variables prefixed ``CLINICBOT_``.
 
-Nested keys use ``__`` in the environment (``CLINICBOT_SERVERS__GATEWAY_PORT=8080``).
+Nested keys use ``__`` in the environment (``CLINICBOT_SERVERS__GATEWAY_PORT=8080``). The owner's changes from
+the settings page (hours, reminders) are kept in the clinic database and merged over config.yml (under the
+environment); every process picks up a newer save within a couple of seconds (:func:`refresh_owner_changes`).
 Nothing is read at import time: call :func:`get_settings` (cached) or :func:`load_settings`.
 """
 
 
 from __future__ import annotations
 
+import logging
+import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from bot.settings import stored
 from bot.settings.sections import (
     PROJECT_ROOT,
     WEEKDAYS,
@@ -38,7 +43,14 @@ from bot.settings.sections import (
     WaitlistSettings,
     parse_hhmm,
 )
-from bot.settings.sources import DEFAULT_CONFIG, SettingsError, YamlSource, config_path, overrides_path
+from bot.settings.sources import (
+    DEFAULT_CONFIG,
+    SettingsError,
+    YamlSource,
+    config_path,
+    overrides_path,
+    owner_changes,
+)
 
 __all__ = [
     "DEFAULT_CONFIG",
@@ -71,7 +83,10 @@ __all__ = [
     "load_settings",
     "overrides_path",
     "parse_hhmm",
+    "refresh_owner_changes",
 ]
+log = logging.getLogger(__name__)
+OWNER_POLL_S = 2.0  # how often a process looks for a newer save of the settings page
 
 
 class Settings(BaseSettings):
@@ -107,6 +122,9 @@ class Settings(BaseSettings):
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     waitlist: WaitlistSettings = Field(default_factory=WaitlistSettings)
     verification: VerificationSettings = Field(default_factory=VerificationSettings)
+
+    _owner_version: int = PrivateAttr(default=0)  # the owner's saved changes applied here (0: none)
+    _owner_checked: float = PrivateAttr(default=0.0)  # monotonic time of the last look for a newer save
 
     @field_validator("data_dir")
     @classmethod
@@ -175,14 +193,70 @@ def describe_validation_error(exc: ValidationError) -> str:
     return "invalid configuration:\n" + "\n".join(lines)
 
 
+def _build(overrides: dict[str, Any], changes: dict[str, Any] | None) -> Settings:
+    with owner_changes(changes):
+        try:
+            return Settings(**overrides)
+        except ValidationError as exc:
+            raise SettingsError(describe_validation_error(exc)) from None
+
+
 def load_settings(**overrides: Any) -> Settings:
-    """Build settings now; raises :class:`SettingsError` with a readable message."""
+    """Build settings now (config.yml, the owner's saved changes, the environment); raises
+    :class:`SettingsError` with a readable message."""
+    settings = _build(overrides, None)
+    saved = stored.read(settings.database_url)
+    if saved is not None:
+        try:
+            settings = _build(overrides, saved[1])
+            settings._owner_version = saved[0]
+        except SettingsError as exc:  # config.yml changed under them: keep the clinic running on config.yml
+            log.error("settings.owner_changes_invalid version=%d problems=%d", saved[0], str(exc).count("\n"))
+    settings._owner_checked = time.monotonic()
+    return settings
+
+
+def refresh_owner_changes(settings: Settings, every_s: float = OWNER_POLL_S) -> bool:
+    """Apply the owner's changes saved since these settings were built (by any process), in place; looks at
+    most every ``every_s`` seconds. True when something changed."""
+    now = time.monotonic()
+    if now - settings._owner_checked < every_s:
+        return False
+    settings._owner_checked = now
+    version = stored.version(settings.database_url)
+    if version is None or version == settings._owner_version:
+        return False
+    saved = stored.read(settings.database_url)
+    if saved is None:
+        return False
     try:
-        return Settings(**overrides)
-    except ValidationError as exc:
-        raise SettingsError(describe_validation_error(exc)) from None
+        fresh = _build({}, saved[1])
+    except SettingsError:
+        log.error("settings.owner_changes_invalid version=%d", saved[0])
+        settings._owner_version = saved[0]
+        return False
+    settings.clinic, settings.reminders, settings.waitlist = fresh.clinic, fresh.reminders, fresh.waitlist
+    settings._owner_version = saved[0]
+    log.info("settings.owner_changes_applied version=%d", saved[0])
+    return True
 
 
 @lru_cache(maxsize=1)
-def get_settings() -> Settings:
+def _cached() -> Settings:
     return load_settings()
+
+
+class _SettingsGetter:
+    """``get_settings()``: this process's settings, built once, with the owner's newer saves applied (a look at
+    the database at most every couple of seconds). ``get_settings.cache_clear()`` builds them again."""
+
+    def __call__(self) -> Settings:
+        settings = _cached()
+        refresh_owner_changes(settings)
+        return settings
+
+    def cache_clear(self) -> None:
+        _cached.cache_clear()
+
+
+get_settings = _SettingsGetter()

@@ -1,24 +1,22 @@
-"""The owner's changes from the settings page: validated with the same models as config.yml, saved to
-``<data_dir>/settings-overrides.yml`` (merged over config.yml by every process that loads settings) and applied
-to the running process's settings in place."""
+"""The owner's changes from the settings page: validated with the same models as config.yml, saved in the clinic
+database as the next version (every process that shares it applies the save within a couple of seconds, see
+``bot.settings.refresh_owner_changes``) and applied to the saving process's settings at once."""
 
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
-from bot.settings import Settings, describe_validation_error, overrides_path
+from bot.settings import Settings, describe_validation_error, stored
 
 log = logging.getLogger(__name__)
 
 
-def save_owner_changes(settings: Settings, changes: dict[str, Any]) -> list[str]:
+def save_owner_changes(settings: Settings, changes: dict[str, Any], by: str = "") -> list[str]:
     """Validate, save and apply ``{"clinic": {"hours": ...}, "reminders": {...}, "waitlist": {...}}`` (the waitlist
-    part may be left out); returns the problems (empty when saved)."""
+    part may be left out: the last saved one is kept); returns the problems (empty when saved)."""
     current = settings.model_dump()
     candidate_data = {**current, "clinic": {**current["clinic"], **changes["clinic"]},
                       "reminders": changes["reminders"],
@@ -27,21 +25,18 @@ def save_owner_changes(settings: Settings, changes: dict[str, Any]) -> list[str]
         candidate = Settings(**candidate_data)
     except ValidationError as exc:
         return describe_validation_error(exc).splitlines()[1:]
-    path = overrides_path(settings.data_dir)
-    saved: dict[str, Any] = {}
-    if path.exists():
-        saved = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    saved.setdefault("clinic", {})["hours"] = candidate.clinic.hours
-    saved["reminders"] = candidate.reminders.model_dump()
+    saved: dict[str, Any] = {"clinic": {"hours": candidate.clinic.hours},
+                             "reminders": candidate.reminders.model_dump()}
+    previous = stored.read(settings.database_url)
     if "waitlist" in changes:
         saved["waitlist"] = candidate.waitlist.model_dump()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text("# Written by the owner's settings page; merged over config.yml.\n"
-                   + yaml.safe_dump(saved, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    os.replace(tmp, path)
+    elif previous is not None and "waitlist" in previous[1]:
+        saved["waitlist"] = previous[1]["waitlist"]
+    version = stored.write(settings.database_url, saved, by)
     settings.clinic = candidate.clinic
     settings.reminders = candidate.reminders
     settings.waitlist = candidate.waitlist
-    log.info("console.settings_saved rules=%d waitlist=%s", len(candidate.reminders.rules), candidate.waitlist.enabled)
+    settings._owner_version = version
+    log.info("console.settings_saved version=%d rules=%d waitlist=%s", version, len(candidate.reminders.rules),
+             candidate.waitlist.enabled)
     return []

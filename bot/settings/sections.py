@@ -145,6 +145,9 @@ class GatewaySettings(BaseModel):
     reply_wait_s: float = Field(default=8.0, gt=0, le=120)
     retry_pending_every_s: float = Field(default=5.0, gt=0)
     retry_after_s: int = Field(default=10, ge=1)
+    # several gateways: the one holding the scheduler lease runs reminders and retention, and one at a time holds a
+    # conversation's turn; a lease not renewed for this long (its holder died) is taken over by another gateway
+    lease_ttl_s: float = Field(default=15.0, ge=1, le=300)
 
 
 class LLMSettings(BaseModel):
@@ -240,6 +243,7 @@ class SmsSettings(BaseModel):
     max_segments: int = Field(default=3, ge=1, le=10)
     send_attempts: int = Field(default=4, ge=1, le=10)  # tries per message on 429/5xx
     retry_backoff_s: float = Field(default=1.0, ge=0)  # doubled after each failed try
+    timeout_s: float = Field(default=15.0, gt=0, le=120)  # one request to the provider
 
 
 class ConsoleSettings(BaseModel):

@@ -1,9 +1,13 @@
 """Where settings come from: config.yml (CLINICBOT_CONFIG), then the owner's changes from the settings page
-(``<data_dir>/settings-overrides.yml``) merged over it; environment variables win over both (see ``Settings``)."""
+merged over it (kept in the clinic database, ``bot.settings.stored``; an older install's
+``<data_dir>/settings-overrides.yml`` is still read first); environment variables win over all (see ``Settings``)."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +17,18 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 from bot.settings.sections import PROJECT_ROOT
 
 DEFAULT_CONFIG = PROJECT_ROOT / "config.yml"
+# the owner's changes read from the database, merged while one Settings is being built
+_owner_changes: ContextVar[dict[str, Any] | None] = ContextVar("owner_changes", default=None)
+
+
+@contextmanager
+def owner_changes(changes: dict[str, Any] | None) -> Iterator[None]:
+    """Settings built inside this block merge ``changes`` over config.yml (under the environment)."""
+    token = _owner_changes.set(changes)
+    try:
+        yield
+    finally:
+        _owner_changes.reset(token)
 
 
 class SettingsError(Exception):
@@ -20,8 +36,8 @@ class SettingsError(Exception):
 
 
 class YamlSource(PydanticBaseSettingsSource):
-    """Reads the file named by CLINICBOT_CONFIG (default ./config.yml in the project), then the owner's
-    changes from the settings page (``<data_dir>/settings-overrides.yml``) merged over it."""
+    """Reads the file named by CLINICBOT_CONFIG (default ./config.yml in the project), then merges the owner's
+    changes over it (an older install's ``<data_dir>/settings-overrides.yml``, then those from the database)."""
 
     def __init__(self, settings_cls: type[BaseSettings]) -> None:
         super().__init__(settings_cls)
@@ -30,6 +46,9 @@ class YamlSource(PydanticBaseSettingsSource):
         overrides = overrides_path(data_dir)
         if overrides.exists():
             self._data = _deep_merge(self._data, _read_yaml(overrides))
+        changes = _owner_changes.get()
+        if changes:
+            self._data = _deep_merge(self._data, changes)
 
     def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
         return self._data.get(field_name), field_name, False

@@ -26,6 +26,7 @@ from bot.store.models import (
     WaitlistEntry,
     WaitlistOffer,
 )
+from bot.store.scale_models import Lease, LiveEvent, OutboundSend, OwnerSettings
 
 __all__ = [
     "ActivityEvent",
@@ -39,8 +40,12 @@ __all__ = [
     "Handoff",
     "InboundReceipt",
     "LabResult",
+    "Lease",
+    "LiveEvent",
     "LoginThrottle",
     "Message",
+    "OutboundSend",
+    "OwnerSettings",
     "Patient",
     "Provider",
     "ReminderSend",

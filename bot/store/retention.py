@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import create_engine, inspect, text, update
 
 from bot.settings import Settings
+from bot.settings.stored import driver_url
 from bot.store import Message, session_scope
 
 log = logging.getLogger("clinicbot.retention")
@@ -37,7 +38,7 @@ def purge(settings: Settings, now: datetime) -> PurgeCounts:
 
 def _purge_tracker(url: str, cutoff: datetime) -> int:
     """Rasa's SQL tracker store keeps one row per event with a UNIX ``timestamp``."""
-    engine = create_engine(url)
+    engine = create_engine(driver_url(url))
     try:
         if not inspect(engine).has_table("events"):
             return 0

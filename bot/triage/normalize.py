@@ -286,7 +286,9 @@ _AGE_RE = re.compile(
     r"|\b(?:baby|infant|son|daughter|newborn|he|she) (?:is|was|turned|just turned) (\d+(?:\.\d+)?) (day|days|week|weeks)\b(?! ago)"
     r"|\bborn (\d+(?:\.\d+)?) (day|days|week|weeks) ago\b"
 )
-_UNIT_YEARS = {"day": 1 / 365, "week": 7 / 365, "month": 1 / 12, "mo": 1 / 12, "m/o": 1 / 12, "year": 1.0}
+# years in one of each unit (the one table: intake answers use it too)
+YEARS_PER_UNIT = {"minute": 1 / 525600, "hour": 1 / 8760, "day": 1 / 365, "week": 7 / 365, "month": 1 / 12, "year": 1.0}
+_UNIT_YEARS = {**YEARS_PER_UNIT, "mo": 1 / 12, "m/o": 1 / 12}
 _TEMP_RE = re.compile(
     r"\b(?:temp|temperature|fever|fevers|t)\s*(?:of|is|was|at|reading|read|=|:)?\s*(?:of\s+|is\s+|about\s+|around\s+)?"
     r"(\d{2,3}(?:\.\d+)?)\s*(?:°|deg|degrees)?\s*([fc])?\b"
@@ -315,9 +317,14 @@ def extract_temperature_f(normalized: str) -> float | None:
     for match in _TEMP_RE.finditer(normalized):
         raw = match.group(1) or match.group(3) or match.group(5) or match.group(7)
         unit = match.group(2) or match.group(4) or match.group(6) or None
-        value = float(raw)
-        if unit == "c" or (unit is None and 34 <= value <= 43):
-            value = value * 9 / 5 + 32
-        if 93 <= value <= 110:
-            found.append(round(value, 1))
+        value = body_temperature_f(float(raw), unit)
+        if value is not None:
+            found.append(value)
     return max(found) if found else None
+
+
+def body_temperature_f(value: float, unit: str | None, celsius_up_to: float = 43) -> float | None:
+    """A reading in °F (°C converted; a bare 34 to ``celsius_up_to`` is taken for °C); None when no body has it."""
+    if unit == "c" or (unit is None and 34 <= value <= celsius_up_to):
+        value = value * 9 / 5 + 32
+    return round(value, 1) if 93 <= value <= 110 else None

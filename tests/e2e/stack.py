@@ -1,7 +1,16 @@
-"""Start the real processes (`clinicbot up`: Rasa engine, action server, gateway) for end-to-end tests."""
+"""Start the real processes (`clinicbot up`: Rasa engine, action server, gateway) for end-to-end tests.
+
+Two backends, chosen for the whole run by ``CLINICBOT_E2E_BACKEND``:
+- ``sqlite`` (default): the embedded defaults, one gateway;
+- ``postgres``: PostgreSQL for the clinic store, the Rasa tracker store and the job store, Redis as Rasa's lock
+  store (from ``scripts/services.sh``: ``CLINICBOT_TEST_POSTGRES_URL``, ``CLINICBOT_TEST_REDIS_URL``), and two
+  gateways, each conversation's turns sent to them in turn.
+"""
 
 from __future__ import annotations
 
+import itertools
+import json
 import os
 import re
 import signal
@@ -9,18 +18,25 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import create_engine, text
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
 
 from bot.settings import PROJECT_ROOT
 
 CLINICBOT = Path(sys.executable).parent / "clinicbot"
 TEST_MODELS_DIR = PROJECT_ROOT / "var" / "test-models"
+
+
+def backend() -> str:
+    return os.environ.get("CLINICBOT_E2E_BACKEND", "sqlite")
 
 
 def midday_zone() -> str:
@@ -35,18 +51,84 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def free_ports(count: int) -> int:
+    """The first of ``count`` consecutive free ports (``clinicbot up --gateways N`` uses consecutive ports)."""
+    for _ in range(200):
+        first = free_port()
+        try:
+            for port in range(first + 1, first + count):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+    raise RuntimeError("no consecutive free ports")
+
+
+def as_json(value: Any) -> Any:
+    """A JSON column as read through raw SQL: text on SQLite, already decoded on PostgreSQL."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def postgres_admin_url() -> str:
+    url = os.environ.get("CLINICBOT_TEST_POSTGRES_URL", "")
+    if not url:
+        pytest.skip("needs PostgreSQL and Redis: bash scripts/services.sh start; eval \"$(bash scripts/services.sh env)\"")
+    return url
+
+
+def create_database(prefix: str) -> str:
+    """A fresh PostgreSQL database on the test server; returns its URL."""
+    admin = make_url(postgres_admin_url())
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    engine.dispose()
+    return admin.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(url: str) -> None:
+    admin = make_url(postgres_admin_url())
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+    engine.dispose()
+
+
 @dataclass
 class Stack:
     data_dir: Path
     extra_env: dict[str, str] = field(default_factory=dict)
-    gateway_port: int = field(default_factory=free_port)
+    backend: str = field(default_factory=backend)
+    gateways: int = 0  # 0: one on sqlite, two on postgres
+    gateway_port: int = 0
     rasa_port: int = field(default_factory=free_port)
     action_port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
+    database_url: str = ""
+    tracker_url: str = ""
+    _turn: itertools.count[int] = field(default_factory=itertools.count)
+    _db: Engine | None = None
+
+    def __post_init__(self) -> None:
+        self.gateways = self.gateways or (2 if self.backend == "postgres" else 1)
+        self.gateway_port = self.gateway_port or free_ports(self.gateways)
+        if self.backend == "postgres":
+            self.database_url = create_database("e2e_clinic")
+            self.tracker_url = create_database("e2e_rasa")
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.gateway_port}"
+
+    @property
+    def urls(self) -> list[str]:
+        return [f"http://127.0.0.1:{self.gateway_port + i}" for i in range(self.gateways)]
+
+    def next_url(self) -> str:
+        """The gateway for the next request: each in turn, so a conversation's turns cross gateways."""
+        return self.urls[next(self._turn) % self.gateways]
 
     @property
     def rasa_url(self) -> str:
@@ -64,6 +146,9 @@ class Stack:
             "CLINICBOT_GATEWAY__RETRY_PENDING_EVERY_S": "1",
             "CLINICBOT_SUPERVISOR__RESTART_BACKOFF_S": "0.5",
             "CLINICBOT_LLM__TUNE_ON_FIRST_RUN": "false",  # the tune has its own tests; keep the cores free
+            **({"CLINICBOT_DATABASE_URL": self.database_url, "CLINICBOT_RASA__TRACKER_STORE_URL": self.tracker_url,
+                "CLINICBOT_RASA__LOCK_STORE_URL": os.environ.get("CLINICBOT_TEST_REDIS_URL", "")}
+               if self.backend == "postgres" else {}),
             **self.extra_env,
         }
 
@@ -74,8 +159,8 @@ class Stack:
             base.parent.mkdir(parents=True, exist_ok=True)  # loads it), linked rather than prepared per stack
             base.symlink_to(shared_base)
         log = open(self.data_dir / "up-output.log", "ab")  # noqa: SIM115 - closed with the process
-        self.proc = subprocess.Popen([str(CLINICBOT), "up"], env=self.env(), stdout=log, stderr=subprocess.STDOUT,
-                                     cwd=PROJECT_ROOT)
+        self.proc = subprocess.Popen([str(CLINICBOT), "up", "--gateways", str(self.gateways)], env=self.env(),
+                                     stdout=log, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT)
         self.wait_healthy(timeout_s)
 
     def wait_healthy(self, timeout_s: float = 180) -> None:
@@ -86,7 +171,7 @@ class Stack:
                 raise RuntimeError(f"clinicbot up exited with {self.proc.returncode}: "
                                    + (self.data_dir / "up-output.log").read_text()[-3000:])
             try:
-                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
+                if all(httpx.get(f"{url}/healthz", timeout=2).status_code == 200 for url in self.urls):
                     return
             except httpx.HTTPError:
                 pass
@@ -107,8 +192,18 @@ class Stack:
     def child_pid(self, name: str) -> int:
         return int((self.data_dir / "run" / f"{name}.pid").read_text())
 
+    def destroy(self) -> None:
+        """Stop, and drop the PostgreSQL databases this stack made."""
+        self.stop()
+        if self._db is not None:
+            self._db.dispose()
+        for url in (self.database_url, self.tracker_url):
+            if url:
+                drop_database(url)
+
     def chat(self, sender: str, message: str, **extra: object) -> httpx.Response:
-        return httpx.post(f"{self.url}/api/chat", json={"sender": sender, "message": message, **extra}, timeout=60)
+        return httpx.post(f"{self.next_url()}/api/chat", json={"sender": sender, "message": message, **extra},
+                          timeout=60)
 
     def reply(self, sender: str, message: str, sep: str = "\n") -> str:
         """Send a chat message; the assistant's answers (which must come back 200), joined by ``sep``."""
@@ -116,12 +211,14 @@ class Stack:
         assert response.status_code == 200, response.text
         return sep.join(str(m["text"]) for m in response.json()["messages"])
 
-    def clinic_db(self) -> Any:
+    def clinic_db(self) -> Engine:
         """An engine on the stack's clinic store, to check what the conversation left there."""
-        return create_engine(f"sqlite:///{self.data_dir / 'clinic.db'}")
+        if self._db is None:
+            self._db = create_engine(self.database_url or f"sqlite:///{self.data_dir / 'clinic.db'}")
+        return self._db
 
     def history(self, sender: str) -> list[dict[str, object]]:
-        response = httpx.get(f"{self.url}/api/chat/messages", params={"sender": sender}, timeout=10)
+        response = httpx.get(f"{self.next_url()}/api/chat/messages", params={"sender": sender}, timeout=10)
         return list(response.json()["messages"])
 
     def texted_code(self, phone: str, timeout_s: float = 10) -> str:
@@ -129,7 +226,7 @@ class Stack:
         the SMS sender (without Twilio credentials it waits in the outbox): what the patient reads on their phone."""
         deadline = time.monotonic() + timeout_s
         query = text("SELECT m.text, m.status FROM messages m JOIN conversations c ON c.id = m.conversation_id "
-                     "WHERE c.channel = 'sms' AND c.channel_user = :phone AND m.meta LIKE '%verification_code%' "
+                     "WHERE c.channel = 'sms' AND c.channel_user = :phone AND CAST(m.meta AS TEXT) LIKE '%verification_code%' "
                      "ORDER BY m.id DESC LIMIT 1")
         while time.monotonic() < deadline:
             with self.clinic_db().connect() as conn:

@@ -35,9 +35,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     running = Stack(Path(tmp_path_factory.mktemp("appointments")) / "data",
                     extra_env={"CLINICBOT_CLINIC__TIMEZONE": midday_zone(),
                                "CLINICBOT_REMINDERS__RULES": json.dumps(RULES)})
-    running.start()
-    yield running
-    running.stop()
+    try:
+        running.start()
+        yield running
+    finally:
+        running.destroy()
 
 
 def say(stack: Stack, sender: str, message: str) -> str:

@@ -8,7 +8,7 @@ import time
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from tests.e2e.stack import Stack
 
@@ -33,8 +33,7 @@ def test_four_turns_then_restart_keeps_the_history(stack: Stack) -> None:
 
     human = texts(stack.chat(SENDER, "can i talk to a real person pls"))
     assert "staff" in human.lower()
-    db = create_engine(f"sqlite:///{stack.data_dir / 'clinic.db'}")
-    with db.connect() as conn:
+    with stack.clinic_db().connect() as conn:
         state = conn.execute(text("SELECT state, handoff_reason FROM conversations WHERE channel_user = :u"),
                              {"u": SENDER}).one()
         conversation_id = conn.execute(text("SELECT id FROM conversations WHERE channel_user = :u"),

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
-from tests.e2e.stack import Stack
+from tests.e2e.stack import Stack, as_json
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 SENDER = "e2e-browser-intake-1"
@@ -29,16 +27,15 @@ def test_a_child_with_a_high_fever_is_asked_one_question_at_a_time_then_handed_t
     final = said(stack.chat(SENDER, "no"))
     assert "see your child today" in final and "Maple Street Family Medicine" in final
 
-    db = create_engine(f"sqlite:///{stack.data_dir / 'clinic.db'}")
-    with db.connect() as conn:
+    with stack.clinic_db().connect() as conn:
         state, flags = conn.execute(text("SELECT state, flags FROM conversations WHERE channel_user = :u"),
                                     {"u": SENDER}).one()
         reason, summary = conn.execute(text(
             "SELECT h.reason, h.summary FROM handoffs h JOIN conversations c ON c.id = h.conversation_id "
             "WHERE c.channel_user = :u"), {"u": SENDER}).one()
-    intake = json.loads(flags)["intake"]
+    intake = as_json(flags)["intake"]
     assert state == "waiting_staff" and reason == "urgent_triage"
-    assert intake == json.loads(summary)
+    assert intake == as_json(summary)
     assert (intake["for"], intake["age"], intake["since"], intake["severity"], intake["temperature_f"],
             intake["trouble_breathing"], intake["urgency"]) == ("child", "4 years", "1 day", 6, "103.6", "no",
                                                                  "urgent")

@@ -1,7 +1,8 @@
 """``clinicbot up``: start the Rasa engine, the action server and the gateway, supervised.
 
 First run: migrates and seeds the demo clinic, trains the assistant when its data changed, then starts
-everything and prints the chat URL. Ctrl-C or SIGTERM stops every child.
+everything and prints the chat URL. Ctrl-C or SIGTERM stops every child. ``--gateways N`` runs N gateways on
+consecutive ports (``gateway``, ``gateway-2`` ...) sharing the clinic database, for a load balancer in front.
 """
 
 from __future__ import annotations
@@ -34,13 +35,19 @@ HELP = "start the Rasa engine, the action server and the gateway, supervised"
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, help="the gateway's port (default from config: servers.gateway_port)")
     parser.add_argument("--no-demo", action="store_true", help="do not seed the demo clinic into an empty store")
+    parser.add_argument("--gateways", type=int, default=1, metavar="N",
+                        help="run N gateways on consecutive ports from the gateway's port (default 1)")
 
 
 def say(text: str) -> None:
     print(f"[clinicbot] {text}", file=sys.stderr, flush=True)
 
 
-def child_specs(settings: Settings, env: dict[str, str]) -> list[ChildSpec]:
+def gateway_names(count: int) -> list[str]:
+    return ["gateway"] + [f"gateway-{i}" for i in range(2, count + 1)]
+
+
+def child_specs(settings: Settings, env: dict[str, str], gateways: int = 1) -> list[ChildSpec]:
     model = ensure_model(settings, progress=say)
     endpoints, credentials = write_engine_files(settings)
     engine_logging, actions_logging = write_logging_configs(settings)  # no tracker or message in their logs
@@ -57,8 +64,9 @@ def child_specs(settings: Settings, env: dict[str, str]) -> list[ChildSpec]:
                              "-m", str(model), "--endpoints", str(endpoints), "--credentials", str(credentials),
                              "--logging-config-file", str(engine_logging)],
                   {**engine_env(settings), **env, **tools}, cwd=settings.data_dir / "rasa-work"),
-        ChildSpec("gateway", [app_python, "-m", "bot.runtime.gateway", "--host", servers.host,
-                              "--port", str(servers.gateway_port)], env, cwd=PROJECT_ROOT),
+        *(ChildSpec(name, [app_python, "-m", "bot.runtime.gateway", "--host", servers.host,
+                           "--port", str(servers.gateway_port + i)], env, cwd=PROJECT_ROOT)
+          for i, name in enumerate(gateway_names(gateways))),
     ]
 
 
@@ -145,6 +153,9 @@ def wait_healthy(url: str, timeout_s: float, sup: Supervisor, should_stop: objec
 
 
 def run(args: argparse.Namespace) -> int:
+    if not 1 <= args.gateways <= 16:
+        say("--gateways: give a number from 1 to 16")
+        return 2
     overrides: dict[str, str] = {}
     if args.port:
         overrides["CLINICBOT_SERVERS__GATEWAY_PORT"] = str(args.port)
@@ -165,7 +176,7 @@ def run(args: argparse.Namespace) -> int:
         say(f"seeded the demo clinic '{settings.clinic.name}' ({counts['patients']} synthetic patients, "
             f"{history['conversations']} past conversations)")
 
-    specs = child_specs(settings, env)  # trains the assistant first when its data changed
+    specs = child_specs(settings, env, args.gateways)  # trains the assistant first when its data changed
     prepare_knowledge(settings)
     prepare_base(settings)
     stop = {"now": False}
@@ -180,15 +191,21 @@ def run(args: argparse.Namespace) -> int:
                      backoff_s=settings.supervisor.restart_backoff_s,
                      max_restarts_per_minute=settings.supervisor.max_restarts_per_minute,
                      line_filter=make_record_scrubber(tuple(settings.phi.allow_list)))
-    say("starting the action server, the Rasa engine and the gateway (a warm start takes under a minute)")
+    gateways = "the gateway" if args.gateways == 1 else f"{args.gateways} gateways"
+    say(f"starting the action server, the Rasa engine and {gateways} (a warm start takes under a minute)")
     try:
         sup.start()
-        public = f"http://{settings.servers.host}:{settings.servers.gateway_port}"
-        if not wait_healthy(f"{public}/healthz", settings.supervisor.healthy_timeout_s, sup, lambda: stop["now"]):
-            if stop["now"]:
-                return 0
-            say(f"the services did not become healthy; see the logs in {settings.logs_dir}")
-            return 1
+        host, first = settings.servers.host, settings.servers.gateway_port
+        urls = [f"http://{host}:{first + i}" for i in range(args.gateways)]
+        for url in urls:
+            if not wait_healthy(f"{url}/healthz", settings.supervisor.healthy_timeout_s, sup, lambda: stop["now"]):
+                if stop["now"]:
+                    return 0
+                say(f"the services did not become healthy; see the logs in {settings.logs_dir}")
+                return 1
+        public = urls[0]
+        if len(urls) > 1:
+            say(f"gateways: {', '.join(urls)} (one clinic database; put a load balancer in front)")
         say(f"ready: chat with {settings.clinic.name} at {public}/   (Ctrl-C to stop)")
         train_adapter_in_background(settings, env, sup)
         sup.run(lambda: stop["now"])

@@ -3,6 +3,7 @@
 from alembic import context
 from sqlalchemy import pool
 
+from bot.store import scale_models  # noqa: F401 - its tables belong to the same metadata
 from bot.store.db import get_engine
 from bot.store.models import Base
 
@@ -27,6 +28,8 @@ def run_migrations_online() -> None:
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":  # several hosts starting at once migrate one at a time
+                connection.exec_driver_sql("SELECT pg_advisory_xact_lock(51501)")
             context.run_migrations()
         connection.commit()
 
