@@ -6,16 +6,18 @@ pregnancy where it changes the advice. Answers are parsed deterministically in :
 After every answer the *combination* is checked for red flags (a
 6-week-old plus a fever is an emergency although neither message was); a red flag ends the questions at once.
 
-:class:`ActionIntakeSummary` decides the urgency with :func:`bot.triage.triage`, writes a structured summary to
+:class:`ActionIntakeSummary` decides the urgency with :func:`bot.triage.combine.assess` (the rules, and the triage
+model, which can only raise the level; the summary says which decided), writes a structured summary to
 the conversation (``flags["intake"]``), hands urgent and emergency cases to staff, and answers with the next
 step. No doses and no diagnosis, ever: the advice is a next step and when to call.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Sequence
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -24,7 +26,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.common import ClinicAction, clinic_vars, conversation_for, log, now, settings
+from actions.common import ClinicAction, conversation_for, log, now, say, settings
 from actions.intake_answers import (
     INTAKE_SLOTS,
     Answers,
@@ -41,9 +43,12 @@ from actions.knowledge import refuse_medicine_question
 from bot.conversations.handoffs import open_handoff, request_handoff
 from bot.scheduling.hours import staff_reply_eta
 from bot.store import activity, session_scope
-from bot.triage import advice_for, triage
+from bot.triage import advice_for
+from bot.triage.combine import assess
+from bot.triage.net import get_triage_net
 from bot.triage.red_flags import extract_age_years, extract_temperature_f, normalize
-from knowledge.documents import DocumentError, chunk_document, load_documents
+from knowledge.answer import get_answerer
+from knowledge.documents import Document, chunk_document
 from knowledge.guard import has_dosing_language
 
 # "no trouble breathing", "breathing is fine": the breathing question answered before it is asked
@@ -57,10 +62,6 @@ SELF_AGE = re.compile(r"\b(?:i'?m|i am)\s+\d{1,3}\b(?!\s*(?:day|week|month|hour|
 
 def _today() -> date:
     return now().astimezone(settings().clinic.tz).date()
-
-
-def _say(dispatcher: CollectingDispatcher, response: str, **values: Any) -> None:
-    dispatcher.utter_message(response=response, **{**clinic_vars(settings()), **values})
 
 
 def _reset() -> list[EventType]:
@@ -88,7 +89,7 @@ class ValidateIntakeForm(FormValidationAction):
 
     def _unclear(self, dispatcher: CollectingDispatcher, slot: str, tracker: Tracker | None = None) -> dict[str, Any]:
         if tracker is None or not self._answered_in_passing(tracker):
-            _say(dispatcher, "utter_intake_unclear")
+            say(dispatcher, "utter_intake_unclear")
         return {slot: None}  # asked again (quietly when the message answered another question)
 
     # -- an answer to another question, said in passing ("101.8 F" when asked how bad it is) ------------------
@@ -176,6 +177,9 @@ class ActionIntakeStart(ClinicAction):
         return "action_intake_start"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        net = get_triage_net(settings())
+        if net is not None:
+            net.start()  # loads in the background while the questions are asked
         events: list[EventType] = [ActiveLoop(None)] if tracker.active_loop.get("name") else []
         events += _reset()
         if await refuse_medicine_question(dispatcher, tracker):  # no doses, even inside a symptom
@@ -206,7 +210,7 @@ class ActionIntakeStop(ClinicAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         log.info("intake.stopped conversation_id=%s", tracker.sender_id)
-        _say(dispatcher, "utter_intake_stopped")
+        say(dispatcher, "utter_intake_stopped")
         return [ActiveLoop(None), *_reset()]
 
 
@@ -225,7 +229,7 @@ class ActionIntakeToStaff(ClinicAction):
             created = request_handoff(session, conversation, reason="requested_human", summary={"intake": partial})
         log.info("intake.to_staff conversation_id=%s new=%s", tracker.sender_id, created)
         response = "utter_handoff_requested" if created else "utter_handoff_already_waiting"
-        _say(dispatcher, response, when=staff_reply_eta(cfg.clinic, now()))
+        say(dispatcher, response, when=staff_reply_eta(cfg.clinic, now()))
         return [ActiveLoop(None), *_reset()]
 
 
@@ -233,12 +237,8 @@ class ActionIntakeToStaff(ClinicAction):
 _STOP = frozenset(["a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "i", "in", "is", "it", "its", "me", "my", "of", "on", "or", "our", "since", "so", "the", "this", "to", "was", "with", "your", "his", "her", "he", "she", "they", "them", "their", "started", "days", "day", "weeks", "week", "today", "really", "very", "little", "bit", "feel", "feels", "feeling", "been"])
 
 
-def self_care_passage(documents_dir: Path, symptom: str) -> tuple[str, str] | None:
+def self_care_passage(documents: Sequence[Document], symptom: str) -> tuple[str, str] | None:
     """(title, a few sentences) from the clinic's documents for this symptom, else the after-hours nurse line."""
-    try:
-        documents = load_documents(documents_dir)
-    except DocumentError:
-        return None
     words = {w for w in re.findall(r"[a-z]{3,}", normalize(symptom)) if w not in _STOP}
     best: tuple[int, str, str] | None = None
     fallback: tuple[str, str] | None = None
@@ -269,6 +269,22 @@ def self_care_passage(documents_dir: Path, symptom: str) -> tuple[str, str] | No
 
 
 _SUBJECT = {"self": "you", "child": "your child", "other": "them"}
+_WHO_WORDS = {"child": "my child"}
+MODEL_WAIT_S = 10.0
+
+
+def model_text(answers: Answers) -> str:
+    """What the triage model reads: the patient's words with the form's answers written in as a person would."""
+    who = _WHO_WORDS.get(answers.who or "", "")
+    head = ", ".join(p for p in (who, f"{answers.age} old" if answers.age else "") if p)
+    parts = [f"{head}: {answers.triage_text()}" if head else answers.triage_text()]
+    if answers.temperature_f is not None and answers.temperature != "normal":
+        parts.append(f"temp {answers.temperature_f:g}")
+    if answers.severity is not None:
+        parts.append(f"{answers.severity}/10")
+    if answers.pregnant == "yes":
+        parts.append("pregnant")
+    return ", ".join(parts)
 
 
 class ActionIntakeSummary(ClinicAction):
@@ -278,13 +294,19 @@ class ActionIntakeSummary(ClinicAction):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         cfg = settings()
         answers = Answers.from_slots(tracker.slots, _today())
-        result = triage(answers.triage_text(), age_years=answers.age_years, severity=answers.severity,
-                        temperature_f=answers.temperature_f, pregnant=answers.pregnant_flag,
-                        clinic_name=cfg.clinic.name, clinic_phone=cfg.clinic.phone)
+        net = get_triage_net(cfg)
+        if net is not None:  # started when the intake began; a short wait at most, then the rules alone
+            await asyncio.to_thread(net.wait, MODEL_WAIT_S)
+        result = await asyncio.to_thread(
+            assess, answers.triage_text(), net, model_text=model_text(answers), age_years=answers.age_years,
+            severity=answers.severity, temperature_f=answers.temperature_f, pregnant=answers.pregnant_flag,
+            clinic_name=cfg.clinic.name, clinic_phone=cfg.clinic.phone)
         next_step = {"emergency": "call 911 / emergency care", "urgent": "same-day visit (handed to staff)",
                      "routine": "book a routine visit", "self_care": "self-care advice, call if worse"}[result.urgency]
         summary = {**answers.summary(), "urgency": result.urgency, "red_flags": result.red_flags,
-                   "reasons": result.reasons, "next_step": next_step, "complete": True, "at": now().isoformat()}
+                   "reasons": result.reasons, "next_step": next_step, "decided_by": result.decided_by,
+                   **({"model": {k: round(v, 3) for k, v in result.model.levels.items()}} if result.model else {}),
+                   "complete": True, "at": now().isoformat()}
         handed = False
         with session_scope(cfg.database_url) as session:
             conversation = conversation_for(session, tracker)
@@ -301,21 +323,22 @@ class ActionIntakeSummary(ClinicAction):
                     waiting = open_handoff(session, conversation.id)
                     if waiting is not None:
                         waiting.summary = {**(waiting.summary or {}), "intake": summary}
-        log.info("intake.done conversation_id=%s urgency=%s red_flags=%s new_handoff=%s", tracker.sender_id,
-                 result.urgency, ",".join(result.red_flags), handed)
+        log.info("intake.done conversation_id=%s urgency=%s decided_by=%s red_flags=%s new_handoff=%s",
+                 tracker.sender_id, result.urgency, result.decided_by, ",".join(result.red_flags), handed)
 
         if result.urgency == "emergency":
             dispatcher.utter_message(text=result.advice)
-            _say(dispatcher, "utter_intake_staff_alerted")
+            say(dispatcher, "utter_intake_staff_alerted")
         elif result.urgency == "urgent":
-            _say(dispatcher, "utter_intake_urgent", subject=_SUBJECT.get(answers.who or "", "you"),
-                 when=staff_reply_eta(cfg.clinic, now()))
+            say(dispatcher, "utter_intake_urgent", subject=_SUBJECT.get(answers.who or "", "you"),
+                when=staff_reply_eta(cfg.clinic, now()))
         elif result.urgency == "routine":
-            _say(dispatcher, "utter_intake_routine")
+            say(dispatcher, "utter_intake_routine")
         else:
-            _say(dispatcher, "utter_intake_self_care",
-                 advice=advice_for("self_care", clinic_phone=cfg.clinic.phone))
-            passage = self_care_passage(cfg.knowledge.documents_dir, answers.symptom or "")
+            say(dispatcher, "utter_intake_self_care",
+                advice=advice_for("self_care", clinic_phone=cfg.clinic.phone))
+            # the documents as the knowledge library read them once, not again from disk
+            passage = self_care_passage(get_answerer(cfg).library.documents, answers.symptom or "")
             if passage is not None:
-                _say(dispatcher, "utter_intake_guide", title=passage[0], passage=passage[1])
+                say(dispatcher, "utter_intake_guide", title=passage[0], passage=passage[1])
         return _reset()

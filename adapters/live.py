@@ -66,19 +66,21 @@ class LiveRelay:
         self._max_age = timedelta(seconds=max_age_s)
         self.peers = 0
         self._seen: dict[int, None] = {}  # ids delivered recently (ordered: oldest first)
-        self._outgoing: asyncio.Queue[live_events.Outgoing] = asyncio.Queue()
+        # made by the writer task in the loop that runs it (a queue belongs to one event loop)
+        self._outgoing: asyncio.Queue[live_events.Outgoing] | None = None
 
     async def share(self, topic: str, kind: str, *, sender: str = "", message_id: int | None = None,
                     data: dict[str, Any] | None = None) -> None:
         """Queue an event for the other gateways (written in order, in batches, off the request's path)."""
-        if self.peers:
+        if self.peers and self._outgoing is not None:
             self._outgoing.put_nowait(live_events.Outgoing(topic, kind, sender, message_id, data or {}))
 
     async def _write(self) -> None:
+        outgoing = self._outgoing = asyncio.Queue()
         while True:
-            batch = [await self._outgoing.get()]
-            while not self._outgoing.empty() and len(batch) < 200:
-                batch.append(self._outgoing.get_nowait())
+            batch = [await outgoing.get()]
+            while not outgoing.empty() and len(batch) < 200:
+                batch.append(outgoing.get_nowait())
             try:
                 await asyncio.to_thread(live_events.publish_all, self._engine, self.origin, batch)
             except Exception:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 from xml.sax.saxutils import escape
 
 from fastapi import APIRouter, BackgroundTasks, Request
@@ -104,7 +105,15 @@ def _note_reply(sessions: sessionmaker[Session], answered: ReminderReply, conver
         session.commit()
 
 
-@router.post("/sms/twilio")
+TEXT_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "a required Twilio field is missing", "content": {"text/plain": {}}},
+    403: {"description": "the X-Twilio-Signature does not match", "content": {"text/plain": {}}},
+}
+
+
+@router.post("/sms/twilio", response_class=Response,
+             responses={200: {"description": "TwiML: the fixed answer to a keyword or an emergency, else empty",
+                              "content": {"application/xml": {}}}, **TEXT_ERRORS})
 async def inbound_sms(request: Request, background: BackgroundTasks, settings: SettingsDep,
                       service: ServiceDep, sessions: SessionsDep) -> Response:
     params = await _signed_form(request)
@@ -164,7 +173,8 @@ def _set_opt_out(sessions: sessionmaker[Session], phone: str, opted_out: bool, w
         session.commit()
 
 
-@router.post("/sms/twilio/status")
+@router.post("/sms/twilio/status", response_class=Response, status_code=204,
+             responses={204: {"description": "recorded"}, **TEXT_ERRORS})
 async def delivery_status(request: Request, sessions: SessionsDep) -> Response:
     params = await _signed_form(request)
     if params is None:

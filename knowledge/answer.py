@@ -90,6 +90,7 @@ class Library:
     vocabulary: Vocabulary
     ranges: dict[str, TestRange]
     lab_documents: dict[str, Document]  # test code -> the lab document that explains it (front matter ``tests:``)
+    documents: tuple[Document, ...] = ()  # every document, as read once (the intake's self-care passages)
 
     @classmethod
     def load(cls, documents_dir: Path) -> Library:
@@ -103,7 +104,7 @@ class Library:
             if doc.kind == "lab":
                 for code in doc.tests:
                     by_code.setdefault(code, doc)
-        return cls(Vocabulary.from_documents(documents), ranges_from(documents), by_code)
+        return cls(Vocabulary.from_documents(documents), ranges_from(documents), by_code, tuple(documents))
 
 
 class Answerer:

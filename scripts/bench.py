@@ -24,6 +24,7 @@ BENCHMARKS = {
     "knowledge": ("bench_knowledge", "knowledge store"),
     "answers": ("bench_answers", "answers"),
     "llm": ("bench_llm", "local model"),
+    "triage": ("bench_triage", "triage"),
     "startup": ("bench_startup", "processes"),
     "scheduling": ("bench_scheduling", "scheduling language (blind set)"),
     "load": ("bench_load", "load (50 patients)"),

@@ -27,6 +27,9 @@ TEST_MODELS_DIR = PROJECT_ROOT / "var" / "test-models"
 def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
     monkeypatch.setenv("CLINICBOT_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("CLINICBOT_ENVIRONMENT", "test")
+    # The rules alone, so each test's outcome does not hang on a model loading in the background; the triage
+    # model's own tests (tests/test_triage_*.py) turn it on.
+    monkeypatch.setenv("CLINICBOT_TRIAGE__MODEL", "none")
     get_settings.cache_clear()
     cfg = load_settings()
     yield cfg

@@ -308,7 +308,7 @@ def test_advice_is_a_next_step_without_doses(text: str, needle: str) -> None:
 def test_cli_answers_one_json_object_per_line() -> None:
     lines = ["crushing chest pain", "", "no chest pain just a cough", "i want to kill myself", "fever 103.5 and chills"]
     proc = subprocess.run(
-        [str(CLINICBOT), "triage"],
+        [str(CLINICBOT), "triage", "--rules-only"],
         input="\n".join(lines) + "\n",
         capture_output=True,
         text=True,
@@ -319,7 +319,8 @@ def test_cli_answers_one_json_object_per_line() -> None:
     assert proc.returncode == 0, proc.stderr
     out = [json.loads(line) for line in proc.stdout.splitlines()]
     assert len(out) == len(lines)
-    assert all(set(obj) == {"urgency", "red_flags", "advice"} for obj in out)
+    assert all(set(obj) == {"urgency", "red_flags", "advice", "decided_by"} for obj in out)
+    assert all(obj["decided_by"] == "rules" for obj in out)
     assert [obj["urgency"] for obj in out] == ["emergency", "self_care", "self_care", "emergency", "urgent"]
     assert out[0]["red_flags"] == ["chest_pain"] and "911" in out[0]["advice"]
     assert out[3]["red_flags"] == ["suicide"] and "988" in out[3]["advice"]

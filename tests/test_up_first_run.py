@@ -46,7 +46,7 @@ def test_first_run_tunes_in_the_background_then_restarts_the_action_server(
 
     monkeypatch.setattr(up.subprocess, "call", fake_tune)
     sup = first_run(settings)
-    assert calls and calls[0][-3:] == ["-m", "bot.cli", "tune"]
+    assert calls and calls[0][-5:] == ["-m", "bot.cli", "tune", "--task", "answers"]  # triage ships tuned
     assert sup.restarted == ["actions"]
     assert "step 40/40" in (settings.logs_dir / "tune.log").read_text()
 

@@ -125,7 +125,10 @@ async def dashboard_page(me: StaffPage, settings: SettingsDep, sessions: Session
                   channels=CHANNELS, presets=PRESETS, charts=chart_set(board), params=query.params())
 
 
-@router.get("/console/dashboard/{name}.csv")
+@router.get("/console/dashboard/{name}.csv", response_class=Response,
+            responses={200: {"description": "the table as CSV; signed out, the sign-in page (after a 303)",
+                             "content": {"text/csv": {}, "text/html": {}}},
+                       404: {"description": "no such table", "content": {"text/plain": {}}}})
 async def dashboard_csv(me: StaffPage, settings: SettingsDep, sessions: SessionsDep, name: str, range: str = "30",
                         channel: str = "", first: FromDay = "", last: ToDay = "") -> Response:
     query = Filters.read(range, first, last, channel)

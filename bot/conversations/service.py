@@ -288,15 +288,16 @@ class ConversationService:
                                 conversation_id=conversation.id)
                 if not with_staff:
                     request_handoff(session, conversation, reason="triage_flag",
-                                    summary={"red_flags": emergency.flags, "labels": emergency.labels})
+                                    summary={"red_flags": emergency.flags, "labels": emergency.labels,
+                                             "decided_by": emergency.decided_by})
                 session.commit()
             [reply] = self._store_replies(conversation_id, message_id, [emergency.reply], author=Author.SYSTEM,
                                           meta={"red_flags": emergency.flags, **meta})
             return conversation, reply
 
         conversation, reply = await asyncio.to_thread(store)
-        log.warning("triage.red_flag conversation_id=%s message_id=%s flags=%s", conversation_id, message_id,
-                    ",".join(emergency.flags))
+        log.warning("triage.red_flag conversation_id=%s message_id=%s flags=%s decided_by=%s", conversation_id,
+                    message_id, ",".join(emergency.flags), emergency.decided_by)
         await self._notify(conversation, reply)
         return InboundResult(conversation_id, message_id, "answered", [reply])
 

@@ -70,16 +70,18 @@ def _copy_intents(settings: Settings) -> str:
     return f"intents:{copied}" if copied else ""
 
 
-def create_app(settings: Settings | None = None, engine: RasaClient | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, engine: RasaClient | None = None,
+               guard: RedFlagGuard | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = engine or RasaClient(settings.servers.rasa_url, settings.servers.action_url,
                                   settings.rasa.request_timeout_s)
     migrate(settings.database_url)
     sessions = session_factory(settings.database_url)
+    guard = guard or RedFlagGuard.from_settings(settings)
     # a conversation's turn is held by one gateway at a time; a gateway that dies mid-turn frees it by the lease
     turns = TurnLock(get_engine(settings.database_url), ttl_s=settings.gateway.lease_ttl_s)
     service = ConversationService(
-        sessions, engine, guard=RedFlagGuard(settings.clinic.name), turns=turns,
+        sessions, engine, guard=guard, turns=turns,
         timeout_reply=(f"Sorry, I couldn't answer that in time. I've passed your message to our staff, who will "
                        f"reply here. If it is urgent, call {settings.clinic.name} at {settings.clinic.phone}; in an "
                        f"emergency, call 911."))
@@ -99,8 +101,17 @@ def create_app(settings: Settings | None = None, engine: RasaClient | None = Non
     service.on_inbound(hub.on_inbound)
     service.on_inbound(StaffHoldNotice(settings, service))
 
+    running = [0]  # lifespans entered: the background work belongs to the first (a test harness may nest one)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        running[0] += 1
+        if running[0] > 1:  # already serving in another event loop: start nothing twice
+            try:
+                yield
+            finally:
+                running[0] -= 1
+            return
         asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(THREADS, "gateway-io"))
 
         async def owner_changes() -> bool:  # a save on any gateway's settings page reaches this one
@@ -116,6 +127,7 @@ def create_app(settings: Settings | None = None, engine: RasaClient | None = Non
             asyncio.create_task(relay.run(hub)),
             asyncio.create_task(leader.run()),  # reminders, retention, waitlist and intents: on one gateway only
         ]
+        guard.start()  # the triage model loads in the background; the rules answer alone until it is ready
         await leader.check()  # a single gateway (or the first) has its scheduler running when it answers
         log.info("gateway.started port=%s scheduler=%s", settings.servers.gateway_port, leader.holding)
         try:
@@ -129,6 +141,7 @@ def create_app(settings: Settings | None = None, engine: RasaClient | None = Non
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(relay.leave)
             await engine.aclose()
+            running[0] -= 1
 
     app = FastAPI(title="Clinicbot gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings

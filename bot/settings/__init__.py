@@ -38,6 +38,7 @@ from bot.settings.sections import (
     ServerSettings,
     SmsSettings,
     SupervisorSettings,
+    TriageSettings,
     VerificationSettings,
     WaitlistSettings,
     parse_hhmm,
@@ -73,6 +74,7 @@ __all__ = [
     "SettingsError",
     "SmsSettings",
     "SupervisorSettings",
+    "TriageSettings",
     "VerificationSettings",
     "WaitlistSettings",
     "config_path",
@@ -111,6 +113,7 @@ class Settings(BaseSettings):
     supervisor: SupervisorSettings = Field(default_factory=SupervisorSettings)
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    triage: TriageSettings = Field(default_factory=TriageSettings)
     knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
     phi: PhiSettings = Field(default_factory=PhiSettings)
     labs: LabSettings = Field(default_factory=LabSettings)

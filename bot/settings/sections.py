@@ -172,6 +172,17 @@ class LLMSettings(BaseModel):
     allow_untuned: bool = False
 
 
+class TriageSettings(BaseModel):
+    """The learned second net under the red-flag rules (bot/triage/model.py); it can only raise a level."""
+
+    model: Literal["local", "none"] = "local"  # none: the rules decide alone
+    adapter: str = ""  # empty: <data_dir>/triage-adapter when tuned here, else the adapter shipped in bot/triage
+    timeout_s: float = Field(default=2.0, gt=0)  # per message; past it the rules answer alone
+    # torch threads in processes where triage is the only model (gateway, `clinicbot triage`); 0: torch's default.
+    # One thread: on a busy 2-core machine two threads scored 10-30x slower (they wait on each other).
+    threads: int = Field(default=1, ge=0)
+
+
 class KnowledgeSettings(BaseModel):
     documents_dir: Path = PROJECT_ROOT / "knowledge" / "documents"
     collection: str = "clinic_knowledge"

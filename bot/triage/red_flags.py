@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 
 from bot.triage import rules as r
+from bot.triage.categories import CRISIS_LINE, POISON
 from bot.triage.normalize import extract_age_years, extract_temperature_f, mask_negated, normalize
 
 __all__ = [
@@ -139,17 +140,21 @@ def detect_red_flags(
 # The answer that goes first
 # --------------------------------------------------------------------------------------------
 
-_CRISIS_ONLY = frozenset({"suicide", "overdose"})
+_CRISIS_ONLY = CRISIS_LINE | POISON
 
 
 def emergency_message(flags: list[RedFlag], clinic_name: str) -> str:
-    """Short (at most two SMS segments, GSM characters only) emergency instructions for these flags."""
+    """Short (at most two SMS segments, GSM characters only) emergency instructions for these flags.
+
+    Flags may also be the learned model's categories (:mod:`bot.triage.categories`): a suicide or
+    mental-health crisis gets 988, an overdose Poison Control, everything else 911."""
     ids = {f.id for f in flags}
     parts: list[str] = []
     needs_911 = bool(ids - _CRISIS_ONLY) or not ids
+    crisis = bool(ids & CRISIS_LINE)
     if needs_911:
         parts.append("This may be an emergency. Call 911 now or go to the nearest ER. Do not wait for a reply.")
-    if "suicide" in ids:
+    if crisis:
         parts.append(
             "Please call or text 988 now (Suicide & Crisis Lifeline)."
             if needs_911
@@ -158,7 +163,7 @@ def emergency_message(flags: list[RedFlag], clinic_name: str) -> str:
     if "overdose" in ids:
         parts.append(
             "Poison Control: 1-800-222-1222."
-            if needs_911 or "suicide" in ids
+            if needs_911 or crisis
             else "Call Poison Control now: 1-800-222-1222. Call 911 if the person is hard to wake, "
             "has trouble breathing or a seizure."
         )

@@ -154,6 +154,10 @@ class Stack:
 
     def start(self, timeout_s: float = 600) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        shared_base, base = PROJECT_ROOT / "var" / "models" / "base", self.data_dir / "models" / "base"
+        if shared_base.is_dir() and not base.exists():  # the prepared base model (the gateway's triage model
+            base.parent.mkdir(parents=True, exist_ok=True)  # loads it), linked rather than prepared per stack
+            base.symlink_to(shared_base)
         log = open(self.data_dir / "up-output.log", "ab")  # noqa: SIM115 - closed with the process
         self.proc = subprocess.Popen([str(CLINICBOT), "up", "--gateways", str(self.gateways)], env=self.env(),
                                      stdout=log, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT)

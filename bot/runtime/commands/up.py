@@ -87,6 +87,19 @@ def _lower_priority() -> None:
     os.nice(TUNE_NICENESS)
 
 
+def prepare_base(settings: Settings) -> None:
+    """The local base model, prepared once before the children start (the gateway's triage model and the action
+    server both load it; preparing it here keeps them from writing it at the same time)."""
+    if settings.triage.model == "none" and settings.llm.backend != "local":
+        return
+    from bot.llm.prepare import ModelNotAvailableError, prepare_base_model
+
+    try:
+        prepare_base_model(settings.models_dir, say)
+    except ModelNotAvailableError as exc:
+        say(f"local model not available ({exc}); triage uses the rules alone")
+
+
 def train_adapter_in_background(settings: Settings, env: dict[str, str], sup: Supervisor) -> threading.Thread | None:
     """First run: tune the local model's adapter while the assistant already answers (with extractive
     answers from the documents meanwhile); then restart the action server so it loads the adapter."""
@@ -101,8 +114,9 @@ def train_adapter_in_background(settings: Settings, env: dict[str, str], sup: Su
     def work() -> None:
         with open(log_path, "a", encoding="utf-8") as log:
             # low priority on one thread: the chat keeps its reply budget while the adapter is tuned
-            code = subprocess.call([sys.executable, "-m", "bot.cli", "tune"], env={**env, **TUNE_ENV}, stdout=log,
-                                   stderr=subprocess.STDOUT, cwd=PROJECT_ROOT, preexec_fn=_lower_priority)
+            code = subprocess.call([sys.executable, "-m", "bot.cli", "tune", "--task", "answers"],
+                                   env={**env, **TUNE_ENV}, stdout=log, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT,
+                                   preexec_fn=_lower_priority)
         if code != 0:
             say(f"adapter tuning failed (exit {code}); answers stay extractive. See {log_path}")
             return
@@ -164,6 +178,7 @@ def run(args: argparse.Namespace) -> int:
 
     specs = child_specs(settings, env, args.gateways)  # trains the assistant first when its data changed
     prepare_knowledge(settings)
+    prepare_base(settings)
     stop = {"now": False}
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
