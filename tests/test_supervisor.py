@@ -76,3 +76,18 @@ def test_stop_ends_children_that_ignore_sigterm(tmp_path: Path) -> None:
     assert time.monotonic() - started < 5
     proc = sup.children[0].proc
     assert proc is not None and proc.returncode is not None
+
+
+def test_a_child_is_logged_even_when_the_supervisor_holds_over_a_thousand_files(tmp_path: Path) -> None:
+    """select() cannot watch a descriptor numbered 1024 or more; a long-lived process may hold that many."""
+    held = [open(os.devnull) for _ in range(1100)]  # noqa: SIM115 - held open on purpose
+    try:
+        sup = Supervisor([ChildSpec("worker", SLEEPER, dict(os.environ))], tmp_path / "logs", tmp_path / "run")
+        sup.start()
+        try:
+            assert wait_for(lambda: "up" in read(tmp_path / "logs" / "worker.log"))
+        finally:
+            sup.stop(timeout_s=5)
+    finally:
+        for f in held:
+            f.close()

@@ -97,8 +97,10 @@ def read_records(stream: IO[bytes], idle_s: float = 0.3, max_chars: int = 64_000
     fd = stream.fileno()
     grouper = RecordGrouper(max_chars)
     pending = b""
+    poller = select.poll()  # not select.select: it fails on descriptors numbered 1024 and up (a busy process)
+    poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
     while True:
-        ready, _, _ = select.select([fd], [], [], idle_s)
+        ready = poller.poll(idle_s * 1000)
         if not ready:
             yield from grouper.flush()
             continue

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.settings import PROJECT_ROOT
 from tests.e2e.conversations import Result, Runner, load_scripts, stack_env, table
 from tests.e2e.stack import Stack, midday_zone
 from tests.fake_twilio import FakeTwilio
@@ -16,6 +17,7 @@ from tests.fake_twilio import FakeTwilio
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 SCRIPTS = load_scripts()
 RESULTS: list[Result] = []
+ARTIFACTS = PROJECT_ROOT / "var" / "test-artifacts"
 
 
 @pytest.fixture(scope="module")
@@ -42,5 +44,7 @@ def test_scripted_conversations_pass_at_least_the_recorded_share(runner: Runner)
         RESULTS.append(runner.run(script))
     passed = sum(r.passed for r in RESULTS) / len(RESULTS)
     print("\n" + table(RESULTS))
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)  # the table, for CI's record
+    (ARTIFACTS / "conversations.txt").write_text(table(RESULTS) + "\n", encoding="utf-8")
     failures = "\n".join(f"{r.name}: {r.failure()}" for r in RESULTS if not r.passed)
     assert passed >= FLOOR, f"{passed:.2f} of the conversations passed (floor {FLOOR}):\n{failures}"
