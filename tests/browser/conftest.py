@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -41,13 +42,11 @@ def browser() -> Iterator[object]:
         chromium.close()
 
 
-@pytest.fixture
-def gateway(seeded: Settings) -> Iterator[str]:
-    add_staff(seeded.database_url, "dana", PASSWORD)
-    rasa = HandoffRasa(database_url=seeded.database_url)
-    engine = RasaClient("http://rasa.test", "http://actions.test/webhook", transport=httpx.MockTransport(rasa.handler))
+@contextlib.contextmanager
+def served(settings: Settings, engine: RasaClient) -> Iterator[str]:
+    """The gateway app under uvicorn on a free port in a thread: its URL while the block runs."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(seeded, engine), host="127.0.0.1", port=port,
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, engine), host="127.0.0.1", port=port,
                                            log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -58,3 +57,12 @@ def gateway(seeded: Settings) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(10)
+
+
+@pytest.fixture
+def gateway(seeded: Settings) -> Iterator[str]:
+    add_staff(seeded.database_url, "dana", PASSWORD)
+    rasa = HandoffRasa(database_url=seeded.database_url)
+    engine = RasaClient("http://rasa.test", "http://actions.test/webhook", transport=httpx.MockTransport(rasa.handler))
+    with served(seeded, engine) as url:
+        yield url

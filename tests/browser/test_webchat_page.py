@@ -6,18 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 
 from bot.engine.client import RasaClient
-from bot.runtime.gateway import create_app
 from bot.settings import PROJECT_ROOT, Settings
-from tests.browser.conftest import free_port
+from tests.browser.conftest import served
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 ARTIFACTS = PROJECT_ROOT / "var" / "test-artifacts"
@@ -41,18 +38,8 @@ async def slow_engine(request: httpx.Request) -> httpx.Response:
 @pytest.fixture
 def gateway(seeded: Settings) -> Iterator[str]:
     engine = RasaClient("http://rasa.test", "http://actions.test/webhook", transport=httpx.MockTransport(slow_engine))
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(seeded, engine), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the gateway did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with served(seeded, engine) as url:
+        yield url
 
 
 def in_view(page: object, selector: str) -> bool:
