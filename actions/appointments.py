@@ -19,7 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
-from actions.common import now, say, settings
+from actions.common import now, said_in_passing, say, settings
 from actions.verification import (
     VerifiedFormValidation,
     verified_patient,
@@ -108,17 +108,9 @@ class AppointmentFormValidation(VerifiedFormValidation):
         return {"target_appointment": str(upcoming[index].id)}
 
     # -- more than the question asked for, in one message ------------------------------------------------
-    @staticmethod
-    def _said_alongside(tracker: Tracker, slot: str) -> str | None:
-        """The latest message, when it answered another of the form's questions and ``slot`` is still open."""
-        requested = tracker.get_slot("requested_slot")
-        if requested not in ALONGSIDE or requested == slot or tracker.get_slot(slot) is not None:
-            return None
-        return _latest_text(tracker)
-
     async def extract_time_pref(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                 domain: DomainDict) -> dict[str, Any]:
-        text = self._said_alongside(tracker, "time_pref")
+        text = said_in_passing(tracker, "time_pref", ALONGSIDE)
         if not text:
             return {}
         cfg = settings()
@@ -129,7 +121,7 @@ class AppointmentFormValidation(VerifiedFormValidation):
 
     async def extract_provider(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                domain: DomainDict) -> dict[str, Any]:
-        text = self._said_alongside(tracker, "provider")  # a provider's name comes as an entity
+        text = said_in_passing(tracker, "provider", ALONGSIDE)  # a provider's name comes as an entity
         return {"provider": "any"} if text and ANY_ONE.search(text.lower()) else {}
 
     def validate_appointment_type(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,

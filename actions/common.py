@@ -46,3 +46,14 @@ class ClinicAction(Action, ABC):
 def say(dispatcher: CollectingDispatcher, response: str, **values: Any) -> None:
     """Send one of the domain's responses, filled with these values and the clinic's name and phone."""
     dispatcher.utter_message(response=response, **{**clinic_vars(settings()), **values})
+
+
+def said_in_passing(tracker: Tracker, slot: str, asked: tuple[str, ...] | None = None) -> str | None:
+    """The latest message, when the form asked another question (one of ``asked``, if given) and ``slot`` is still
+    open: a form's custom extraction may find ``slot``'s answer in it too ("annual physical, next tuesday pm")."""
+    requested = tracker.get_slot("requested_slot")
+    if requested is None or requested == slot or (asked is not None and requested not in asked):
+        return None
+    if tracker.get_slot(slot) is not None:
+        return None
+    return str(tracker.latest_message.get("text") or "")

@@ -26,7 +26,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.common import ClinicAction, conversation_for, log, now, say, settings
+from actions.common import ClinicAction, conversation_for, log, now, said_in_passing, say, settings
 from actions.intake_answers import (
     INTAKE_SLOTS,
     Answers,
@@ -93,27 +93,20 @@ class ValidateIntakeForm(FormValidationAction):
         return {slot: None}  # asked again (quietly when the message answered another question)
 
     # -- an answer to another question, said in passing ("101.8 F" when asked how bad it is) ------------------
-    @staticmethod
-    def _in_passing(tracker: Tracker, slot: str) -> str | None:
-        requested = tracker.get_slot("requested_slot")
-        if requested is None or requested == slot or tracker.get_slot(slot) is not None:
-            return None
-        return normalize(str(tracker.latest_message.get("text") or ""))
-
     def _answered_in_passing(self, tracker: Tracker) -> bool:
         norm = normalize(str(tracker.latest_message.get("text") or ""))
         return extract_temperature_f(norm) is not None or bool(NO_TROUBLE_BREATHING.search(norm))
 
     async def extract_intake_temperature(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                          domain: DomainDict) -> dict[str, Any]:
-        norm = self._in_passing(tracker, "intake_temperature")
-        value = extract_temperature_f(norm) if norm else None
+        text = said_in_passing(tracker, "intake_temperature")
+        value = extract_temperature_f(normalize(text)) if text else None
         return {"intake_temperature": f"{value:g}"} if value is not None else {}
 
     async def extract_intake_breathing(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                        domain: DomainDict) -> dict[str, Any]:
-        norm = self._in_passing(tracker, "intake_breathing")
-        return {"intake_breathing": "no"} if norm and NO_TROUBLE_BREATHING.search(norm) else {}
+        text = said_in_passing(tracker, "intake_breathing")
+        return {"intake_breathing": "no"} if text and NO_TROUBLE_BREATHING.search(normalize(text)) else {}
 
     def validate_intake_who(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                             domain: DomainDict) -> dict[str, Any]:
