@@ -243,3 +243,34 @@ def test_the_transcript_never_lists_another_conversations_messages(client: TestC
     assert "secret of another patient" not in client.get(f"/console/conversations/{conversation_id}").text
     with session_scope(seeded.database_url) as session:
         assert session.scalars(select(Message).where(Message.text == "secret of another patient")).one()
+
+
+@pytest.mark.parametrize(("decided_by", "shown"), [("model", "the triage model (it rated this above the rules)"),
+                                                     ("rules", "the red-flag rules")])
+def test_the_intake_summary_tells_staff_the_level_and_which_net_decided(client: TestClient, seeded: Settings,
+                                                                        decided_by: str, shown: str) -> None:
+    """Staff picking up an intake see its triage, what the patient answered, and whether the rules or the
+    model set the level (issue 12: the intake summary says which of the two decided)."""
+    conversation_id = waiting_conversation(client)
+    with session_scope(seeded.database_url) as session:
+        handoff = session.scalars(select(Handoff).where(Handoff.conversation_id == conversation_id)).one()
+        handoff.reason = "urgent_triage"
+        handoff.summary = {"for": "self", "symptom": "belly pain", "severity": 7, "urgency": "urgent",
+                           "next_step": "same-day visit (handed to staff)", "red_flags": [], "decided_by": decided_by,
+                           "model": {"emergency": 0.1, "urgent": 0.7, "routine": 0.15, "self_care": 0.05},
+                           "complete": True}
+        session.commit()
+    assert sign_in(client, "dana", PASSWORD).status_code == 303
+    page = html.unescape(client.get(f"/console/conversations/{conversation_id}").text)
+    assert "Why it is waiting: Urgent triage" in page
+    assert "<dt>Triage</dt><dd>Urgent: same-day visit (handed to staff)</dd>" in page
+    assert f"<dt>Decided by</dt><dd>{shown}</dd>" in page
+    assert "<dt>Model's levels</dt><dd>Urgent 70%, Routine 15%, Emergency 10%, Self-care 5%</dd>" in page
+    assert "<dt>Symptom</dt><dd>belly pain</dd>" in page and "<dt>Severity</dt><dd>7</dd>" in page
+
+
+def test_a_plain_request_for_a_person_shows_its_reason_and_no_triage(client: TestClient) -> None:
+    conversation_id = waiting_conversation(client)
+    assert sign_in(client, "dana", PASSWORD).status_code == 303
+    page = client.get(f"/console/conversations/{conversation_id}").text
+    assert "Why it is waiting: Asked for a person" in page and "Decided by" not in page

@@ -26,6 +26,7 @@ from adapters.console.render import render
 from adapters.live import HubDep, LiveHub, refuse, socket_address
 from bot.conversations import handoffs
 from bot.conversations import queue as staff_queue
+from bot.conversations.handoff_summary import summary_lines
 from bot.conversations.notices import handed_back_text
 from bot.conversations.rows import message_view
 from bot.gateway.deps import (
@@ -118,7 +119,9 @@ def conversation_page(me: StaffPage, settings: SettingsDep, session: DbSession, 
     log.info("console.conversation_opened conversation_id=%s user_id=%s", conversation_id, me.user_id)
     return render("console_conversation.html", me=me, clinic=settings.clinic, conversation=conversation,
                   messages=_transcript(session, conversation_id), claimed_by=handoffs.holder(session, conversation_id),
-                  error=error, max_reply=MAX_REPLY_CHARS, red_flag=flagged)
+                  error=error, max_reply=MAX_REPLY_CHARS, red_flag=flagged,
+                  handoff_reason=handoffs.REASONS.get(waiting.reason, waiting.reason) if waiting else "",
+                  summary=summary_lines(waiting.summary) if waiting else [])
 
 
 @router.get("/console/conversations/{conversation_id}/messages", response_model=Transcript)
