@@ -30,7 +30,8 @@ from actions.scope import (
     ranking_of,
     reroute,
 )
-from bot.scheduling.hours import describe_hours
+from bot.scheduling.hours import days_named, describe_day, describe_hours
+from bot.store.models import utcnow
 
 OPINION_WAIT_S = 2.0  # a cold start waits this long for the examples' vectors, then the engine's answer stands
 
@@ -110,12 +111,55 @@ _CONTACT = re.compile(r"\b(hours?|open|opening|close[sd]?|closing|address|phone|
                       r"call you)\b", re.I)  # not a bare "number": "a good cholesterol number" is a lab question
 
 
+_PLUMBING = {"action_listen", "action_check_scope", "action_session_start", "action_unlikely_intent"}
+FOLLOW_UP_WORDS = 6  # "n saturday?", "what about sun", "and on fri?": a short message leaning on the last answer
+
+
+def previous_answer(tracker: Tracker) -> str | None:
+    """The action that answered the patient's previous message (None at the start of a conversation)."""
+    seen_latest = False
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind == "user":
+            if seen_latest:
+                return None
+            seen_latest = True
+        elif kind == "action" and seen_latest and event.get("name") not in _PLUMBING:
+            return str(event.get("name"))
+    return None
+
+
+def _days_asked(tracker: Tracker) -> list[int]:
+    text = str(tracker.latest_message.get("text") or "")
+    return days_named(text, utcnow().astimezone(settings().clinic.tz))
+
+
+def hours_follow_up(tracker: Tracker) -> list[int]:
+    """The days a short follow-up to the clinic-information answer asks about ("n saturday?" after "what time
+    do you close on friday"), whatever intent the engine gave it; empty when it is not one."""
+    text = str(tracker.latest_message.get("text") or "")
+    if len(text.split()) > FOLLOW_UP_WORDS or previous_answer(tracker) != "action_clinic_info":
+        return []
+    return _days_asked(tracker)
+
+
+def say_hours_on(dispatcher: CollectingDispatcher, days: list[int]) -> None:
+    cfg = settings()
+    dispatcher.utter_message(response="utter_hours_on_day", day_hours=" ".join(describe_day(cfg.clinic, d) for d in days),
+                             hours=describe_hours(cfg.clinic), **clinic_vars(cfg))
+
+
 class ActionClinicInfo(ClinicAction):
     def name(self) -> str:
         return "action_clinic_info"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         cfg = settings()
+        text = str(tracker.latest_message.get("text") or "")
+        days = _days_asked(tracker)
+        if days and (_CONTACT.search(text) or len(text.split()) <= FOLLOW_UP_WORDS):
+            say_hours_on(dispatcher, days)  # "do you close early on fridays", "n saturday?"
+            return []
         if not _CONTACT.search(str(tracker.latest_message.get("text") or "")) and await reply_from_knowledge(
                 dispatcher, tracker, knowledge_question(tracker)):
             return []
@@ -128,7 +172,25 @@ class ActionOutOfScope(ClinicAction):
         return "action_out_of_scope"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        if days := hours_follow_up(tracker):  # "what about sun" after the hours: not off-topic
+            say_hours_on(dispatcher, days)
+            return []
         dispatcher.utter_message(response="utter_out_of_scope", **clinic_vars(settings()))
+        return []
+
+
+class ActionAcknowledge(ClinicAction):
+    """A yes or no with no question pending: the offer of more help, unless it is a follow-up on the hours
+    ("n saturday?" reads as a "no" to the engine)."""
+
+    def name(self) -> str:
+        return "action_acknowledge"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        if days := hours_follow_up(tracker):
+            say_hours_on(dispatcher, days)
+            return []
+        dispatcher.utter_message(response="utter_anything_else")
         return []
 
 
@@ -140,6 +202,10 @@ class ActionDefaultFallback(ClinicAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         latest = tracker.latest_message
+        if days := hours_follow_up(tracker):
+            log.info("action.fallback conversation_id=%s route=hours_follow_up", tracker.sender_id)
+            say_hours_on(dispatcher, days)
+            return []
         unsure = (latest.get("intent") or {}).get("name") == FALLBACK
         ranking = ranking_of(latest)
         if unsure and ranking and not latest.get(DECIDED) and not tracker.active_loop.get("name"):

@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
 from actions.clinic import (
+    ActionAcknowledge,
     ActionClinicInfo,
     ActionDefaultFallback,
     ActionGreet,
@@ -91,7 +92,7 @@ def test_every_response_an_action_sends_exists_in_the_domain_with_its_variables(
         assert name in domain["responses"], name
         for variant in domain["responses"][name]:
             for var in re.findall(r"{(\w+)}", variant["text"]):
-                assert var in {"clinic_name", "phone", "address", "hours", "when"}, (name, var)
+                assert var in {"clinic_name", "phone", "address", "hours", "when", "day_hours"}, (name, var)
 
 
 class _Answers:
@@ -120,7 +121,7 @@ def test_clinic_questions_beyond_contact_details_come_from_the_knowledge_store(
     [insurance] = run(ActionClinicInfo(), tracker(intent="clinic_info", text="do u take aetna"))
     assert insurance["text"].endswith("Source: Insurance we accept")
     [hours] = run(ActionClinicInfo(), tracker(intent="clinic_info", text="what time do you close today"))
-    assert hours["response"] == "utter_clinic_info"
+    assert hours["response"] == "utter_hours_on_day" and hours["day_hours"].startswith("On ")  # today's, by name
     assert answers.asked == ["do u take aetna"]  # hours come from settings without a search
     [unknown] = run(ActionClinicInfo(), tracker(intent="clinic_info", text="is dr patel nice"))
     assert unknown["response"] == "utter_clinic_info"  # nothing grounded: the settings answer
@@ -158,3 +159,40 @@ def test_a_medicine_question_is_refused_and_the_conversation_goes_to_the_care_te
         [handoff] = session.query(Handoff).filter_by(conversation_id="conv-abx").all()
         assert handoff.reason == "medical_question"
         assert session.get(Conversation, "conv-abx").state == "waiting_staff"  # type: ignore[union-attr]
+
+
+def follow_up(text: str, intent: str, previous: str = "action_clinic_info") -> Tracker:
+    """A tracker whose previous turn was answered by ``previous`` and whose latest message is ``text``."""
+    latest = {"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": []}
+    events = [{"event": "user", "text": "wat time do u close on fri", "parse_data": {}},
+              {"event": "action", "name": "action_check_scope"}, {"event": "action", "name": previous},
+              {"event": "action", "name": "action_listen"}, {"event": "user", "text": text, "parse_data": latest}]
+    return Tracker("conv-0001", {}, latest, events, False, None, {}, "action_listen")
+
+
+def test_clinic_info_names_the_day_asked_about(seeded: Settings) -> None:
+    [friday] = run(ActionClinicInfo(), tracker(intent="clinic_info", text="wat time do u close on fri"))
+    assert friday["response"] == "utter_hours_on_day"
+    assert friday["day_hours"] == "On Friday we're open 8 am to 3 pm."
+    [weekend] = run(ActionClinicInfo(), tracker(intent="clinic_info", text="r u open weekends"))
+    assert weekend["day_hours"] == "On Saturday we're closed. On Sunday we're closed."
+
+
+@pytest.mark.parametrize(("action", "intent", "text", "said"), [
+    (ActionAcknowledge(), "deny", "n saturday?", "On Saturday we're closed."),
+    (ActionOutOfScope(), "out_of_scope", "what about sun", "On Sunday we're closed."),
+    (ActionDefaultFallback(), "nlu_fallback", "and wednesday", "On Wednesday we're open 8 am to 7 pm."),
+])
+def test_a_short_follow_up_to_the_hours_answer_gets_that_days_hours(seeded: Settings, action: Any, intent: str,
+                                                                     text: str, said: str) -> None:
+    """Whatever intent the engine gives "n saturday?", after the hours it asks about Saturday's hours."""
+    [message] = run(action, follow_up(text, intent))
+    assert message["response"] == "utter_hours_on_day" and message["day_hours"] == said
+
+
+def test_a_day_said_after_another_answer_is_not_read_as_an_hours_question(seeded: Settings) -> None:
+    [message] = run(ActionAcknowledge(), follow_up("no saturday is fine", "deny", previous="action_greet"))
+    assert message["response"] == "utter_anything_else"
+    [scope] = run(ActionOutOfScope(), follow_up("what's the best beach to visit on a sunday afternoon in the summer",
+                                                "out_of_scope"))
+    assert scope["response"] == "utter_out_of_scope"

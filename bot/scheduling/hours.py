@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, time, timedelta
 
 from bot.scheduling.timefmt import clock
+from bot.scheduling.words import WEEKDAYS as WEEKDAY_WORDS
 from bot.settings import WEEKDAYS, ClinicProfile
 
 _DAY_NAMES = {"mon": "Mon", "tue": "Tue", "wed": "Wed", "thu": "Thu", "fri": "Fri", "sat": "Sat", "sun": "Sun"}
@@ -33,6 +35,31 @@ def describe_hours(clinic: ClinicProfile) -> str:
         open_parts.append(f"{label} {clock(opens, short=True)}-{clock(closes, short=True)}")
     text = ", ".join(open_parts)
     return f"{text}; closed {', '.join(closed_days)}" if closed_days else text
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+_RELATIVE = {"today": 0, "tdy": 0, "tonight": 0, "tonite": 0, "tomorrow": 1, "tmrw": 1, "tmr": 1, "tmw": 1,
+             "2morrow": 1, "2moro": 1}
+
+
+def days_named(text: str, today: datetime) -> list[int]:
+    """The weekdays (Monday = 0) a message names, in order: day names and their short forms, "weekend", "today"
+    and "tomorrow" (``today`` in the clinic's time zone)."""
+    days: list[int] = []
+    for word in _WORD.findall(text.lower()):
+        found = ([WEEKDAY_WORDS[word]] if word in WEEKDAY_WORDS else [5, 6] if word in {"weekend", "weekends"}
+                 else [(today.weekday() + _RELATIVE[word]) % 7] if word in _RELATIVE else [])
+        days.extend(d for d in found if d not in days)
+    return days
+
+
+def describe_day(clinic: ClinicProfile, weekday: int) -> str:
+    """'On Saturday we're closed.' or 'On Friday we're open 8 am to 3 pm.'"""
+    day = WEEKDAYS[weekday]
+    span = clinic.opening_hours(day)
+    if span is None:
+        return f"On {_FULL_DAY[day]} we're closed."
+    return f"On {_FULL_DAY[day]} we're open {clock(span[0], short=True)} to {clock(span[1], short=True)}."
 
 
 def is_open(clinic: ClinicProfile, at: datetime) -> bool:

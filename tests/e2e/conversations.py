@@ -38,6 +38,7 @@ from bot.store import Message, SmsOptOut, session_scope
 from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
 
 SCRIPTS = PROJECT_ROOT / "tests" / "data" / "blind" / "conversations.yml"
+PROJECT_SCRIPTS = PROJECT_ROOT / "tests" / "data" / "conversations_project.yml"  # blind misses that led to a fix
 STAFF_USER, STAFF_PASSWORD = "frontdesk", "a long enough front-desk password"
 SETTLE_S = 1.5  # quiet time after the last message before a turn counts as answered
 TURN_LIMIT_S = 45.0
@@ -294,7 +295,8 @@ def main(argv: list[str] | None = None) -> int:
         stack.start()
         runner = Runner(stack.url, f"sqlite:///{stack.data_dir / 'clinic.db'}", fake, stack.url, stack.extra_env)
         try:
-            results = [runner.run(s) for s in load_scripts() if not names or s["name"] in names]
+            scripts = load_scripts() + load_scripts(PROJECT_SCRIPTS)
+            results = [runner.run(s) for s in scripts if not names or s["name"] in names]
         finally:
             runner.close()
             stack.stop()
