@@ -143,6 +143,22 @@ def hours_follow_up(tracker: Tracker) -> list[int]:
     return _days_asked(tracker)
 
 
+# After hours, said the ways patients say it ("after hrs", "at night", "when ur closed"): the clinic's own
+# after-hours instructions (clinic.after_hours), whatever intent the engine saw.
+AFTER_HOURS = re.compile(r"\bafter[- ]?(?:hours?|hrs|dark)\b|\b(?:at|during the|in the) night\b|\bovernight\b|"
+                         r"\bnurse line\b|\bwhen (?:you(?:'| a)?re|ur|u r|you are|the (?:office|clinic) is) closed\b",
+                         re.I)
+
+
+def say_after_hours(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """The clinic's after-hours instructions when the latest message asks about after hours."""
+    cfg = settings()
+    if not cfg.clinic.after_hours or not AFTER_HOURS.search(str(tracker.latest_message.get("text") or "")):
+        return False
+    dispatcher.utter_message(response="utter_after_hours", after_hours=cfg.clinic.after_hours, **clinic_vars(cfg))
+    return True
+
+
 def say_hours_on(dispatcher: CollectingDispatcher, days: list[int]) -> None:
     cfg = settings()
     dispatcher.utter_message(response="utter_hours_on_day", day_hours=" ".join(describe_day(cfg.clinic, d) for d in days),
@@ -156,6 +172,8 @@ class ActionClinicInfo(ClinicAction):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         cfg = settings()
         text = str(tracker.latest_message.get("text") or "")
+        if say_after_hours(dispatcher, tracker):
+            return []
         days = _days_asked(tracker)
         if days and (_CONTACT.search(text) or len(text.split()) <= FOLLOW_UP_WORDS):
             say_hours_on(dispatcher, days)  # "do you close early on fridays", "n saturday?"
@@ -205,6 +223,9 @@ class ActionDefaultFallback(ClinicAction):
         if days := hours_follow_up(tracker):
             log.info("action.fallback conversation_id=%s route=hours_follow_up", tracker.sender_id)
             say_hours_on(dispatcher, days)
+            return []
+        if say_after_hours(dispatcher, tracker):
+            log.info("action.fallback conversation_id=%s route=after_hours", tracker.sender_id)
             return []
         unsure = (latest.get("intent") or {}).get("name") == FALLBACK
         ranking = ranking_of(latest)

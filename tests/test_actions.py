@@ -92,7 +92,7 @@ def test_every_response_an_action_sends_exists_in_the_domain_with_its_variables(
         assert name in domain["responses"], name
         for variant in domain["responses"][name]:
             for var in re.findall(r"{(\w+)}", variant["text"]):
-                assert var in {"clinic_name", "phone", "address", "hours", "when", "day_hours"}, (name, var)
+                assert var in {"clinic_name", "phone", "address", "hours", "when", "day_hours", "after_hours"}, (name, var)
 
 
 class _Answers:
@@ -196,3 +196,15 @@ def test_a_day_said_after_another_answer_is_not_read_as_an_hours_question(seeded
     [scope] = run(ActionOutOfScope(), follow_up("what's the best beach to visit on a sunday afternoon in the summer",
                                                 "out_of_scope"))
     assert scope["response"] == "utter_out_of_scope"
+
+
+@pytest.mark.parametrize(("action", "intent", "text"), [
+    (ActionDefaultFallback(), "nlu_fallback", "and if i need someone after hrs?"),
+    (ActionClinicInfo(), "clinic_info", "who do i call at night"),
+    (ActionDefaultFallback(), "inform", "what if im sick when ur closed"),
+])
+def test_after_hours_questions_get_the_clinics_after_hours_line(seeded: Settings, action: Any, intent: str,
+                                                                 text: str) -> None:
+    [message] = run(action, follow_up(text, intent))
+    assert message["response"] == "utter_after_hours"
+    assert message["after_hours"] == seeded.clinic.after_hours and "nurse line" in message["after_hours"]
