@@ -107,7 +107,7 @@ class ActionGreet(ClinicAction):
 
 # Hours, address and phone come straight from the clinic's settings; anything else (insurance, parking,
 # the portal...) from the knowledge documents.
-_CONTACT = re.compile(r"\b(hours?|open|opening|close[sd]?|closing|address|phone|fax|(?:your|ur|office) number|"
+_CONTACT = re.compile(r"\b(hours?|open|opening|close[sd]?|closing|address|located|location|phone|fax|(?:your|ur|office) number|"
                       r"call you)\b", re.I)  # not a bare "number": "a good cholesterol number" is a lab question
 
 
