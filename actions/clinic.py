@@ -17,6 +17,15 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import knowledge as kb
 from actions.common import ClinicAction, clinic_vars, log, settings
+from actions.context import (
+    BOOKING,
+    FOLLOW_UP_WORDS,
+    days_asked,
+    hours_follow_up,
+    leaning_question,
+    say_after_hours,
+    say_hours_on,
+)
 from actions.handoff import offer_topic
 from actions.knowledge import reply_from_knowledge
 from actions.scope import (
@@ -30,8 +39,7 @@ from actions.scope import (
     ranking_of,
     reroute,
 )
-from bot.scheduling.hours import days_named, describe_day, describe_hours
-from bot.store.models import utcnow
+from bot.scheduling.hours import describe_hours
 
 OPINION_WAIT_S = 2.0  # a cold start waits this long for the examples' vectors, then the engine's answer stands
 
@@ -72,9 +80,12 @@ def knowledge_question(tracker: Tracker) -> str:
     lookup, data/lookups.yml) is named as insurance: the embedding model does not know that "aetna" is one, so
     "do you take aetna" alone finds no passage, while "do you take aetna insurance" finds the insurance page."""
     text = str(tracker.latest_message.get("text") or "")
-    if list(tracker.get_latest_entity_values("insurer")) and "insurance" not in text.lower():
+    insurers = list(tracker.get_latest_entity_values("insurer"))
+    if insurers and len(text.split()) <= FOLLOW_UP_WORDS and "insurance" not in text.lower():
+        return f"do you take {insurers[0]} insurance"  # "n cigna?" after another plan's answer
+    if insurers and "insurance" not in text.lower():
         return f"{text} insurance"
-    return text
+    return leaning_question(tracker, text)
 
 
 class ActionCheckScope(ClinicAction):
@@ -89,6 +100,9 @@ class ActionCheckScope(ClinicAction):
         intent = (latest.get("intent") or {}).get("name")
         if latest.get(DECIDED) or tracker.active_loop.get("name") or not intent:
             return []
+        if intent != "clinic_info" and hours_follow_up(tracker) and not BOOKING.search(str(latest.get("text") or "")):
+            log.info("scope.rerouted conversation_id=%s engine=%s route=hours_follow_up", tracker.sender_id, intent)
+            return reroute(latest, "clinic_info", tracker.get_latest_input_channel())  # "friday then?" after hours
         route = decide(ranking_of(latest), False, await second_opinion(tracker))
         if route == intent:
             return []
@@ -111,60 +125,6 @@ _CONTACT = re.compile(r"\b(hours?|open|opening|close[sd]?|closing|address|locate
                       r"call you)\b", re.I)  # not a bare "number": "a good cholesterol number" is a lab question
 
 
-_PLUMBING = {"action_listen", "action_check_scope", "action_session_start", "action_unlikely_intent"}
-FOLLOW_UP_WORDS = 6  # "n saturday?", "what about sun", "and on fri?": a short message leaning on the last answer
-
-
-def previous_answer(tracker: Tracker) -> str | None:
-    """The action that answered the patient's previous message (None at the start of a conversation)."""
-    seen_latest = False
-    for event in reversed(tracker.events):
-        kind = event.get("event")
-        if kind == "user":
-            if seen_latest:
-                return None
-            seen_latest = True
-        elif kind == "action" and seen_latest and event.get("name") not in _PLUMBING:
-            return str(event.get("name"))
-    return None
-
-
-def _days_asked(tracker: Tracker) -> list[int]:
-    text = str(tracker.latest_message.get("text") or "")
-    return days_named(text, utcnow().astimezone(settings().clinic.tz))
-
-
-def hours_follow_up(tracker: Tracker) -> list[int]:
-    """The days a short follow-up to the clinic-information answer asks about ("n saturday?" after "what time
-    do you close on friday"), whatever intent the engine gave it; empty when it is not one."""
-    text = str(tracker.latest_message.get("text") or "")
-    if len(text.split()) > FOLLOW_UP_WORDS or previous_answer(tracker) != "action_clinic_info":
-        return []
-    return _days_asked(tracker)
-
-
-# After hours, said the ways patients say it ("after hrs", "at night", "when ur closed"): the clinic's own
-# after-hours instructions (clinic.after_hours), whatever intent the engine saw.
-AFTER_HOURS = re.compile(r"\bafter[- ]?(?:hours?|hrs|dark)\b|\b(?:at|during the|in the) night\b|\bovernight\b|"
-                         r"\bnurse line\b|\bwhen (?:you(?:'| a)?re|ur|u r|you are|the (?:office|clinic) is) closed\b",
-                         re.I)
-
-
-def say_after_hours(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
-    """The clinic's after-hours instructions when the latest message asks about after hours."""
-    cfg = settings()
-    if not cfg.clinic.after_hours or not AFTER_HOURS.search(str(tracker.latest_message.get("text") or "")):
-        return False
-    dispatcher.utter_message(response="utter_after_hours", after_hours=cfg.clinic.after_hours, **clinic_vars(cfg))
-    return True
-
-
-def say_hours_on(dispatcher: CollectingDispatcher, days: list[int]) -> None:
-    cfg = settings()
-    dispatcher.utter_message(response="utter_hours_on_day", day_hours=" ".join(describe_day(cfg.clinic, d) for d in days),
-                             hours=describe_hours(cfg.clinic), **clinic_vars(cfg))
-
-
 class ActionClinicInfo(ClinicAction):
     def name(self) -> str:
         return "action_clinic_info"
@@ -174,7 +134,7 @@ class ActionClinicInfo(ClinicAction):
         text = str(tracker.latest_message.get("text") or "")
         if say_after_hours(dispatcher, tracker):
             return []
-        days = _days_asked(tracker)
+        days = days_asked(tracker)
         if days and (_CONTACT.search(text) or len(text.split()) <= FOLLOW_UP_WORDS):
             say_hours_on(dispatcher, days)  # "do you close early on fridays", "n saturday?"
             return []

@@ -12,11 +12,13 @@ from sqlalchemy import select
 
 from actions.clinic import (
     ActionAcknowledge,
+    ActionCheckScope,
     ActionClinicInfo,
     ActionDefaultFallback,
     ActionGreet,
     ActionNotYetAvailable,
     ActionOutOfScope,
+    knowledge_question,
 )
 from actions.handoff import ActionRequestHuman
 from bot.settings import Settings
@@ -208,3 +210,47 @@ def test_after_hours_questions_get_the_clinics_after_hours_line(seeded: Settings
     [message] = run(action, follow_up(text, intent))
     assert message["response"] == "utter_after_hours"
     assert message["after_hours"] == seeded.clinic.after_hours and "nurse line" in message["after_hours"]
+
+
+def test_a_day_follow_up_the_engine_read_as_booking_is_sent_to_the_hours(seeded: Settings,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """After the hours answer, "and thursday then?" asks Thursday's hours (the engine had it as a booking); with
+    a booking word it stays a booking."""
+    monkeypatch.setattr("actions.clinic.second_opinion", _no_opinion)
+    events = asyncio.run(ActionCheckScope().run(CollectingDispatcher(), follow_up("and thursday then?",
+                                                                                   "book_appointment"), DOMAIN))
+    assert [e["event"] for e in events] == ["rewind", "action", "user"]
+    assert events[-1]["parse_data"]["intent"]["name"] == "clinic_info"
+    kept = asyncio.run(ActionCheckScope().run(CollectingDispatcher(), follow_up("can i book thursday then",
+                                                                                 "book_appointment"), DOMAIN))
+    assert not kept or kept[-1]["parse_data"]["intent"]["name"] != "clinic_info"
+
+
+async def _no_opinion(tracker: Tracker) -> None:
+    return None
+
+
+def test_a_plan_named_alone_is_asked_as_an_insurance_question() -> None:
+    def said(text: str, plan: str) -> Tracker:
+        latest = {"text": text, "intent": {"name": "billing_question", "confidence": 0.6},
+                  "entities": [{"entity": "insurer", "value": plan}]}
+        return Tracker("conv-0001", {}, latest, [], False, None, {}, "action_listen")
+
+    assert knowledge_question(said("and humana??", "humana")) == "do you take humana insurance"
+    assert knowledge_question(said("is my visit covered if i have humana through my job", "humana")) == \
+        "is my visit covered if i have humana through my job insurance"
+
+
+def test_a_short_follow_up_is_searched_with_the_question_it_leans_on() -> None:
+    def after(first: str, answered_by: str, text: str) -> Tracker:
+        latest = {"text": text, "intent": {"name": "nlu_fallback", "confidence": 0.3}, "entities": []}
+        events = [{"event": "user", "text": first, "parse_data": {}}, {"event": "action", "name": answered_by},
+                  {"event": "action", "name": "action_listen"}, {"event": "user", "text": text, "parse_data": latest}]
+        return Tracker("conv-0001", {}, latest, events, False, None, {}, "action_listen")
+
+    asked = "what is a good ldl number"
+    assert knowledge_question(after(asked, "action_default_fallback", "and for hdl?")) == f"{asked} and for hdl?"
+    assert knowledge_question(after(asked, "action_default_fallback", "142?")) == f"{asked} 142?"
+    # a new question stands alone, and so does a follow-up to something the documents did not answer
+    assert knowledge_question(after(asked, "action_default_fallback", "where do i park")) == "where do i park"
+    assert knowledge_question(after(asked, "action_greet", "and for hdl?")) == "and for hdl?"

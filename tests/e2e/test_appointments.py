@@ -103,7 +103,7 @@ def test_book_reschedule_cancel_the_other_one_and_confirm(stack: Stack) -> None:
     new_offers = say(stack, sender, "any")
     assert "1) " in new_offers
     moved = say(stack, sender, "1")
-    assert "Your appointment is now" in moved
+    assert "I moved your appointment. It is now" in moved
 
     ask = say(stack, sender, "i want to cancel my appointment")
     assert "Which appointment?" in ask
