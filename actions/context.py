@@ -57,6 +57,22 @@ def leaning_question(tracker: Tracker, text: str) -> str:
     return f"{before} {text}" if before and previous_answer(tracker) in _ANSWERED_FROM_DOCUMENTS else text
 
 
+HOURS_REPLIES = {"utter_clinic_info", "utter_hours_on_day", "utter_after_hours"}
+
+
+def previous_replies(tracker: Tracker) -> list[str]:
+    """The responses (``utter_*``) the assistant sent after the patient's previous message."""
+    seen_latest, replies = False, []
+    for event in reversed(tracker.applied_events()):
+        if event.get("event") == "user":
+            if seen_latest:
+                break
+            seen_latest = True
+        elif event.get("event") == "bot" and seen_latest:
+            replies.append(str((event.get("metadata") or {}).get("utter_action") or ""))
+    return replies
+
+
 def days_asked(tracker: Tracker) -> list[int]:
     text = str(tracker.latest_message.get("text") or "")
     return days_named(text, utcnow().astimezone(settings().clinic.tz))
@@ -66,8 +82,10 @@ def hours_follow_up(tracker: Tracker) -> list[int]:
     """The days a short follow-up to the clinic-information answer asks about ("n saturday?" after "what time
     do you close on friday"), whatever intent the engine gave it; empty when it is not one."""
     text = str(tracker.latest_message.get("text") or "")
-    if len(text.split()) > FOLLOW_UP_WORDS or previous_answer(tracker) != "action_clinic_info":
+    if len(text.split()) > FOLLOW_UP_WORDS:
         return []
+    if previous_answer(tracker) != "action_clinic_info" and not HOURS_REPLIES & set(previous_replies(tracker)):
+        return []  # "and friday?" after "what about saturday" was answered with Saturday's hours still counts
     return days_asked(tracker)
 
 

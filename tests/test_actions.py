@@ -254,3 +254,14 @@ def test_a_short_follow_up_is_searched_with_the_question_it_leans_on() -> None:
     # a new question stands alone, and so does a follow-up to something the documents did not answer
     assert knowledge_question(after(asked, "action_default_fallback", "where do i park")) == "where do i park"
     assert knowledge_question(after(asked, "action_greet", "and for hdl?")) == "and for hdl?"
+
+
+def test_a_chain_of_day_follow_ups_keeps_to_the_hours(seeded: Settings) -> None:
+    """The second follow-up comes after an hours reply sent by another action (the engine had read the first
+    follow-up as a "no"): it is still about the hours."""
+    latest = {"text": "thursday?", "intent": {"name": "out_of_scope", "confidence": 0.5}, "entities": []}
+    events = [{"event": "user", "text": "no sunday?", "parse_data": {}}, {"event": "action", "name": "action_acknowledge"},
+              {"event": "bot", "text": "On Sunday we're closed.", "metadata": {"utter_action": "utter_hours_on_day"}},
+              {"event": "action", "name": "action_listen"}, {"event": "user", "text": "thursday?", "parse_data": latest}]
+    [message] = run(ActionOutOfScope(), Tracker("conv-0001", {}, latest, events, False, None, {}, "action_listen"))
+    assert message["response"] == "utter_hours_on_day" and message["day_hours"].startswith("On Thursday")
