@@ -59,6 +59,17 @@ LEAKS = [
     ("Mom turned 93 last week, her a1c was 7.9", ["93"], ["a1c was 7.9"]),
     ("a 101 y/o woman with CHF", ["101"], ["CHF"]),
     ("grandpa, 96, fell again", ["96"], ["fell"]),
+    # issue 13: ages and dates in any wording, places named by a capital run, lower-case schools and employers
+    ("Ottilie Marsh, 93, is short of breath", ["93"], ["short of breath"]),
+    ("my grandma turned ninety-seven and has a cough", ["ninety-seven"], ["cough"]),
+    ("we had her hundredth birthday party, then the rash started", ["hundredth"], ["rash"]),
+    ("born on april third nineteen forty-eight", ["april", "nineteen", "forty-eight"], []),
+    ("Hx MI 2009, on aspirin 81 mg", ["2009"], ["aspirin 81 mg"]),
+    ("he works weekends at the costco bakery, knee pain again", ["costco", "bakery"], ["knee pain"]),
+    ("Taken by ambulance to Mercy North, CT negative", ["Mercy", "North"], ["CT negative"]),
+    ("Transferred to Harlan Shipping's clinic for the wrist x-ray", ["Harlan", "Shipping"], ["wrist"]),
+    ("SEEN BY DR. ZWELITHINI, HR 104", ["ZWELITHINI"], ["HR 104"]),
+    ("my daughter's school is jefferson high, she has strep", ["jefferson", "high"], ["strep"]),
 ]
 
 
@@ -94,6 +105,21 @@ def test_strict_keeps_clinical_values_and_drops_unknown_words(strict: Scrubber) 
         assert kept in out, out
 
 
+def test_strict_drops_a_capitalised_word_in_mid_sentence_that_is_no_clinical_term(strict: Scrubber) -> None:
+    """"fell at Walgreens": a store, a bank or an employer is everyday English to the word lists."""
+    out = strict.scrub("I picked up the Eliquis at Walgreens, then fell outside Costco. Knee is swollen")
+    assert "Walgreens" not in out and "Costco" not in out
+    for kept in ["I picked up the Eliquis at", "Knee is swollen"]:
+        assert kept in out, out
+
+
+def test_strict_takes_an_old_persons_number_but_keeps_measurements(strict: Scrubber) -> None:
+    out = strict.scrub("Ottilie Marsh, 94, has a fever of 102, pulse 96, sugar 110")
+    assert "94" not in out
+    for kept in ["a fever of 102", "pulse 96", "sugar 110"]:
+        assert kept in out, out
+
+
 @pytest.mark.parametrize("text, gone", [("since 2019 it hurts", "2019"), ("code XW277/90683", "90683"),
                                         ("ref 560-40-78-5", "78"), ("user FB59 signed", "FB59")])
 def test_strict_drops_numbers_that_are_not_clinical_values(strict: Scrubber, text: str, gone: str) -> None:
@@ -124,7 +150,8 @@ def test_preview_keeps_what_staff_need(preview: Scrubber) -> None:
 @pytest.mark.parametrize(
     "name, mode, recall, retention",
     [("phi_dev", "strict", 0.99, 0.95), ("phi_dev", "preview", 0.98, 0.95),
-     ("phi_dev2", "strict", 0.97, 0.95), ("phi_dev2", "preview", 0.93, 0.95)],
+     ("phi_dev2", "strict", 0.97, 0.95), ("phi_dev2", "preview", 0.93, 0.95),
+     ("phi_dev4", "strict", 0.99, 0.95), ("phi_dev4", "preview", 0.98, 0.95)],
 )
 def test_quality_on_the_validation_sets_written_elsewhere(name: str, mode: str, recall: float, retention: float) -> None:
     """tests/data/phi_dev*.jsonl: 85 texts in the voices the project set lacks (nursing notes in capitals,

@@ -76,6 +76,8 @@ def find(text: str, lex: Lexicon) -> list[tuple[int, int, str]]:
             continue
         name, place = lex.is_name(w), w in lex.places
         if not (name or place):
+            if i and items[i - 1].word in TITLES and w not in lex.safe and w not in lex.clinical:
+                flags[i] = "PERSON"  # "DR. OYELARAN", "mrs petrakis": a word no list knows, after a title
             continue
         clinical, safe = w in lex.clinical, w in lex.safe
         kind = "LOCATION" if place and (not name or _place_context(text, items, i)) else "PERSON"
@@ -89,6 +91,9 @@ def find(text: str, lex: Lexicon) -> list[tuple[int, int, str]]:
     found += [(m.start(1), m.end(1), "PERSON") for m in SIGNED.finditer(text)
               if not all(w in lex.clinical for w in re.findall(r"[a-z]+", m.group(1).lower()))]
     found += _organisations(text, items, flags, lex, caps_text)
+    if not caps_text:
+        found += _named_runs(text, items, flags, lex)
+    found += _schools(text, items, flags)
     found += _headed_places(text, items, lex)
     return found
 
@@ -117,6 +122,49 @@ def _ambiguous(text: str, items: list[Piece], i: int, lex: Lexicon, caps_text: b
     if name and (after_cue(items, i, WEAK_CUES) or not place):
         return "PERSON"
     return None
+
+
+def _named_runs(text: str, items: list[Piece], flags: list[str | None], lex: Lexicon) -> list[tuple[int, int, str]]:
+    """Capitalised words in a row around a name or a place, none of them clinical: the whole run is
+    the name of something ("Mercy West", "Metro Transit", "Swift Freight", "Summit Orthopedics")."""
+    found = []
+    i = 0
+    while i < len(items):
+        j = i
+        while j < len(items) and items[j].alpha and items[j].capitalised and not items[j].upper and \
+                (j == i or joined(text, items[j - 1], items[j], r"[ \t]+")):
+            j += 1
+        run = items[i:j]
+        while run and not flags[run[0].index] and (run[0].sentence_start or run[0].word in CUE_WORDS
+                                                   or "'" in run[0].lower):
+            run = run[1:]  # "Wife Henrietta", "Thanks Mark", "I'm Rose": the cue is not part of the name
+        flagged = [p for p in run if flags[p.index]]
+        others = [p for p in run if not flags[p.index]]
+        if len(run) >= 2 and flagged and others and not any(
+            p.word in lex.clinical or p.word in CUE_WORDS for p in others
+        ):
+            # "Mark Oyelaran" (a word no list knows) is a person; "Mercy West" (an everyday word) is not
+            person = all(p.word not in lex.safe for p in others) and all(flags[p.index] == "PERSON" for p in flagged)
+            found.append((run[0].start, run[-1].end, "PERSON" if person else "ORG"))
+        i = max(j, i + 1)
+    return found
+
+
+CUE_WORDS = STOP_WORDS | TITLES | RELATIVES
+SCHOOL_HEADS = frozenset(["middle", "high", "elementary", "junior", "prep", "academy"])
+
+
+def _schools(text: str, items: list[Piece], flags: list[str | None]) -> list[tuple[int, int, str]]:
+    """A name or place with a school word after it, in any case: "roosevelt middle", "LINCOLN HIGH"."""
+    found = []
+    for i, p in enumerate(items[:-1]):
+        nxt = items[i + 1]
+        if flags[i] and nxt.word in SCHOOL_HEADS and joined(text, p, nxt, r"[ \t]+"):
+            end = nxt.end
+            if i + 2 < len(items) and items[i + 2].word == "school" and joined(text, nxt, items[i + 2], r"[ \t]+"):
+                end = items[i + 2].end
+            found.append((p.start, end, "ORG"))
+    return found
 
 
 def _headed_places(text: str, items: list[Piece], lex: Lexicon) -> list[tuple[int, int, str]]:
