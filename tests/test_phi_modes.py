@@ -113,6 +113,18 @@ def test_strict_drops_a_capitalised_word_in_mid_sentence_that_is_no_clinical_ter
         assert kept in out, out
 
 
+@pytest.mark.parametrize("mode", ["strict", "preview"])
+def test_diseases_named_after_people_are_kept_and_the_people_are_not(mode: str) -> None:
+    """ICD-10-CM's eponyms: "Crohn's" is a disease, "Dr. Bell's office" is Dr. Bell's."""
+    scrubber = get_scrubber(ALLOW, mode)  # type: ignore[arg-type]
+    text = ("Dad has Parkinson's and Crohn's disease, hx Hashimoto's thyroiditis, Lyme disease last year. "
+            "Dr. Bell's office says my Bell's palsy is better; my neighbor Gideon Barrett's dog bit me.")
+    out = scrubber.scrub(text)
+    for kept in ["Parkinson's and Crohn's disease", "Hashimoto's thyroiditis", "Lyme disease", "my Bell's palsy"]:
+        assert kept in out, out
+    assert "Dr. Bell's office" not in out and "Gideon" not in out and "Barrett's dog" not in out
+
+
 def test_strict_takes_an_old_persons_number_but_keeps_measurements(strict: Scrubber) -> None:
     out = strict.scrub("Ottilie Marsh, 94, has a fever of 102, pulse 96, sugar 110")
     assert "94" not in out
@@ -151,7 +163,8 @@ def test_preview_keeps_what_staff_need(preview: Scrubber) -> None:
     "name, mode, recall, retention",
     [("phi_dev", "strict", 0.99, 0.95), ("phi_dev", "preview", 0.98, 0.95),
      ("phi_dev2", "strict", 0.97, 0.95), ("phi_dev2", "preview", 0.93, 0.95),
-     ("phi_dev4", "strict", 0.99, 0.95), ("phi_dev4", "preview", 0.98, 0.95)],
+     ("phi_dev4", "strict", 0.99, 0.95), ("phi_dev4", "preview", 0.98, 0.95),
+     ("phi_dev5", "strict", 0.95, 0.95), ("phi_dev5", "preview", 0.93, 0.95)],
 )
 def test_quality_on_the_validation_sets_written_elsewhere(name: str, mode: str, recall: float, retention: float) -> None:
     """tests/data/phi_dev*.jsonl: 85 texts in the voices the project set lacks (nursing notes in capitals,
