@@ -70,6 +70,10 @@ LEAKS = [
     ("Transferred to Harlan Shipping's clinic for the wrist x-ray", ["Harlan", "Shipping"], ["wrist"]),
     ("SEEN BY DR. ZWELITHINI, HR 104", ["ZWELITHINI"], ["HR 104"]),
     ("my daughter's school is jefferson high, she has strep", ["jefferson", "high"], ["strep"]),
+    ("new place is 418 s birchmont, the rash is back", ["418", "birchmont"], ["rash"]),
+    ("i drive for fedex and my wrist is numb", ["fedex"], ["wrist is numb"]),
+    ("she'll be 102 on friday and has a UTI", ["102"], ["UTI"]),
+    ("F/u with ENT at Harrow Valley Sinus Center in 4 wks", ["Harrow"], ["F/u with ENT at"]),
 ]
 
 

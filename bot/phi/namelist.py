@@ -240,6 +240,9 @@ def _organisations(
         run = items[i : j + 1]
         if run[0].sentence_start and run[0].word in STOP_WORDS:
             run = run[1:]  # "Called Mercy General": the verb starts the sentence, not the name
+        while run and ((run[0].upper and len(run[0].text) <= 5 and not flags[run[0].index] and run[0].word in lex.safe)
+                       or run[0].lower in CONNECTORS):
+            run = run[1:]  # "F/u with GI at Jefferson Digestive Health": the clinic's department is no name
         words = [p for p in run if p.lower not in CONNECTORS]
         has_org = any(p.word in ORG_WORDS for p in words[1:]) or (
             len(words) > 1 and words[0].word in ORG_WORDS and run[1].lower == "of"

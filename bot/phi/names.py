@@ -190,7 +190,7 @@ SCHOOL_KINDS = (
     r"Montessori|Daycare|Preschool|Kindergarten|Institute"
 )
 # "work nights at", "works part time for": when someone works says nothing about where
-WORK = r"work(?:s|ing|ed)?(?:\s+(?:nights|days|evenings|weekends|overnights?|shifts|part[\s-]time|full[\s-]time))?"
+WORK = r"(?:work(?:s|ing|ed)?|driv(?:e|es|ing)|drove|deliver(?:s|ing|ed)?)(?:\s+(?:nights|days|evenings|weekends|overnights?|shifts|part[\s-]time|full[\s-]time))?"
 ORG_PATTERNS = [
     # Lincoln Elementary, Jefferson Middle School, Westview Academy
     re.compile(rf"\b[A-Z][A-Za-z'.-]*\s+{CAP_WORDS}(?:{SCHOOL_KINDS})\b(?:\s+School)?"),
@@ -207,7 +207,7 @@ EMPLOYER_LOWER = re.compile(
     rf"\b(?:{WORK}\s+(?:at|for)|employed\s+(?:at|by)|employer\s*(?:is|:)?|job\s+at|boss\s+at|"
     r"manager\s+at|shift\s+at)\s+(?:the\s+)?(?P<v>[a-z][a-z'&.-]+(?:\s+[a-z][a-z'&.-]+){0,2})"
 )
-NOT_EMPLOYER = frozenset(["home", "night", "nights", "day", "days", "noon", "myself", "yourself", "himself", "herself", "all", "least", "most", "times", "time"])
+NOT_EMPLOYER = frozenset(["long", "miles", "hours", "minutes", "while", "work", "home", "night", "nights", "day", "days", "noon", "myself", "yourself", "himself", "herself", "all", "least", "most", "times", "time"])
 
 
 class OrganizationRecognizer(LocalRecognizer):

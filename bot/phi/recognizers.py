@@ -134,6 +134,12 @@ def preceded_by(words: str, window: int = 40) -> Validator:
     return check
 
 
+def _clinical(word: str) -> bool:
+    from bot.phi.lexicon import load
+
+    return word.lower() in load().clinical
+
+
 # --- dates -------------------------------------------------------------------------------------
 
 MONTH = (
@@ -209,6 +215,10 @@ ADDRESS_RULES = [
         ICASE,
     ),
     rule(r"\b(?:p\.?\s?o\.?\s+box|post office box)\s+\d{1,6}\b", 0.8, ICASE),
+    # a house number, a compass point and a street's name without its suffix: "2210 n lakeshore", "40 W Elm"
+    rule(r"(?<![\d)(/.-])\b\d{1,6}\s+(?:[NSEW]\.?|north|south|east|west)\s+(?!(?i:coli|of|and|at|on|in|to|side)\b)"
+         r"(?P<street>[A-Za-z][A-Za-z'-]{2,})(?:\s+[A-Z][A-Za-z'-]+)?", 0.6, ICASE,
+         lambda _t, m: not _clinical(m.group("street"))),
     # a street without a number: "lives on elm street", "FELL ON MAIN ST", "off Birchwood Ave."
     rule(
         r"\b(?i:on|at|off|near|along|down|up|onto|from)\s+"

@@ -67,6 +67,10 @@ SPELLED_AGE_RULES = [
     rule(rf"(?i:\b(?:turned|turns|turning|is|was|be|am|'s|’s|'m|’m)\s+(?:now\s+|nearly\s+|almost\s+|just\s+)?)"
          rf"(?P<v>{OVER_89_WORDS})\b(?![\s-]*(?i:dollars?|bucks|cents|percent|pounds?|lbs?|degrees?|minutes?|"
          r"mins?|hours?|days?|weeks?|months?|times|mg|units?|over|/|%))", 0.8, ICASE),
+    # "he'll be 100 on the 4th", "she will turn ninety-two"
+    rule(rf"(?i:\b(?:will|'ll|’ll|gonna|going\s+to)\s+(?:be|turn)\s+)(?P<v>9\d|1[01]\d|{OVER_89_WORDS})\b"
+         r"(?![\s-]*(?i:dollars?|bucks|percent|pounds?|lbs?|degrees?|minutes?|mins?|hours?|days?|weeks?|months?|"
+         r"times|mg|units?|over|/|%|\.\d))", 0.8, ICASE),
     # "her ninetieth birthday", "the hundredth year"
     rule(rf"\b(?P<v>{_ORDINAL_OVER_89})\s+(?i:birthday|bday|b-day|year)\b", 0.8, ICASE),
     # "grandpa, 96, fell", "pt (94) seen", "her 90th birthday"
