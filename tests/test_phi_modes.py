@@ -74,6 +74,13 @@ LEAKS = [
     ("i drive for fedex and my wrist is numb", ["fedex"], ["wrist is numb"]),
     ("she'll be 102 on friday and has a UTI", ["102"], ["UTI"]),
     ("F/u with ENT at Harrow Valley Sinus Center in 4 wks", ["Harrow"], ["F/u with ENT at"]),
+    ("spent two nights at st elizabeths with pneumonia", ["elizabeths"], ["pneumonia"]),
+    ("i'm a cashier at hartley foods and my ankle is swollen", ["hartley"], ["ankle is swollen"]),
+    ("mom works for the dalton county health dept, her bp is 150/95", ["dalton"], ["bp is 150/95"]),
+    ("im 93 and my knees ache", ["93"], ["knees ache"]),
+    ("we live at the corner of 9th and sycamore, by the pharmacy", ["9th", "sycamore"], ["pharmacy"]),
+    ("ticket number 58213 for the billing question, copay was 40", ["58213"], ["copay was 40"]),
+    ("SON ANSELM AND PT DISCUSSED HOSPICE, PT IN AGREEMENT", ["ANSELM"], ["DISCUSSED HOSPICE"]),
 ]
 
 
@@ -168,7 +175,8 @@ def test_preview_keeps_what_staff_need(preview: Scrubber) -> None:
     [("phi_dev", "strict", 0.99, 0.95), ("phi_dev", "preview", 0.98, 0.95),
      ("phi_dev2", "strict", 0.97, 0.95), ("phi_dev2", "preview", 0.93, 0.95),
      ("phi_dev4", "strict", 0.99, 0.95), ("phi_dev4", "preview", 0.98, 0.95),
-     ("phi_dev5", "strict", 0.95, 0.95), ("phi_dev5", "preview", 0.93, 0.95)],
+     ("phi_dev5", "strict", 0.98, 0.95), ("phi_dev5", "preview", 0.96, 0.95),
+     ("phi_dev6", "strict", 0.98, 0.95), ("phi_dev6", "preview", 0.98, 0.95)],
 )
 def test_quality_on_the_validation_sets_written_elsewhere(name: str, mode: str, recall: float, retention: float) -> None:
     """tests/data/phi_dev*.jsonl: 85 texts in the voices the project set lacks (nursing notes in capitals,

@@ -93,7 +93,7 @@ def find(text: str, lex: Lexicon) -> list[tuple[int, int, str]]:
     found += _organisations(text, items, flags, lex, caps_text)
     if not caps_text:
         found += _named_runs(text, items, flags, lex)
-    found += _schools(text, items, flags)
+    found += _schools(text, items, flags, lex)
     found += _headed_places(text, items, lex)
     return found
 
@@ -151,11 +151,14 @@ def _named_runs(text: str, items: list[Piece], flags: list[str | None], lex: Lex
 
 
 CUE_WORDS = STOP_WORDS | TITLES | RELATIVES
-SCHOOL_HEADS = frozenset(["middle", "high", "elementary", "junior", "prep", "academy"])
+# After a name or a place these make it an organisation's name in any case ("roosevelt middle",
+# "banner health", "jefferson county health dept").
+SCHOOL_HEADS = frozenset(["middle", "high", "elementary", "junior", "prep", "academy", "health", "healthcare", "general", "memorial", "regional", "medical", "hospital", "clinic", "county", "university", "college", "bank"])
 
 
-def _schools(text: str, items: list[Piece], flags: list[str | None]) -> list[tuple[int, int, str]]:
-    """A name or place with a school word after it, in any case: "roosevelt middle", "LINCOLN HIGH"."""
+def _schools(text: str, items: list[Piece], flags: list[str | None], lex: Lexicon) -> list[tuple[int, int, str]]:
+    """A name or place with a school or organisation word after it, in any case: "roosevelt middle",
+    "LINCOLN HIGH", "banner health"; "st marys", "saint jude's": a saint's name is a hospital's."""
     found = []
     for i, p in enumerate(items[:-1]):
         nxt = items[i + 1]
@@ -164,7 +167,17 @@ def _schools(text: str, items: list[Piece], flags: list[str | None]) -> list[tup
             if i + 2 < len(items) and items[i + 2].word == "school" and joined(text, nxt, items[i + 2], r"[ \t]+"):
                 end = items[i + 2].end
             found.append((p.start, end, "ORG"))
+        bare = re.sub(r"(?:'s|s)$", "", nxt.word)
+        if p.word in ("st", "saint") and nxt.alpha and (lex.is_name(nxt.word) or lex.is_name(bare)) and \
+                joined(text, p, nxt, r"\.?[ \t]+") and not (i and items[i - 1].alpha and not items[i - 1].sentence_start
+                                                             and items[i - 1].word not in STOP_WORDS | PLACE_CUES):
+            found.append((p.start, nxt.end, "ORG"))  # not "main st" before a name
     return found
+
+
+def _verb(p: Piece, lex: Lexicon) -> bool:
+    """"discussed hospice", "visiting clinic": an everyday word in -ed or -ing is no part of a name."""
+    return p.word in lex.safe and not lex.is_name(p.word) and p.word.endswith(("ed", "ing"))
 
 
 def _headed_places(text: str, items: list[Piece], lex: Lexicon) -> list[tuple[int, int, str]]:
@@ -177,7 +190,7 @@ def _headed_places(text: str, items: list[Piece], lex: Lexicon) -> list[tuple[in
             prev = items[first - 1]
             if (not joined(text, prev, items[first], r"[ \t]+|['’]s[ \t]+") or not prev.alpha
                     or prev.word in STOP_WORDS or prev.word in CONNECTORS or prev.word in ANY_CASE_HEADS
-                    or (prev.word in lex.clinical and not lex.is_name(prev.word))):
+                    or (prev.word in lex.clinical and not lex.is_name(prev.word)) or _verb(prev, lex)):
                 break
             first -= 1
         if first < k:
@@ -264,7 +277,8 @@ def _organisations_in_capitals(items: list[Piece], flags: list[str | None], lex:
         first = k
         while first > 0 and k - first < 3:
             prev = items[first - 1]
-            if not prev.alpha or prev.word in STOP_WORDS or prev.word in lex.clinical or prev.word in ORG_WORDS:
+            if not prev.alpha or prev.word in CUE_WORDS or prev.word in lex.clinical or prev.word in ORG_WORDS \
+                    or _verb(prev, lex):
                 break
             first -= 1
         named = [items[m] for m in range(first, k)]

@@ -205,7 +205,8 @@ ORG_PATTERNS = [
 # a common short word, so "work at home" or "work for myself" take nothing.
 EMPLOYER_LOWER = re.compile(
     rf"\b(?:{WORK}\s+(?:at|for)|employed\s+(?:at|by)|employer\s*(?:is|:)?|job\s+at|boss\s+at|"
-    r"manager\s+at|shift\s+at)\s+(?:the\s+)?(?P<v>[a-z][a-z'&.-]+(?:\s+[a-z][a-z'&.-]+){0,2})"
+    r"manager\s+at|shift\s+at|(?:i\s*['’]?\s*m|i\s+am|she\s*['’]?s|he\s*['’]?s)\s+an?\s+[a-z]+\s+(?:at|for))"
+    r"\s+(?:the\s+)?(?P<v>[a-z][a-z'&.-]+(?:\s+[a-z][a-z'&.-]+){0,2})"
 )
 NOT_EMPLOYER = frozenset(["long", "miles", "hours", "minutes", "while", "work", "home", "night", "nights", "day", "days", "noon", "myself", "yourself", "himself", "herself", "all", "least", "most", "times", "time"])
 

@@ -215,6 +215,9 @@ ADDRESS_RULES = [
         ICASE,
     ),
     rule(r"\b(?:p\.?\s?o\.?\s+box|post office box)\s+\d{1,6}\b", 0.8, ICASE),
+    # a crossing: "the corner of 5th and magnolia", "corner of Elm St & Park Ave"
+    rule(r"(?i:\bcorner\s+of\s+)(?P<v>(?!(?i:the|my|a)\b)[\w'.-]+(?:\s+[\w'.-]+)?\s+(?:and|&)\s+[\w'.-]+"
+         rf"(?:\s+(?i:{STREET_SUFFIX})\b\.?)?)", 0.7),
     # a house number, a compass point and a street's name without its suffix: "2210 n lakeshore", "40 W Elm"
     rule(r"(?<![\d)(/.-])\b\d{1,6}\s+(?:[NSEW]\.?|north|south|east|west)\s+(?!(?i:coli|of|and|at|on|in|to|side)\b)"
          r"(?P<street>[A-Za-z][A-Za-z'-]{2,})(?:\s+[A-Z][A-Za-z'-]+)?", 0.6, ICASE,
@@ -302,8 +305,9 @@ PLATE_RULES = [
 ]
 ACCOUNT_RULES = [
     rule(
-        rf"(?i:\b(?:acct|account|bank\s+acct|bank\s+account|routing|aba|iban|statement|invoice|claim)"
-        rf"(?:\s+(?:number|no|num|#))?){SEP}(?P<v>\d[\d-]{{4,20}}\d)\b",
+        rf"(?i:\b(?:acct|account|bank\s+acct|bank\s+account|routing|aba|iban|statement|invoice|claim|order|"
+        rf"check|cheque|confirmation|reference|ref|ticket|case|tracking|receipt|transaction|rx|prescription)"
+        rf"(?:\s+(?:number|no|num|#))?){SEP}(?P<v>\d[\d-]{{3,20}}\d)\b",
         0.9,
     )
 ]

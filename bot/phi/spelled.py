@@ -60,7 +60,11 @@ SPELLED_AGE_RULES = [
     rule(rf"\b(?i:age|aged)\s+(?P<v>{OVER_89_WORDS})\b", 0.85, ICASE),
     rule(r"\b(?i:in\s+(?:his|her|their|my|the)\s+(?:(?:early|mid|late)[\s-]+)?)(?P<v>(?i:nineties|90s|90's|hundreds))\b",
          0.8),
-    rule(r"\b(?i:(?:early|mid|late)[\s-]+)(?P<v>(?i:nineties|90s|90's))\b", 0.8),
+    rule(r"\b(?i:(?:early|mid|late)[\s-]+(?:nineties|90s|90's))\b", 0.8),
+    # "im 91 and", "i'm ninety-three"
+    rule(rf"(?i:\b(?:im|i['’]m|i\s+am)\s+(?:now\s+|almost\s+|nearly\s+)?)(?P<v>9\d|1[01]\d|{OVER_89_WORDS})\b"
+         r"(?![\s-]*(?i:dollars?|percent|pounds?|lbs?|degrees?|minutes?|mins?|hours?|days?|weeks?|months?|"
+         r"times|mg|units?|over|/|%|\.\d|miles?|steps?))", 0.8, ICASE),
     rule(r"\b(?P<v>9\d|1[01]\d)\s*-?\s*(?i:yo|y/o|y\.o\.|yr|yrs|y)\b", 0.85),
     rule(r"\b(?i:nonagenarian|centenarian)s?\b", 0.8),
     # "grandma turned ninety-six", "he will be a hundred and one", "she's ninety" (not "is ninety dollars")
