@@ -81,6 +81,11 @@ LEAKS = [
     ("we live at the corner of 9th and sycamore, by the pharmacy", ["9th", "sycamore"], ["pharmacy"]),
     ("ticket number 58213 for the billing question, copay was 40", ["58213"], ["copay was 40"]),
     ("SON ANSELM AND PT DISCUSSED HOSPICE, PT IN AGREEMENT", ["ANSELM"], ["DISCUSSED HOSPICE"]),
+    ("my aunt philomena is 97 and her glucose is 97", ["philomena is 97"], ["glucose is 97"]),
+    ("both my grandparents turned 92 this spring, both on statins", ["92"], ["statins"]),
+    ("she was born on christmas day 1931 and has a UTI", ["christmas", "1931"], ["UTI"]),
+    ("new address 14 Heron Landing, Lot 3, the nebulizer goes there", ["14", "Heron", "Lot 3"], ["nebulizer"]),
+    ("works as a welder at ostrander steel, cut on left hand", ["ostrander"], ["cut on left hand"]),
 ]
 
 
@@ -176,7 +181,8 @@ def test_preview_keeps_what_staff_need(preview: Scrubber) -> None:
      ("phi_dev2", "strict", 0.97, 0.95), ("phi_dev2", "preview", 0.93, 0.95),
      ("phi_dev4", "strict", 0.99, 0.95), ("phi_dev4", "preview", 0.98, 0.95),
      ("phi_dev5", "strict", 0.98, 0.95), ("phi_dev5", "preview", 0.96, 0.95),
-     ("phi_dev6", "strict", 0.98, 0.95), ("phi_dev6", "preview", 0.98, 0.95)],
+     ("phi_dev6", "strict", 0.98, 0.95), ("phi_dev6", "preview", 0.98, 0.95),
+     ("phi_dev7", "strict", 0.96, 0.94), ("phi_dev7", "preview", 0.96, 0.94)],
 )
 def test_quality_on_the_validation_sets_written_elsewhere(name: str, mode: str, recall: float, retention: float) -> None:
     """tests/data/phi_dev*.jsonl: 85 texts in the voices the project set lacks (nursing notes in capitals,

@@ -197,7 +197,8 @@ ORG_PATTERNS = [
     # work at / employer is / boss at + a capitalised name
     re.compile(
         rf"(?i:\b(?:{WORK}\s+(?:at|for)|employed\s+(?:at|by)|employer\s*(?:is|:)?|"
-        r"boss\s+at|job\s+at|teacher\s+at|nurse\s+at|manager\s+at|school\s*(?:is|:))\s+)"
+        r"boss\s+at|job\s+at|teacher\s+at|nurse\s+at|manager\s+at|school\s*(?:is|:)|"
+        r"works?\s+as\s+an?\s+\w+(?:\s+\w+)?\s+(?:at|for))\s+)"
         r"(?P<v>[A-Z][A-Za-z'&.-]*(?:\s+(?:[A-Z][A-Za-z'&.-]*|of|&)){0,4})"
     ),
 ]
@@ -205,7 +206,8 @@ ORG_PATTERNS = [
 # a common short word, so "work at home" or "work for myself" take nothing.
 EMPLOYER_LOWER = re.compile(
     rf"\b(?:{WORK}\s+(?:at|for)|employed\s+(?:at|by)|employer\s*(?:is|:)?|job\s+at|boss\s+at|"
-    r"manager\s+at|shift\s+at|(?:i\s*['’]?\s*m|i\s+am|she\s*['’]?s|he\s*['’]?s)\s+an?\s+[a-z]+\s+(?:at|for))"
+    r"manager\s+at|shift\s+at|(?:i\s*['’]?\s*m|i\s+am|she\s*['’]?s|he\s*['’]?s|works?\s+as)\s+an?\s+[a-z]+"
+    r"\s+(?:at|for))"
     r"\s+(?:the\s+)?(?P<v>[a-z][a-z'&.-]+(?:\s+[a-z][a-z'&.-]+){0,2})"
 )
 NOT_EMPLOYER = frozenset(["long", "miles", "hours", "minutes", "while", "work", "home", "night", "nights", "day", "days", "noon", "myself", "yourself", "himself", "herself", "all", "least", "most", "times", "time"])

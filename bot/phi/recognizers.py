@@ -205,7 +205,7 @@ STREET_SUFFIX = (
     r"circle|cir|terrace|ter|parkway|pkwy|highway|hwy|trail|trl|route|rte|square|sq|loop|row|pike"
 )
 NOT_STREET_WORD = r"(?!(?:with|at|to|and|on|for|is|my|the|see|pm|am|of|or|in|from|min|mins|minutes|days|hours|weeks|times|mg|ml|units|attn|ext|x)\b)"
-UNIT = r"(?:,?\s*(?:apt|apartment|unit|suite|ste|room|rm|fl|floor|#)\.?\s*#?\s*[A-Za-z0-9-]{1,6}\b)"
+UNIT = r"(?:,?\s*(?:apt|apartment|unit|suite|ste|room|rm|fl|floor|lot|space|trlr|#)\.?\s*#?\s*[A-Za-z0-9-]{1,6}\b)"
 ADDRESS_RULES = [
     rule(
         rf"(?<![\d)(/.-])\b\d{{1,6}}\s+(?:[NSEW]\.?\s+|north\s+|south\s+|east\s+|west\s+)?"
@@ -214,6 +214,9 @@ ADDRESS_RULES = [
         0.75,
         ICASE,
     ),
+    # suffixes that are everyday words too ("a 5 mile run"): only after capitalised names, "6 Quail Run, Lot 14"
+    rule(r"(?<![\d)(/.-])\b\d{1,6}\s+(?:[NSEW]\.?\s+)?(?:[A-Z][a-z'-]+\s+){1,3}(?:Run|Pass|Path|Point|Ridge|Crossing|"
+         rf"Cove|Bend|Glen|Hollow|Knoll|Landing|Meadows|Plaza|Vista|Crescent|Commons|Heights|Estates)\b(?i:{UNIT})?", 0.7),
     rule(r"\b(?:p\.?\s?o\.?\s+box|post office box)\s+\d{1,6}\b", 0.8, ICASE),
     # a crossing: "the corner of 5th and magnolia", "corner of Elm St & Park Ave"
     rule(r"(?i:\bcorner\s+of\s+)(?P<v>(?!(?i:the|my|a)\b)[\w'.-]+(?:\s+[\w'.-]+)?\s+(?:and|&)\s+[\w'.-]+"

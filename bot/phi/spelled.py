@@ -47,6 +47,9 @@ SPELLED_DATE_RULES = [
     rule(rf"(?i:\b(?:on|since|by|until|till|before|after|to|from|monday|tuesday|wednesday|thursday|friday|"
          rf"saturday|sunday)\s+)(?P<v>the\s+(?:(?:[12]?\d|3[01])(?:st|nd|rd|th)|{ORDINAL_WORD}))\b"
          r"(?!\s+(?!(?:of|at|in|for|and|or|at|around|after|before)\b)[A-Za-z])", 0.7, ICASE),
+    # a holiday and its year: "on valentines day 1950", "since New Year's Eve 2019"
+    rule(r"(?i:\b(?:on|since|from|by|until|till|before|after|of)\s+)(?P<v>(?:[A-Za-z]+['’]?s?\s+){1,2}(?i:day|eve)"
+         r"\s*,?\s+(?:of\s+)?(?:19|20)\d\d)\b", 0.75),
     # june 2024, March of 1961, 03/2024
     rule(rf"\b{MONTH}\s+(?:of\s+)?{ANY_YEAR}\b", 0.75, ICASE),
     # a year in words after a date word: "born in nineteen forty-one", "since two thousand and nine"
@@ -61,6 +64,12 @@ SPELLED_AGE_RULES = [
     rule(r"\b(?i:in\s+(?:his|her|their|my|the)\s+(?:(?:early|mid|late)[\s-]+)?)(?P<v>(?i:nineties|90s|90's|hundreds))\b",
          0.8),
     rule(r"\b(?i:(?:early|mid|late)[\s-]+(?:nineties|90s|90's))\b", 0.8),
+    # "the twins turned 91", "esperanza is 96": a birthday verb, or a name before "is"
+    rule(r"(?i:\b(?:turned|turns|turning)\s+)(?P<v>9\d|1[01]\d)\b(?![.,]\d)"
+         r"(?![\s-]*(?i:degrees?|percent|%|mg|units?|pounds?|lbs?|kg|over|/|minutes?|mins?|times))", 0.8),
+    rule(r"(?i:\b(?P<n>[a-z][a-z'’-]+)\s+(?:is|was|'s|’s)\s+(?:now\s+|almost\s+|nearly\s+)?)(?P<v>9\d|1[01]\d)\b"
+         r"(?![.,]\d)(?![\s-]*(?i:degrees?|percent|%|mg|units?|pounds?|lbs?|kg|over|/|bpm|mmhg))", 0.8, 0,
+         lambda _t, m: _name_word(m.group("n"))),
     # "im 91 and", "i'm ninety-three"
     rule(rf"(?i:\b(?:im|i['’]m|i\s+am)\s+(?:now\s+|almost\s+|nearly\s+)?)(?P<v>9\d|1[01]\d|{OVER_89_WORDS})\b"
          r"(?![\s-]*(?i:dollars?|percent|pounds?|lbs?|degrees?|minutes?|mins?|hours?|days?|weeks?|months?|"

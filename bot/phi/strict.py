@@ -193,6 +193,12 @@ def _title_runs(text: str, items: list[Piece], lex: Lexicon) -> list[tuple[int, 
     return runs
 
 
+def _covered(text: str, span: tuple[int, int], found: Sequence[tuple[int, int]]) -> bool:
+    """Every word of ``span`` is inside one of the ``found`` spans."""
+    words = [(span[0] + m.start(), span[0] + m.end()) for m in re.finditer(r"\w+", text[span[0] : span[1]])]
+    return all(any(a <= start and end <= b for a, b in found) for start, end in words)
+
+
 def strict_spans(
     text: str, found: Sequence[tuple[int, int]], allowed: Sequence[tuple[int, int]], lex: Lexicon
 ) -> list[tuple[int, int, str]]:
@@ -200,7 +206,8 @@ def strict_spans(
     (the allow-list, traceback lines)."""
     items = pieces(text)
     plain = not (mostly_upper(text) or mostly_title(items))
-    runs = [r for r in _title_runs(text, items, lex) if not any(a < r[1] and r[0] < b for a, b in allowed)]
+    runs = [r for r in _title_runs(text, items, lex) if not any(a < r[1] and r[0] < b for a, b in allowed)
+            and not _covered(text, r, found)]  # "Leopold Haines", found as a name, stays a <NAME>
     protected = sorted([*found, *allowed, *runs, *(m.span() for m in FRAME_LINE.finditer(text)),
                         *(m.span() for m in PLACEHOLDER.finditer(text))])
     out: list[tuple[int, int, str]] = [(start, end, "ORG") for start, end in runs]
