@@ -59,6 +59,33 @@ LEAKS = [
     ("Mom turned 93 last week, her a1c was 7.9", ["93"], ["a1c was 7.9"]),
     ("a 101 y/o woman with CHF", ["101"], ["CHF"]),
     ("grandpa, 96, fell again", ["96"], ["fell"]),
+    # issue 13: ages and dates in any wording, places named by a capital run, lower-case schools and employers
+    ("Ottilie Marsh, 93, is short of breath", ["93"], ["short of breath"]),
+    ("my grandma turned ninety-seven and has a cough", ["ninety-seven"], ["cough"]),
+    ("we had her hundredth birthday party, then the rash started", ["hundredth"], ["rash"]),
+    ("born on april third nineteen forty-eight", ["april", "nineteen", "forty-eight"], []),
+    ("Hx MI 2009, on aspirin 81 mg", ["2009"], ["aspirin 81 mg"]),
+    ("he works weekends at the costco bakery, knee pain again", ["costco", "bakery"], ["knee pain"]),
+    ("Taken by ambulance to Mercy North, CT negative", ["Mercy", "North"], ["CT negative"]),
+    ("Transferred to Harlan Shipping's clinic for the wrist x-ray", ["Harlan", "Shipping"], ["wrist"]),
+    ("SEEN BY DR. ZWELITHINI, HR 104", ["ZWELITHINI"], ["HR 104"]),
+    ("my daughter's school is jefferson high, she has strep", ["jefferson", "high"], ["strep"]),
+    ("new place is 418 s birchmont, the rash is back", ["418", "birchmont"], ["rash"]),
+    ("i drive for fedex and my wrist is numb", ["fedex"], ["wrist is numb"]),
+    ("she'll be 102 on friday and has a UTI", ["102"], ["UTI"]),
+    ("F/u with ENT at Harrow Valley Sinus Center in 4 wks", ["Harrow"], ["F/u with ENT at"]),
+    ("spent two nights at st elizabeths with pneumonia", ["elizabeths"], ["pneumonia"]),
+    ("i'm a cashier at hartley foods and my ankle is swollen", ["hartley"], ["ankle is swollen"]),
+    ("mom works for the dalton county health dept, her bp is 150/95", ["dalton"], ["bp is 150/95"]),
+    ("im 93 and my knees ache", ["93"], ["knees ache"]),
+    ("we live at the corner of 9th and sycamore, by the pharmacy", ["9th", "sycamore"], ["pharmacy"]),
+    ("ticket number 58213 for the billing question, copay was 40", ["58213"], ["copay was 40"]),
+    ("SON ANSELM AND PT DISCUSSED HOSPICE, PT IN AGREEMENT", ["ANSELM"], ["DISCUSSED HOSPICE"]),
+    ("my aunt philomena is 97 and her glucose is 97", ["philomena is 97"], ["glucose is 97"]),
+    ("both my grandparents turned 92 this spring, both on statins", ["92"], ["statins"]),
+    ("she was born on christmas day 1931 and has a UTI", ["christmas", "1931"], ["UTI"]),
+    ("new address 14 Heron Landing, Lot 3, the nebulizer goes there", ["14", "Heron", "Lot 3"], ["nebulizer"]),
+    ("works as a welder at ostrander steel, cut on left hand", ["ostrander"], ["cut on left hand"]),
 ]
 
 
@@ -94,6 +121,33 @@ def test_strict_keeps_clinical_values_and_drops_unknown_words(strict: Scrubber) 
         assert kept in out, out
 
 
+def test_strict_drops_a_capitalised_word_in_mid_sentence_that_is_no_clinical_term(strict: Scrubber) -> None:
+    """"fell at Walgreens": a store, a bank or an employer is everyday English to the word lists."""
+    out = strict.scrub("I picked up the Eliquis at Walgreens, then fell outside Costco. Knee is swollen")
+    assert "Walgreens" not in out and "Costco" not in out
+    for kept in ["I picked up the Eliquis at", "Knee is swollen"]:
+        assert kept in out, out
+
+
+@pytest.mark.parametrize("mode", ["strict", "preview"])
+def test_diseases_named_after_people_are_kept_and_the_people_are_not(mode: str) -> None:
+    """ICD-10-CM's eponyms: "Crohn's" is a disease, "Dr. Bell's office" is Dr. Bell's."""
+    scrubber = get_scrubber(ALLOW, mode)  # type: ignore[arg-type]
+    text = ("Dad has Parkinson's and Crohn's disease, hx Hashimoto's thyroiditis, Lyme disease last year. "
+            "Dr. Bell's office says my Bell's palsy is better; my neighbor Gideon Barrett's dog bit me.")
+    out = scrubber.scrub(text)
+    for kept in ["Parkinson's and Crohn's disease", "Hashimoto's thyroiditis", "Lyme disease", "my Bell's palsy"]:
+        assert kept in out, out
+    assert "Dr. Bell's office" not in out and "Gideon" not in out and "Barrett's dog" not in out
+
+
+def test_strict_takes_an_old_persons_number_but_keeps_measurements(strict: Scrubber) -> None:
+    out = strict.scrub("Ottilie Marsh, 94, has a fever of 102, pulse 96, sugar 110")
+    assert "94" not in out
+    for kept in ["a fever of 102", "pulse 96", "sugar 110"]:
+        assert kept in out, out
+
+
 @pytest.mark.parametrize("text, gone", [("since 2019 it hurts", "2019"), ("code XW277/90683", "90683"),
                                         ("ref 560-40-78-5", "78"), ("user FB59 signed", "FB59")])
 def test_strict_drops_numbers_that_are_not_clinical_values(strict: Scrubber, text: str, gone: str) -> None:
@@ -124,11 +178,16 @@ def test_preview_keeps_what_staff_need(preview: Scrubber) -> None:
 @pytest.mark.parametrize(
     "name, mode, recall, retention",
     [("phi_dev", "strict", 0.99, 0.95), ("phi_dev", "preview", 0.98, 0.95),
-     ("phi_dev2", "strict", 0.97, 0.95), ("phi_dev2", "preview", 0.93, 0.95)],
+     ("phi_dev2", "strict", 0.97, 0.95), ("phi_dev2", "preview", 0.93, 0.95),
+     ("phi_dev4", "strict", 0.99, 0.95), ("phi_dev4", "preview", 0.98, 0.95),
+     ("phi_dev5", "strict", 0.98, 0.95), ("phi_dev5", "preview", 0.96, 0.95),
+     ("phi_dev6", "strict", 0.98, 0.95), ("phi_dev6", "preview", 0.98, 0.95),
+     ("phi_dev7", "strict", 0.96, 0.94), ("phi_dev7", "preview", 0.96, 0.94)],
 )
 def test_quality_on_the_validation_sets_written_elsewhere(name: str, mode: str, recall: float, retention: float) -> None:
-    """tests/data/phi_dev*.jsonl: 85 texts in the voices the project set lacks (nursing notes in capitals,
-    relatives' full names, employers, cities and hospitals that are everyday words); a regression floor,
+    """tests/data/phi_dev*.jsonl: 295 texts in the voices the project set lacks (nursing notes in capitals,
+    relatives' full names, employers, cities and hospitals that are everyday words, ages and dates in words,
+    diseases named after people); a regression floor,
     written for development, not the blind set."""
     bench = _bench()
     cases = bench.load_cases(PROJECT_ROOT / "tests" / "data" / f"{name}.jsonl")

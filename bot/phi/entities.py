@@ -14,8 +14,10 @@ import re
 from bot.phi.lexicon import Lexicon
 from bot.phi.names import not_a_name
 from bot.phi.recognizers import MONTH
+from bot.phi.spelled import SPELLED_YEAR
 
-CALENDAR = re.compile(rf"\b{MONTH}(?!\w)|\b(?:19|20)\d\d\b|\b\d{{1,2}}[/-]\d{{1,2}}\b|\b\d{{1,2}}(?:st|nd|rd|th)\b",
+# a year in words counts too: spaCy's DATE over "nineteen forty-one" hides the date recognizers' own
+CALENDAR = re.compile(rf"\b{MONTH}(?!\w)|\b{SPELLED_YEAR}\b|\b(?:19|20)\d\d\b|\b\d{{1,2}}[/-]\d{{1,2}}\b|\b\d{{1,2}}(?:st|nd|rd|th)\b",
                       re.IGNORECASE)
 # "may" is also a verb and "march" a walk: a month word counts with a number, "of" or capitals.
 AMBIGUOUS_MONTHS = re.compile(r"^(?:may|march|june|august)$", re.IGNORECASE)

@@ -11,6 +11,8 @@ Sources (none written by hand here):
 - clinical terms: the words of the clinic's documents (``knowledge/documents``), the single-word drug
   names of ``drug-named-entity-recognition`` (DrugBank, MeSH, MedlinePlus, NHS), and the units that
   follow a number in the documents;
+- eponyms: the people's and places' names ICD-10-CM's descriptions (``simple-icd-10-cm``) give
+  diseases ("Crohn's", "Lyme disease"), and the words they head (:mod:`bot.phi.eponyms`);
 - code words: the names of the installed Python packages, so module paths in tracebacks survive.
 
 Building takes a few seconds (Philter's TOML file alone is 5.5 MB); the result is cached as JSON
@@ -26,6 +28,7 @@ import json
 import os
 import re
 import tempfile
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
@@ -37,8 +40,8 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 PLACES_FILE = DATA_DIR / "us_places.txt"
 DOCUMENTS_DIR = PROJECT_ROOT / "knowledge" / "documents"
 WORDFREQ_TOP = 50_000
-CACHE_VERSION = 12
-SOURCES = ("philter-lite", "wordfreq", "drug-named-entity-recognition")
+CACHE_VERSION = 17
+SOURCES = ("philter-lite", "wordfreq", "drug-named-entity-recognition", "simple-icd-10-cm")
 WORD = re.compile(r"[a-z][a-z']*[a-z]|[a-z]")
 # Units seen after a number in any clinic's text, on top of those the documents use.
 BASE_UNITS = """
@@ -64,6 +67,8 @@ class Lexicon:
     clinical: frozenset[str]  # drug, test, symptom, body-part words and abbreviations
     units: frozenset[str]
     measures: frozenset[str]  # words a clinical value follows ("glucose", "a1c", "bp", "weight")
+    eponyms: frozenset[str] = frozenset()  # "crohn", "crohn's", "lyme", "epstein" (ICD-10-CM, see bot.phi.eponyms)
+    eponym_heads: frozenset[str] = frozenset()  # "disease", "syndrome", "virus"; pairs: "bell palsy"
 
     def is_name(self, word: str) -> bool:
         return word in self.first_names or word in self.last_names
@@ -175,6 +180,7 @@ def build(documents_dir: Path = DOCUMENTS_DIR) -> dict[str, list[str]]:
         w for w in document_measures if len(w) > 2 and zipf_frequency(w, "en") < 4.0 and w not in places
     }
     safe = nonames | common | clinical | code
+    eponyms, eponym_heads = icd_eponyms()
     return {
         "safe": sorted(safe),
         "first_names": sorted(first),
@@ -183,7 +189,46 @@ def build(documents_dir: Path = DOCUMENTS_DIR) -> dict[str, list[str]]:
         "clinical": sorted(clinical | (measures - names)),
         "units": sorted(units),
         "measures": sorted(measures - names),
+        "eponyms": sorted(eponyms),
+        "eponym_heads": sorted(eponym_heads),
     }
+
+
+# A capitalised word after a word and a space (not the description's first), possessive or hyphenated.
+_PROPER = re.compile(r"(?<=[\w,(] )([A-Z][a-z]{2,}(?:-[A-Z][a-z]{2,})*)('s|s'|')?")
+_POSSESSIVE = re.compile(r"\b([A-Z][a-z]{2,})(?:'s\b|')(?:\s+([a-z]{3,}))?")
+HEAD_MIN = 3  # a head follows eponyms at least this often in ICD-10-CM
+
+
+def icd_eponyms() -> tuple[set[str], set[str]]:
+    """(eponyms, heads): eponyms in lower case, with "crohn's" beside "crohn" when ICD writes the
+    possessive; heads are the lower-case words that follow eponyms often ("disease", "virus"), and
+    the pairs ICD writes after a possessive ("bell palsy", "barrett esophagus"), each with its own
+    head only, so "Peter's ear" (Peter's anomaly) stays someone's ear."""
+    import xml.etree.ElementTree as ET
+
+    import simple_icd_10_cm
+
+    data = Path(simple_icd_10_cm.__file__).parent / "data"
+    xml = sorted(data.glob("icd10c-tabular-*.xml"))[-1]
+    texts = [e.text for e in ET.parse(xml).iter() if e.tag in ("desc", "note") and e.text]
+    eponyms: set[str] = set()
+    heads: Counter[str] = Counter()
+    pairs: set[str] = set()
+    for text in texts:
+        for m in _PROPER.finditer(text):
+            eponyms.update(w.lower() for w in m.group(1).split("-"))
+            head = re.match(r"\s+([a-z]{3,})", text[m.end() :])
+            if head:
+                heads[head.group(1)] += 1
+        for m in _POSSESSIVE.finditer(text):  # "Graves' disease", "Bell's palsy": any head after a possessive
+            eponyms.update([m.group(1).lower(), m.group(1).lower() + "'s"])
+            if m.group(2):
+                pairs.add(f"{m.group(1).lower()} {m.group(2)}")
+    from wordfreq import zipf_frequency
+
+    # "and", "with", "of" follow eponyms too and head nothing
+    return eponyms, {h for h, n in heads.items() if n >= HEAD_MIN and zipf_frequency(h, "en") < 5.5} | pairs
 
 
 def _bases(word: str) -> list[str]:

@@ -76,6 +76,8 @@ def find(text: str, lex: Lexicon) -> list[tuple[int, int, str]]:
             continue
         name, place = lex.is_name(w), w in lex.places
         if not (name or place):
+            if i and items[i - 1].word in TITLES and w not in lex.safe and w not in lex.clinical:
+                flags[i] = "PERSON"  # "DR. OYELARAN", "mrs petrakis": a word no list knows, after a title
             continue
         clinical, safe = w in lex.clinical, w in lex.safe
         kind = "LOCATION" if place and (not name or _place_context(text, items, i)) else "PERSON"
@@ -89,6 +91,9 @@ def find(text: str, lex: Lexicon) -> list[tuple[int, int, str]]:
     found += [(m.start(1), m.end(1), "PERSON") for m in SIGNED.finditer(text)
               if not all(w in lex.clinical for w in re.findall(r"[a-z]+", m.group(1).lower()))]
     found += _organisations(text, items, flags, lex, caps_text)
+    if not caps_text:
+        found += _named_runs(text, items, flags, lex)
+    found += _schools(text, items, flags, lex)
     found += _headed_places(text, items, lex)
     return found
 
@@ -119,6 +124,62 @@ def _ambiguous(text: str, items: list[Piece], i: int, lex: Lexicon, caps_text: b
     return None
 
 
+def _named_runs(text: str, items: list[Piece], flags: list[str | None], lex: Lexicon) -> list[tuple[int, int, str]]:
+    """Capitalised words in a row around a name or a place, none of them clinical: the whole run is
+    the name of something ("Mercy West", "Metro Transit", "Swift Freight", "Summit Orthopedics")."""
+    found = []
+    i = 0
+    while i < len(items):
+        j = i
+        while j < len(items) and items[j].alpha and items[j].capitalised and not items[j].upper and \
+                (j == i or joined(text, items[j - 1], items[j], r"[ \t]+")):
+            j += 1
+        run = items[i:j]
+        while run and not flags[run[0].index] and (run[0].sentence_start or run[0].word in CUE_WORDS
+                                                   or "'" in run[0].lower):
+            run = run[1:]  # "Wife Henrietta", "Thanks Mark", "I'm Rose": the cue is not part of the name
+        flagged = [p for p in run if flags[p.index]]
+        others = [p for p in run if not flags[p.index]]
+        if len(run) >= 2 and flagged and others and not any(
+            p.word in lex.clinical or p.word in CUE_WORDS for p in others
+        ):
+            # "Mark Oyelaran" (a word no list knows) is a person; "Mercy West" (an everyday word) is not
+            person = all(p.word not in lex.safe for p in others) and all(flags[p.index] == "PERSON" for p in flagged)
+            found.append((run[0].start, run[-1].end, "PERSON" if person else "ORG"))
+        i = max(j, i + 1)
+    return found
+
+
+CUE_WORDS = STOP_WORDS | TITLES | RELATIVES
+# After a name or a place these make it an organisation's name in any case ("roosevelt middle",
+# "banner health", "jefferson county health dept").
+SCHOOL_HEADS = frozenset(["middle", "high", "elementary", "junior", "prep", "academy", "health", "healthcare", "general", "memorial", "regional", "medical", "hospital", "clinic", "county", "university", "college", "bank"])
+
+
+def _schools(text: str, items: list[Piece], flags: list[str | None], lex: Lexicon) -> list[tuple[int, int, str]]:
+    """A name or place with a school or organisation word after it, in any case: "roosevelt middle",
+    "LINCOLN HIGH", "banner health"; "st marys", "saint jude's": a saint's name is a hospital's."""
+    found = []
+    for i, p in enumerate(items[:-1]):
+        nxt = items[i + 1]
+        if flags[i] and nxt.word in SCHOOL_HEADS and joined(text, p, nxt, r"[ \t]+"):
+            end = nxt.end
+            if i + 2 < len(items) and items[i + 2].word == "school" and joined(text, nxt, items[i + 2], r"[ \t]+"):
+                end = items[i + 2].end
+            found.append((p.start, end, "ORG"))
+        bare = re.sub(r"(?:'s|s)$", "", nxt.word)
+        if p.word in ("st", "saint") and nxt.alpha and (lex.is_name(nxt.word) or lex.is_name(bare)) and \
+                joined(text, p, nxt, r"\.?[ \t]+") and not (i and items[i - 1].alpha and not items[i - 1].sentence_start
+                                                             and items[i - 1].word not in STOP_WORDS | PLACE_CUES):
+            found.append((p.start, nxt.end, "ORG"))  # not "main st" before a name
+    return found
+
+
+def _verb(p: Piece, lex: Lexicon) -> bool:
+    """"discussed hospice", "visiting clinic": an everyday word in -ed or -ing is no part of a name."""
+    return p.word in lex.safe and not lex.is_name(p.word) and p.word.endswith(("ed", "ing"))
+
+
 def _headed_places(text: str, items: list[Piece], lex: Lexicon) -> list[tuple[int, int, str]]:
     found = []
     for k, head in enumerate(items):
@@ -129,7 +190,7 @@ def _headed_places(text: str, items: list[Piece], lex: Lexicon) -> list[tuple[in
             prev = items[first - 1]
             if (not joined(text, prev, items[first], r"[ \t]+|['’]s[ \t]+") or not prev.alpha
                     or prev.word in STOP_WORDS or prev.word in CONNECTORS or prev.word in ANY_CASE_HEADS
-                    or (prev.word in lex.clinical and not lex.is_name(prev.word))):
+                    or (prev.word in lex.clinical and not lex.is_name(prev.word)) or _verb(prev, lex)):
                 break
             first -= 1
         if first < k:
@@ -192,6 +253,9 @@ def _organisations(
         run = items[i : j + 1]
         if run[0].sentence_start and run[0].word in STOP_WORDS:
             run = run[1:]  # "Called Mercy General": the verb starts the sentence, not the name
+        while run and ((run[0].upper and len(run[0].text) <= 5 and not flags[run[0].index] and run[0].word in lex.safe)
+                       or run[0].lower in CONNECTORS):
+            run = run[1:]  # "F/u with GI at Jefferson Digestive Health": the clinic's department is no name
         words = [p for p in run if p.lower not in CONNECTORS]
         has_org = any(p.word in ORG_WORDS for p in words[1:]) or (
             len(words) > 1 and words[0].word in ORG_WORDS and run[1].lower == "of"
@@ -213,7 +277,8 @@ def _organisations_in_capitals(items: list[Piece], flags: list[str | None], lex:
         first = k
         while first > 0 and k - first < 3:
             prev = items[first - 1]
-            if not prev.alpha or prev.word in STOP_WORDS or prev.word in lex.clinical or prev.word in ORG_WORDS:
+            if not prev.alpha or prev.word in CUE_WORDS or prev.word in lex.clinical or prev.word in ORG_WORDS \
+                    or _verb(prev, lex):
                 break
             first -= 1
         named = [items[m] for m in range(first, k)]

@@ -189,23 +189,28 @@ SCHOOL_KINDS = (
     r"Elementary|Middle|High|Junior\s+High|Academy|School|College|University|Preparatory|Prep|"
     r"Montessori|Daycare|Preschool|Kindergarten|Institute"
 )
+# "work nights at", "works part time for": when someone works says nothing about where
+WORK = r"(?:work(?:s|ing|ed)?|driv(?:e|es|ing)|drove|deliver(?:s|ing|ed)?)(?:\s+(?:nights|days|evenings|weekends|overnights?|shifts|part[\s-]time|full[\s-]time))?"
 ORG_PATTERNS = [
     # Lincoln Elementary, Jefferson Middle School, Westview Academy
     re.compile(rf"\b[A-Z][A-Za-z'.-]*\s+{CAP_WORDS}(?:{SCHOOL_KINDS})\b(?:\s+School)?"),
     # work at / employer is / boss at + a capitalised name
     re.compile(
-        r"(?i:\b(?:work(?:s|ing|ed)?\s+(?:at|for)|employed\s+(?:at|by)|employer\s*(?:is|:)?|"
-        r"boss\s+at|job\s+at|teacher\s+at|nurse\s+at|manager\s+at|school\s*(?:is|:))\s+)"
+        rf"(?i:\b(?:{WORK}\s+(?:at|for)|employed\s+(?:at|by)|employer\s*(?:is|:)?|"
+        r"boss\s+at|job\s+at|teacher\s+at|nurse\s+at|manager\s+at|school\s*(?:is|:)|"
+        r"works?\s+as\s+an?\s+\w+(?:\s+\w+)?\s+(?:at|for))\s+)"
         r"(?P<v>[A-Z][A-Za-z'&.-]*(?:\s+(?:[A-Z][A-Za-z'&.-]*|of|&)){0,4})"
     ),
 ]
 # The same cues in lower case ("i work at walmart on the night shift"): up to three words, ending at
 # a common short word, so "work at home" or "work for myself" take nothing.
 EMPLOYER_LOWER = re.compile(
-    r"\b(?:work(?:s|ing|ed)?\s+(?:at|for)|employed\s+(?:at|by)|employer\s*(?:is|:)?|job\s+at|boss\s+at|"
-    r"manager\s+at|shift\s+at)\s+(?:the\s+)?(?P<v>[a-z][a-z'&.-]+(?:\s+[a-z][a-z'&.-]+){0,2})"
+    rf"\b(?:{WORK}\s+(?:at|for)|employed\s+(?:at|by)|employer\s*(?:is|:)?|job\s+at|boss\s+at|"
+    r"manager\s+at|shift\s+at|(?:i\s*['’]?\s*m|i\s+am|she\s*['’]?s|he\s*['’]?s|works?\s+as)\s+an?\s+[a-z]+"
+    r"\s+(?:at|for))"
+    r"\s+(?:the\s+)?(?P<v>[a-z][a-z'&.-]+(?:\s+[a-z][a-z'&.-]+){0,2})"
 )
-NOT_EMPLOYER = frozenset(["home", "night", "nights", "day", "days", "noon", "myself", "yourself", "himself", "herself", "all", "least", "most", "times", "time"])
+NOT_EMPLOYER = frozenset(["long", "miles", "hours", "minutes", "while", "work", "home", "night", "nights", "day", "days", "noon", "myself", "yourself", "himself", "herself", "all", "least", "most", "times", "time"])
 
 
 class OrganizationRecognizer(LocalRecognizer):

@@ -134,6 +134,12 @@ def preceded_by(words: str, window: int = 40) -> Validator:
     return check
 
 
+def _clinical(word: str) -> bool:
+    from bot.phi.lexicon import load
+
+    return word.lower() in load().clinical
+
+
 # --- dates -------------------------------------------------------------------------------------
 
 MONTH = (
@@ -199,7 +205,7 @@ STREET_SUFFIX = (
     r"circle|cir|terrace|ter|parkway|pkwy|highway|hwy|trail|trl|route|rte|square|sq|loop|row|pike"
 )
 NOT_STREET_WORD = r"(?!(?:with|at|to|and|on|for|is|my|the|see|pm|am|of|or|in|from|min|mins|minutes|days|hours|weeks|times|mg|ml|units|attn|ext|x)\b)"
-UNIT = r"(?:,?\s*(?:apt|apartment|unit|suite|ste|room|rm|fl|floor|#)\.?\s*#?\s*[A-Za-z0-9-]{1,6}\b)"
+UNIT = r"(?:,?\s*(?:apt|apartment|unit|suite|ste|room|rm|fl|floor|lot|space|trlr|#)\.?\s*#?\s*[A-Za-z0-9-]{1,6}\b)"
 ADDRESS_RULES = [
     rule(
         rf"(?<![\d)(/.-])\b\d{{1,6}}\s+(?:[NSEW]\.?\s+|north\s+|south\s+|east\s+|west\s+)?"
@@ -208,7 +214,17 @@ ADDRESS_RULES = [
         0.75,
         ICASE,
     ),
+    # suffixes that are everyday words too ("a 5 mile run"): only after capitalised names, "6 Quail Run, Lot 14"
+    rule(r"(?<![\d)(/.-])\b\d{1,6}\s+(?:[NSEW]\.?\s+)?(?:[A-Z][a-z'-]+\s+){1,3}(?:Run|Pass|Path|Point|Ridge|Crossing|"
+         rf"Cove|Bend|Glen|Hollow|Knoll|Landing|Meadows|Plaza|Vista|Crescent|Commons|Heights|Estates)\b(?i:{UNIT})?", 0.7),
     rule(r"\b(?:p\.?\s?o\.?\s+box|post office box)\s+\d{1,6}\b", 0.8, ICASE),
+    # a crossing: "the corner of 5th and magnolia", "corner of Elm St & Park Ave"
+    rule(r"(?i:\bcorner\s+of\s+)(?P<v>(?!(?i:the|my|a)\b)[\w'.-]+(?:\s+[\w'.-]+)?\s+(?:and|&)\s+[\w'.-]+"
+         rf"(?:\s+(?i:{STREET_SUFFIX})\b\.?)?)", 0.7),
+    # a house number, a compass point and a street's name without its suffix: "2210 n lakeshore", "40 W Elm"
+    rule(r"(?<![\d)(/.-])\b\d{1,6}\s+(?:[NSEW]\.?|north|south|east|west)\s+(?!(?i:coli|of|and|at|on|in|to|side)\b)"
+         r"(?P<street>[A-Za-z][A-Za-z'-]{2,})(?:\s+[A-Z][A-Za-z'-]+)?", 0.6, ICASE,
+         lambda _t, m: not _clinical(m.group("street"))),
     # a street without a number: "lives on elm street", "FELL ON MAIN ST", "off Birchwood Ave."
     rule(
         r"\b(?i:on|at|off|near|along|down|up|onto|from)\s+"
@@ -292,8 +308,9 @@ PLATE_RULES = [
 ]
 ACCOUNT_RULES = [
     rule(
-        rf"(?i:\b(?:acct|account|bank\s+acct|bank\s+account|routing|aba|iban|statement|invoice|claim)"
-        rf"(?:\s+(?:number|no|num|#))?){SEP}(?P<v>\d[\d-]{{4,20}}\d)\b",
+        rf"(?i:\b(?:acct|account|bank\s+acct|bank\s+account|routing|aba|iban|statement|invoice|claim|order|"
+        rf"check|cheque|confirmation|reference|ref|ticket|case|tracking|receipt|transaction|rx|prescription)"
+        rf"(?:\s+(?:number|no|num|#))?){SEP}(?P<v>\d[\d-]{{3,20}}\d)\b",
         0.9,
     )
 ]

@@ -206,6 +206,7 @@ class Scrubber:
     def find(self, text: str) -> list[Finding]:
         """PHI spans in ``text``, without overlaps and outside the allow-list."""
         from bot.phi.entities import not_phi
+        from bot.phi.eponyms import spans as eponym_spans
         from bot.phi.lexicon import load
 
         if not text.strip():
@@ -218,6 +219,7 @@ class Scrubber:
 
         allowed = [m.span() for m in self._allow.finditer(text)] if self._allow else []
         allowed += [m.span() for p in (FRAME_LINE, EXCEPTION_PATH, SOURCE_PATH) for m in p.finditer(text)]  # code, not data
+        allowed += eponym_spans(text, lex)  # "Crohn's", "Bell's palsy": a disease, not a person
         findings: list[Finding] = []
         for r in results:
             from_model = (r.recognition_metadata or {}).get(RECOGNIZER_NAME) == "SpacyRecognizer"

@@ -24,6 +24,15 @@ SPELLED_DAY = rf"(?:{DAY}|{ORDINAL_WORD})"
 _UNITS = "one|two|three|four|five|six|seven|eight|nine"
 OVER_89_WORDS = rf"(?:ninety(?:[\s-]?(?:{_UNITS}))?|(?:a|one)\s+hundred(?:\s+(?:and\s+)?(?:{_UNITS}|ten|eleven))?)"
 AGE_NOUN = r"(?:years?|yrs?|y/?o\b|y\.o\.|yo\b|-?year-old|year\s+old)"
+_TENS = "twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
+_TEENS = "ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen"
+_TWO_DIGITS = rf"(?:(?:{_TENS})(?:[\s-]?(?:{_UNITS}))?|{_TEENS}|(?:oh|o)[\s-]?(?:{_UNITS}))"
+# nineteen fifty two, nineteen hundred and six, two thousand and three, twenty twenty-one
+SPELLED_YEAR = (rf"(?:nineteen[\s-]+(?:hundred(?:\s+and)?\s+(?:{_UNITS}|{_TWO_DIGITS})|{_TWO_DIGITS})|"
+                rf"two\s+thousand(?:\s+(?:and\s+)?(?:{_UNITS}|{_TWO_DIGITS}))?|twenty[\s-]+(?:{_TWO_DIGITS}))")
+ANY_YEAR = rf"(?:{YEAR}|{SPELLED_YEAR})"
+_ORDINAL_OVER_89 = (r"(?:ninetieth|ninety[\s-](?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)|"
+                    r"(?:one\s+)?hundredth|(?:one\s+)?hundred\s+and\s+(?:first|second|third|fourth|fifth|\w+th))")
 
 SPELLED_DATE_RULES = [
     # 2/18 on its own ("plan for cath 2/18"); month/two-digit year ("since 3/80")
@@ -31,15 +40,20 @@ SPELLED_DATE_RULES = [
     rule(r"(?<![\d/.])(?:0?[1-9]|1[0-2])/[3-9]\d(?!\d|/|\.\d|%)", 0.5, 0,
          lambda text, m: not UNIT_AFTER.match(text, m.end()) and not SCALE_BEFORE.search(text[: m.start()][-24:])),
     # the ninth of march, 1961 / 9th of March / second of june
-    rule(rf"\b(?:the\s+)?{SPELLED_DAY}\s+(?:day\s+)?of\s+{MONTH}(?:,?\s+{YEAR})?\b", 0.8, ICASE),
+    rule(rf"\b(?:the\s+)?{SPELLED_DAY}\s+(?:day\s+)?of\s+{MONTH}(?:,?\s+{ANY_YEAR})?\b", 0.8, ICASE),
     # jan second, March the 3rd, march ninth 1961
-    rule(rf"\b{MONTH}\s+(?:the\s+)?{SPELLED_DAY}(?:,?\s+{YEAR})?\b", 0.8, ICASE),
+    rule(rf"\b{MONTH}\s+(?:the\s+)?{SPELLED_DAY}(?:,?\s+{ANY_YEAR})?\b", 0.8, ICASE),
     # Tuesday the 4th, on the 3rd, to the eighteenth (not "the 2nd dose", "the 4th floor")
     rule(rf"(?i:\b(?:on|since|by|until|till|before|after|to|from|monday|tuesday|wednesday|thursday|friday|"
          rf"saturday|sunday)\s+)(?P<v>the\s+(?:(?:[12]?\d|3[01])(?:st|nd|rd|th)|{ORDINAL_WORD}))\b"
          r"(?!\s+(?!(?:of|at|in|for|and|or|at|around|after|before)\b)[A-Za-z])", 0.7, ICASE),
+    # a holiday and its year: "on valentines day 1950", "since New Year's Eve 2019"
+    rule(r"(?i:\b(?:on|since|from|by|until|till|before|after|of)\s+)(?P<v>(?:[A-Za-z]+['’]?s?\s+){1,2}(?i:day|eve)"
+         r"\s*,?\s+(?:of\s+)?(?:19|20)\d\d)\b", 0.75),
     # june 2024, March of 1961, 03/2024
-    rule(rf"\b{MONTH}\s+(?:of\s+)?{YEAR}\b", 0.75, ICASE),
+    rule(rf"\b{MONTH}\s+(?:of\s+)?{ANY_YEAR}\b", 0.75, ICASE),
+    # a year in words after a date word: "born in nineteen forty-one", "since two thousand and nine"
+    rule(rf"(?i:\b(?:in|since|from|until|born|year|of)\s+)(?P<v>{SPELLED_YEAR})\b", 0.7, ICASE),
     rule(rf"\b(?:0?[1-9]|1[0-2])/{YEAR}\b", 0.7),
     # 12-Mar-1961, 3-mar
     rule(rf"\b\d{{1,2}}-{MONTH}(?:-(?:{YEAR}|\d\d))?\b", 0.7, ICASE),
@@ -49,14 +63,59 @@ SPELLED_AGE_RULES = [
     rule(rf"\b(?i:age|aged)\s+(?P<v>{OVER_89_WORDS})\b", 0.85, ICASE),
     rule(r"\b(?i:in\s+(?:his|her|their|my|the)\s+(?:(?:early|mid|late)[\s-]+)?)(?P<v>(?i:nineties|90s|90's|hundreds))\b",
          0.8),
-    rule(r"\b(?i:(?:early|mid|late)[\s-]+)(?P<v>(?i:nineties|90s|90's))\b", 0.8),
+    rule(r"\b(?i:(?:early|mid|late)[\s-]+(?:nineties|90s|90's))\b", 0.8),
+    # "the twins turned 91", "esperanza is 96": a birthday verb, or a name before "is"
+    rule(r"(?i:\b(?:turned|turns|turning)\s+)(?P<v>9\d|1[01]\d)\b(?![.,]\d)"
+         r"(?![\s-]*(?i:degrees?|percent|%|mg|units?|pounds?|lbs?|kg|over|/|minutes?|mins?|times))", 0.8),
+    rule(r"(?i:\b(?P<n>[a-z][a-z'’-]+)\s+(?:is|was|'s|’s)\s+(?:now\s+|almost\s+|nearly\s+)?)(?P<v>9\d|1[01]\d)\b"
+         r"(?![.,]\d)(?![\s-]*(?i:degrees?|percent|%|mg|units?|pounds?|lbs?|kg|over|/|bpm|mmhg))", 0.8, 0,
+         lambda _t, m: _name_word(m.group("n"))),
+    # "im 91 and", "i'm ninety-three"
+    rule(rf"(?i:\b(?:im|i['’]m|i\s+am)\s+(?:now\s+|almost\s+|nearly\s+)?)(?P<v>9\d|1[01]\d|{OVER_89_WORDS})\b"
+         r"(?![\s-]*(?i:dollars?|percent|pounds?|lbs?|degrees?|minutes?|mins?|hours?|days?|weeks?|months?|"
+         r"times|mg|units?|over|/|%|\.\d|miles?|steps?))", 0.8, ICASE),
     rule(r"\b(?P<v>9\d|1[01]\d)\s*-?\s*(?i:yo|y/o|y\.o\.|yr|yrs|y)\b", 0.85),
     rule(r"\b(?i:nonagenarian|centenarian)s?\b", 0.8),
+    # "grandma turned ninety-six", "he will be a hundred and one", "she's ninety" (not "is ninety dollars")
+    rule(rf"(?i:\b(?:turned|turns|turning|is|was|be|am|'s|’s|'m|’m)\s+(?:now\s+|nearly\s+|almost\s+|just\s+)?)"
+         rf"(?P<v>{OVER_89_WORDS})\b(?![\s-]*(?i:dollars?|bucks|cents|percent|pounds?|lbs?|degrees?|minutes?|"
+         r"mins?|hours?|days?|weeks?|months?|times|mg|units?|over|/|%))", 0.8, ICASE),
+    # "he'll be 100 on the 4th", "she will turn ninety-two"
+    rule(rf"(?i:\b(?:will|'ll|’ll|gonna|going\s+to)\s+(?:be|turn)\s+)(?P<v>9\d|1[01]\d|{OVER_89_WORDS})\b"
+         r"(?![\s-]*(?i:dollars?|bucks|percent|pounds?|lbs?|degrees?|minutes?|mins?|hours?|days?|weeks?|months?|"
+         r"times|mg|units?|over|/|%|\.\d))", 0.8, ICASE),
+    # "her ninetieth birthday", "the hundredth year"
+    rule(rf"\b(?P<v>{_ORDINAL_OVER_89})\s+(?i:birthday|bday|b-day|year)\b", 0.8, ICASE),
     # "grandpa, 96, fell", "pt (94) seen", "her 90th birthday"
     rule(r"\b(?i:mom|mother|dad|father|grandma|grandmother|grandpa|grandfather|husband|wife|aunt|uncle|patient|"
          r"pt|he|she|neighbor|neighbour|resident)\s*[,(]\s*(?P<v>9\d|1[01]\d)\s*[,)]", 0.8),
     rule(r"\b(?P<v>(?:9\d|1[01]\d)(?:st|nd|rd|th))\s+(?i:birthday|bday|b-day)\b", 0.8),
+    # "Wendell Ashby, 92, was a foreman", "Mrs. Okafor (ninety-one)": a name, then the age alone
+    rule(rf"(?i:\b(?P<n>[a-z][a-z'’-]+)\s*[,(]\s*(?P<v>9\d|1[01]\d|{OVER_89_WORDS})\s*(?:[,)]|\.(?!\d)|$))", 0.8, 0,
+         lambda _t, m: _name_word(m.group("n"))),
 ]
+def _name_word(word: str) -> bool:
+    from bot.phi.lexicon import load
+
+    lex = load()
+    word = re.sub(r"['’]s$", "", word.lower())
+    return lex.is_name(word) or (word not in lex.safe and word not in lex.clinical)
+
+
+def _bare_year(text: str, match: re.Match[str]) -> bool:
+    """A year on its own ("Prior MI 2011", "since 1987"), not a count with its unit ("2000 iu", "1500 steps")."""
+    from bot.phi.lexicon import load
+
+    lex = load()
+    after = re.match(r"[\s-]*([a-z/%]+)", text[match.end() :].lower())
+    before = re.findall(r"[a-z0-9]+", text[max(0, match.start() - 20) : match.start()].lower())[-2:]
+    if text[match.end() : match.end() + 1] in ("%", ".") and text[match.end() + 1 : match.end() + 2].isdigit():
+        return False
+    return not (after and after.group(1) in lex.units) and not any(w in lex.measures for w in before) \
+        and text[match.start() - 1 : match.start()] not in ("$", "#")
+
+
+YEAR_RULES = [rule(r"(?<![\d.,/:-])(?:19[2-9]\d|20[0-3]\d)(?![\d,:/]|\.\d)", 0.5, 0, _bare_year)]
 LONG_NUMBER_RULES = [
     # 13-19 digits, with or without spaces or dashes, whatever the checksum
     rule(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])", 0.85),
@@ -103,6 +162,7 @@ def spelled_recognizers() -> list[LabelledRecognizer]:
     return [
         CodeRecognizer(),
         LabelledRecognizer("DATE", SPELLED_DATE_RULES, name="SpelledDateRecognizer"),
+        LabelledRecognizer("DATE", YEAR_RULES, name="YearRecognizer"),
         LabelledRecognizer("AGE", SPELLED_AGE_RULES, name="SpelledAgeRecognizer"),
         LabelledRecognizer("ACCOUNT", LONG_NUMBER_RULES, name="LongNumberRecognizer"),
     ]

@@ -20,6 +20,7 @@ from bot.phi.tokens import (
     ORDINAL,
     PLACEHOLDER,
     SCALE_BEFORE,
+    TITLES,
     UNIT_AFTER,
     Piece,
     date_like,
@@ -77,7 +78,24 @@ def _number_ok(text: str, items: list[Piece], i: int, lex: Lexicon) -> str | Non
     if int(digits) >= 90 and (AGE_AFTER.match(text, p.end) or (prev_words and prev_words[-1] in AGE_BEFORE
                                                                   and not unit_after and not measured)):
         return "AGE"
+    if 90 <= int(digits) <= 119 and not unit_after and not measured and not _valued(text, items, i, lex):
+        return "AGE"  # "Wendell Ashby, 92, was a foreman": a number of an old person's years, nothing measured
     return None
+
+
+def _valued(text: str, items: list[Piece], i: int, lex: Lexicon) -> bool:
+    """A number with a clinical word or another number in the same phrase ("a fever of 102", "102
+    fever", "110 over 70"); commas end the phrase ("Wendell Ashby, 92, was a foreman" is an age)."""
+    def clinical(q: Piece) -> bool:
+        return q.digits or (q.word in lex.clinical and q.word not in STOP_WORDS and q.word not in AGE_BEFORE
+                            and not lex.is_name(q.word))
+
+    k = i
+    while k > 0 and i - k < 3 and joined(text, items[k - 1], items[k], r"[ \t]+|[ \t]*[:=][ \t]*"):
+        k -= 1
+        if clinical(items[k]):
+            return True
+    return i + 1 < len(items) and joined(text, items[i], items[i + 1], r"[ \t]+") and clinical(items[i + 1])
 
 
 def _fraction(text: str, items: list[Piece], i: int, lex: Lexicon) -> str | None:
@@ -113,10 +131,22 @@ FRACTION = re.compile(r"\d+/\d+")
 CAMEL = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
 
 
-def _word_ok(p: Piece, lex: Lexicon) -> str | None:
+WEEKDAYS_MONTHS = frozenset(
+    ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"]
+)
+
+
+def _word_ok(p: Piece, lex: Lexicon, plain: bool = False) -> str | None:
+    """``plain``: the text is written in ordinary case, so a capital in mid-sentence marks a name."""
     w = p.lower
     if p.word in lex.clinical:
         return None
+    if plain and p.capitalised and not p.upper and not p.sentence_start and p.alpha and len(p.word) > 2 \
+            and p.word not in STOP_WORDS and p.word not in WEEKDAYS_MONTHS and p.word not in TITLES \
+            and not w.startswith("i'") and p.text[1:].islower():
+        # "fell at Walgreens", "works for Amazon": a capital in mid-sentence on a word that is no
+        # clinical term is a name of someone or something, whatever else the word means.
+        return "PERSON" if lex.is_name(p.word) else "LOCATION" if p.word in lex.places else "REDACTED"
     if (p.capitalised or p.upper) and len(p.word) > 2 and p.word not in STOP_WORDS and (
         lex.is_name(p.word) or p.word in lex.places
     ):
@@ -163,13 +193,21 @@ def _title_runs(text: str, items: list[Piece], lex: Lexicon) -> list[tuple[int, 
     return runs
 
 
+def _covered(text: str, span: tuple[int, int], found: Sequence[tuple[int, int]]) -> bool:
+    """Every word of ``span`` is inside one of the ``found`` spans."""
+    words = [(span[0] + m.start(), span[0] + m.end()) for m in re.finditer(r"\w+", text[span[0] : span[1]])]
+    return all(any(a <= start and end <= b for a, b in found) for start, end in words)
+
+
 def strict_spans(
     text: str, found: Sequence[tuple[int, int]], allowed: Sequence[tuple[int, int]], lex: Lexicon
 ) -> list[tuple[int, int, str]]:
     """Spans the strict pass removes, outside those already ``found`` and the ``allowed`` ones
     (the allow-list, traceback lines)."""
     items = pieces(text)
-    runs = [r for r in _title_runs(text, items, lex) if not any(a < r[1] and r[0] < b for a, b in allowed)]
+    plain = not (mostly_upper(text) or mostly_title(items))
+    runs = [r for r in _title_runs(text, items, lex) if not any(a < r[1] and r[0] < b for a, b in allowed)
+            and not _covered(text, r, found)]  # "Leopold Haines", found as a name, stays a <NAME>
     protected = sorted([*found, *allowed, *runs, *(m.span() for m in FRAME_LINE.finditer(text)),
                         *(m.span() for m in PLACEHOLDER.finditer(text))])
     out: list[tuple[int, int, str]] = [(start, end, "ORG") for start, end in runs]
@@ -179,7 +217,7 @@ def strict_spans(
             k += 1
         if k < len(protected) and protected[k][0] < p.end:
             continue
-        entity = _number_ok(text, items, i, lex) if p.text[0].isdigit() else _word_ok(p, lex)
+        entity = _number_ok(text, items, i, lex) if p.text[0].isdigit() else _word_ok(p, lex, plain)
         if entity:
             if out and out[-1][2] == entity and re.fullmatch(r"[\s.,'’/-]*", text[out[-1][1] : p.start]):
                 out[-1] = (out[-1][0], p.end, entity)
