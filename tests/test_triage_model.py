@@ -77,7 +77,7 @@ def test_the_rules_miss_these_and_the_model_raises_them_to_emergencies(net: Tria
         assert must_say in result.advice, (text, result.red_flags)
 
 
-@pytest.mark.xfail(reason="known gap of the shipped 160-step adapter: an indirect farewell (P(emergency) 0.08); "
+@pytest.mark.xfail(reason="known gap of the shipped adapter (400 steps): an indirect farewell; "
                           "the gateway's rules catch direct statements of suicidal intent", strict=False)
 def test_an_indirect_farewell_is_raised_to_an_emergency_with_the_crisis_line(net: TriageNet) -> None:
     text, must_say = MISSED[0]
