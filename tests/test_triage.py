@@ -324,3 +324,24 @@ def test_cli_answers_one_json_object_per_line() -> None:
     assert [obj["urgency"] for obj in out] == ["emergency", "self_care", "self_care", "emergency", "urgent"]
     assert out[0]["red_flags"] == ["chest_pain"] and "911" in out[0]["advice"]
     assert out[3]["red_flags"] == ["suicide"] and "988" in out[3]["advice"]
+
+
+@pytest.mark.parametrize(("text", "flag"), [
+    ("o2 sat 84 on the finger monitor", "abnormal_vitals"),
+    ("heart rate 176 sitting on the couch", "abnormal_vitals"),
+    ("pulse is 34 and she is pale", "abnormal_vitals"),
+    ("BP 76/44", "abnormal_vitals"),
+    ("temp 105.2 in my husband", "abnormal_vitals"),
+    ("sugar 31, shaky", "diabetic_emergency"),
+])
+def test_a_reading_past_an_unconditional_cut_off_is_an_emergency(text: str, flag: str) -> None:
+    result = triage(text)
+    assert result.urgency == "emergency" and flag in result.red_flags, (text, result)
+
+
+@pytest.mark.parametrize("text", [
+    "o2 sat 95, bit of a cold", "heart rate 118 after the stairs", "BP 150/95 at the pharmacy",
+    "temp 102.1 and achy", "sugar 38 earlier, drank juice, now 104", "my mom is 87 and her pulse is fine",
+])
+def test_readings_short_of_the_cut_offs_or_already_passed_are_not_flagged(text: str) -> None:
+    assert not {"abnormal_vitals", "diabetic_emergency"} & set(triage(text).red_flags), text

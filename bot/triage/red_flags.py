@@ -8,6 +8,7 @@ Pipeline for one message (see :mod:`bot.triage.normalize` and :mod:`bot.triage.r
    negation ("can't breathe", "won't stop bleeding", "better off without me") on the normalized text.
    Weak signs need company: a stroke sign with "sudden", one side, or a second sign; chest pain
    with no warning sign that has passed ("tight after running but fine now") is not an emergency.
+4. vital signs and meter readings written as numbers past an unconditional cut-off (:mod:`bot.triage.vitals`).
 
 Safety first: a real red-flag phrasing with no clear negation or benign explanation is an emergency.
 """
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from bot.triage import rules as r
 from bot.triage.categories import CRISIS_LINE, POISON
 from bot.triage.normalize import extract_age_years, extract_temperature_f, mask_negated, normalize
+from bot.triage.vitals import dangerous_vitals
 
 __all__ = [
     "FLAG_LABELS",
@@ -52,6 +54,8 @@ FLAG_LABELS: dict[str, str] = {
     "infant_fever": "Fever in a baby under 3 months",
     "pregnancy_bleeding": "Pregnancy with heavy bleeding or severe pain",
     "worst_headache": "Sudden or worst-ever headache",
+    "abnormal_vitals": "Dangerous vital signs",
+    "diabetic_emergency": "Very low or very high blood sugar with symptoms",
 }
 
 # Matched on the normalized text: the negation is part of the emergency.
@@ -133,6 +137,8 @@ def detect_red_flags(
     has_fever = (temp is not None and temp >= 100.4) or (temp is None and r.FEVER.search(masked) is not None)
     if age is not None and age < 0.26 and has_fever:  # "3 month old" counts: when in doubt, emergency
         found.add("infant_fever")
+    if (vital := dangerous_vitals(text.lower(), infant=age is not None and age < 0.26)) is not None:
+        found.add(vital)  # "O2 84", "pulse 38", "sugar 36": an emergency whatever else is said
     return [RedFlag(fid, label) for fid, label in FLAG_LABELS.items() if fid in found]
 
 
