@@ -1,12 +1,14 @@
 """Answering open questions from the knowledge store, as a pipeline of named stages:
 
-policy -> value -> retrieve -> select sentences -> draft (budgeted) -> check -> fallback
+policy -> value -> range or definition -> retrieve -> select sentences -> draft (budgeted) -> check -> fallback
 
 - policy: a dose, which medicine to take or whether to start, stop or change one, what something means for the
   patient's own diagnosis, or a question outside the clinic's business is refused before retrieval (rules, then a
   classifier on the question's embedding: knowledge/policy.py); the first three are handed to the care team.
 - value: a patient's own number ("my a1c is 5.9") is placed in the band the lab documents define (knowledge/values.py);
   a value in the clinic's critical range goes to the care team instead.
+- range or definition: "what is a normal inr" gets the range the test's table gives; "what is alt" the sentences of
+  the test's own document that say what it is (knowledge/asks.py).
 - retrieve: BM25 and embeddings fused, the question expanded with the documents' own names for what it names.
 - select: the sentences that answer, by meaning (knowledge/select.py), within the SMS budget with the source line.
 - draft: the tuned model composes the answer from those sentences only (the prompt is knowledge/prompt.py).
@@ -32,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from bot.llm.base import LLM
 from bot.llm.factory import get_llm
 from bot.llm.worker import DraftWorker
+from knowledge.asks import asks_definition, asks_range, definition_sentences, describe_range, range_sentence
 from knowledge.documents import Document, DocumentError, load_documents
 from knowledge.embeddings import Embedder
 from knowledge.guard import (
@@ -202,9 +205,10 @@ class Answerer:
         trace.append(("policy", {"refused": kind or ""}))
         if kind is not None:
             return Answer(self.messages[kind], reason=f"policy:{kind}", handoff=HANDED_OFF.get(kind, ""))
-        valued = self.value_answer(question, trace)
-        if valued is not None:
-            return valued
+        structured = self.value_answer(question, trace) or self.range_answer(question, trace) or self.definition(
+            question, trace)  # the patient's own number, a range or what a test is: from the documents' structure
+        if structured is not None:
+            return structured
         expanded = self.library.vocabulary.expand(question)
         found = self.store.query(expanded, self.settings.knowledge.top_k)
         passages = self.answerable(question, found)
@@ -233,6 +237,42 @@ class Answerer:
         titles = list(dict.fromkeys(library.ranges[r.code].title for r in found[:2]))
         body = " ".join([*sentences, "Your clinician will review your result with you."])
         return Answer(with_sources(body, titles), sources=titles, grounded=True, reason="value")
+
+    def _codes(self, question: str) -> list[str]:
+        return list(dict.fromkeys(m.term.code for m in self.library.vocabulary.mentions(question) if m.term.code))
+
+    def own_document(self, code: str) -> tuple[list[Passage], list[str]]:
+        """The sections of the lab document that explains ``code``, and every name of the test."""
+        document, store = self.library.lab_documents.get(code), self.store
+        if document is None or not isinstance(store, KnowledgeStore):
+            return [], []
+        return store.document_sections(document.source), self.library.vocabulary.names_of(code)
+
+    def range_answer(self, question: str, trace: list[tuple[str, dict[str, Any]]]) -> Answer | None:
+        """"what is a normal inr": the range the document's table gives for the test named, after the document's
+        own sentence giving it when there is one (knowledge/asks.py)."""
+        ranges = self.library.ranges
+        tests = [ranges[c] for c in self._codes(question) if c in ranges and asks_range(question, ranges[c])][:2]
+        titles, body = list(dict.fromkeys(t.title for t in tests)), " ".join(sms_safe(describe_range(t)) for t in tests)
+        said = sms_safe(range_sentence(*self.own_document(tests[0].code))) if len(tests) == 1 else ""
+        body = f"{said} {body}" if said and self.fits(f"{said} {body}", titles) else body
+        if not tests or not self.fits(body, titles):
+            return None
+        trace.append(("range", {"tests": [t.code for t in tests]}))
+        return Answer(with_sources(body, titles), sources=titles, grounded=True, reason="range")
+
+    def definition(self, question: str, trace: list[tuple[str, dict[str, Any]]]) -> Answer | None:
+        """"what is alt": the sentences of the test's own document that say what it is, ranked by meaning."""
+        codes = self._codes(question)
+        if not codes or self.selector is None or not asks_definition(question):
+            return None
+        sections, names = self.own_document(codes[0])
+        chosen = definition_sentences(question, self.selector, sections, names,
+                                      lambda body: self.fits(body, [sections[0].title]))
+        if not chosen:
+            return None
+        trace.append(("definition", {"test": codes[0], "sentences": [s.text for s in chosen]}))
+        return self.compose(question, Selection(tuple(chosen)), trace)
 
     def answerable(self, question: str, found: list[Passage]) -> list[Passage]:
         """The passages to answer from: similar enough, or found by a rare word or a test the question names."""

@@ -49,6 +49,8 @@ _MEDICINE_PATTERNS = [
     rf"\b(do|will) (i|we|he|she) need (an? |to take |to start )?{_MEDS}",
     rf"\bswitch(ing)? (from|to)\b.{{0,30}}\b{_DRUGS}",
     rf"\b(what|which) {_MEDS} (is|are|works?) (best|better|safest)\b",
+    r"\b(prescribe|(call|phone|send) in (a |an |some |me )?(new )?(prescription|script|rx|z ?-?pack|antibiotics?|meds?|"
+    r"medicine))\b",
 ]
 _CONDITIONS = (
     r"(cancer|diabetes|prediabetes|infection|uti|stroke|heart attack|heart disease|covid|flu|strep|pneumonia|"
@@ -73,6 +75,10 @@ _DIAGNOSIS_PATTERNS = [
     r"\b(mean|means|meaning) (that )?(i|he|she|my \w+) (have|has|am|is|got|'m)\b",
     r"\b(mean|means|meaning) (that )?(i'm|im|i am) (a )?\w+",
     rf"\b(sign|because) (that )?(i|he|she) (have|has|got) (a |an )?{_CONDITIONS}",
+    rf"\bmeans? (that )?(i'?m |i am |im |i have |i've got )?(a |an )?(hypothyroid\w*|hyperthyroid\w*|diabetic|"
+    rf"prediabetic|anemic|anaemic|{_CONDITIONS[1:]}",
+    r"\b(so|then|now) (i am|i'm|im) (now |probably |officially )?(diabetic|prediabetic|anemic|anaemic|"
+    r"hypothyroid|hyperthyroid)\b",
 ]
 _SCOPE_PATTERNS = [
     r"\b(weather|forecast|stock|stocks|crypto|bitcoin|lottery|election|president|politics)\b",

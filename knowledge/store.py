@@ -199,6 +199,16 @@ class KnowledgeStore:
                 break
         return [self._section(index, key, cosine, bm25) for key in sections]
 
+    def document_sections(self, source: str) -> list[Passage]:
+        """Every section of one document, in the document's order."""
+        index = self.lexical()
+        firsts: dict[tuple[str, str], int] = {}
+        for meta in index.metadatas:
+            key = (str(meta.get("source", "")), str(meta.get("heading", "")))
+            if key[0] == source:
+                firsts[key] = min(firsts.get(key, 1 << 30), int(meta.get("index", 0)))
+        return [self._section(index, key, {}, {}) for key in sorted(firsts, key=firsts.__getitem__)]
+
     @staticmethod
     def _section(index: LexicalIndex, key: tuple[str, str], cosine: dict[str, float],
                  bm25: dict[str, float]) -> Passage:

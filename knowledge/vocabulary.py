@@ -110,5 +110,8 @@ class Vocabulary:
         codes = list(dict.fromkeys(m.term.code for m in self.mentions(text) if m.term.code))
         return [t.text for code in codes for t in self.terms if t.code == code]
 
+    def names_of(self, code: str) -> list[str]:
+        return [t.text for t in self.terms if t.code == code]
+
     def name(self, code: str) -> str:
         return self.display.get(code, code.replace("_", " "))

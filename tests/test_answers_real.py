@@ -77,3 +77,33 @@ def test_warm_up_embeds_the_documents_sentences_once(answerer: Answerer) -> None
     answerer.warm_up()
     assert answerer.selector is not None and len(answerer.selector._cache) > 1000
     assert isinstance(Path(answerer.settings.knowledge.documents_dir), Path)
+
+
+@pytest.mark.parametrize(("question", "band"), [
+    ("what is a normal inr", "about 0.8 to 1.1 without a blood thinner, and about 2.0 to 3.0 on warfarin"),
+    ("what a1c counts as diabetes", "6.5 % or higher: diabetes range"),
+    ("whats a healthy hdl for a woman", "50 mg/dL or higher for women"),
+])
+def test_a_range_question_gets_the_range_from_the_documents_table(answerer: Answerer, question: str,
+                                                                  band: str) -> None:
+    result = answerer.answer(question)
+    assert result.reason == "range" and band in result.answer, result.answer
+
+
+@pytest.mark.parametrize(("question", "fact"), [
+    ("what is alt", "enzyme"),
+    ("wat is hematocrit", "red cells"),
+    ("what does the psa test measure", "protein made by the prostate"),
+])
+def test_a_definition_question_gets_the_sentence_that_says_what_the_test_is(answerer: Answerer, question: str,
+                                                                            fact: str) -> None:
+    result = answerer.answer(question)
+    assert result.grounded and fact in result.answer, result.answer
+    assert answerer.answer("what does a high alt mean").reason != "range"  # a meaning question is not a range one
+
+
+def test_a_new_policy_wording_is_refused_before_retrieval_and_handed_off(answerer: Answerer) -> None:
+    result = answerer.answer("been on my water pill 2 yrs, ok if i just quit it")
+    assert not result.grounded and result.handoff == "medical_question"
+    assert [stage for stage, _ in result.trace] == ["policy"]
+    assert answerer.answer("can certain medicines change my thyroid results").grounded

@@ -25,6 +25,10 @@ from knowledge.guard import fits_sms, has_dosing_language, numbers_in, policy_hi
         ("my a1c is 6.8 does that mean i'm diabetic", "diagnosis"),
         ("my psa came back 9, is it prostate cancer", "diagnosis"),
         ("do i have kidney disease", "diagnosis"),
+        ("tsh of 6, does that mean hypothyroid", "diagnosis"),
+        ("glucose 130 so im diabetic now", "diagnosis"),
+        ("can the doctor call in a z-pack", "medicine"),
+        ("please prescribe something for my cough", "medicine"),
         ("whats the weather like tomorrow", "out_of_scope"),
         ("write me a poem about spring", "out_of_scope"),
         ("Do I have to fast before a lipid panel?", None),
@@ -35,6 +39,8 @@ from knowledge.guard import fits_sms, has_dosing_language, numbers_in, policy_hi
         ("What is a normal A1C?", None),
         ("How many days until my lab results are ready?", None),
         ("Can I take my blood test at another lab?", None),
+        ("what does a high tsh mean", None),
+        ("can you send in my refill request", None),
     ],
 )
 def test_policy_catches_doses_diagnoses_and_off_topic_but_not_clinic_questions(

@@ -1,0 +1,136 @@
+"""Two kinds of question the lab documents answer by their structure, before sentences are ranked by meaning:
+
+- a range question ("what is a normal inr", "what should my hdl be", "what a1c is diabetes") gets the range the
+  document's table gives for the test it names, every band or qualifier of it, said from the parsed table
+  (knowledge/ranges.py, the same one the value answers and the lab flags read): "The typical range for INR is about
+  0.8 to 1.1 without a blood thinner, and about 2.0 to 3.0 on warfarin."
+- a definition question ("what is alt", "what does egfr mean", "what does the a1c show") gets the sentences of the
+  test's own document that say what the test is, wherever they are in it ("ALT (alanine transaminase) is an enzyme
+  ..."), ranked by meaning among themselves.
+
+A question about what a high or low value means, what causes one, or a patient's own number is neither: it goes the
+usual way (the value stage, or retrieval and selection).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+from knowledge.ranges import Band, TestRange
+from knowledge.select import KEEP_WITHIN, Sentence, SentenceSelector, candidates, direction
+from knowledge.types import Passage
+
+_RANGE = re.compile(
+    r"\b(normal|range|ranges|typical|healthy|target|goal|should (it|they|my [\w ]+|[\w ]+) be|cut-?off|counts? as|"
+    r"good [\w ]{0,25}(number|level|result|reading|range)|(a|the) (good|healthy|ideal|safe)|what number)\b", re.I)
+_NOT_RANGE = re.compile(r"\b(mean|means|meaning|cause[sd]?|why|symptoms?|signs?|feel|affects?|change|raise|lower|"
+                        r"high|low|higher|lower|above|below|worried|call)\b", re.I)
+_ASKS_WHICH = re.compile(r"^(what|which|at what|whats|what's|wat)\b", re.I)
+_LABEL_WORDS_SKIP = {"range", "high", "low", "very", "near", "the", "and", "from", "most", "often", "or", "of", "for",
+                     "can", "cause", "problems", "if", "needed", "than", "higher", "may", "be", "too", "people",
+                     "enough", "best"}
+_DEFINITION = re.compile(
+    r"^(whats|what's|(what|wat|wht) (is|are|s)) (a |an |the |my )?[\w /-]{1,30}?( test| level| number| result)?"
+    r"( for| used for)?$|\bstand for$|^what does (the |a |an |my )?[\w /-]{1,30} (show|do|test|check|measure|mean|tell"
+    r"( me)?|look at)$|^what('s| is) (in|on) (a |an |the |my )?[\w /-]{1,30}$", re.I)
+
+
+def _plain(question: str) -> str:
+    return " ".join(question.lower().replace("?", " ").split())
+
+
+def _label_words(test: TestRange) -> set[str]:
+    """The words a band's label adds to the test's name ("diabetes", "borderline", "optimal", "deficient")."""
+    words = {w for band in test.bands for w in re.findall(r"[a-z]+", band.label.lower())}
+    return words - _LABEL_WORDS_SKIP - set(re.findall(r"[a-z]+", f"{test.name} {test.code}".lower()))
+
+
+def asks_range(question: str, test: TestRange) -> bool:
+    """"what is a normal tsh", "what should my hdl be", "what a1c is diabetes" (a band's own label word)."""
+    plain = _plain(question)
+    if _NOT_RANGE.search(plain) and not re.search(r"\b(normal|range|typical|healthy)\b", plain):
+        return False
+    if re.search(r"\b(mean|means|cause[sd]?|why)\b", plain):
+        return False
+    if _RANGE.search(plain):
+        return True
+    return bool(_ASKS_WHICH.search(plain)) and bool(_label_words(test) & set(re.findall(r"[a-z]+", plain)))
+
+
+def asks_definition(question: str) -> bool:
+    """"what is alt", "whats a bun test", "what does egfr mean", "what does the a1c show", "whats in a cmp"."""
+    plain = _plain(question)
+    return bool(_DEFINITION.search(plain)) and not re.search(r"\b(difference|differ|vs|versus|compared?)\b", plain)
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:] if text[1:2].islower() or text[1:2] == " " else text
+
+
+def _band_phrase(band: Band) -> str:
+    written = _lower_first(band.written)
+    if band.label:
+        return f"{written}: {_lower_first(band.label.rstrip('.'))}"
+    return f"{written} {band.qualifier}".strip()
+
+
+def describe_range(test: TestRange) -> str:
+    """The test's range as its table gives it, every band or qualifier, in one or two plain sentences."""
+    phrases = [_band_phrase(b) for b in test.bands]
+    if test.banded:
+        subject = re.sub(r"\s+(result|level)$", "", test.name, flags=re.I)
+        return f"{subject[:1].upper()}{subject[1:]} ranges: {'; '.join(phrases)}."
+    joined = phrases[0] if len(phrases) == 1 else f"{', '.join(phrases[:-1])}, and {phrases[-1]}"
+    return f"The {test.kind} for {test.name} is {joined}."
+
+
+_VERBS = (r"is|are|stands for|means|measures|shows|checks|counts|looks at|tells|includes|adds|has|helps|carries|takes|"
+          r"moves|removes|comes|is made")
+
+
+def defines(sentence: str, names: Sequence[str]) -> bool:
+    """The sentence says what one of ``names`` is or does: "LDL is often called ...", "The A1c test shows ...",
+    "HDL helps take cholesterol away", "The CMP adds 6 more tests"."""
+    return any(re.match(rf"^(the |a |an )?{re.escape(n)}( test| blood test| level)?( \([^)]*\))?,? ({_VERBS})\b",
+                        sentence, re.I) for n in names)
+
+
+_STATES_RANGE = re.compile(r"\b(typical|normal|healthy)\b.*\d(\.\d+)? (to|-) \d", re.I)
+
+
+def range_sentence(passages: Sequence[Passage], names: Sequence[str]) -> str:
+    """The document's own prose sentence giving the test's typical range ("A typical adult vitamin B12 level is
+    about 200 to 900 pg/mL."), or ""."""
+    named = re.compile("|".join(rf"(?<![A-Za-z0-9]){re.escape(n)}(?![A-Za-z0-9])" for n in names) or "$^", re.I)
+    return next((s for p in passages for s in candidates(p) if _STATES_RANGE.search(s) and named.search(s)
+                 and ":" not in s), "")
+
+
+VERB_BONUS = 0.1
+_ONLY_NAMES = re.compile(r"\b(also called|another name|also known as|is short for)\b", re.I)  # names, not what it is
+
+
+def definition_sentences(question: str, selector: SentenceSelector, passages: Sequence[Passage],
+                         names: Sequence[str], fits: Callable[[str], bool], most: int = 2) -> list[Sentence]:
+    """The sentences of ``passages`` (a test's own document) that say what one of ``names`` is, best by meaning
+    first, then up to ``most`` of them that score nearly as well, in the document's order; [] when the question is
+    about a high or low value or none says what the test is."""
+    if direction(question):
+        return []
+    verb = re.search(r"\b(show|measure|check|test|mean|tell|look at)s?$", _plain(question))
+    said = re.compile(rf"\b{verb.group(1)}", re.I) if verb else None  # "what does the a1c show": "The A1c shows ..."
+    ranked = sorted((replace(s, score=s.score + (VERB_BONUS if said and said.search(s.text) else 0.0))
+                     for s in selector.score(question, passages)
+                     if defines(s.text, names) and not _ONLY_NAMES.search(s.text)), key=lambda s: -s.score)
+    if not ranked or not fits(ranked[0].text):
+        return []
+    chosen = [ranked[0]]
+    for sentence in ranked[1:]:
+        if len(chosen) == most or sentence.score < ranked[0].score - KEEP_WITHIN:
+            break
+        if fits(" ".join(s.text for s in [*chosen, sentence])):
+            chosen.append(sentence)
+    order = {id(p): n for n, p in enumerate(passages)}
+    return sorted(chosen, key=lambda s: (order.get(id(s.passage), 0), s.position))

@@ -1,0 +1,76 @@
+"""Policy-check benchmark: are policy questions refused (recall) and information questions not (false refusals)?
+
+    .venv/bin/python scripts/bench_policy.py            # the table
+    .venv/bin/python scripts/bench_policy.py --misses   # each miss, one per line (never the blind set's)
+
+Sets: ``policy_dev`` is ``tests/data/policy_dev.jsonl`` (questions written to check that the learned check
+generalises, never trained on: ``knowledge/training/policy.jsonl`` holds the training examples); ``dev`` and
+``project`` are the answer sets of ``scripts/bench_answers.py`` (an ``answer`` item is a question to answer, any other
+a question to refuse). Each set is scored with the rules alone (knowledge/guard.py, the floor) and with the rules and
+the classifier (knowledge/policy.py). The blind set is scored by ``scripts/bench_answers.py`` only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.append(str(ROOT))
+
+SETS = {
+    "policy_dev": ROOT / "tests" / "data" / "policy_dev.jsonl",
+    "policy_check": ROOT / "tests" / "data" / "policy_check.jsonl",
+    "dev": ROOT / "tests" / "data" / "answer_questions.jsonl",
+    "project": ROOT / "tests" / "data" / "retrieval_questions.jsonl",
+}
+
+
+def load(path: Path) -> list[tuple[str, bool]]:
+    """(question, must be refused) pairs."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [(str(r.get("text") or r["question"]), (r.get("label") or r.get("kind")) not in ("ok", "answer"))
+            for r in rows]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--misses", action="store_true")
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from knowledge.embeddings import MiniLMEmbedder
+    from knowledge.guard import policy_hit
+    from knowledge.policy import PolicyCheck
+
+    check = PolicyCheck(MiniLMEmbedder())
+    started = time.perf_counter()
+    check.fit()
+    fit_s = time.perf_counter() - started
+    rows = ["| set | check | to refuse | refused (recall) | to answer | refused anyway (false refusals) | ms per question |",
+            "| --- | --- | --- | --- | --- | --- | --- |"]
+    for name, path in SETS.items():
+        items = load(path)
+        for label, decide in (("rules", lambda q: policy_hit(q)), ("rules + classifier", check.kind)):
+            started = time.perf_counter()
+            refused = [decide(q) is not None for q, _ in items]
+            ms = (time.perf_counter() - started) * 1000 / max(1, len(items))
+            must = [r for (_, m), r in zip(items, refused, strict=True) if m]
+            may = [r for (_, m), r in zip(items, refused, strict=True) if not m]
+            rows.append(f"| {name} | {label} | {len(must)} | {sum(must) / max(1, len(must)):.3f} | {len(may)} | "
+                        f"{sum(may)} ({sum(may) / max(1, len(may)):.3f}) | {ms:.1f} |")
+            if args.misses and label != "rules":
+                for (q, m), r in zip(items, refused, strict=True):
+                    if m != r:
+                        print(json.dumps({"set": name, "question": q, "must_refuse": m}))
+    print("\n".join(rows))
+    print(f"\nclassifier fitted in {fit_s:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
