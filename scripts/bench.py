@@ -30,6 +30,7 @@ BENCHMARKS = {
     "load": ("bench_load", "load (50 patients)"),
     "dashboard": ("bench_dashboard", "owner's dashboard"),
     "scope": ("bench_scope", "assistant scope"),
+    "policy": ("bench_policy", "answers policy check"),
 }
 
 

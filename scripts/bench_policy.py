@@ -38,10 +38,8 @@ def load(path: Path) -> list[tuple[str, bool]]:
             for r in rows]
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--misses", action="store_true")
-    args = parser.parse_args()
+def score(misses: bool = False) -> tuple[list[str], dict[str, float]]:
+    """The table's rows and the figures (refusal recall and false-refusal rate per set and check)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from knowledge.embeddings import MiniLMEmbedder
     from knowledge.guard import policy_hit
@@ -50,7 +48,7 @@ def main() -> int:
     check = PolicyCheck(MiniLMEmbedder())
     started = time.perf_counter()
     check.fit()
-    fit_s = time.perf_counter() - started
+    figures: dict[str, float] = {"classifier fit s": round(time.perf_counter() - started, 1)}
     rows = ["| set | check | to refuse | refused (recall) | to answer | refused anyway (false refusals) | ms per question |",
             "| --- | --- | --- | --- | --- | --- | --- |"]
     for name, path in SETS.items():
@@ -61,14 +59,30 @@ def main() -> int:
             ms = (time.perf_counter() - started) * 1000 / max(1, len(items))
             must = [r for (_, m), r in zip(items, refused, strict=True) if m]
             may = [r for (_, m), r in zip(items, refused, strict=True) if not m]
-            rows.append(f"| {name} | {label} | {len(must)} | {sum(must) / max(1, len(must)):.3f} | {len(may)} | "
-                        f"{sum(may)} ({sum(may) / max(1, len(may)):.3f}) | {ms:.1f} |")
-            if args.misses and label != "rules":
+            recall, false = sum(must) / max(1, len(must)), sum(may) / max(1, len(may))
+            figures[f"{name} {label} refusal recall"] = round(recall, 3)
+            figures[f"{name} {label} false refusals"] = round(false, 3)
+            rows.append(f"| {name} | {label} | {len(must)} | {recall:.3f} | {len(may)} | "
+                        f"{sum(may)} ({false:.3f}) | {ms:.1f} |")
+            if misses and label != "rules":
                 for (q, m), r in zip(items, refused, strict=True):
                     if m != r:
                         print(json.dumps({"set": name, "question": q, "must_refuse": m}))
+    return rows, figures
+
+
+def run() -> dict[str, float]:
+    """The figures for scripts/bench.py."""
+    return score()[1]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--misses", action="store_true")
+    args = parser.parse_args()
+    rows, figures = score(args.misses)
     print("\n".join(rows))
-    print(f"\nclassifier fitted in {fit_s:.1f} s")
+    print(f"\nclassifier fitted in {figures['classifier fit s']:.1f} s")
     return 0
 
 
