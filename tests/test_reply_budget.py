@@ -84,3 +84,19 @@ def test_a_failing_model_is_reported_and_the_worker_keeps_serving() -> None:
     worker = DraftWorker(Flaky(default="draft"), budget_s=1.0)
     assert worker.draft(ASK).outcome == "error"
     assert worker.draft(ASK).text == "draft"
+
+
+def test_closing_waits_for_the_draft_in_hand_and_skips_the_rest() -> None:
+    """At exit the worker lets the generation in hand stop: a process that ends while torch generates on the
+    worker thread aborts ("terminate called without an active exception"), which `clinicbot ask` did after
+    printing an over-budget answer on a busy machine."""
+    model = FakeLLM(default="draft", delay_s=0.5)
+    worker = DraftWorker(model, budget_s=0.1, queue_size=2)
+    waiting = threading.Thread(target=worker.draft, args=(ASK,))
+    assert worker.draft(ASK).outcome == "budget"
+    waiting.start()  # queued behind the one being made
+    started = time.monotonic()
+    worker.close(timeout_s=5)
+    assert 0.2 < time.monotonic() - started < 2.0, "close returned before the draft in hand ended"
+    waiting.join()
+    assert len(model.calls) == 1, "a queued draft was made while closing"

@@ -12,6 +12,7 @@ The worker thread starts on the first draft, never at import.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import queue
 import threading
@@ -56,12 +57,24 @@ class DraftWorker:
         self._clock = clock
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
+        self._closing = False
 
     def _ensure_started(self) -> None:
         with self._start_lock:
             if self._thread is None or not self._thread.is_alive():
+                if self._thread is None:
+                    atexit.register(self.close)
                 self._thread = threading.Thread(target=self._run, name="llm-drafts", daemon=True)
                 self._thread.start()
+
+    def close(self, timeout_s: float = 15.0) -> None:
+        """Let the draft in hand stop (the backend stops at its deadline) and skip the rest; waits at most
+        ``timeout_s``. Called at exit: a process that ends while torch generates on the worker thread aborts
+        ("terminate called without an active exception") after the patient's answer was already given."""
+        self._closing = True
+        until = time.monotonic() + timeout_s
+        while self._queue.unfinished_tasks and time.monotonic() < until:
+            time.sleep(0.05)
 
     def draft(self, messages: list[ChatMessage], *, max_new_tokens: int | None = None) -> Draft:
         """The model's draft if it is ready within the budget; otherwise ``text=None`` and why."""
@@ -91,7 +104,7 @@ class DraftWorker:
         while True:
             job = self._queue.get()
             try:
-                if job.abandoned.is_set() or self._clock() >= job.deadline:
+                if self._closing or job.abandoned.is_set() or self._clock() >= job.deadline:
                     job.result.set_result(None)  # its patient already has the quoted answer
                     continue
                 text = self.llm.generate(job.messages, max_new_tokens=job.max_new_tokens, deadline=job.deadline)
