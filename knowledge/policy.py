@@ -119,6 +119,12 @@ class PolicyCheck:
         grams = [NGRAM_WEIGHT * g.transform(lowered) for g in self._grams]
         return hstack([csr_matrix([list(v) for v in vectors]), *grams]).tocsr()
 
+    def knows_a_word(self, question: str) -> bool:
+        """Whether the question has a word the examples use: with none ("blorp"), the classifier has nothing to go
+        on and must not refuse (the retrieval finds nothing and the front desk gets it)."""
+        self.fit()
+        return bool(self._grams) and self._grams[1].transform([question.lower()]).nnz > 0
+
     def probabilities(self, question: str, vector: Sequence[float]) -> dict[str, float]:
         self.fit()
         if self._model is None:
@@ -133,7 +139,7 @@ class PolicyCheck:
         if vector is None:
             vector = self.embedder.embed([question])[0]
         probabilities = self.probabilities(question, vector)
-        if not probabilities or probabilities.get("ok", 1.0) > 1 - REFUSE_AT:
+        if not probabilities or probabilities.get("ok", 1.0) > 1 - REFUSE_AT or not self.knows_a_word(question):
             return None
         label = max((k for k in probabilities if k != "ok"), key=lambda k: probabilities[k])
         return "dose" if label == "medicine" else label  # type: ignore[return-value]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.settings import PROJECT_ROOT
-from knowledge.embeddings import MiniLMEmbedder
+from knowledge.embeddings import HashingEmbedder, MiniLMEmbedder
 from knowledge.policy import POLICY_EXAMPLES, PolicyCheck
 
 pytestmark = pytest.mark.slow
@@ -66,3 +66,12 @@ def test_held_out_recall_and_false_refusals(check: PolicyCheck) -> None:
     must = [r for label, r in refused if label != "ok"]
     assert sum(must) / len(must) >= 0.9
     assert not any(r for label, r in refused if label == "ok")
+
+
+def test_a_word_the_examples_never_use_is_not_refused() -> None:
+    """Gibberish gave the classifier nothing to go on, yet it was refused as a medicine question and handed to
+    the care team; a question in the examples' words still is."""
+    check = PolicyCheck(HashingEmbedder())
+    assert check.kind("blorp") is None
+    assert not check.knows_a_word("zzkx qwvv")
+    assert check.knows_a_word("which antibiotic should i take")
