@@ -38,7 +38,7 @@ def runner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runner]:
 # The share of conversations that must pass. The scripts were written from the product's description by
 # someone who never saw the code (a blind set), so they are a measurement first: this floor is the figure on
 # record in README, and a change that loses a conversation which passed fails CI. Raise it as fixes land.
-FLOOR = 0.60
+FLOOR = 0.65
 
 
 def test_scripted_conversations_pass_at_least_the_recorded_share(runner: Runner) -> None:
