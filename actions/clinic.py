@@ -138,7 +138,7 @@ class ActionClinicInfo(ClinicAction):
         if days and (_CONTACT.search(text) or len(text.split()) <= FOLLOW_UP_WORDS):
             say_hours_on(dispatcher, days)  # "do you close early on fridays", "n saturday?"
             return []
-        if not _CONTACT.search(str(tracker.latest_message.get("text") or "")) and await reply_from_knowledge(
+        if not _CONTACT.search(text) and await reply_from_knowledge(
                 dispatcher, tracker, knowledge_question(tracker)):
             return []
         dispatcher.utter_message(response="utter_clinic_info", hours=describe_hours(cfg.clinic), **clinic_vars(cfg))

@@ -15,10 +15,10 @@ from bot.store.models import utcnow
 
 _PLUMBING = {"action_listen", "action_check_scope", "action_session_start", "action_unlikely_intent"}
 BOOKING = re.compile(r"\b(book|appt|appointments?|schedul\w*|slots?|visit|see (?:dr|doctor|the)|come in|"
-                      r"resched\w*|cancel\w*|move)\b", re.I)
-FOLLOW_UP_WORDS = 6
+                     r"resched\w*|cancel\w*|move)\b", re.I)
+FOLLOW_UP_WORDS = 6  # "n saturday?", "what about sun", "and on fri?": a short message leaning on the last answer
 _ANSWERED_FROM_DOCUMENTS = {"action_default_fallback", "action_clinic_info", "action_not_yet_available",
-                            "action_show_lab_results"}  # "n saturday?", "what about sun", "and on fri?": a short message leaning on the last answer
+                            "action_show_lab_results"}
 
 
 def previous_answer(tracker: Tracker) -> str | None:
@@ -36,7 +36,7 @@ def previous_answer(tracker: Tracker) -> str | None:
 
 
 # A follow-up that leans on the previous question: "what about 6.7", "and for kids?", "n the portal?", "5.9?".
-_LEANS = re.compile(r"^\s*(?:and|n|&|also|what about|how about|wbu|what if (?:it'?s|its|mine'?s|mine is))\b|"
+_LEANS = re.compile(r"^\s*(?:&|(?:and|n|also|what about|how about|wbu|what if (?:it'?s|its|mine'?s|mine is))\b)|"
                     r"^\s*[<>]?\d+(?:\.\d+)?\s*%?\s*\??\s*$", re.I)
 
 
