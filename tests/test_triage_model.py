@@ -44,7 +44,7 @@ MISSED = [
     ("my 70 year old mother suddenly does not recognise us and keeps nodding off", "911"),
     ("the pain in my testicle came on suddenly an hour ago and I keep vomiting", "911"),
     ("fever, neck so stiff he cannot look down, and purple spots on his legs", "911"),
-    ("sugar reading 36 and my husband is sweaty and making no sense", "911"),
+    ("blood sugar 520, she is very drowsy and vomiting", "911"),  # a low sugar is the rules' now (vitals floor)
 ]
 ORDINARY = [
     "can I get a refill of my blood pressure tablets",

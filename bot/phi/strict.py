@@ -199,6 +199,9 @@ def _covered(text: str, span: tuple[int, int], found: Sequence[tuple[int, int]])
     return all(any(a <= start and end <= b for a, b in found) for start, end in words)
 
 
+_AFTER_SEPARATOR = re.compile(r"\s[-–—|]\s+$")
+
+
 def strict_spans(
     text: str, found: Sequence[tuple[int, int]], allowed: Sequence[tuple[int, int]], lex: Lexicon
 ) -> list[tuple[int, int, str]]:
@@ -217,7 +220,10 @@ def strict_spans(
             k += 1
         if k < len(protected) and protected[k][0] < p.end:
             continue
-        entity = _number_ok(text, items, i, lex) if p.text[0].isdigit() else _word_ok(p, lex, plain)
+        # a log line's message starts after its separator ("rasa.core.processor  - Failed to run ..."): its
+        # first word is capitalised as a sentence's is, not as a name is
+        opens = plain and not _AFTER_SEPARATOR.search(text, max(0, p.start - 4), p.start)
+        entity = _number_ok(text, items, i, lex) if p.text[0].isdigit() else _word_ok(p, lex, opens)
         if entity:
             if out and out[-1][2] == entity and re.fullmatch(r"[\s.,'’/-]*", text[out[-1][1] : p.start]):
                 out[-1] = (out[-1][0], p.end, entity)
