@@ -25,6 +25,7 @@ from bot.phi.tokens import (
     WEAK_CUES,
     Piece,
     after_cue,
+    capital_runs,
     joined,
     mostly_title,
     mostly_upper,
@@ -128,13 +129,7 @@ def _named_runs(text: str, items: list[Piece], flags: list[str | None], lex: Lex
     """Capitalised words in a row around a name or a place, none of them clinical: the whole run is
     the name of something ("Mercy West", "Metro Transit", "Swift Freight", "Summit Orthopedics")."""
     found = []
-    i = 0
-    while i < len(items):
-        j = i
-        while j < len(items) and items[j].alpha and items[j].capitalised and not items[j].upper and \
-                (j == i or joined(text, items[j - 1], items[j], r"[ \t]+")):
-            j += 1
-        run = items[i:j]
+    for run in capital_runs(text, items, r"[ \t]+"):
         while run and not flags[run[0].index] and (run[0].sentence_start or run[0].word in CUE_WORDS
                                                    or "'" in run[0].lower):
             run = run[1:]  # "Wife Henrietta", "Thanks Mark", "I'm Rose": the cue is not part of the name
@@ -146,7 +141,6 @@ def _named_runs(text: str, items: list[Piece], flags: list[str | None], lex: Lex
             # "Mark Oyelaran" (a word no list knows) is a person; "Mercy West" (an everyday word) is not
             person = all(p.word not in lex.safe for p in others) and all(flags[p.index] == "PERSON" for p in flagged)
             found.append((run[0].start, run[-1].end, "PERSON" if person else "ORG"))
-        i = max(j, i + 1)
     return found
 
 

@@ -23,6 +23,7 @@ from bot.phi.tokens import (
     TITLES,
     UNIT_AFTER,
     Piece,
+    capital_runs,
     date_like,
     joined,
     mostly_title,
@@ -179,18 +180,8 @@ def _title_runs(text: str, items: list[Piece], lex: Lexicon) -> list[tuple[int, 
     organisation or place ("Summit Orthopedics", "Swift Freight") even when each word is everyday."""
     if mostly_upper(text) or mostly_title(items):
         return []
-    runs = []
-    i = 0
-    while i < len(items):
-        j = i
-        while j < len(items) and items[j].alpha and items[j].capitalised and not items[j].upper and \
-                (j == i or joined(text, items[j - 1], items[j], r" ")):
-            j += 1
-        run = items[i:j]
-        if len(run) >= 2 and not run[0].sentence_start and not any(p.word in lex.clinical for p in run):
-            runs.append((run[0].start, run[-1].end))
-        i = max(j, i + 1)
-    return runs
+    return [(run[0].start, run[-1].end) for run in capital_runs(text, items, r" ")
+            if len(run) >= 2 and not run[0].sentence_start and not any(p.word in lex.clinical for p in run)]
 
 
 def _covered(text: str, span: tuple[int, int], found: Sequence[tuple[int, int]]) -> bool:

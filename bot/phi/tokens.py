@@ -8,6 +8,7 @@ is capitalised, and which pieces stand before and after it.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 PIECE = re.compile(r"\d+(?:[.,:]\d+)*[^\W_]*|[^\W\d_][^\W_]*(?:['’][^\W\d_]+)*")
@@ -90,6 +91,19 @@ def joined(text: str, left: Piece, right: Piece, allow: str = r"\s*[,.]?\s*") ->
     """Only spaces (and at most a comma or a dot) between two pieces on one line."""
     gap = text[left.end : right.start]
     return "\n" not in gap and re.fullmatch(allow, gap) is not None
+
+
+def capital_runs(text: str, items: list[Piece], gap: str) -> Iterator[list[Piece]]:
+    """Runs of capitalised words (not all capitals) in a row, each joined to the next by ``gap``."""
+    i = 0
+    while i < len(items):
+        j = i
+        while j < len(items) and items[j].alpha and items[j].capitalised and not items[j].upper and \
+                (j == i or joined(text, items[j - 1], items[j], gap)):
+            j += 1
+        if j > i:
+            yield items[i:j]
+        i = max(j, i + 1)
 
 
 def words_before(items: list[Piece], index: int, n: int) -> tuple[str, ...]:
