@@ -5,6 +5,7 @@ question ("what about 6.7" after "what's a normal a1c"); shared by the clinic ac
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -21,18 +22,24 @@ _ANSWERED_FROM_DOCUMENTS = {"action_default_fallback", "action_clinic_info", "ac
                             "action_show_lab_results"}
 
 
+def _previous_turn(tracker: Tracker) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """The patient's message before the latest one (None at the start of a conversation) and the events that
+    answered it, newest first; a re-routed message's first reading is rewound (applied events only)."""
+    seen_latest, answered = False, list[dict[str, Any]]()
+    for event in reversed(tracker.applied_events()):
+        if event.get("event") == "user":
+            if seen_latest:
+                return event, answered
+            seen_latest = True
+        elif seen_latest:
+            answered.append(event)
+    return None, answered
+
+
 def previous_answer(tracker: Tracker) -> str | None:
     """The action that answered the patient's previous message (None at the start of a conversation)."""
-    seen_latest = False
-    for event in reversed(tracker.applied_events()):  # a re-routed message's first reading is rewound
-        kind = event.get("event")
-        if kind == "user":
-            if seen_latest:
-                return None
-            seen_latest = True
-        elif kind == "action" and seen_latest and event.get("name") not in _PLUMBING:
-            return str(event.get("name"))
-    return None
+    return next((str(e.get("name")) for e in _previous_turn(tracker)[1]
+                 if e.get("event") == "action" and e.get("name") not in _PLUMBING), None)
 
 
 # A follow-up that leans on the previous question: "what about 6.7", "and for kids?", "n the portal?", "5.9?".
@@ -42,10 +49,10 @@ _LEANS = re.compile(r"^\s*(?:&|(?:and|n|also|what about|how about|wbu|what if (?
 
 def previous_question(tracker: Tracker) -> str | None:
     """The patient's message before the latest one (None at the start of a conversation)."""
-    users = [e for e in tracker.applied_events() if e.get("event") == "user"]
-    if len(users) < 2:
+    question = _previous_turn(tracker)[0]
+    if question is None:
         return None
-    return str(users[-2].get("text") or "") or None
+    return str(question.get("text") or "") or None
 
 
 def leaning_question(tracker: Tracker, text: str) -> str:
@@ -62,15 +69,8 @@ HOURS_REPLIES = {"utter_clinic_info", "utter_hours_on_day", "utter_after_hours"}
 
 def previous_replies(tracker: Tracker) -> list[str]:
     """The responses (``utter_*``) the assistant sent after the patient's previous message."""
-    seen_latest, replies = False, []
-    for event in reversed(tracker.applied_events()):
-        if event.get("event") == "user":
-            if seen_latest:
-                break
-            seen_latest = True
-        elif event.get("event") == "bot" and seen_latest:
-            replies.append(str((event.get("metadata") or {}).get("utter_action") or ""))
-    return replies
+    return [str((e.get("metadata") or {}).get("utter_action") or "") for e in _previous_turn(tracker)[1]
+            if e.get("event") == "bot"]
 
 
 def days_asked(tracker: Tracker) -> list[int]:
