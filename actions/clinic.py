@@ -20,6 +20,7 @@ from actions.common import ClinicAction, clinic_vars, log, settings
 from actions.context import (
     BOOKING,
     FOLLOW_UP_WORDS,
+    answer_hours_follow_up,
     days_asked,
     hours_follow_up,
     leaning_question,
@@ -150,8 +151,7 @@ class ActionOutOfScope(ClinicAction):
         return "action_out_of_scope"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        if days := hours_follow_up(tracker):  # "what about sun" after the hours: not off-topic
-            say_hours_on(dispatcher, days)
+        if answer_hours_follow_up(dispatcher, tracker):  # "what about sun" after the hours: not off-topic
             return []
         dispatcher.utter_message(response="utter_out_of_scope", **clinic_vars(settings()))
         return []
@@ -165,8 +165,7 @@ class ActionAcknowledge(ClinicAction):
         return "action_acknowledge"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        if days := hours_follow_up(tracker):
-            say_hours_on(dispatcher, days)
+        if answer_hours_follow_up(dispatcher, tracker):
             return []
         dispatcher.utter_message(response="utter_anything_else")
         return []
@@ -180,9 +179,8 @@ class ActionDefaultFallback(ClinicAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         latest = tracker.latest_message
-        if days := hours_follow_up(tracker):
+        if answer_hours_follow_up(dispatcher, tracker):
             log.info("action.fallback conversation_id=%s route=hours_follow_up", tracker.sender_id)
-            say_hours_on(dispatcher, days)
             return []
         if say_after_hours(dispatcher, tracker):
             log.info("action.fallback conversation_id=%s route=after_hours", tracker.sender_id)

@@ -105,6 +105,14 @@ def say_after_hours(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
     return True
 
 
+def answer_hours_follow_up(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """Say the days' hours when the latest message is a follow-up to the hours answer (see hours_follow_up)."""
+    days = hours_follow_up(tracker)
+    if days:
+        say_hours_on(dispatcher, days)
+    return bool(days)
+
+
 def say_hours_on(dispatcher: CollectingDispatcher, days: list[int]) -> None:
     cfg = settings()
     dispatcher.utter_message(response="utter_hours_on_day", day_hours=" ".join(describe_day(cfg.clinic, d) for d in days),
