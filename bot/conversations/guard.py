@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.triage.categories import CATEGORY_LABELS
-from bot.triage.red_flags import FLAG_LABELS, RedFlag, detect_red_flags, emergency_message
+from bot.triage.red_flags import RedFlag, detect_red_flags, emergency_message, flag_label
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -66,5 +66,5 @@ class RedFlagGuard:
     def follow_up(self, flag_ids: list[str]) -> str:
         """What each later message gets until staff take the conversation: the emergency step again, and that
         the care team knows."""
-        flags = [RedFlag(f, FLAG_LABELS.get(f) or CATEGORY_LABELS.get(f, f)) for f in flag_ids]
+        flags = [RedFlag(f, flag_label(f) or f) for f in flag_ids]
         return f"{emergency_message(flags, self.clinic_name)} {ALERTED}"

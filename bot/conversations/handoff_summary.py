@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.triage import FLAG_LABELS
-from bot.triage.categories import CATEGORY_LABELS
+from bot.triage.red_flags import flag_label
 
 DECIDED_BY = {
     "rules": "the red-flag rules",
@@ -20,10 +19,6 @@ DECIDED_BY = {
 LEVELS = {"emergency": "Emergency", "urgent": "Urgent", "routine": "Routine", "self_care": "Self-care"}
 _ANSWERS = (("for", "For"), ("age", "Age"), ("symptom", "Symptom"), ("since", "Since"), ("severity", "Severity"),
             ("temperature_f", "Temperature (°F)"), ("trouble_breathing", "Trouble breathing"), ("pregnant", "Pregnant"))
-
-
-def _flag_label(flag: str) -> str:
-    return FLAG_LABELS.get(flag) or CATEGORY_LABELS.get(flag) or flag.replace("_", " ")
 
 
 def _text(value: Any) -> str:
@@ -43,7 +38,7 @@ def summary_lines(summary: Mapping[str, Any] | None) -> list[tuple[str, str]]:
         lines.append(("Triage", LEVELS[urgency] + (f": {summary['next_step']}" if summary.get("next_step") else "")))
     flags = summary.get("red_flags")
     if isinstance(flags, list) and flags:
-        lines.append(("Red flags", ", ".join(_flag_label(str(f)) for f in flags)))
+        lines.append(("Red flags", ", ".join(flag_label(str(f)) or str(f).replace("_", " ") for f in flags)))
     decided = summary.get("decided_by")
     if isinstance(decided, str) and decided in DECIDED_BY and (urgency or flags):
         lines.append(("Decided by", DECIDED_BY[decided]))

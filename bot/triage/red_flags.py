@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 
 from bot.triage import rules as r
-from bot.triage.categories import CRISIS_LINE, POISON
+from bot.triage.categories import CATEGORY_LABELS, CRISIS_LINE, POISON
 from bot.triage.normalize import extract_age_years, extract_temperature_f, mask_negated, normalize
 from bot.triage.vitals import dangerous_vitals
 
@@ -30,6 +30,7 @@ __all__ = [
     "emergency_message",
     "extract_age_years",
     "extract_temperature_f",
+    "flag_label",
     "mask_negated",
     "normalize",
 ]
@@ -57,6 +58,11 @@ FLAG_LABELS: dict[str, str] = {
     "abnormal_vitals": "Dangerous vital signs",
     "diabetic_emergency": "Very low or very high blood sugar with symptoms",
 }
+
+def flag_label(flag: str) -> str | None:
+    """What a flag is called for people: the rules' label, or the triage model's category label."""
+    return FLAG_LABELS.get(flag) or CATEGORY_LABELS.get(flag)
+
 
 # Matched on the normalized text: the negation is part of the emergency.
 _RAW: dict[str, re.Pattern[str]] = {
