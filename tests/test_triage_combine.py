@@ -6,6 +6,7 @@ tests/test_triage_model.py). The scorer returns what a model would for a message
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from bot.conversations.guard import Emergency, RedFlagGuard
 from bot.triage import triage
 from bot.triage.combine import assess, combine
 from bot.triage.evaluate import choose_thresholds, figures
@@ -163,6 +165,45 @@ def test_a_model_past_its_deadline_leaves_the_rules_to_answer() -> None:
     result = assess("slow", net)
     assert time.monotonic() - started < 0.4
     assert result.decided_by == "rules" and result.model_note == "no answer in time"
+
+
+def test_messages_past_their_deadline_are_not_scored_later_and_the_next_one_is_on_time() -> None:
+    scorer = ScriptedScorer(delay_s=0.6)
+    net = ready_net(scorer, timeout_s=0.1)
+    calls_after_load = len(scorer.calls)
+    for text in ("first", "second", "third"):  # each gives up after 0.1 s; the first is still being scored
+        assert net.score(text) is None
+    time.sleep(0.8)
+    assert scorer.calls[calls_after_load:] == ["first"]  # the two that waited behind it were dropped
+
+
+def test_while_a_burst_waits_for_the_model_other_work_on_the_loop_pool_goes_on() -> None:
+    scorer = ScriptedScorer({"he is just not himself today": score(EMERGENCY)}, delay_s=0.05)
+    net = ready_net(scorer, timeout_s=5)
+    guard = RedFlagGuard("Test Clinic", net)
+
+    async def burst() -> tuple[list[Emergency | None], float]:
+        # 40 messages at once (the model needs 2 s for them all), more than the pool's threads (cores + 4)
+        checks = asyncio.gather(*(guard.check_async("he is just not himself today" if i == 0 else f"hello {i}")
+                                  for i in range(40)))
+        await asyncio.sleep(0.2)
+        started = time.monotonic()
+        await asyncio.to_thread(time.sleep, 0.01)  # another patient's database work
+        waited = time.monotonic() - started
+        return await checks, waited
+
+    results, waited = asyncio.run(burst())
+    assert results[0] is not None and results[0].decided_by == "model"
+    assert all(r is None for r in results[1:])
+    assert waited < 0.5  # not behind the messages waiting for the model
+    assert asyncio.run(guard.check_async("i cant breathe and my lips are blue")).decided_by == "rules"
+
+
+def test_the_async_check_gives_up_on_a_slow_model_and_the_rules_answer() -> None:
+    net = ready_net(ScriptedScorer({"slow": score(EMERGENCY)}, delay_s=0.5), timeout_s=0.05)
+    started = time.monotonic()
+    assert asyncio.run(RedFlagGuard("Test Clinic", net).check_async("slow")) is None
+    assert time.monotonic() - started < 0.4
 
 
 # -- figures and thresholds ------------------------------------------------------------------------------

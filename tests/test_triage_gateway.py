@@ -4,7 +4,6 @@ model; the real 4-bit model through the gateway is in tests/test_triage_model.py
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Iterator
 
 import httpx
@@ -17,6 +16,7 @@ from bot.engine.client import RasaClient
 from bot.runtime.gateway import create_app
 from bot.settings import Settings
 from bot.store import Conversation, Handoff, session_scope
+from bot.triage.model import ModelScore
 from tests.conftest import FakeRasa
 from tests.test_triage_combine import EMERGENCY, ScriptedScorer, ready_net, score
 
@@ -24,30 +24,36 @@ SENDER = "browser-triage-0001"
 MISSED_BY_RULES = "my husband keeps saying goodbye to everyone and gave his dog to the neighbor"
 
 
-class RecordingGuard(RedFlagGuard):
-    """Notes whether each check ran on the event loop's thread (it must not: the model is CPU work)."""
+class RecordingScorer(ScriptedScorer):
+    """Notes whether each scoring ran on the event loop's thread (it must not: the model is CPU work)."""
 
     on_loop: list[bool]
 
-    def check(self, text: str) -> Emergency | None:
+    def score(self, text: str) -> ModelScore:
         try:
             asyncio.get_running_loop()
             self.on_loop.append(True)
         except RuntimeError:
             self.on_loop.append(False)
-        return super().check(text)
+        return super().score(text)
 
 
 @pytest.fixture
-def guard() -> RecordingGuard:
-    scorer = ScriptedScorer({MISSED_BY_RULES: score(EMERGENCY, "suicide", "suicide")})
-    g = RecordingGuard("Maple Street Family Medicine", ready_net(scorer))
-    g.on_loop = []
+def scorer() -> RecordingScorer:
+    s = RecordingScorer({MISSED_BY_RULES: score(EMERGENCY, "suicide", "suicide")})
+    s.on_loop = []
+    return s
+
+
+@pytest.fixture
+def guard(scorer: RecordingScorer) -> RedFlagGuard:
+    g = RedFlagGuard("Maple Street Family Medicine", ready_net(scorer))
+    scorer.on_loop.clear()  # the load's own first pass
     return g
 
 
 @pytest.fixture
-def client(seeded: Settings, fake_rasa: FakeRasa, guard: RecordingGuard) -> Iterator[TestClient]:
+def client(seeded: Settings, fake_rasa: FakeRasa, guard: RedFlagGuard) -> Iterator[TestClient]:
     engine = RasaClient("http://rasa.test", "http://actions.test/webhook",
                         transport=httpx.MockTransport(fake_rasa.handler))
     with TestClient(create_app(seeded, engine, guard=guard)) as test_client:
@@ -59,7 +65,7 @@ def chat(client: TestClient, message: str) -> httpx.Response:
 
 
 def test_an_emergency_the_rules_miss_but_the_model_catches_is_answered_with_the_engine_down(
-        client: TestClient, fake_rasa: FakeRasa, guard: RecordingGuard) -> None:
+        client: TestClient, fake_rasa: FakeRasa, scorer: RecordingScorer) -> None:
     fake_rasa.up = False
     response = chat(client, MISSED_BY_RULES)
     assert response.status_code == 200
@@ -71,7 +77,7 @@ def test_an_emergency_the_rules_miss_but_the_model_catches_is_answered_with_the_
         assert conversation.state == "waiting_staff" and conversation.flags["red_flags"] == ["suicide"]
         handoff = session.scalars(select(Handoff)).one()
         assert handoff.reason == "triage_flag" and handoff.summary["decided_by"] == "model"
-    assert guard.on_loop == [False]  # checked in a worker thread, not on the event loop
+    assert scorer.on_loop == [False]  # scored on the model's own thread, not on the event loop
 
 
 def test_the_rules_still_answer_first_and_say_so(client: TestClient, fake_rasa: FakeRasa) -> None:
@@ -98,9 +104,9 @@ def test_the_gateway_builds_its_guard_from_settings_and_rules_alone_when_turned_
 class SlowGuard(RedFlagGuard):
     """A check as slow as the model on a busy machine."""
 
-    def check(self, text: str) -> Emergency | None:
-        time.sleep(1.0)
-        return super().check(text)
+    async def check_async(self, text: str) -> Emergency | None:
+        await asyncio.sleep(1.0)
+        return await super().check_async(text)
 
 
 def test_a_message_the_periodic_retry_answers_while_it_is_checked_is_answered_to_its_sender(

@@ -3,11 +3,13 @@
 Deterministic rules (bot.triage) decide first; the learned triage model (bot.triage.net) is a second net
 under them that can only add an emergency the rules missed, never remove one; the Rasa engine never decides.
 A flagged message gets the emergency answer at once (the fixed text of the rules module), the conversation is
-flagged and handed to staff. The check is blocking work: callers run it off the event loop.
+flagged and handed to staff. :meth:`RedFlagGuard.check` blocks (callers run it off the event loop);
+:meth:`RedFlagGuard.check_async` is the gateway's.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -17,6 +19,7 @@ from bot.triage.red_flags import RedFlag, detect_red_flags, emergency_message, f
 
 if TYPE_CHECKING:
     from bot.settings import Settings
+    from bot.triage.model import ModelScore
     from bot.triage.net import TriageNet
 
 log = logging.getLogger("clinicbot.safety")
@@ -50,11 +53,23 @@ class RedFlagGuard:
             self.net.start()
 
     def check(self, text: str) -> Emergency | None:
+        """Blocking: callers run it off the event loop (or use :meth:`check_async`)."""
         flags = detect_red_flags(text)
         if flags:
-            return Emergency([f.id for f in flags], [f.label for f in flags],
-                             emergency_message(flags, self.clinic_name))
-        score = self.net.score(text) if self.net is not None else None
+            return self._by_rules(flags)
+        return self._by_model(self.net.score(text) if self.net is not None else None)
+
+    async def check_async(self, text: str) -> Emergency | None:
+        """The same check for an event loop: the rules on a worker thread, then the model awaited without one."""
+        flags = await asyncio.to_thread(detect_red_flags, text)
+        if flags:
+            return self._by_rules(flags)
+        return self._by_model(await self.net.score_async(text) if self.net is not None else None)
+
+    def _by_rules(self, flags: list[RedFlag]) -> Emergency:
+        return Emergency([f.id for f in flags], [f.label for f in flags], emergency_message(flags, self.clinic_name))
+
+    def _by_model(self, score: ModelScore | None) -> Emergency | None:
         if score is None or score.level != "emergency":
             return None
         category = score.emergency_category

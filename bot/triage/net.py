@@ -8,6 +8,7 @@ for its settings (``triage.model: none`` gives ``None``).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -82,17 +83,41 @@ class TriageNet:
         self._loaded.wait(timeout_s)
         return self.ready
 
-    def score(self, text: str) -> ModelScore | None:
-        """The model's score, or ``None`` (not loaded yet, failed to load, failed or too slow this time)."""
+    def _submit(self, text: str) -> Future[ModelScore] | None:
         scorer, executor = self._scorer, self._executor
         if scorer is None or executor is None:
             return None
-        future: Future[ModelScore] = executor.submit(scorer.score, text)
+        return executor.submit(scorer.score, text)
+
+    def _timed_out(self, future: Future[ModelScore]) -> None:
+        # a message past its deadline is not scored later: under a burst, stale work would delay every next one
+        future.cancel()
+        log.warning("triage.model.timeout net=%s timeout_s=%.1f (the rules decide alone)", self.name, self.timeout_s)
+
+    def score(self, text: str) -> ModelScore | None:
+        """The model's score, or ``None`` (not loaded yet, failed to load, failed or too slow this time)."""
+        future = self._submit(text)
+        if future is None:
+            return None
         try:
             return future.result(timeout=self.timeout_s)
         except FutureTimeout:
-            log.warning("triage.model.timeout net=%s timeout_s=%.1f (the rules decide alone)", self.name,
-                        self.timeout_s)
+            self._timed_out(future)
+        except Exception:
+            log.exception("triage.model.failed net=%s (the rules decide alone)", self.name)
+        return None
+
+    async def score_async(self, text: str) -> ModelScore | None:
+        """:meth:`score` for an event loop: no thread is held while the message waits for the model (in the
+        gateway, a burst of messages waiting for it had taken every worker thread of the loop's pool, and every
+        other patient's database work waited behind them)."""
+        future = self._submit(text)
+        if future is None:
+            return None
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout_s)
+        except TimeoutError:
+            self._timed_out(future)
         except Exception:
             log.exception("triage.model.failed net=%s (the rules decide alone)", self.name)
         return None
