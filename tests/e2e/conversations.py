@@ -212,7 +212,11 @@ class Runner:
         deadline = time.monotonic() + TURN_LIMIT_S
         while self.pending(sid) and time.monotonic() < deadline:
             time.sleep(0.2)
-        time.sleep(SETTLE_S)  # deliveries of the replies (off the event loop)
+        # the replies are delivered off the event loop: wait for the first (at most twice the quiet time when
+        # the webhook's TwiML held the answer or none comes), then until nothing new arrives for SETTLE_S
+        first_by = time.monotonic() + SETTLE_S * 2
+        while not any(m["To"] == phone for m in self.fake.sent[sent_before:]) and time.monotonic() < first_by:
+            time.sleep(0.1)
         quiet_until = time.monotonic() + SETTLE_S
         count = len(self.fake.sent)
         while time.monotonic() < quiet_until:
