@@ -15,6 +15,7 @@ import re
 from presidio_analyzer import LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
+from bot.phi import venues
 from bot.phi.lexicon import Lexicon
 from bot.phi.names import STOP_WORDS
 from bot.phi.tokens import (
@@ -51,6 +52,7 @@ ANY_CASE_HEADS = frozenset(
 PERSON_VERBS = frozenset(
     ["called", "calls", "calling", "said", "says", "texted", "texts", "asked", "asks", "wants", "wanted", "told", "tells", "came", "comes", "visited", "wrote", "emailed", "phoned", "brought", "picked", "dropped", "needs", "needed", "thinks", "thought"]
 )
+CLAUSE_OPENERS = frozenset(["and", "but", "so", "then", "because", "cause", "cuz", "ok", "okay", "also", "when", "if", "that", "said", "says", "hi", "hey"])
 RESIDENCE_CUES = frozenset(["live", "lives", "living", "lived", "moved", "moving", "relocated", "visiting", "staying", "drove"])
 CONNECTORS = frozenset(["of", "the", "and", "&", "for", "at", "on", "st", "st.", "de", "la", "del", "van", "von"])
 US_STATES = frozenset(
@@ -96,6 +98,7 @@ def find(text: str, lex: Lexicon) -> list[tuple[int, int, str]]:
         found += _named_runs(text, items, flags, lex)
     found += _schools(text, items, flags, lex)
     found += _headed_places(text, items, lex)
+    found += venues.find(text, items, lex, [f == "PERSON" for f in flags])
     return found
 
 
@@ -106,12 +109,16 @@ def _ambiguous(text: str, items: list[Piece], i: int, lex: Lexicon, caps_text: b
     name, place, clinical = lex.is_name(w), w in lex.places, w in lex.clinical
     before = items[i - 1].word if i else ""
     after = [q.word for q in items[i + 1 : i + 3]]
-    if name and (before in TITLES or (not clinical and (before in RELATIVES or after_cue(items, i, STRONG_CUES)))):
+    relative = before in RELATIVES and w not in lex.plain  # "PT STATES": a verb, not a name
+    if name and (before in TITLES or (not clinical and (relative or after_cue(items, i, STRONG_CUES)))):
         return "PERSON"
     if name and not clinical and p.capitalised and not caps_text and after and (
         after[0] in PERSON_VERBS or after[:2] in (["and", "i"], ["and", "me"])
     ):
         return "PERSON"  # "Rose called earlier", "Hope and I"
+    if w in lex.first_names and not clinical and not p.capitalised and after and after[0] in PERSON_VERBS \
+            and (p.sentence_start or before in CLAUSE_OPENERS):
+        return "PERSON"  # "grant called back", "so bill said" (but "the bill came", "the insurance lady asked")
     if place and _state_after(text, items, i) and (p.capitalised or p.upper):
         return "LOCATION"  # "Normal, IL", "Mobile AL"
     if place and not clinical and _residence(items, i):
@@ -220,7 +227,9 @@ def _spread(text: str, items: list[Piece], flags: list[str | None], ambiguous: l
             initial = len(p.text) == 1 and p.text.isupper()
             same_case = all(items[j].capitalised == p.capitalised for j in neighbours)
             clinical = p.word in lex.clinical
-            if initial or (ambiguous[i] and lex.is_name(p.word) and same_case and (not clinical or p.capitalised)):
+            common = p.word in lex.plain and not p.capitalised  # "kowalski went home": "went" is no name
+            if initial or (ambiguous[i] and lex.is_name(p.word) and same_case and (not clinical or p.capitalised)
+                           and not common):
                 flags[i] = "PERSON"
                 changed = True
         if not changed:
@@ -266,8 +275,8 @@ def _organisations_in_capitals(items: list[Piece], flags: list[str | None], lex:
     back to a common short word, when one of them is a name or not a known word ("MERCY GENERAL")."""
     found = []
     for k, head in enumerate(items):
-        if head.word not in ORG_WORDS or k == 0:
-            continue
+        if head.word not in ORG_WORDS or k == 0 or not head.capitalised:
+            continue  # in a line of capitalised words, "Crane's insurance" is a person's insurance
         first = k
         while first > 0 and k - first < 3:
             prev = items[first - 1]

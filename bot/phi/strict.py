@@ -37,6 +37,10 @@ FRAME_LINE = re.compile(r'^\s*File "[^"\n]+\.py", line \d+, in [\w<>.]+\s*$', re
 EXCEPTION_PATH = re.compile(r"\b[a-z_]\w*(?:\.[a-z_]\w*)+\.[A-Z]\w*(?:Error|Exception|Warning|Timeout|Rejection|Exit)\b")
 # A source file's path ("/srv/venv/lib/python3.10/site-packages/rasa/core/processor.py:994").
 SOURCE_PATH = re.compile(r"(?<![\w/])(?:/[\w.+-]+)+\.py\b(?::\d+)?")
+# A logger's or a module's dotted name ("rasa.core.processor", "sqlalchemy.engine.Engine") and a logging
+# level in capitals: the software's own words, kept when the head is a package the lexicon knows.
+DOTTED_NAME = re.compile(r"(?<![\w.])([a-z_][a-z0-9_]*)(?:\.[A-Za-z_][A-Za-z0-9_]*)+(?![\w.])")
+LEVEL_NAME = re.compile(r"\b(?:DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL|NOTSET)\b")
 AGE_AFTER = re.compile(r"\s*-?\s*(?:y|yo|y/o|y\.o\.|yr|yrs|year|years|-year-old|year-old)\b", re.IGNORECASE)
 AGE_BEFORE = frozenset(["age", "aged", "is", "turned", "turns", "turning"])
 DATE_CUES = frozenset(["on", "since", "from", "until", "till", "by", "before", "after", "dated", "due", "born", "dob", "date"])
@@ -148,12 +152,13 @@ def _word_ok(p: Piece, lex: Lexicon, plain: bool = False) -> str | None:
         # "fell at Walgreens", "works for Amazon": a capital in mid-sentence on a word that is no
         # clinical term is a name of someone or something, whatever else the word means.
         return "PERSON" if lex.is_name(p.word) else "LOCATION" if p.word in lex.places else "REDACTED"
-    if (p.capitalised or p.upper) and len(p.word) > 2 and p.word not in STOP_WORDS and (
+    if (p.capitalised or p.upper) and len(p.word) > 2 and p.word not in STOP_WORDS and p.word not in lex.plain and (
         lex.is_name(p.word) or p.word in lex.places
     ):
         # A capitalised word that is also a name or a place goes, even at the start of a sentence or in
         # a note written in capitals ("Rose called", "WIFE JOY AT BEDSIDE"): a log loses "Will" or "Hope"
-        # at the head of a sentence, and no name slips through as an everyday word.
+        # at the head of a sentence, and no name slips through as an everyday word. Surnames that are
+        # very common words stay there ("PT STATES", "Went home"); a cue or a name beside them still counts.
         return "LOCATION" if p.word in lex.places and not lex.is_name(p.word) else "PERSON"
     if w in lex.safe or p.word in lex.safe:
         return None
@@ -191,6 +196,12 @@ def _covered(text: str, span: tuple[int, int], found: Sequence[tuple[int, int]])
 
 
 _AFTER_SEPARATOR = re.compile(r"\s[-–—|]\s+$")
+
+
+def code_spans(text: str, lex: Lexicon) -> list[tuple[int, int]]:
+    """Logger and module names whose head is an installed or pinned package, and logging levels."""
+    spans = [m.span() for m in DOTTED_NAME.finditer(text) if m.group(1) in lex.code]
+    return spans + [m.span() for m in LEVEL_NAME.finditer(text)]
 
 
 def strict_spans(
