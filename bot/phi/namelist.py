@@ -84,7 +84,7 @@ def find(text: str, lex: Lexicon) -> list[tuple[int, int, str]]:
             continue
         clinical, safe = w in lex.clinical, w in lex.safe
         kind = "LOCATION" if place and (not name or _place_context(text, items, i)) else "PERSON"
-        if not safe and not clinical:
+        if not safe and not clinical and not (p.upper and w in lex.abbreviations):  # "HA", "DOE": abbreviations
             flags[i] = kind
             continue
         ambiguous[i] = True
@@ -123,7 +123,7 @@ def _ambiguous(text: str, items: list[Piece], i: int, lex: Lexicon, caps_text: b
         return "LOCATION"  # "Normal, IL", "Mobile AL"
     if place and not clinical and _residence(items, i):
         return "LOCATION"  # "we live in mobile now"
-    if clinical or caps_text or not p.capitalised or p.sentence_start:
+    if clinical or caps_text or not p.capitalised or p.sentence_start or (p.upper and w in lex.abbreviations):
         return None
     if place and _place_context(text, items, i):
         return "LOCATION"

@@ -40,6 +40,7 @@ SOURCE_PATH = re.compile(r"(?<![\w/])(?:/[\w.+-]+)+\.py\b(?::\d+)?")
 # A logger's or a module's dotted name ("rasa.core.processor", "sqlalchemy.engine.Engine") and a logging
 # level in capitals: the software's own words, kept when the head is a package the lexicon knows.
 DOTTED_NAME = re.compile(r"(?<![\w.])([a-z_][a-z0-9_]*)(?:\.[A-Za-z_][A-Za-z0-9_]*)+(?![\w.])")
+JOINED_ABBREVIATION = re.compile(r"(?<![\w/&])[A-Za-z0-9]{1,4}(?:[/&][A-Za-z0-9]{1,4})+(?![\w/&])")
 LEVEL_NAME = re.compile(r"\b(?:DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL|NOTSET)\b")
 AGE_AFTER = re.compile(r"\s*-?\s*(?:y|yo|y/o|y\.o\.|yr|yrs|year|years|-year-old|year-old)\b", re.IGNORECASE)
 AGE_BEFORE = frozenset(["age", "aged", "is", "turned", "turns", "turning"])
@@ -144,8 +145,8 @@ WEEKDAYS_MONTHS = frozenset(
 def _word_ok(p: Piece, lex: Lexicon, plain: bool = False) -> str | None:
     """``plain``: the text is written in ordinary case, so a capital in mid-sentence marks a name."""
     w = p.lower
-    if p.word in lex.clinical:
-        return None
+    if p.word in lex.clinical or (p.upper and p.word in lex.abbreviations):
+        return None  # "DOE" (dyspnea on exertion) and "HA" in capitals are abbreviations, not names
     if plain and p.capitalised and not p.upper and not p.sentence_start and p.alpha and len(p.word) > 2 \
             and p.word not in STOP_WORDS and p.word not in WEEKDAYS_MONTHS and p.word not in TITLES \
             and not w.startswith("i'") and p.text[1:].islower():
@@ -199,8 +200,10 @@ _AFTER_SEPARATOR = re.compile(r"\s[-–—|]\s+$")
 
 
 def code_spans(text: str, lex: Lexicon) -> list[tuple[int, int]]:
-    """Logger and module names whose head is an installed or pinned package, and logging levels."""
+    """Logger and module names whose head is an installed or pinned package, logging levels, and the
+    medical abbreviations written with "/" or "&" ("N/V", "A&O", "s/p")."""
     spans = [m.span() for m in DOTTED_NAME.finditer(text) if m.group(1) in lex.code]
+    spans += [m.span() for m in JOINED_ABBREVIATION.finditer(text) if m.group(0).lower() in lex.abbreviations]
     return spans + [m.span() for m in LEVEL_NAME.finditer(text)]
 
 
