@@ -41,13 +41,15 @@ def not_phi(text: str, entity: str, start: int, end: int, lex: Lexicon) -> bool:
         return False  # a capitalised place name ("Normal, IL"), even when it is also a clinical word
     # medical abbreviations in capitals ("DOE x3 days", "PO BID", "AFIB ON ELIQUIS") count as clinical words
     capitals = {w.lower() for w in re.findall(r"[^\W_]+", span) if w.isupper() and w.lower() in lex.abbreviations}
-    if all(w in lex.clinical or w in capitals or CODE.fullmatch(w) for w in words) and not any(
+    if not re.search(r"\d{4}", span) and all(w in lex.clinical or w in capitals or CODE.fullmatch(w) for w in words) and not any(
         lex.is_name(w) and w not in lex.safe and w not in capitals for w in words
     ):
         return True
     if len(words) == 1 and words[0] in lex.safe and not lex.is_name(words[0]) and words[0] not in lex.places:
         return True  # one everyday or clinical word ("COPD", "Hgb"): the name and place lists decide those
     if entity == "PERSON":
+        if span.islower() and all(w in lex.safe for w in words):
+            return True  # "frank blood in the urine": in lower case the name list and the cues decide
         if all(w in lex.safe and not lex.is_name(w) and w not in lex.places for w in words):
             return True  # "Hx COPD": no word of it is a name anyone has
         return not_a_name(text, start, end)

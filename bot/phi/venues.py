@@ -25,11 +25,13 @@ from bot.phi.tokens import Piece, joined
 
 PREPOSITIONS = frozenset(["at", "from", "to"])
 # Words that cannot be part of such a name: determiners, pronouns, prepositions, conjunctions, auxiliaries.
-FUNCTION_WORDS = frozenset(
-    "the a an my your his her our their this that these those some any no every each its i me you he she it we they "
-    "him them us at from to in on of for with by about into over after before and or but so if than then is am are "
-    "was were be been has have had do does did will would can could should may might must not just also very".split()
-)
+_FUNCTION_TEXT = """
+    the a an my your his her our their this that these those some any no every each its i me you he she it
+    we they him them us at from to in on of for with by about into over after before and or but so if than
+    then is am are was were be been has have had do does did will would can could should may might must not
+    just also very today tonight tomorrow yesterday now again still here there
+"""
+FUNCTION_WORDS = frozenset(_FUNCTION_TEXT.split())
 # The last word of an organisation's name ("... hospital", "... nursing home", "mass general").
 ORG_ENDS = frozenset(
     ["hospital", "hospitals", "clinic", "center", "centre", "pharmacy", "church", "school", "college", "university", "academy", "bank", "home", "hospice", "manor", "infirmary", "charities", "charity", "general", "memorial", "regional", "children's", "childrens", "institute", "foundation", "ministries", "services", "shelter", "mission"]
@@ -75,13 +77,15 @@ def find(text: str, items: list[Piece], lex: Lexicon, person: list[bool]) -> lis
 def _headed(words: list[Piece], lex: Lexicon) -> bool:
     """The words before the head are a name: no clinical word ("cardiology clinic"), no verb in -ing or -ed
     ("visiting clinic"), unless the head is one no department takes ("mass general")."""
-    named = words[:-1]
-    if any(q.word.endswith(("ing", "ed")) and q.word in lex.safe and not lex.is_name(q.word) and q.word != "nursing"
-           for q in named):
+    named = words[:-2] if len(words) > 2 and words[-2].word == "nursing" else words[:-1]  # "... nursing home"
+    if any(q.word.endswith(("ing", "ed")) and q.word in lex.safe and not lex.is_name(q.word) for q in named):
         return False
     if words[-1].lower in ("general", "memorial", "regional", "children's", "childrens", "charities"):
         return True
-    return not any(q.word in lex.clinical and not lex.is_name(q.word) and q.word not in lex.places for q in named)
+    if any(q.word in lex.clinical and not lex.is_name(q.word) and q.word not in lex.places for q in named):
+        return False
+    # one word before "clinic" or "center" may be a department ("cardiology clinic"): it takes a name
+    return len(named) > 1 or any(lex.is_name(q.word) or q.word in lex.places or q.word in lex.unlisted for q in named)
 
 
 def _proper(words: list[Piece], lex: Lexicon) -> bool:
