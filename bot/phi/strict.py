@@ -17,6 +17,7 @@ from bot.phi.lexicon import Lexicon
 from bot.phi.names import STOP_WORDS
 from bot.phi.tokens import (
     CODE,
+    DIMENSIONS,
     ORDINAL,
     PLACEHOLDER,
     SCALE_BEFORE,
@@ -58,6 +59,8 @@ def _number_ok(text: str, items: list[Piece], i: int, lex: Lexicon) -> str | Non
     unit_after = nxt is not None and (nxt.word in lex.units or nxt.lower.split("/")[0] in lex.units)
     prev_words = [items[k].word for k in range(max(0, i - 3), i)]
     measured = any(w in lex.measures for w in prev_words[-2:])
+    if DIMENSIONS.fullmatch(raw):
+        return None  # a wound's size: 2x3cm, 1.5x2x0.5
     if re.search(r"\d[A-Za-z]", raw):  # glued letters: 500mg, 3pm, 2nd, 1EG4
         digits, letters = re.match(r"([\d.,]+)(.*)", raw).groups()  # type: ignore[union-attr]
         if ORDINAL.fullmatch(raw.lower()) or letters.lower() in lex.units or CODE.fullmatch(raw.lower()):

@@ -6,7 +6,7 @@ where it stands: after a preposition of place, as a short noun phrase with no de
 clause. Such a phrase is taken as a name when
 
 - it ends in a word organisations end in ("good samaritan hospital", "SHADY PINES NURSING HOME",
-  "catholic charities", "mass general", "valley children's"), or
+  "catholic charities", "mass general", "valley children's", "sunny acres assisted living"), or
 - it starts with a word that is a name or a place, or that no dictionary knows (a brand:
   "kaiser permanente", "WALGREENS"; alone, only with its capital; see ``unlisted`` in
   :mod:`bot.phi.lexicon`).
@@ -55,20 +55,22 @@ def find(text: str, items: list[Piece], lex: Lexicon, person: list[bool]) -> lis
         run: list[Piece] = []
         prev = cue
         for q in items[i + 1 : i + 2 + MAX_WORDS]:
-            if not q.alpha or q.lower in FUNCTION_WORDS or person[q.index] or not joined(text, prev, q, r"[ \t]+"):
+            if not q.alpha or q.lower in FUNCTION_WORDS or not joined(text, prev, q, r"[ \t]+"):
                 break
             run.append(q)
             prev = q
         # a head word ends the name: "AT SHADY PINES NURSING HOME IN TOLEDO"
         for n in range(1, len(run) + 1):
             words, last = run[:n], run[n - 1]
-            if n >= 2 and (last.lower in ORG_ENDS or last.word in ORG_ENDS) and _headed(words, lex):
+            head = last.lower in ORG_ENDS or last.word in ORG_ENDS or (n >= 3 and run[n - 2].word == "assisted"
+                                                                       and last.word == "living")
+            if n >= 2 and head and _headed(words, lex):
                 found.append((words[0].start, last.end, "ORG"))
                 break
         else:
             for n in range(min(len(run), 2), 0, -1):
                 words = run[:n]
-                if _ends_name(text, words) and _proper(words, lex):
+                if _ends_name(text, words) and not any(person[q.index] for q in words) and _proper(words, lex):
                     found.append((words[0].start, words[-1].end, "ORG"))
                     break
     return found
@@ -77,7 +79,8 @@ def find(text: str, items: list[Piece], lex: Lexicon, person: list[bool]) -> lis
 def _headed(words: list[Piece], lex: Lexicon) -> bool:
     """The words before the head are a name: no clinical word ("cardiology clinic"), no verb in -ing or -ed
     ("visiting clinic"), unless the head is one no department takes ("mass general")."""
-    named = words[:-2] if len(words) > 2 and words[-2].word == "nursing" else words[:-1]  # "... nursing home"
+    compound = len(words) > 2 and f"{words[-2].word} {words[-1].word}" in ("nursing home", "assisted living")
+    named = words[:-2] if compound else words[:-1]  # "... nursing home", "... assisted living"
     if any(q.word.endswith(("ing", "ed")) and q.word in lex.safe and not lex.is_name(q.word) for q in named):
         return False
     if words[-1].lower in ("general", "memorial", "regional", "children's", "childrens", "charities"):
