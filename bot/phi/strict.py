@@ -17,6 +17,7 @@ from bot.phi.lexicon import Lexicon
 from bot.phi.names import STOP_WORDS
 from bot.phi.tokens import (
     CODE,
+    DIMENSIONS,
     ORDINAL,
     PLACEHOLDER,
     SCALE_BEFORE,
@@ -37,6 +38,11 @@ FRAME_LINE = re.compile(r'^\s*File "[^"\n]+\.py", line \d+, in [\w<>.]+\s*$', re
 EXCEPTION_PATH = re.compile(r"\b[a-z_]\w*(?:\.[a-z_]\w*)+\.[A-Z]\w*(?:Error|Exception|Warning|Timeout|Rejection|Exit)\b")
 # A source file's path ("/srv/venv/lib/python3.10/site-packages/rasa/core/processor.py:994").
 SOURCE_PATH = re.compile(r"(?<![\w/])(?:/[\w.+-]+)+\.py\b(?::\d+)?")
+# A logger's or a module's dotted name ("rasa.core.processor", "sqlalchemy.engine.Engine") and a logging
+# level in capitals: the software's own words, kept when the head is a package the lexicon knows.
+DOTTED_NAME = re.compile(r"(?<![\w.])([a-z_][a-z0-9_]*)(?:\.[A-Za-z_][A-Za-z0-9_]*)+(?![\w.])")
+JOINED_ABBREVIATION = re.compile(r"(?<![\w/&])[A-Za-z0-9]{1,4}(?:[/&][A-Za-z0-9]{1,4})+(?![\w/&])")
+LEVEL_NAME = re.compile(r"\b(?:DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL|NOTSET)\b")
 AGE_AFTER = re.compile(r"\s*-?\s*(?:y|yo|y/o|y\.o\.|yr|yrs|year|years|-year-old|year-old)\b", re.IGNORECASE)
 AGE_BEFORE = frozenset(["age", "aged", "is", "turned", "turns", "turning"])
 DATE_CUES = frozenset(["on", "since", "from", "until", "till", "by", "before", "after", "dated", "due", "born", "dob", "date"])
@@ -53,6 +59,8 @@ def _number_ok(text: str, items: list[Piece], i: int, lex: Lexicon) -> str | Non
     unit_after = nxt is not None and (nxt.word in lex.units or nxt.lower.split("/")[0] in lex.units)
     prev_words = [items[k].word for k in range(max(0, i - 3), i)]
     measured = any(w in lex.measures for w in prev_words[-2:])
+    if DIMENSIONS.fullmatch(raw):
+        return None  # a wound's size: 2x3cm, 1.5x2x0.5
     if re.search(r"\d[A-Za-z]", raw):  # glued letters: 500mg, 3pm, 2nd, 1EG4
         digits, letters = re.match(r"([\d.,]+)(.*)", raw).groups()  # type: ignore[union-attr]
         if ORDINAL.fullmatch(raw.lower()) or letters.lower() in lex.units or CODE.fullmatch(raw.lower()):
@@ -140,20 +148,21 @@ WEEKDAYS_MONTHS = frozenset(
 def _word_ok(p: Piece, lex: Lexicon, plain: bool = False) -> str | None:
     """``plain``: the text is written in ordinary case, so a capital in mid-sentence marks a name."""
     w = p.lower
-    if p.word in lex.clinical:
-        return None
+    if p.word in lex.clinical or (p.upper and p.word in lex.abbreviations):
+        return None  # "DOE" (dyspnea on exertion) and "HA" in capitals are abbreviations, not names
     if plain and p.capitalised and not p.upper and not p.sentence_start and p.alpha and len(p.word) > 2 \
             and p.word not in STOP_WORDS and p.word not in WEEKDAYS_MONTHS and p.word not in TITLES \
             and not w.startswith("i'") and p.text[1:].islower():
         # "fell at Walgreens", "works for Amazon": a capital in mid-sentence on a word that is no
         # clinical term is a name of someone or something, whatever else the word means.
         return "PERSON" if lex.is_name(p.word) else "LOCATION" if p.word in lex.places else "REDACTED"
-    if (p.capitalised or p.upper) and len(p.word) > 2 and p.word not in STOP_WORDS and (
+    if (p.capitalised or p.upper) and len(p.word) > 2 and p.word not in STOP_WORDS and p.word not in lex.plain and (
         lex.is_name(p.word) or p.word in lex.places
     ):
         # A capitalised word that is also a name or a place goes, even at the start of a sentence or in
         # a note written in capitals ("Rose called", "WIFE JOY AT BEDSIDE"): a log loses "Will" or "Hope"
-        # at the head of a sentence, and no name slips through as an everyday word.
+        # at the head of a sentence, and no name slips through as an everyday word. Surnames that are
+        # very common words stay there ("PT STATES", "Went home"); a cue or a name beside them still counts.
         return "LOCATION" if p.word in lex.places and not lex.is_name(p.word) else "PERSON"
     if w in lex.safe or p.word in lex.safe:
         return None
@@ -191,6 +200,14 @@ def _covered(text: str, span: tuple[int, int], found: Sequence[tuple[int, int]])
 
 
 _AFTER_SEPARATOR = re.compile(r"\s[-–—|]\s+$")
+
+
+def code_spans(text: str, lex: Lexicon) -> list[tuple[int, int]]:
+    """Logger and module names whose head is an installed or pinned package, logging levels, and the
+    medical abbreviations written with "/" or "&" ("N/V", "A&O", "s/p")."""
+    spans = [m.span() for m in DOTTED_NAME.finditer(text) if m.group(1) in lex.code]
+    spans += [m.span() for m in JOINED_ABBREVIATION.finditer(text) if m.group(0).lower() in lex.abbreviations]
+    return spans + [m.span() for m in LEVEL_NAME.finditer(text)]
 
 
 def strict_spans(
