@@ -9,6 +9,7 @@ server quickly: the path that, before the fix, wrote the whole conversation reco
 from __future__ import annotations
 
 import os
+import re
 import signal
 import time
 from collections.abc import Iterator
@@ -92,6 +93,7 @@ def test_planted_phi_reaches_no_log_file_even_when_actions_time_out_and_fail(sta
     assert "Failed to run custom action" in engine_log or "rest.message.received" in engine_log, engine_log[-3000:]
     for path in logs:
         content = path.read_text(errors="replace")
-        found = [n for n in NEEDLES if n.lower() in content.lower()]
+        # whole tokens: a process id 19800 or a port is not the planted year 1980
+        found = [n for n in NEEDLES if re.search(rf"(?<![\w]){re.escape(n)}(?![\w])", content, re.I)]
         assert not found, f"{path.name} holds {found}"
     stack.start(timeout_s=240)  # leave the module's stack running for its teardown
