@@ -37,13 +37,8 @@ from bot.llm.worker import DraftWorker
 from knowledge.asks import asks_definition, asks_range, definition_sentences, describe_range, range_sentence
 from knowledge.documents import Document, DocumentError, load_documents
 from knowledge.embeddings import Embedder
-from knowledge.guard import (
-    fits_sms,
-    has_dosing_language,
-    informative_terms,
-    is_repetitive,
-    unsupported_numbers,
-)
+from knowledge.guard import fits_sms, has_dosing_language, informative_terms, is_repetitive, unsupported_numbers
+from knowledge.kinds import question_kinds
 from knowledge.policy import PolicyCheck
 from knowledge.prompt import build_messages, format_context
 from knowledge.ranges import TestRange, ranges_from
@@ -217,7 +212,7 @@ class Answerer:
                                    "kept": len(passages)}))
         if not passages:
             return Answer(self.messages["handoff"], reason="low_similarity")
-        selection = self.select(expanded, passages, self.library.vocabulary.names_in(question))
+        selection = self.select(expanded, passages, self.library.vocabulary.name_groups(question), question_kinds(question))
         trace.append(("select", {"sentences": [s.text for s in selection.sentences]}))
         if not selection.sentences:
             return Answer(self.messages["handoff"], reason="nothing_to_quote")
@@ -286,12 +281,16 @@ class Answerer:
             return []
         return [p for p in found if p.score >= least or p.lexical >= LEXICAL_FLOOR or p is found[0]]
 
-    def select(self, question: str, passages: list[Passage], names: Sequence[str] = ()) -> Selection:
+    def select(self, question: str, passages: list[Passage], groups: Sequence[Sequence[str]] = (),
+               kinds: frozenset[str] | None = None) -> Selection:
+        """The sentences to answer from; ``groups`` are the names of each test the question names, ``kinds`` what it
+        asks for (knowledge/kinds.py)."""
         longest = [max((p.title for p in passages), key=len)]
         if self.selector is None:  # no embedding model (a bare retriever): the best passage's first sentence
             first = candidates(passages[0])[:1]
             return Selection(tuple(Sentence(s, passages[0], 0, 0.0) for s in first if self.fits(s, longest)))
-        return self.selector.select(question, passages, lambda body: self.fits(body, longest), names)
+        return self.selector.select(question, passages, lambda body: self.fits(body, longest),
+                                    [n for g in groups for n in g], kinds, groups)
 
     def compose(self, question: str, selection: Selection, trace: list[tuple[str, dict[str, Any]]]) -> Answer:
         drafts = self.drafts

@@ -110,6 +110,11 @@ class Vocabulary:
         codes = list(dict.fromkeys(m.term.code for m in self.mentions(text) if m.term.code))
         return [t.text for code in codes for t in self.terms if t.code == code]
 
+    def name_groups(self, text: str) -> list[list[str]]:
+        """Every name of each test ``text`` names, one list per test, in the order they are named."""
+        codes = list(dict.fromkeys(m.term.code for m in self.mentions(text) if m.term.code))
+        return [self.names_of(code) for code in codes]
+
     def names_of(self, code: str) -> list[str]:
         return [t.text for t in self.terms if t.code == code]
 
