@@ -36,9 +36,10 @@ _ASKS = {
         r"mess up|make [\w ]+ (high|low|wrong|off))|(raised|lowered) by|from what|how come)\b", re.I),
     "symptom": re.compile(
         r"\b(symptoms?|signs?|sympt\w*|feel|feels|feeling|felt|how (would|will|do|does|can) (i|you|someone) "
-        r"(know|tell)|what happens (if|when|with)|effects? of|side effects?|does (it|that|this) (do|affect))\b", re.I),
+        r"(know|tell)|effects? of|side effects?|does (it|that|this) (do|affect))\b", re.I),
     "compare": re.compile(r"\b(vs\.?|versus|difference|differences|differ|compared?|comparison|same as|"
-                          r"(better|worse) than)\b", re.I),
+                          r"(better|worse|bigger|more|less) than|\w+ or \w+,? which|which (one|is|has)\b[\w ]* or)\b",
+                          re.I),
     "prep": re.compile(
         r"\b(fast|fasting|prep|prepare|preparing|preparation|get(ting)? ready|empty stomach|before (the|my|a|an|"
         r"this|your|getting|i|having|doing) [\w ]{0,20}(test|draw|labs?|blood ?work|panel|visit)|eat (before|first)|"
@@ -82,6 +83,9 @@ _STOP = frozenset(re.findall(r"\S+", (
     "results test tests number numbers symptom symptoms sign signs feel feeling mean means reason reasons raise raises "
     "lower lowers affect affects change changes wrong off thing things happen happens besides other else")))
 _WORD = re.compile(r"[a-z0-9]+")
+# Words a test's name shares with what it is not ("fasting glucose" and "a fast heartbeat"): not its subject.
+_QUALIFIERS = frozenset({"fast", "fasting", "blood", "serum", "total", "free", "estimated", "rate", "urine", "count",
+                         "cell", "cells", "ratio", "time", "function"})
 # A cause said without naming one ("Many things other than cancer can also raise your PSA", "Other health problems can
 # also cause anemia") only restates the question: the sentences that name the causes answer it.
 _VAGUE = re.compile(r"^(many|some|other|several|a few|lots of|a lot of|different)( other)? (things|health problems|"
@@ -110,8 +114,8 @@ def subject_words(question: str, names: Iterable[str], heading: str) -> set[str]
     """What the question is about, in the section's words: the names of the tests it names, its own content words,
     and when the section's heading is about one of those, the heading's words too ("what causes anemia" under
     "Low hemoglobin or low hematocrit (anemia)" is about a low hemoglobin)."""
-    subject = words(question) | {w for n in names for w in words(n)}
-    heading_words = words(heading)
+    subject = (words(question) | {w for n in names for w in words(n)}) - _QUALIFIERS
+    heading_words = words(heading) - _QUALIFIERS
     return subject | heading_words if heading_words & subject else subject
 
 

@@ -53,7 +53,7 @@ HEADING_MATCH_BONUS = 0.1
 DEFINITION_BONUS = 0.25  # "what is ldl": the sentence that says what LDL is
 ROLE_BONUS = 0.25  # a sentence that gives what the question's kind asks for (a cause, a symptom: knowledge/kinds.py)
 _NOT_DEFINITION = frozenset({"cause", "symptom", "compare", "prep"})  # "what can make my a1c wrong" is no "what is"
-_CONTRAST = re.compile(r"\b(same|more|less|than|adds?|both|unlike|while|whereas|but|bigger|smaller|instead)\b", re.I)
+_CONTRAST = re.compile(r"\b(same|adds?|both|unlike|whereas|instead|differ\w*|compared)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -234,6 +234,11 @@ class SentenceSelector:
         while chosen and not fits(" ".join(s.text for s in chosen)):
             chosen.pop()
         return Selection(tuple(chosen))
+
+
+def distinct(passages: Sequence[Passage]) -> list[Passage]:
+    """Each section once, where it first comes."""
+    return list({(p.source, p.heading): p for p in reversed(passages)}.values())[::-1]
 
 
 def _heading_fits(question: str, heading: str) -> bool:
