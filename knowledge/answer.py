@@ -270,8 +270,8 @@ class Answerer:
         if self.selector is None:  # no embedding model (a bare retriever): the best passage's first sentence
             first = candidates(passages[0])[:1]
             return Selection(tuple(Sentence(s, passages[0], 0, 0.0) for s in first if self.fits(s, longest)))
-        return self.selector.select(question, passages, lambda body: self.fits(body, longest),
-                                    [n for g in groups for n in g], kinds, groups)
+        names = [*(n for g in groups for n in g), *self.library.vocabulary.page_words(self._codes(question))]
+        return self.selector.select(question, passages, lambda body: self.fits(body, longest), names, kinds, groups)
 
     def compose(self, question: str, selection: Selection, trace: list[tuple[str, dict[str, Any]]]) -> Answer:
         drafts = self.drafts

@@ -59,7 +59,7 @@ _FORWARD = re.compile(r"\b(cause[sd]?|causing|cause of|raise[sd]?|lower(s|ed)?|i
                       r"bring(s)? (up|down)|give[s]? (you )?(a|an))\b", re.I)
 _BACKWARD = re.compile(r"\b(comes? from|came from|happens? (if|when|with|after|because)|can happen|caused by|"
                        r"due to|because of|results? from|from (not|too|eating|drinking|taking|using|a|an|low|high)|"
-                       r"most often means|can mean you)\b", re.I)
+                       r"most often means|can mean you|(more |most )?common (with|in|if|when|after))\b", re.I)
 _FEEL = re.compile(r"\b(makes? you|you may|you might|may feel|can feel|feel(s|ing)?|symptoms?|signs of|"
                    r"may notice|you can get|easier for you to)\b", re.I)
 _PREP = re.compile(r"\b(fast|fasting|no food|getting ready|prepare|before (a|the|your|this|you|an|some)\b|"
@@ -89,7 +89,8 @@ _QUALIFIERS = frozenset({"fast", "fasting", "blood", "serum", "total", "free", "
 # A cause said without naming one ("Many things other than cancer can also raise your PSA", "Other health problems can
 # also cause anemia") only restates the question: the sentences that name the causes answer it.
 _VAGUE = re.compile(r"^(many|some|other|several|a few|lots of|a lot of|different)( other)? (things|health problems|"
-                    r"problems|causes|reasons|factors|conditions|issues)\b|\bhave a few causes\b", re.I)
+                    r"problems|causes|reasons|factors|conditions|issues)\b|\bhave a few causes\b|\b(look|looks|looking|find|finds) "
+                    r"(out )?(for )?the cause\b", re.I)
 
 
 def question_kinds(question: str) -> frozenset[str]:
