@@ -55,11 +55,13 @@ _ASKS = {
 }
 
 _FORWARD = re.compile(r"\b(cause[sd]?|causing|cause of|raise[sd]?|lower(s|ed)?|increase[sd]?|decrease[sd]?|"
-                      r"change[sd]?|affect(s|ed)?|lead(s)? to|make[s]?|throw(s)? off|push(es)? (up|down)|"
+                      r"(can|may|might|could|will|do|does) (also |often |sometimes )?change|changes|changed|"
+                      r"affect(s|ed)?|lead(s)? to|make[s]?|throw(s)? off|push(es)? (up|down)|"
                       r"bring(s)? (up|down)|give[s]? (you )?(a|an))\b", re.I)
 _BACKWARD = re.compile(r"\b(comes? from|came from|happens? (if|when|with|after|because)|can happen|caused by|"
                        r"due to|because of|results? from|from (not|too|eating|drinking|taking|using|a|an|low|high)|"
-                       r"most often means|can mean you|(more |most )?common (with|in|if|when|after))\b", re.I)
+                       r"most often means|can mean you|(more |most )?common (with|in|if|when|after)|(can|may|might)( also)? be a "
+                       r"sign|is (often )?a sign)\b", re.I)
 _FEEL = re.compile(r"\b(makes? you|you may|you might|may feel|can feel|feel(s|ing)?|symptoms?|signs of|"
                    r"may notice|you can get|easier for you to)\b", re.I)
 _PREP = re.compile(r"\b(fast|fasting|no food|getting ready|prepare|before (a|the|your|this|you|an|some)\b|"
@@ -113,11 +115,10 @@ def words(text: str) -> set[str]:
 
 def subject_words(question: str, names: Iterable[str], heading: str) -> set[str]:
     """What the question is about, in the section's words: the names of the tests it names, its own content words,
-    and when the section's heading is about one of those, the heading's words too ("what causes anemia" under
-    "Low hemoglobin or low hematocrit (anemia)" is about a low hemoglobin)."""
-    subject = (words(question) | {w for n in names for w in words(n)}) - _QUALIFIERS
-    heading_words = words(heading) - _QUALIFIERS
-    return subject | heading_words if heading_words & subject else subject
+    and the words of the section's heading, which name what its sentences are about ("what causes anemia" under
+    "Low hemoglobin or low hematocrit (anemia)" is about a low hemoglobin; "what makes my blood thinner test go high"
+    under "What a high INR can mean" about a high INR)."""
+    return (words(question) | {w for n in names for w in words(n)} | words(heading)) - _QUALIFIERS
 
 
 def _mentions(text: str, subject: set[str]) -> bool:
