@@ -62,7 +62,7 @@ _BACKWARD = re.compile(r"\b(comes? from|came from|happens? (if|when|with|after|b
                        r"due to|because of|results? from|from (not|too|eating|drinking|taking|using|a|an|low|high)|"
                        r"most often means|can mean you|(more |most )?common (with|in|if|when|after)|(can|may|might)( also)? be a "
                        r"sign|is (often )?a sign)\b", re.I)
-_FEEL = re.compile(r"\b(makes? you|you may|you might|may feel|can feel|feel(s|ing)?|symptoms?|signs of|"
+_FEEL = re.compile(r"\b(makes? you|you may|you might|may feel|can feel|feel(s|ing)?|(symptoms|signs) (of|include)|"
                    r"may notice|you can get|easier for you to)\b", re.I)
 _PREP = re.compile(r"\b(fast|fasting|no food|getting ready|prepare|before (a|the|your|this|you|an|some)\b|"
                    r"do not need to|don't need to|need to|eat|drink|water)\b", re.I)

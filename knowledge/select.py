@@ -62,6 +62,7 @@ class Sentence:
     passage: Passage
     position: int  # its place in the passage
     score: float
+    gives: bool = False  # it gives what the question's kind asks for (knowledge/kinds.py), and scores ROLE_BONUS more
 
 
 @dataclass(frozen=True)
@@ -178,9 +179,8 @@ class SentenceSelector:
                 value += NUMBER_BONUS
             if asks_what and defines(text, names):
                 value += DEFINITION_BONUS
-            if any(gives(kind, text, subjects[id(passage)]) for kind in kinds):
-                value += ROLE_BONUS
-            scored.append(Sentence(text, passage, position, value))
+            role = any(gives(kind, text, subjects[id(passage)]) for kind in kinds)
+            scored.append(Sentence(text, passage, position, value + ROLE_BONUS * role, role))
         return sorted(scored, key=lambda s: -s.score)
 
     def select(self, question: str, passages: Sequence[Passage], fits: Callable[[str], bool],
@@ -200,9 +200,11 @@ class SentenceSelector:
         if not fits(best.text):
             return Selection()
         chosen = [best]
-        for sentence in ranked[1:]:
-            if len(chosen) == MAX_SENTENCES or sentence.score < best.score - KEEP_WITHIN:
+        for sentence in ranked[1:]:  # the window is on the similarity alone: the role bonus orders, it does not cut
+            if len(chosen) == MAX_SENTENCES or sentence.score < best.score - KEEP_WITHIN - ROLE_BONUS * best.gives:
                 break
+            if sentence.score + ROLE_BONUS * (best.gives and not sentence.gives) < best.score - KEEP_WITHIN:
+                continue
             if sentence.passage is not best.passage:
                 continue
             trial = sorted([*chosen, sentence], key=lambda s: s.position)
