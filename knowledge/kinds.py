@@ -134,7 +134,7 @@ def gives_cause(sentence: str, subject: set[str]) -> bool:
         if _mentions(sentence[forward.end():], subject):
             return True
     backward = _BACKWARD.search(sentence)
-    return bool(backward) and _mentions(sentence[: backward.start()], subject)
+    return backward is not None and _mentions(sentence[: backward.start()], subject)
 
 
 def gives_symptom(sentence: str, subject: set[str]) -> bool:
@@ -142,8 +142,9 @@ def gives_symptom(sentence: str, subject: set[str]) -> bool:
     if _FEEL.search(sentence):
         return True
     forward = _FORWARD.search(sentence)
-    return bool(forward) and not _BACKWARD.search(sentence) and _mentions(sentence[: forward.start()], subject) and not (
-        _mentions(sentence[forward.end():], subject))
+    if forward is None or _BACKWARD.search(sentence):
+        return False
+    return _mentions(sentence[: forward.start()], subject) and not _mentions(sentence[forward.end():], subject)
 
 
 def gives(kind: str, sentence: str, subject: set[str]) -> bool:
