@@ -10,7 +10,8 @@ policy -> value -> range or definition -> retrieve -> select sentences -> draft 
 - range or definition: "what is a normal inr" gets the range the test's table gives; "what is alt" the sentences of
   the test's own document that say what it is (knowledge/asks.py).
 - retrieve: BM25 and embeddings fused, the question expanded with the documents' own names for what it names.
-- select: the sentences that answer, by meaning (knowledge/select.py), within the SMS budget with the source line.
+- select: the sentences that answer, by meaning and by what the question asks for (a cause, a symptom, a comparison:
+  knowledge/select.py, knowledge/kinds.py), within the SMS budget with the source line.
 - draft: the tuned model composes the answer from those sentences only (the prompt is knowledge/prompt.py).
 - check: every number from the sentences, no dosing language, fits the SMS budget, says something, each sentence a
   copy of a chosen one, as much on the question as the best chosen sentence. A draft that fails is replaced by the
@@ -28,14 +29,12 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.llm.base import LLM
 from bot.llm.factory import get_llm
 from bot.llm.worker import DraftWorker
 from knowledge.asks import asks_definition, asks_range, definition_sentences, describe_range, range_sentence
-from knowledge.documents import Document, DocumentError, load_documents
 from knowledge.embeddings import Embedder
 from knowledge.guard import (
     fits_sms,
@@ -44,15 +43,15 @@ from knowledge.guard import (
     is_repetitive,
     unsupported_numbers,
 )
+from knowledge.kinds import compared, question_kinds
+from knowledge.library import Library
 from knowledge.policy import PolicyCheck
 from knowledge.prompt import build_messages, format_context
-from knowledge.ranges import TestRange, ranges_from
-from knowledge.select import Selection, Sentence, SentenceSelector, candidates
+from knowledge.select import Selection, Sentence, SentenceSelector, candidates, distinct
 from knowledge.sentences import copied_from, off_topic, sms_safe
 from knowledge.store import KnowledgeStore, Retriever
 from knowledge.types import Passage
 from knowledge.values import describe, interpretable, is_critical, readings
-from knowledge.vocabulary import Vocabulary
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -81,33 +80,7 @@ class Answer:
 
 
 def _phone(e164: str) -> str:
-    if re.fullmatch(r"\+1\d{10}", e164):
-        return f"({e164[2:5]}) {e164[5:8]}-{e164[8:]}"
-    return e164
-
-
-@dataclass(frozen=True)
-class Library:
-    """What the answers read from the documents themselves: their vocabulary and the lab ranges."""
-
-    vocabulary: Vocabulary
-    ranges: dict[str, TestRange]
-    lab_documents: dict[str, Document]  # test code -> the lab document that explains it (front matter ``tests:``)
-    documents: tuple[Document, ...] = ()  # every document, as read once (the intake's self-care passages)
-
-    @classmethod
-    def load(cls, documents_dir: Path) -> Library:
-        try:
-            documents = load_documents(documents_dir)
-        except DocumentError:
-            log.warning("knowledge.answer.no_documents")
-            documents = []
-        by_code: dict[str, Document] = {}
-        for doc in documents:
-            if doc.kind == "lab":
-                for code in doc.tests:
-                    by_code.setdefault(code, doc)
-        return cls(Vocabulary.from_documents(documents), ranges_from(documents), by_code, tuple(documents))
+    return f"({e164[2:5]}) {e164[5:8]}-{e164[8:]}" if re.fullmatch(r"\+1\d{10}", e164) else e164
 
 
 class Answerer:
@@ -217,7 +190,10 @@ class Answerer:
                                    "kept": len(passages)}))
         if not passages:
             return Answer(self.messages["handoff"], reason="low_similarity")
-        selection = self.select(expanded, passages, self.library.vocabulary.names_in(question))
+        groups = self.library.vocabulary.name_groups(question)
+        if compared(question, groups):  # "bmp vs cmp": each test's own document, where it is set beside the other
+            passages = distinct([*passages, *(p for c in self._codes(question)[:3] for p in self.own_document(c)[0])])
+        selection = self.select(expanded, passages, groups, question_kinds(question))
         trace.append(("select", {"sentences": [s.text for s in selection.sentences]}))
         if not selection.sentences:
             return Answer(self.messages["handoff"], reason="nothing_to_quote")
@@ -286,12 +262,16 @@ class Answerer:
             return []
         return [p for p in found if p.score >= least or p.lexical >= LEXICAL_FLOOR or p is found[0]]
 
-    def select(self, question: str, passages: list[Passage], names: Sequence[str] = ()) -> Selection:
+    def select(self, question: str, passages: list[Passage], groups: Sequence[Sequence[str]] = (),
+               kinds: frozenset[str] | None = None) -> Selection:
+        """The sentences to answer from; ``groups`` are the names of each test the question names, ``kinds`` what it
+        asks for (knowledge/kinds.py)."""
         longest = [max((p.title for p in passages), key=len)]
         if self.selector is None:  # no embedding model (a bare retriever): the best passage's first sentence
             first = candidates(passages[0])[:1]
             return Selection(tuple(Sentence(s, passages[0], 0, 0.0) for s in first if self.fits(s, longest)))
-        return self.selector.select(question, passages, lambda body: self.fits(body, longest), names)
+        names = [*(n for g in groups for n in g), *self.library.vocabulary.page_words(self._codes(question))]
+        return self.selector.select(question, passages, lambda body: self.fits(body, longest), names, kinds, groups)
 
     def compose(self, question: str, selection: Selection, trace: list[tuple[str, dict[str, Any]]]) -> Answer:
         drafts = self.drafts
@@ -318,8 +298,7 @@ class Answerer:
 
     def check_draft(self, draft: str, final: str, passages: Sequence[Passage], question: str, *,
                     copied: list[Passage] | None) -> str:
-        """The name of the first check the draft fails, or "" when it passes. ``copied`` is
-        ``copied_from(draft, passages)``: the caller needs it for the sources too, so it is worked out once."""
+        """The first check the draft fails, or "". ``copied`` is ``copied_from(draft, passages)`` (worked out once)."""
         if len(draft) < 2:
             return "empty"
         context = format_context(passages)
@@ -372,9 +351,8 @@ def get_answerer(settings: Settings | None = None) -> Answerer:
 
                 settings = get_settings()
             chosen = settings
-            _shared["default"] = Answerer(
-                KnowledgeStore.from_settings(chosen), chosen, llm_factory=lambda: load_llm(chosen)
-            )
+            _shared["default"] = Answerer(KnowledgeStore.from_settings(chosen), chosen,
+                                          llm_factory=lambda: load_llm(chosen))
         return _shared["default"]
 
 

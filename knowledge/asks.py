@@ -120,8 +120,10 @@ def definition_sentences(question: str, selector: SentenceSelector, passages: Se
     if direction(question):
         return []
     verb = re.search(r"\b(show|measure|check|test|mean|tell|look at)s?$", _plain(question))
-    said = re.compile(rf"\b{verb.group(1)}", re.I) if verb else None  # "what does the a1c show": "The A1c shows ..."
-    ranked = sorted((replace(s, score=s.score + (VERB_BONUS if said and said.search(s.text) else 0.0))
+    measuring = verb is not None and verb.group(1) != "mean"  # "what does the a1c measure": "The A1c test shows ..."
+    said = re.compile(r"\b(shows|measures|checks|tells|looks at|counts|is used to check)\b" if measuring else rf"\b{verb.group(1)}"
+                      if verb else "$^", re.I)
+    ranked = sorted((replace(s, score=s.score + (VERB_BONUS if said.search(s.text) else 0.0))
                      for s in selector.score(question, passages)
                      if defines(s.text, names) and not _ONLY_NAMES.search(s.text)), key=lambda s: -s.score)
     if not ranked or not fits(ranked[0].text):

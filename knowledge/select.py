@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 
 from knowledge.embeddings import Embedder
 from knowledge.guard import has_dosing_language
+from knowledge.kinds import compared, gives, heading_gives, question_kinds, subject_words
 from knowledge.sentences import plain_sentences, sms_safe
 from knowledge.types import Passage
 
@@ -29,8 +30,10 @@ KEEP_WITHIN = 0.14  # further sentences of the best section are kept when they s
 MAX_SENTENCES = 3
 NUMBER_BONUS = 0.15  # range questions: sentences with a number
 
-_HIGH = re.compile(r"\b(high|higher|elevated|raised|above|too much|over|hyper\w*)\b", re.I)
-_LOW = re.compile(r"\b(low|lower|decreased|below|too little|under|hypo\w*|deficien\w*)\b", re.I)
+_HIGH = re.compile(r"\b(high|higher|elevated|raised|above|too much|over|hyper\w*|(go|goes|went|going) up|rising|"
+                   r"increased?)\b", re.I)
+_LOW = re.compile(r"\b(low|lower|decreased|below|too little|under|hypo\w*|deficien\w*|(go|goes|went|going) down|"
+                  r"dropp?(ed|ing)?|falling)\b", re.I)
 _RANGE_QUESTION = re.compile(
     r"\b(normal|range|ranges|typical|healthy|good|target|goal|level|levels|should (it|my \w+|\w+) be|cut-?off)\b", re.I)
 _NUMBER = re.compile(r"(?<![A-Za-z])\d")
@@ -48,6 +51,9 @@ _ASKS = [
 ]
 HEADING_MATCH_BONUS = 0.1
 DEFINITION_BONUS = 0.25  # "what is ldl": the sentence that says what LDL is
+ROLE_BONUS = 0.25  # a sentence that gives what the question's kind asks for (a cause, a symptom: knowledge/kinds.py)
+_NOT_DEFINITION = frozenset({"cause", "symptom", "compare", "prep"})  # "what can make my a1c wrong" is no "what is"
+_CONTRAST = re.compile(r"\b(same|adds?|both|unlike|whereas|instead|differ\w*|compared)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,7 @@ class Sentence:
     passage: Passage
     position: int  # its place in the passage
     score: float
+    gives: bool = False  # it gives what the question's kind asks for (knowledge/kinds.py), and scores ROLE_BONUS more
 
 
 @dataclass(frozen=True)
@@ -141,11 +148,17 @@ class SentenceSelector:
         headings = [f"{p.title} - {p.heading}" if p.heading else p.title for p in passages]
         self.vectors([*headings, *(t for p in passages for s in candidates(p) for t in (s, in_context(p, s)))])
 
-    def score(self, question: str, passages: Sequence[Passage], names: Sequence[str] = ()) -> list[Sentence]:
+    def score(self, question: str, passages: Sequence[Passage], names: Sequence[str] = (),
+              kinds: frozenset[str] | None = None) -> list[Sentence]:
         """Every candidate sentence of ``passages`` with its score, best first. ``names`` are the documents' names
-        for the test the question names: asked what it is, the sentence that says so comes first."""
+        for the test the question names: asked what it is, the sentence that says so comes first. ``kinds`` are what
+        the question asks for (knowledge/kinds.py; read from ``question`` when not given): a sentence that gives it
+        scores more."""
         wanted = direction(question)
-        asks_what = bool(names) and bool(_ASKS[0][0].search(question.strip().rstrip("?")))
+        kinds = question_kinds(question) if kinds is None else kinds
+        asks_what = bool(names) and bool(_ASKS[0][0].search(question.strip().rstrip("?"))) and not (
+            kinds & _NOT_DEFINITION)
+        subjects = {id(p): subject_words(question, names, p.heading) for p in passages}
         wants_range = bool(_RANGE_QUESTION.search(question))
         found = [(rank, p, n, s) for rank, p in enumerate(passages) for n, s in enumerate(candidates(p))]
         if not found:
@@ -154,8 +167,8 @@ class SentenceSelector:
         q, *rest = self.vectors([question, *headings, *(s for *_, s in found), *(in_context(p, s) for _, p, _, s in found)])
         heading_vectors, sentence_vectors = rest[: len(headings)], rest[len(headings):len(headings) + len(found)]
         context_vectors = rest[len(headings) + len(found):]
-        heading_sim = [_dot(q, h) + HEADING_MATCH_BONUS * _heading_fits(question, p.heading)
-                       for h, p in zip(heading_vectors, passages, strict=True)]
+        heading_sim = [_dot(q, h) + HEADING_MATCH_BONUS * (_heading_fits(question, p.heading) or any(
+            heading_gives(k, p.heading) for k in kinds)) for h, p in zip(heading_vectors, passages, strict=True)]
         scored = []
         for (rank, passage, position, text), vector, cvec in zip(found, sentence_vectors, context_vectors, strict=True):
             value = (SENTENCE_WEIGHT * _dot(q, vector) + CONTEXT_WEIGHT * _dot(q, cvec) + HEADING_WEIGHT * heading_sim[rank]
@@ -166,29 +179,68 @@ class SentenceSelector:
                 value += NUMBER_BONUS
             if asks_what and defines(text, names):
                 value += DEFINITION_BONUS
-            scored.append(Sentence(text, passage, position, value))
+            role = any(gives(kind, text, subjects[id(passage)]) for kind in kinds)
+            scored.append(Sentence(text, passage, position, value + ROLE_BONUS * role, role))
         return sorted(scored, key=lambda s: -s.score)
 
     def select(self, question: str, passages: Sequence[Passage], fits: Callable[[str], bool],
-               names: Sequence[str] = ()) -> Selection:
+               names: Sequence[str] = (), kinds: frozenset[str] | None = None,
+               groups: Sequence[Sequence[str]] = ()) -> Selection:
         """The best sentence, then the next best of its section that score nearly as well, while ``fits`` holds
-        for their text (the SMS budget with the source line)."""
-        ranked = self.score(question, passages, names)
+        for their text (the SMS budget with the source line). A comparison of two or more tests (``groups``: the names
+        of each test the question names) gets the sentences that set them side by side, else what each one is."""
+        kinds = question_kinds(question) if kinds is None else kinds
+        ranked = self.score(question, passages, names, kinds)
         if not ranked:
             return Selection()
+        sides = compared(question, groups) if "compare" in kinds else []
+        if sides:
+            return self.compare(ranked, sides, fits)
         best = ranked[0]
         if not fits(best.text):
             return Selection()
         chosen = [best]
-        for sentence in ranked[1:]:
-            if len(chosen) == MAX_SENTENCES or sentence.score < best.score - KEEP_WITHIN:
+        for sentence in ranked[1:]:  # the window is on the similarity alone: the role bonus orders, it does not cut
+            if len(chosen) == MAX_SENTENCES or sentence.score < best.score - KEEP_WITHIN - ROLE_BONUS * best.gives:
                 break
+            if sentence.score + ROLE_BONUS * (best.gives and not sentence.gives) < best.score - KEEP_WITHIN:
+                continue
             if sentence.passage is not best.passage:
                 continue
             trial = sorted([*chosen, sentence], key=lambda s: s.position)
             if fits(" ".join(s.text for s in trial)):
                 chosen = trial
         return Selection(tuple(sorted(chosen, key=lambda s: s.position)))
+
+
+    @staticmethod
+    def compare(ranked: Sequence[Sentence], sides: Sequence[Sequence[str]], fits: Callable[[str], bool]) -> Selection:
+        """The best sentence that names two of the sides with a word of contrast ("The CMP has the same 8 tests as
+        the BMP") and the one after it in its section; then, for each side none of them names, the best sentence that
+        says what it is (or else names it)."""
+        named = [re.compile("|".join(rf"(?<![A-Za-z0-9]){re.escape(n)}(?![A-Za-z0-9])" for n in side), re.I)
+                 for side in sides]
+        chosen: list[Sentence] = []
+        both = next((s for s in ranked if _CONTRAST.search(s.text) and sum(bool(p.search(s.text)) for p in named) > 1),
+                    None)
+        if both is not None:
+            after = next((s for s in ranked if s.passage is both.passage and s.position == both.position + 1), None)
+            chosen = [both, *([after] if after is not None and any(p.search(after.text) for p in named) else [])]
+        for side, pattern in zip(sides, named, strict=True):
+            if any(pattern.search(s.text) for s in chosen):
+                continue
+            own = [s for s in ranked if pattern.search(s.text) and s not in chosen]
+            best = next((s for s in own if defines(s.text, side)), own[0] if own else None)
+            if best is not None and fits(" ".join(s.text for s in [*chosen, best])):
+                chosen.append(best)
+        while chosen and not fits(" ".join(s.text for s in chosen)):
+            chosen.pop()
+        return Selection(tuple(chosen))
+
+
+def distinct(passages: Sequence[Passage]) -> list[Passage]:
+    """Each section once, where it first comes."""
+    return list({(p.source, p.heading): p for p in reversed(passages)}.values())[::-1]
 
 
 def _heading_fits(question: str, heading: str) -> bool:

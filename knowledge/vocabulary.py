@@ -110,6 +110,16 @@ class Vocabulary:
         codes = list(dict.fromkeys(m.term.code for m in self.mentions(text) if m.term.code))
         return [t.text for code in codes for t in self.terms if t.code == code]
 
+    def name_groups(self, text: str) -> list[list[str]]:
+        """Every name of each test ``text`` names, one list per test, in the order they are named."""
+        codes = list(dict.fromkeys(m.term.code for m in self.mentions(text) if m.term.code))
+        return [self.names_of(code) for code in codes]
+
+    def page_words(self, codes: Iterable[str]) -> list[str]:
+        """What patients call the pages that explain ``codes`` ("iron stores" for ferritin's page)."""
+        sources = {t.source for t in self.terms if t.code and t.code in set(codes)}
+        return [t.text for t in self.terms if not t.code and t.source in sources]
+
     def names_of(self, code: str) -> list[str]:
         return [t.text for t in self.terms if t.code == code]
 

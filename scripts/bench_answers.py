@@ -5,11 +5,13 @@ as the model wrote them, and how long an answer takes, quoting only versus with 
     .venv/bin/python scripts/bench_answers.py --llm none        # quoting only (fast)
     .venv/bin/python scripts/bench_answers.py --set project --misses   # the project's misses, one per line
     .venv/bin/python scripts/bench_answers.py --json
+    .venv/bin/python scripts/bench_answers.py --llm none --set path/to/questions.jsonl   # any set of that format
 
 Sets: ``project`` is ``tests/data/retrieval_questions.jsonl`` (the project's 79 questions, each with the facts a
 correct answer holds); ``dev`` is ``tests/data/answer_questions.jsonl`` (102 questions written the way patients ask,
 with their own numbers, abbreviations and questions to refuse: the development set the selection and the policy
-check were tuned on); ``blind`` is ``tests/data/blind/answers_blind.jsonl``, written independently of the code and
+check were tuned on); ``dev2`` is ``tests/data/answers_dev2.jsonl`` (70 questions of the same kind by another author,
+held out while the question kinds were built, then studied); ``--set PATH`` scores any file of that format; ``blind`` is ``tests/data/blind/answers_blind.jsonl``, written independently of the code and
 only ever scored here: its items are never printed (``--misses`` lists project misses only).
 
 An answer item holds its key fact when the answer contains one alternative of every fact group (case-insensitive);
@@ -39,6 +41,7 @@ DOCUMENTS = ROOT / "knowledge" / "documents"
 SETS = {
     "project": ROOT / "tests" / "data" / "retrieval_questions.jsonl",
     "dev": ROOT / "tests" / "data" / "answer_questions.jsonl",
+    "dev2": ROOT / "tests" / "data" / "answers_dev2.jsonl",
     "blind": ROOT / "tests" / "data" / "blind" / "answers_blind.jsonl",
 }
 CONFIGS = ("none", "local")
@@ -122,14 +125,15 @@ def run(sets: tuple[str, ...] = ("project", "dev", "blind"), configs: tuple[str,
             answerer = _answerer(store, config)
             answerer.warm_up()
             for name in sets:
-                if not SETS[name].exists():
-                    print(f"[bench_answers] {name} set missing: {SETS[name]}", file=sys.stderr)
+                path = SETS.get(name, Path(name))
+                if not path.exists():
+                    print(f"[bench_answers] {name} set missing: {path}", file=sys.stderr)
                     continue
-                items = load_set(SETS[name])
+                items = load_set(path)
                 results = answer_all(answerer, items)
                 for key, value in score(items, results).items():
                     figures[f"{name}_{config}_{key}"] = value
-                if misses and name != "blind":  # never the blind set's items
+                if misses and path.resolve() != SETS["blind"].resolve():  # never the blind set's items
                     for item, result in zip(items, results, strict=True):
                         held = holds_facts(result["answer"], item["facts"]) if item["kind"] == "answer" else (
                             not result["grounded"])
@@ -146,7 +150,8 @@ def run(sets: tuple[str, ...] = ("project", "dev", "blind"), configs: tuple[str,
 def table(figures: dict[str, Any]) -> str:
     rows = ["| set | answers by | questions | key fact | refusals | sent as generated | median ms | p95 ms |",
             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for name in SETS:
+    names = dict.fromkeys([*SETS, *(k.split("_none_")[0].split("_local_")[0] for k in figures if k.endswith("_questions"))])
+    for name in names:
         for config in CONFIGS:
             key = f"{name}_{config}_"
             if key + "questions" not in figures:
@@ -160,7 +165,7 @@ def table(figures: dict[str, Any]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--set", choices=[*SETS, "all"], default="all")
+    parser.add_argument("--set", default="all", help=f"one of {', '.join(SETS)}, all, or the path of a set")
     parser.add_argument("--llm", choices=[*CONFIGS, "all"], default="all")
     parser.add_argument("--misses", action="store_true", help="print the project and dev sets' misses (never the blind set's)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")

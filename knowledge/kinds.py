@@ -1,0 +1,174 @@
+"""What a question asks for (its kind), and which sentences of a section give it (their role).
+
+The documents are written one fact to a sentence under headings of a few shapes ("What a high INR can mean",
+"Things that can change an A1c result", "Getting ready for a BMP or CMP"), so the kind of a question and the role of
+a sentence both show in the wording:
+
+- cause: "what makes inr go up", "what causes low potassium", "why is my b12 low", "what can throw off my a1c". A
+  sentence gives a cause when the question's subject is the effect of a causal verb: after a forward one ("Some water
+  pills can also cause low potassium", "Some medicines can lower your B12"), before a backward one ("A high INR can
+  come from a change in diet", "Low potassium can happen if you throw up").
+- symptom: "high tsh symptoms", "how does low b12 feel". A sentence gives a symptom when it says how one feels ("can
+  make you tired", "you may bruise", "may feel weak") or has the subject cause something that is not the subject
+  ("Low potassium can cause muscle cramps").
+- compare: "bmp vs cmp", "difference between ldl and hdl": the sentences that name both, else what each one is.
+- prep: "do i need to fast", "can i eat before my lipid panel": the sentences about fasting and getting ready.
+- purpose: "what is a pee test for", "what does a cbc check for": what the test is used to find.
+- number: "what is the nurse line number", "how much is the no-show fee", "what time do you close": a sentence that
+  gives a number, a time or a day.
+
+A question may have several kinds ("what causes high potassium symptoms"); one with none is left to the similarity
+of meaning alone. The kinds only add to that similarity (knowledge/select.py): they never pick a sentence alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+_ASKS = {
+    "cause": re.compile(
+        r"\b(cause[sd]?|causing|reasons?|why (is|are|was|were|would|do|does|did|has|have|might|could)|"
+        r"what (can |could |would |might |will )?(make|makes|made|raise|raises|lower|lowers|increase|increases|"
+        r"decrease|decreases|affect|affects|change|changes|throw|throws|mess|messes|bring|brings|drop|drops|push|"
+        r"pushes|give|gives|lead|leads)|(go|goes|went|going|gone) (up|down)|throw(s)? off|mess(es)? (up|with)|"
+        r"(can|could|would|do|does|will|might) [\w ]{1,30}(raise|lower|affect|change|increase|decrease|throw off|"
+        r"mess up|make [\w ]+ (high|low|wrong|off))|(raised|lowered) by|from what|how come)\b", re.I),
+    "symptom": re.compile(
+        r"\b(symptoms?|signs?|sympt\w*|feel|feels|feeling|felt|how (would|will|do|does|can) (i|you|someone) "
+        r"(know|tell)|effects? of|side effects?|does (it|that|this) (do|affect))\b", re.I),
+    "compare": re.compile(r"\b(vs\.?|versus|difference|differences|differ|compared?|comparison|same as|"
+                          r"(better|worse|bigger|more|less) than|\w+ or \w+,? which|which (one|is|has)\b[\w ]* or)\b",
+                          re.I),
+    "prep": re.compile(
+        r"\b(fast|fasting|prep|prepare|preparing|preparation|get(ting)? ready|empty stomach|before (the|my|a|an|"
+        r"this|your|getting|i|having|doing) [\w ]{0,20}(test|draw|labs?|blood ?work|panel|visit)|eat (before|first)|"
+        r"(eat|drink|food|coffee|water) before|(can|should|do) i (eat|drink))\b", re.I),
+    "purpose": re.compile(
+        r"(\b(used for|for what|purpose|point of|why (do|would|did|does|should) (i|you|my|the|a|someone|they|we) "
+        r"(need|get|have|order|do)|why (get|do|order)|what (does|do|can|will) [\w ]{1,30} (find|show|detect|tell|"
+        r"check|test|look) for)\b|\bfor\s*\??\s*$)", re.I),
+    "number": re.compile(
+        r"\b(number|phone|call who|how much|cost|costs|price|fee|fees|charge|charges|what time|when (is|are|do|does|"
+        r"can|will)|how long|how many|how soon|how early|how late|what day|which day|what days|which days)\b",
+        re.I),
+}
+
+_FORWARD = re.compile(r"\b(cause[sd]?|causing|cause of|raise[sd]?|lower(s|ed)?|increase[sd]?|decrease[sd]?|"
+                      r"(can|may|might|could|will|do|does) (also |often |sometimes )?change|changes|changed|"
+                      r"affect(s|ed)?|lead(s)? to|make[s]?|throw(s)? off|push(es)? (up|down)|"
+                      r"bring(s)? (up|down)|give[s]? (you )?(a|an))\b", re.I)
+_BACKWARD = re.compile(r"\b(comes? from|came from|happens? (if|when|with|after|because)|can happen|caused by|"
+                       r"due to|because of|results? from|from (not|too|eating|drinking|taking|using|a|an|low|high)|"
+                       r"most often means|can mean you|(more |most )?common (with|in|if|when|after)|(can|may|might)( also)? be a "
+                       r"sign|is (often )?a sign)\b", re.I)
+_FEEL = re.compile(r"\b(makes? you|you may|you might|may feel|can feel|feel(s|ing)?|(symptoms|signs) (of|include)|"
+                   r"may notice|you can get|easier for you to)\b", re.I)
+_PREP = re.compile(r"\b(fast|fasting|no food|getting ready|prepare|before (a|the|your|this|you|an|some)\b|"
+                   r"do not need to|don't need to|need to|eat|drink|water)\b", re.I)
+_PURPOSE = re.compile(r"\b(used (to|for|most often)|can (also )?(help )?find|help(s)? find|checks? (for|how|your|"
+                      r"that|if)|looks? (for|at)|to check|to find|to see|is done|shows?|measures?|tells?|counts?)\b",
+                      re.I)
+_NUMBER = re.compile(r"\d|\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|noon|midnight)\b", re.I)
+_HEADINGS = {
+    "cause": re.compile(r"\b(can (change|mean)|causes?|things that|what (a|an) (high|low)|high|low)\b", re.I),
+    "symptom": re.compile(r"\b(can mean|when to call|high|low|symptoms?|signs?)\b", re.I),
+    "prep": re.compile(r"\b(getting ready|before|prepare|fast(ing)?|how the [\w ]+ is done)\b", re.I),
+    "purpose": re.compile(r"\b(measures?|includes|adds|what is|is done)\b|^$", re.I),
+    "compare": re.compile(r"\b(measures?|includes|adds|what is)\b|^$", re.I),
+    "number": re.compile(r"\b(hours|phone|number|fee|cost|price|pay|when)\b", re.I),
+}
+_STOP = frozenset(re.findall(r"\S+", (
+    "a an and are as at be by can could do does for from how i if in is it me my of on or our should so that the their "
+    "there this to was what when where which who why will with you your get have has had would might may about any "
+    "cause causes caused causing make makes made go goes went up down high low higher lower level levels result "
+    "results test tests number numbers symptom symptoms sign signs feel feeling mean means reason reasons raise raises "
+    "lower lowers affect affects change changes wrong off thing things happen happens besides other else")))
+_WORD = re.compile(r"[a-z0-9]+")
+# Words a test's name shares with what it is not ("fasting glucose" and "a fast heartbeat"): not its subject.
+_QUALIFIERS = frozenset({"fast", "fasting", "blood", "serum", "total", "free", "estimated", "rate", "urine", "count",
+                         "cell", "cells", "ratio", "time", "function"})
+# A cause said without naming one ("Many things other than cancer can also raise your PSA", "Other health problems can
+# also cause anemia") only restates the question: the sentences that name the causes answer it.
+_VAGUE = re.compile(r"^(many|some|other|several|a few|lots of|a lot of|different)( other)? (things|health problems|"
+                    r"problems|causes|reasons|factors|conditions|issues)\b|\bhave a few causes\b|\b(look|looks|looking|find|finds) "
+                    r"(out )?(for )?the cause\b", re.I)
+
+
+def question_kinds(question: str) -> frozenset[str]:
+    """The kinds of answer ``question`` asks for (see the module's doc); empty when it asks for none of them."""
+    plain = " ".join(question.lower().split())
+    return frozenset(kind for kind, asks in _ASKS.items() if asks.search(plain))
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ing", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def words(text: str) -> set[str]:
+    """The content words of ``text``, stemmed, without the words that say a kind ("causes", "high", "symptoms")."""
+    return {_stem(w) for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 1}
+
+
+def subject_words(question: str, names: Iterable[str], heading: str) -> set[str]:
+    """What the question is about, in the section's words: the names of the tests it names, its own content words,
+    and the words of the section's heading, which name what its sentences are about ("what causes anemia" under
+    "Low hemoglobin or low hematocrit (anemia)" is about a low hemoglobin; "what makes my blood thinner test go high"
+    under "What a high INR can mean" about a high INR)."""
+    return (words(question) | {w for n in names for w in words(n)} | words(heading)) - _QUALIFIERS
+
+
+def _mentions(text: str, subject: set[str]) -> bool:
+    return bool(words(text) & subject)
+
+
+def gives_cause(sentence: str, subject: set[str]) -> bool:
+    """The sentence says what causes the subject: it is the effect of a forward causal verb or the cause of a
+    backward one. A cause said without naming one does not count."""
+    if _VAGUE.search(sentence):
+        return False
+    for forward in _FORWARD.finditer(sentence):
+        if _mentions(sentence[forward.end():], subject):
+            return True
+    backward = _BACKWARD.search(sentence)
+    return backward is not None and _mentions(sentence[: backward.start()], subject)
+
+
+def gives_symptom(sentence: str, subject: set[str]) -> bool:
+    """The sentence says how the subject makes one feel, or has it cause something other than itself."""
+    if _FEEL.search(sentence):
+        return True
+    forward = _FORWARD.search(sentence)
+    if forward is None or _BACKWARD.search(sentence):
+        return False
+    return _mentions(sentence[: forward.start()], subject) and not _mentions(sentence[forward.end():], subject)
+
+
+def gives(kind: str, sentence: str, subject: set[str]) -> bool:
+    """Whether ``sentence`` gives what a question of ``kind`` asks for."""
+    if kind == "cause":
+        return gives_cause(sentence, subject)
+    if kind == "symptom":
+        return gives_symptom(sentence, subject)
+    if kind == "prep":
+        return bool(_PREP.search(sentence))
+    if kind == "purpose":
+        return bool(_PURPOSE.search(sentence))
+    if kind == "number":
+        return bool(_NUMBER.search(sentence))
+    return False
+
+
+def heading_gives(kind: str, heading: str) -> bool:
+    pattern = _HEADINGS.get(kind)
+    return bool(pattern and pattern.search(heading))
+
+
+def compared(question: str, groups: Sequence[Sequence[str]]) -> list[Sequence[str]]:
+    """The things a comparison question sets side by side (each a group of names of one test), when it names two
+    or more; [] otherwise."""
+    named = [g for g in groups if g]
+    return named[:3] if "compare" in question_kinds(question) and len(named) >= 2 else []

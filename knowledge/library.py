@@ -1,0 +1,38 @@
+"""What the answers read from the documents themselves, once: their vocabulary, the lab ranges and which lab document
+explains each test."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from knowledge.documents import Document, DocumentError, load_documents
+from knowledge.ranges import TestRange, ranges_from
+from knowledge.vocabulary import Vocabulary
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Library:
+    """What the answers read from the documents themselves: their vocabulary and the lab ranges."""
+
+    vocabulary: Vocabulary
+    ranges: dict[str, TestRange]
+    lab_documents: dict[str, Document]  # test code -> the lab document that explains it (front matter ``tests:``)
+    documents: tuple[Document, ...] = ()  # every document, as read once (the intake's self-care passages)
+
+    @classmethod
+    def load(cls, documents_dir: Path) -> Library:
+        try:
+            documents = load_documents(documents_dir)
+        except DocumentError:
+            log.warning("knowledge.answer.no_documents")
+            documents = []
+        by_code: dict[str, Document] = {}
+        for doc in documents:
+            if doc.kind == "lab":
+                for code in doc.tests:
+                    by_code.setdefault(code, doc)
+        return cls(Vocabulary.from_documents(documents), ranges_from(documents), by_code, tuple(documents))

@@ -1,0 +1,82 @@
+"""Question kinds: what a question asks for (a cause, a symptom, a comparison, how to get ready, what a test is for,
+a number) and which of the documents' sentences give it. Fast tests on the words alone, then the answers a patient
+gets for each kind, on the real embedding model and the clinic's documents (slow)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.settings import PROJECT_ROOT, Settings
+from knowledge.answer import Answerer
+from knowledge.kinds import gives, question_kinds, subject_words
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("what makes inr go up", "cause"),
+    ("why is sodium high after vomiting", "cause"),
+    ("what can throw off an a1c", "cause"),
+    ("high tsh symptoms", "symptom"),
+    ("how would i feel with low iron", "symptom"),
+    ("bmp vs cmp", "compare"),
+    ("whats the difference between hdl and ldl", "compare"),
+    ("do i need to fast for my labs", "prep"),
+    ("can i eat before the blood draw", "prep"),
+    ("what is a pee test for", "purpose"),
+    ("how much is the no show fee", "number"),
+])
+def test_the_kind_of_a_question_is_read_from_its_wording(question: str, kind: str) -> None:
+    assert kind in question_kinds(question)
+
+
+@pytest.mark.parametrize("question", ["what is alt", "do you take humana", "where do i park"])
+def test_a_plain_question_has_no_kind_that_would_bend_the_selection(question: str) -> None:
+    assert not question_kinds(question) & {"cause", "symptom", "compare", "prep"}
+
+
+def test_a_cause_is_told_from_a_symptom_by_which_side_of_the_verb_the_test_is_on() -> None:
+    subject = subject_words("what causes low potassium", ["potassium"], "Potassium: what high or low potassium can mean")
+    assert gives("cause", "Some water pills can also cause low potassium.", subject)
+    assert gives("cause", "Low potassium (hypokalemia) can happen if you throw up or have diarrhea.", subject)
+    assert not gives("cause", "Low potassium can cause muscle cramps or weakness.", subject)
+    assert gives("symptom", "Low potassium can cause muscle cramps or weakness.", subject)
+    assert not gives("symptom", "Some water pills can also cause low potassium.", subject)
+
+
+def test_a_cause_said_without_naming_one_is_no_answer_to_what_causes_it() -> None:
+    subject = subject_words("what causes anemia", [], "Low hemoglobin or low hematocrit (anemia)")
+    assert not gives("cause", "Other health problems can also cause anemia.", subject)
+    assert not gives("cause", "Your clinician will look for the cause of a low hemoglobin.", subject)
+    assert gives("cause", "A low hemoglobin can come from low iron.", subject)
+
+
+@pytest.fixture(scope="module")
+def answerer(tmp_path_factory: pytest.TempPathFactory) -> Answerer:
+    from knowledge.embeddings import MiniLMEmbedder
+    from knowledge.ingest import ingest
+    from knowledge.store import KnowledgeStore
+
+    store = KnowledgeStore("kinds_real", chroma_dir=tmp_path_factory.mktemp("chroma"), embedder=MiniLMEmbedder())
+    ingest(PROJECT_ROOT / "knowledge" / "documents", store)
+    settings = Settings()
+    return Answerer(store, settings.model_copy(update={"llm": settings.llm.model_copy(update={"backend": "none"})}))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("question", "facts"), [
+    ("what makes inr go up", ["vitamin k", "antibiotics", "alcohol", "liver disease", "change in diet"]),
+    ("what causes anemia", ["iron", "b12", "folate", "blood loss", "kidney"]),
+    ("what makes ferritin low", ["blood loss", "food", "pregnancy", "bleeding"]),
+    ("high tsh symptoms", ["tired", "cold", "weight gain", "dry skin", "constipation"]),
+    ("signs of low blood sugar", ["shakiness", "sweating", "hunger", "fast heartbeat"]),
+    ("whats the difference between bmp and cmp", ["6 more"]),
+    ("difference between ldl and hdl", ["bad", "good"]),
+    ("do i need to fast for a lipid panel", ["9 to 12 hours"]),
+    ("do i have to fast for an a1c", ["do not need to fast"]),
+])
+def test_each_kind_of_question_gets_the_sentences_that_answer_it(answerer: Answerer, question: str,
+                                                                  facts: list[str]) -> None:
+    result = answerer.answer(question)
+    assert result.grounded, result.answer
+    assert any(fact in result.answer.lower() for fact in facts), result.answer
+    if "difference" in question:  # both sides of a comparison are said
+        assert sum(fact in result.answer.lower() for fact in facts) == len(facts), result.answer
