@@ -14,6 +14,7 @@ import pytest
 
 from bot.engine.models import engine_env, ensure_model
 from bot.settings import PROJECT_ROOT, Settings
+from tests.bench_scripts import load_bench
 from tests.e2e.stack import TEST_MODELS_DIR
 
 ASSISTANT = PROJECT_ROOT / "bot" / "assistant"
@@ -76,13 +77,7 @@ def test_off_topic_messages_get_the_scope_reply_and_clinic_messages_are_kept(set
     """On the project's own set of off-topic and clinic messages (none of them trained on), through the engine
     and the actions' scope rule (scripts/bench_scope.py): off-topic questions about books, travel, cars, music,
     phone plans... get the scope reply, and clinic messages are not turned away."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("bench_scope", PROJECT_ROOT / "scripts" / "bench_scope.py")
-    assert spec and spec.loader
-    bench = importlib.util.module_from_spec(spec)
-    sys.modules["bench_scope"] = bench
-    spec.loader.exec_module(bench)
+    bench = load_bench("bench_scope")
     results = bench.evaluate(PROJECT_ROOT / "tests/data/scope_dev.jsonl", [f"model={model}"], ["stock", "clinicbot"])
     print("\n" + bench.table(results))
     figures = results["model/clinicbot"]

@@ -3,24 +3,13 @@ and minutes; `python scripts/bench_load.py`)."""
 
 from __future__ import annotations
 
-import importlib.util
 import random
-import sys
 
-from bot.settings import PROJECT_ROOT
-
-
-def _bench():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("bench_load", PROJECT_ROOT / "scripts" / "bench_load.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_load"] = module
-    spec.loader.exec_module(module)
-    return module
+from tests.bench_scripts import load_bench
 
 
 def test_a_scenario_is_patients_and_a_mean_pause_drawn_around_it() -> None:
-    bench = _bench()
+    bench = load_bench("bench_load")
     scenario = bench.Scenario.parse("50:10")
     assert (scenario.patients, scenario.think_s, scenario.label) == (50, 10.0, "50p_10s")
     pauses = [scenario.pause(random.Random(i)) for i in range(500)]
@@ -29,7 +18,7 @@ def test_a_scenario_is_patients_and_a_mean_pause_drawn_around_it() -> None:
 
 
 def test_open_questions_are_counted_apart_from_the_other_turns() -> None:
-    bench = _bench()
+    bench = load_bench("bench_load")
     tally = bench.Tally()
     for turn in range(len(bench.TURNS)):
         tally.add(turn, 1.0 + turn, "web")
@@ -40,7 +29,7 @@ def test_open_questions_are_counted_apart_from_the_other_turns() -> None:
 
 
 def test_percentiles_and_the_side_by_side_table() -> None:
-    bench = _bench()
+    bench = load_bench("bench_load")
     values = [float(v) for v in range(1, 101)]
     assert bench.percentile(values, 0.5) == 51.0 and bench.percentile(values, 0.95) == 95.0
     table = bench.table({"sqlite:50p_10s_plain_p95_ms": 900.0, "local:50p_10s_plain_p95_ms": 1200.0,

@@ -7,29 +7,18 @@ the first run, then cached), so they are marked slow.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
-from types import ModuleType
 
 import pytest
 
 from bot.phi import Scrubber, get_scrubber
 from bot.settings import PROJECT_ROOT
+from tests.bench_scripts import load_bench
 
 pytestmark = pytest.mark.slow
 ALLOW = ("Maple Street Family Medicine", "Dr. Patel", "Lena Nguyen")
-
-
-def _bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_scrub", PROJECT_ROOT / "scripts" / "bench_scrub.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_scrub"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -89,14 +78,19 @@ LEAKS = [
 ]
 
 
-@pytest.mark.parametrize("mode", ["strict", "preview"])
-@pytest.mark.parametrize("text, gone, kept", LEAKS)
-def test_the_leaks_the_issue_found_are_closed(mode: str, text: str, gone: list[str], kept: list[str]) -> None:
-    out = get_scrubber(ALLOW, mode).scrub(text)  # type: ignore[arg-type]
+def assert_scrubbed(allow: tuple[str, ...], mode: str, text: str, gone: list[str], kept: list[str]) -> None:
+    """Each of ``gone`` is removed (in any case) and each of ``kept`` survives as written."""
+    out = get_scrubber(allow, mode).scrub(text)  # type: ignore[arg-type]
     for item in gone:
         assert item.lower() not in out.lower(), (mode, out)
     for term in kept:
         assert term in out, (mode, out)
+
+
+@pytest.mark.parametrize("mode", ["strict", "preview"])
+@pytest.mark.parametrize("text, gone, kept", LEAKS)
+def test_the_leaks_the_issue_found_are_closed(mode: str, text: str, gone: list[str], kept: list[str]) -> None:
+    assert_scrubbed(ALLOW, mode, text, gone, kept)
 
 
 @pytest.mark.parametrize(
@@ -190,7 +184,7 @@ def test_quality_on_the_validation_sets_written_elsewhere(name: str, mode: str, 
     relatives' full names, employers, cities and hospitals that are everyday words, ages and dates in words,
     diseases named after people); a regression floor,
     written for development, not the blind set."""
-    bench = _bench()
+    bench = load_bench("bench_scrub")
     cases = bench.load_cases(PROJECT_ROOT / "tests" / "data" / f"{name}.jsonl")
     scrubber = get_scrubber(bench.ALLOW_LIST, mode)  # type: ignore[arg-type]
     outcomes = [bench.judge(c, scrubber.scrub(c.text)) for c in cases]

@@ -6,34 +6,24 @@ the real analyzer (spaCy + Presidio, ~10 s once per module) are marked slow.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import socket
 import subprocess
 import sys
 from collections.abc import Iterator
-from types import ModuleType
 from typing import Any
 
 import pytest
 
 from bot.phi.scrubber import Finding, Scrubber, _allow_pattern, _subtract, merge, offline_tldextract
 from bot.settings import PROJECT_ROOT
+from tests.bench_scripts import load_bench
 
 # Presidio (and with it spaCy and torch) is imported by the tests that need it, not at collection.
 
 
-def _load_bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_scrub", PROJECT_ROOT / "scripts" / "bench_scrub.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_scrub"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _load_bench()
+bench = load_bench("bench_scrub")
 
 
 def found(entity: str, text: str) -> list[str]:
