@@ -184,7 +184,7 @@ def test_while_a_burst_waits_for_the_model_other_work_on_the_loop_pool_goes_on()
 
     async def burst() -> tuple[list[Emergency | None], float]:
         # 40 messages at once (the model needs 2 s for them all), more than the pool's threads (cores + 4)
-        checks = asyncio.gather(*(guard.check_async("he is just not himself today" if i == 0 else f"hello {i}")
+        checks = asyncio.gather(*(guard.check("he is just not himself today" if i == 0 else f"hello {i}")
                                   for i in range(40)))
         await asyncio.sleep(0.2)
         started = time.monotonic()
@@ -196,13 +196,13 @@ def test_while_a_burst_waits_for_the_model_other_work_on_the_loop_pool_goes_on()
     assert results[0] is not None and results[0].decided_by == "model"
     assert all(r is None for r in results[1:])
     assert waited < 0.5  # not behind the messages waiting for the model
-    assert asyncio.run(guard.check_async("i cant breathe and my lips are blue")).decided_by == "rules"
+    assert asyncio.run(guard.check("i cant breathe and my lips are blue")).decided_by == "rules"
 
 
 def test_the_async_check_gives_up_on_a_slow_model_and_the_rules_answer() -> None:
     net = ready_net(ScriptedScorer({"slow": score(EMERGENCY)}, delay_s=0.5), timeout_s=0.05)
     started = time.monotonic()
-    assert asyncio.run(RedFlagGuard("Test Clinic", net).check_async("slow")) is None
+    assert asyncio.run(RedFlagGuard("Test Clinic", net).check("slow")) is None
     assert time.monotonic() - started < 0.4
 
 

@@ -104,9 +104,9 @@ def test_the_gateway_builds_its_guard_from_settings_and_rules_alone_when_turned_
 class SlowGuard(RedFlagGuard):
     """A check as slow as the model on a busy machine."""
 
-    async def check_async(self, text: str) -> Emergency | None:
+    async def check(self, text: str) -> Emergency | None:
         await asyncio.sleep(1.0)
-        return await super().check_async(text)
+        return await super().check(text)
 
 
 def test_a_message_the_periodic_retry_answers_while_it_is_checked_is_answered_to_its_sender(

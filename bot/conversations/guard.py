@@ -3,8 +3,8 @@
 Deterministic rules (bot.triage) decide first; the learned triage model (bot.triage.net) is a second net
 under them that can only add an emergency the rules missed, never remove one; the Rasa engine never decides.
 A flagged message gets the emergency answer at once (the fixed text of the rules module), the conversation is
-flagged and handed to staff. :meth:`RedFlagGuard.check` blocks (callers run it off the event loop);
-:meth:`RedFlagGuard.check_async` is the gateway's.
+flagged and handed to staff. The check never blocks the event loop: the rules run on a worker thread and the
+model on its own, awaited without holding a thread.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from bot.triage.red_flags import RedFlag, detect_red_flags, emergency_message, f
 
 if TYPE_CHECKING:
     from bot.settings import Settings
-    from bot.triage.model import ModelScore
     from bot.triage.net import TriageNet
 
 log = logging.getLogger("clinicbot.safety")
@@ -52,24 +51,13 @@ class RedFlagGuard:
         if self.net is not None:
             self.net.start()
 
-    def check(self, text: str) -> Emergency | None:
-        """Blocking: callers run it off the event loop (or use :meth:`check_async`)."""
-        flags = detect_red_flags(text)
-        if flags:
-            return self._by_rules(flags)
-        return self._by_model(self.net.score(text) if self.net is not None else None)
-
-    async def check_async(self, text: str) -> Emergency | None:
-        """The same check for an event loop: the rules on a worker thread, then the model awaited without one."""
+    async def check(self, text: str) -> Emergency | None:
+        """The rules on a worker thread, then the model awaited without holding one."""
         flags = await asyncio.to_thread(detect_red_flags, text)
         if flags:
-            return self._by_rules(flags)
-        return self._by_model(await self.net.score_async(text) if self.net is not None else None)
-
-    def _by_rules(self, flags: list[RedFlag]) -> Emergency:
-        return Emergency([f.id for f in flags], [f.label for f in flags], emergency_message(flags, self.clinic_name))
-
-    def _by_model(self, score: ModelScore | None) -> Emergency | None:
+            return Emergency([f.id for f in flags], [f.label for f in flags],
+                             emergency_message(flags, self.clinic_name))
+        score = await self.net.score_async(text) if self.net is not None else None
         if score is None or score.level != "emergency":
             return None
         category = score.emergency_category

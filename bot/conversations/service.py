@@ -121,7 +121,7 @@ class ConversationService:
             return stored
         row, message = stored
         with_staff = message.status == MessageStatus.WITH_STAFF
-        emergency = await self._guard.check_async(text) if self._guard else None
+        emergency = await self._guard.check(text) if self._guard else None
         meta = {"answered_inline": True} if answered_inline else {}
         if emergency is not None:  # the emergency answer goes before anything else, notices included
             result = await self._answer_emergency(conversation.id, message.id, emergency, with_staff, meta)
