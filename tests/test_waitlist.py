@@ -240,3 +240,29 @@ def test_a_new_opening_in_the_schedule_is_offered_like_a_cancellation(clinic: Se
     sweep(clinic, sender, local(clinic, 8, 10, 1))
     [text] = sender.to(B)
     assert "Lena Nguyen" in text and "Wed, Jan 9 at 2:00 pm" in text
+
+
+def test_a_sweep_between_the_booking_and_the_yes_answer_keeps_the_offer_accepted(
+        clinic: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The gateway's sweep runs on its own clock: if it lands after the YES booked the time but before the answer
+    marked the offer accepted, it must not call the offer 'taken by someone else' (the owner's dashboard counts
+    a filled slot, the patient's later texts hear 'already booked')."""
+    from bot.waitlist import replies
+    booked = full_morning(clinic)
+    wait_for_wednesday(clinic, A, local(clinic, 7, 9))
+    sender = RecordingSender()
+    scheduling.cancel(clinic.database_url, booked["09:20"])
+    assert sweep(clinic, sender, local(clinic, 8, 10)).sent == 1
+    real_book = replies.book
+
+    def book_then_sweep(*args: object, **kwargs: object) -> int:
+        appointment_id = real_book(*args, **kwargs)  # type: ignore[arg-type]
+        assert sweep(clinic, sender, local(clinic, 8, 10, 2)).taken == 0
+        return appointment_id
+
+    monkeypatch.setattr(replies, "book", book_then_sweep)
+    reply = answer(clinic, A, "YES", local(clinic, 8, 10, 2))
+    assert reply is not None and reply.outcome == "accepted"
+    assert offers(clinic) == [(A, OfferStatus.ACCEPTED)]
+    again = answer(clinic, A, "yes", local(clinic, 8, 10, 4))
+    assert again is not None and again.outcome == "already"

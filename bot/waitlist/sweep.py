@@ -24,7 +24,7 @@ from bot.messaging.outbound import SmsSender
 from bot.reminders.policy import in_quiet_window, over_cap, patient_tz
 from bot.scheduling.slots import ACTIVE_STATUSES, LEAD_TIME, SlotOffer, asked_windows, free_times, is_free
 from bot.settings import Settings
-from bot.store import Appointment, WaitlistEntry, WaitlistOffer, session_scope
+from bot.store import Appointment, AvailabilitySlot, WaitlistEntry, WaitlistOffer, session_scope
 from bot.store import activity as activity_ledger
 from bot.store import audit as audit_trail
 from bot.store.models import utcnow
@@ -90,15 +90,29 @@ def expire(session: Session, offer: WaitlistOffer, now: datetime) -> None:
 def _drop_gone(session: Session, now: datetime, report: SweepReport) -> None:
     """Live offers whose time was booked otherwise (in chat, by another patient's YES)."""
     for offer in session.scalars(select(WaitlistOffer).where(WaitlistOffer.status.in_(LIVE_OFFERS))):
-        if is_free(session, as_slot_offer(offer)):
+        if is_free(session, as_slot_offer(offer)) or _booked_by_own_yes(session, offer):
             continue
-        if offer.status == OfferStatus.SENT:
-            offer.status = OfferStatus.TAKEN
+        # Conditional: a YES answered in another process between this read and this write keeps its answer.
+        ended = OfferStatus.TAKEN if offer.status == OfferStatus.SENT else OfferStatus.WITHDRAWN
+        result = session.execute(update(WaitlistOffer).where(WaitlistOffer.id == offer.id,
+                                                             WaitlistOffer.status == offer.status)
+                                 .values(status=ended))
+        if not getattr(result, "rowcount", 0):
+            continue
+        if ended == OfferStatus.TAKEN:
             activity_ledger.record(session, "waitlist", "taken", channel=Channel.SMS, ref=offer.id, at=now)
             report.taken += 1
         else:
-            offer.status = OfferStatus.WITHDRAWN
             report.withdrawn += 1
+
+
+def _booked_by_own_yes(session: Session, offer: WaitlistOffer) -> bool:
+    """The time went to this offer's own patient: their YES is being booked (the answer marks the offer
+    accepted itself), so the sweep does not call it taken by someone else."""
+    holders = session.scalars(select(Appointment.patient_id).join(
+        AvailabilitySlot, AvailabilitySlot.appointment_id == Appointment.id).where(
+        AvailabilitySlot.id.in_(offer.slot_ids))).all()
+    return bool(holders) and all(p == offer.patient_id for p in holders)
 
 
 def _end_past(session: Session, settings: Settings, now: datetime, report: SweepReport) -> None:
