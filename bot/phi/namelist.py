@@ -99,6 +99,34 @@ def find(text: str, lex: Lexicon) -> list[tuple[int, int, str]]:
     found += _schools(text, items, flags, lex)
     found += _headed_places(text, items, lex)
     found += venues.find(text, items, lex, [f == "PERSON" for f in flags])
+    found += _numbered(text, items, lex)
+    return found
+
+
+# "CVS #4412", "Safeway Pharmacy No. 1187", "Kroger store #611", "HOME DEPOT STORE 4410": a number after a
+# name and "#", "No." or "store" is a store's, a unit's or an account's; the name goes with it.
+NUMBERED = re.compile(r"(?:#|(?i:\bno\.|\bstore\b|\bbranch\b|\blocation\b)[ \t]*#?)[ \t]*(\d{3,6})\b(?![.,/:]\d)")
+# Words that label a number themselves ("Suite No. 204", "Room #12", "Disp #100"): only the number goes.
+NUMBER_LABELS = frozenset(
+    ["room", "rm", "bed", "suite", "ste", "unit", "apt", "apartment", "lot", "box", "ext", "order", "rx", "claim", "case", "ticket", "invoice", "ref", "item", "disp", "dispense", "qty", "quantity", "tab", "tabs", "page", "lane", "gate", "door", "floor", "bay", "exam", "pod", "station"]
+)
+
+
+def _numbered(text: str, items: list[Piece], lex: Lexicon) -> list[tuple[int, int, str]]:
+    found = []
+    for m in NUMBERED.finditer(text):
+        after = re.match(r"\s*([A-Za-z/]+)", text[m.end() :])
+        if after and after.group(1).lower() in lex.units:
+            continue  # "#100 tablets" is a count
+        start, named = m.start(), 0
+        k = max((p.index for p in items if p.end <= m.start()), default=-1)
+        while k >= 0 and named < 4:
+            p = items[k]
+            if text[p.end : start].strip(" \t") or not p.alpha or p.word in CUE_WORDS or p.word in NUMBER_LABELS \
+                    or _verb(p, lex) or not (p.capitalised or p.word in ("store", "pharmacy")):
+                break
+            start, named, k = p.start, named + 1, k - 1
+        found.append((start, m.end(1), "ORG") if named else (m.start(1), m.end(1), "OTHER_ID"))
     return found
 
 
@@ -125,6 +153,8 @@ def _ambiguous(text: str, items: list[Piece], i: int, lex: Lexicon, caps_text: b
         return "LOCATION"  # "Normal, IL", "Mobile AL"
     if place and not clinical and _residence(items, i):
         return "LOCATION"  # "we live in mobile now"
+    if w in lex.towns and before in PLACE_CUES and before != "of":
+        return "LOCATION"  # "im near kalamazoo", "the walgreens in fairview": a rare word, a town here
     if clinical or caps_text or not p.capitalised or p.sentence_start or (p.upper and (w in lex.abbreviations
                                                                                    or w in lex.plain)):
         return None

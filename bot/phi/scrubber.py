@@ -233,11 +233,17 @@ class Scrubber:
                 parts = [f for f in parts if not _everyday(text[f.start : f.end], lex)]
             findings.extend(parts)
         findings = merge(findings)
+        from bot.phi.extend import extend  # "(<ORG> ELECTRIC)": the rest of the name goes too
+
+        longer = extend(text, [(f.start, f.end, f.entity) for f in findings], lex)
+        if longer:
+            findings = merge([*findings, *(Finding(e, s, t, SCORE_THRESHOLD) for s, t, e in longer)])
         if self.mode == "strict":
             from bot.phi.strict import strict_spans
 
             found = [(f.start, f.end) for f in findings]
             extra = strict_spans(text, found, allowed, lex)
+            extra += extend(text, extra, lex)  # "<LOCATION> AIRLINES" from "SOUTHWEST AIRLINES"
             findings = merge([*findings, *(Finding(e, s, t, 0.5) for s, t, e in extra)])
         return findings
 

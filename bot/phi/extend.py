@@ -1,0 +1,68 @@
+"""An organisation's or a place's name runs on to its last word in the same case.
+
+spaCy and the name lists often find the head of a name but not all of it: "(<ORG> ELECTRIC)" from
+"PORTLAND GENERAL ELECTRIC", "<ORG> CENTER" from "ST VINCENT MERCY MEDICAL CENTER", "<LOCATION>
+AIRLINES" from "SOUTHWEST AIRLINES". The words written right after such a span in the same case (all
+capitals after capitals, capitalised after capitalised) belong to the name, until a short common word,
+a clinical term that is no organisation word, a day or a month, or punctuation ends it: each of those
+words is an everyday word, so the strict pass would keep it and leave part of the name behind.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from bot.phi.lexicon import Lexicon
+from bot.phi.namelist import ORG_WORDS
+from bot.phi.names import STOP_WORDS
+from bot.phi.tokens import TITLES, Piece, joined, pieces
+from bot.phi.venues import FUNCTION_WORDS
+
+NAME_ENTITIES = frozenset(["ORG", "LOCATION"])
+MAX_MORE = 3  # words a name runs on by
+CALENDAR = frozenset(
+    ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "today", "tomorrow", "yesterday"]
+)
+
+
+def _same_case(last: Piece, q: Piece) -> bool:
+    if last.upper:
+        return q.upper
+    return q.capitalised and not q.upper and q.text[1:].islower()
+
+
+def _ends(q: Piece, lex: Lexicon) -> bool:
+    w = q.word
+    return (not q.alpha or w in STOP_WORDS or w in FUNCTION_WORDS or w in CALENDAR or w in TITLES
+            or (w in lex.clinical and w not in ORG_WORDS) or (q.upper and w in lex.abbreviations and w not in ORG_WORDS))
+
+
+def _closing(text: str, q: Piece, words: int, lex: Lexicon) -> bool:
+    """"(PORTLAND GENERAL ELECTRIC)": after two words of a name, an everyday word that a clinic's documents
+    use too ("electric", "power") still ends the name when a bracket, a comma or the line's end follows."""
+    return (q.alpha and words >= 2 and q.word in lex.clinical and q.word not in lex.abbreviations
+            and q.word not in STOP_WORDS and q.word not in FUNCTION_WORDS and q.word not in CALENDAR
+            and re.match(r"[ \t]*(?:[),;]|$)", text[q.end :]) is not None)
+
+
+def extend(text: str, spans: Sequence[tuple[int, int, str]], lex: Lexicon) -> list[tuple[int, int, str]]:
+    """(start, end, entity) spans of organisations and places, each run on over the rest of its name."""
+    items = pieces(text)
+    out = []
+    for start, end, entity in spans:
+        if entity not in NAME_ENTITIES:
+            continue
+        inside = [p for p in items if start <= p.start and p.end <= end]
+        if not inside or not inside[-1].alpha or (not inside[-1].capitalised):
+            continue
+        last, more = inside[-1], 0
+        for q in items[last.index + 1 : last.index + 1 + MAX_MORE]:
+            if not joined(text, last, q, r"[ \t]+") or not _same_case(inside[-1], q):
+                break
+            if _ends(q, lex) and not _closing(text, q, len(inside) + more, lex):
+                break
+            last, more = q, more + 1
+        if more:
+            out.append((start, last.end, entity))
+    return out
