@@ -75,6 +75,12 @@ LEAKS = [
     ("she was born on christmas day 1931 and has a UTI", ["christmas", "1931"], ["UTI"]),
     ("new address 14 Heron Landing, Lot 3, the nebulizer goes there", ["14", "Heron", "Lot 3"], ["nebulizer"]),
     ("works as a welder at ostrander steel, cut on left hand", ["ostrander"], ["cut on left hand"]),
+    # store and unit numbers go with the name before them; a town in lower case after "near" or "from"
+    ("picked up the inhaler at Osco Drug #3318 yesterday", ["Osco", "3318"], ["inhaler"]),
+    ("sent the script to Giant Eagle Pharmacy No. 0412, rash is better", ["Giant", "Eagle", "0412"], ["rash is better"]),
+    ("we are staying near wenatchee till the swelling goes down", ["wenatchee"], ["swelling"]),
+    ("came down from bozeman for the colonoscopy", ["bozeman"], ["colonoscopy"]),
+    ("EMPLOYER IS (NORTHWEST NATURAL GAS), BACK PAIN AFTER LIFTING", ["NORTHWEST", "NATURAL", "GAS"], ["BACK PAIN"]),
 ]
 
 
@@ -164,6 +170,14 @@ def test_tracebacks_keep_their_code_locations(strict: Scrubber) -> None:
     assert "Jordan" not in out and "1980" not in out
 
 
+@pytest.mark.parametrize("mode", ["strict", "preview"])
+def test_counts_rooms_and_everyday_places_stay(mode: str) -> None:
+    """A number after "#" is a store's only after a name: a room, a dispensed count and "in bed" stay."""
+    assert_scrubbed(ALLOW, mode, "Room #12 needs the ECG leads, disp #100 tablets", [], ["Room #12", "#100 tablets"])
+    assert_scrubbed(ALLOW, mode, "still in pain from the fall, in bed all day, works from home", [],
+                    ["in pain from the fall, in bed all day, works from home"])
+
+
 def test_preview_keeps_what_staff_need(preview: Scrubber) -> None:
     text = "Pt c/o SOB and wheezing, albuterol not helping, O2 sat 91%, CBC and BMP ordered, f/u in 2 wks"
     assert preview.scrub(text) == text
@@ -177,7 +191,8 @@ def test_preview_keeps_what_staff_need(preview: Scrubber) -> None:
      ("phi_dev5", "strict", 0.98, 0.95), ("phi_dev5", "preview", 0.96, 0.95),
      ("phi_dev6", "strict", 0.98, 0.95), ("phi_dev6", "preview", 0.98, 0.95),
      ("phi_dev7", "strict", 0.96, 0.94), ("phi_dev7", "preview", 0.96, 0.94),
-     ("phi_dev8", "strict", 0.96, 0.98), ("phi_dev8", "preview", 0.94, 0.98)],
+     ("phi_dev8", "strict", 0.98, 0.98), ("phi_dev8", "preview", 0.96, 0.98),
+     ("phi_dev9", "strict", 0.96, 0.98), ("phi_dev9", "preview", 0.92, 0.98)],
 )
 def test_quality_on_the_validation_sets_written_elsewhere(name: str, mode: str, recall: float, retention: float) -> None:
     """tests/data/phi_dev*.jsonl: 295 texts in the voices the project set lacks (nursing notes in capitals,
