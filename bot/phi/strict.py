@@ -75,6 +75,8 @@ def _number_ok(text: str, items: list[Piece], i: int, lex: Lexicon) -> str | Non
     dashed = (back.group(0) if back else "") + (chain.group(0) if chain else "")
     if dashed.count("-") >= 1 and len(re.sub(r"\D", "", dashed)) >= 6 and not re.match(r"\d+-\d+$", dashed):
         return "OTHER_ID"  # 560-40-78-5, 4417-9921-33: pieces of one number
+    if _spaced_identifier(text, p.start, lex):
+        return "OTHER_ID"  # "BCX 882 104 557": one identifier written in groups
     digits = re.sub(r"\D", "", raw)
     if "." in raw:
         return None if raw.count(".") == 1 and len(raw.split(".")[0]) <= 4 else "OTHER_ID"
@@ -90,6 +92,44 @@ def _number_ok(text: str, items: list[Piece], i: int, lex: Lexicon) -> str | Non
     if 90 <= int(digits) <= 119 and not unit_after and not measured and not _valued(text, items, i, lex):
         return "AGE"  # "Wendell Ashby, 92, was a foreman": a number of an old person's years, nothing measured
     return None
+
+
+_SPELLED_UNITS = frozenset(["one", "two", "three", "four", "five", "six", "seven", "eight", "nine"])
+_COUNTED = re.compile(r"[\s-]*(?:dollars?|bucks|cents|percent|pounds?|lbs?|degrees?|seconds?|minutes?|mins?|hours?|"
+                      r"hrs?|days?|weeks?|months?|times|over|out|/|%)\b", re.IGNORECASE)
+
+
+def _spelled_age(text: str, items: list[Piece], i: int, lex: Lexicon) -> str | None:
+    """"ninety", "ninety-four", "Ninety one": a number in words is judged as the same number in digits is, so
+    90 and over with nothing measured or counted is an old person's age ("now ninety-four", "Ninety-one and
+    still working"), while "ninety minutes", "ninety over sixty" and "heart rate ninety" stay."""
+    p = items[i]
+    if p.lower in _SPELLED_UNITS and i > 0 and items[i - 1].lower == "ninety" and joined(text, items[i - 1], p, r"[\s-]"):
+        return _spelled_age(text, items, i - 1, lex)  # the "four" of "ninety-four"
+    if p.lower != "ninety" or (i > 0 and items[i - 1].lower in _SPELLED_UNITS | {"hundred"}):
+        return None
+    end = i + 1 if i + 1 < len(items) and items[i + 1].lower in _SPELLED_UNITS and \
+        joined(text, p, items[i + 1], r"[\s-]") else i
+    nxt = items[end + 1] if end + 1 < len(items) else None
+    if _COUNTED.match(text, items[end].end) or (nxt is not None and (nxt.word in lex.units or nxt.word in lex.measures)):
+        return None
+    if any(items[k].word in lex.measures for k in range(max(0, i - 2), i)):
+        return None
+    return "AGE"
+
+
+_SPACED_GROUPS = re.compile(r"(?<![\d.,/])(?:\d{2,5} ){2,}\d{2,5}(?![\d.,/])")
+
+
+def _spaced_identifier(text: str, at: int, lex: Lexicon) -> bool:
+    """The number at ``at`` is one group of an identifier written in groups of digits (9 digits or more in all),
+    not a list of readings after a measure ("glucose 110 120 135")."""
+    for m in _SPACED_GROUPS.finditer(text, max(0, at - 24), min(len(text), at + 30)):
+        if m.start() <= at < m.end():
+            before = re.findall(r"[a-z0-9]+", text[max(0, m.start() - 30) : m.start()].lower())[-2:]
+            return len(re.sub(r"\D", "", m.group(0))) >= 9 and not any(
+                w in lex.measures or w.rstrip("s") in lex.measures for w in before)
+    return False
 
 
 def _valued(text: str, items: list[Piece], i: int, lex: Lexicon) -> bool:
@@ -231,7 +271,10 @@ def strict_spans(
         # a log line's message starts after its separator ("rasa.core.processor  - Failed to run ..."): its
         # first word is capitalised as a sentence's is, not as a name is
         opens = plain and not _AFTER_SEPARATOR.search(text, max(0, p.start - 4), p.start)
-        entity = _number_ok(text, items, i, lex) if p.text[0].isdigit() else _word_ok(p, lex, opens)
+        if p.text[0].isdigit():
+            entity = _number_ok(text, items, i, lex)
+        else:
+            entity = _spelled_age(text, items, i, lex) or _word_ok(p, lex, opens)
         if entity:
             if out and out[-1][2] == entity and re.fullmatch(r"[\s.,'’/-]*", text[out[-1][1] : p.start]):
                 out[-1] = (out[-1][0], p.end, entity)
