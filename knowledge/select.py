@@ -27,7 +27,7 @@ from knowledge.types import Passage
 HEADING_WEIGHT = 0.5  # how much the section heading's similarity adds to a sentence's own
 RANK_PENALTY = 0.08  # per rank a section is below the best one
 KEEP_WITHIN = 0.14  # further sentences of the best section are kept when they score this close to the best
-MAX_SENTENCES = 5  # a list section ("What to bring", "Parking") answers with its items while they fit the SMS budget
+MAX_SENTENCES = 3
 NUMBER_BONUS = 0.15  # range questions: sentences with a number
 
 _HIGH = re.compile(r"\b(high|higher|elevated|raised|above|too much|over|hyper\w*|(go|goes|went|going) up|rising|"
