@@ -10,7 +10,7 @@ something outside the clinic's business. "my a1c is 6.1, what does that mean" is
 
 The examples: knowledge/training/policy.jsonl (written for this, never taken from a blind set), the refusals of the
 adapter's training set, and the adapter's grounded training questions as questions to answer. The classifier is fitted
-once per process, on first use or at warm-up (about 1,400 short texts: 20 to 50 s on 2 busy cores). Its recall and
+once per process, on first use or at warm-up (about 2,000 short texts: 10 to 90 s on 2 busy cores). Its recall and
 false refusals are measured by ``scripts/bench_policy.py`` on tests/data/policy_dev.jsonl and policy_dev2.jsonl (never
 trained on; the second in texting, typo, parent, elderly and non-native voices with context-free follow-ups such as
 "can i just double it") and on the answer benchmark's dev and project sets.
