@@ -10,9 +10,10 @@ something outside the clinic's business. "my a1c is 6.1, what does that mean" is
 
 The examples: knowledge/training/policy.jsonl (written for this, never taken from a blind set), the refusals of the
 adapter's training set, and the adapter's grounded training questions as questions to answer. The classifier is fitted
-once per process, on first use or at warm-up (about 1,400 short texts: 20 to 50 s on 2 busy cores). Its recall and
-false refusals are measured by ``scripts/bench_policy.py`` on tests/data/policy_dev.jsonl (never trained on) and on
-the answer benchmark's dev and project sets.
+once per process, on first use or at warm-up (about 2,000 short texts: 10 to 90 s on 2 busy cores). Its recall and
+false refusals are measured by ``scripts/bench_policy.py`` on tests/data/policy_dev.jsonl and policy_dev2.jsonl (never
+trained on; the second in texting, typo, parent, elderly and non-native voices with context-free follow-ups such as
+"can i just double it") and on the answer benchmark's dev and project sets.
 """
 
 from __future__ import annotations
@@ -30,7 +31,10 @@ from knowledge.guard import PolicyKind, policy_hit
 log = logging.getLogger(__name__)
 
 POLICY_EXAMPLES = Path(__file__).resolve().parent / "training" / "policy.jsonl"
-REFUSE_AT = 0.6  # refused when the probability that the question is an ordinary one is under 1 - this
+# Refused when the classifier finds an ordinary question no likelier than a policy one. 0.6 (refuse only under 0.4)
+# let through a fifth of policy_dev2's refusals worded as texts, parents or follow-ups; at 0.5 it misses one of 44
+# with no false refusal on policy_dev, policy_dev2 or the answer benchmark's project and dev sets.
+REFUSE_AT = 0.5
 NGRAM_WEIGHT = 0.5  # how much the word and character n-grams weigh beside the embedding (each has unit length)
 Label = Literal["ok", "dose", "medicine", "diagnosis", "out_of_scope"]
 
