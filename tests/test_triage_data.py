@@ -12,7 +12,7 @@ import pytest
 from bot.triage import dataset
 from bot.triage.categories import CATEGORY_IDS, LEVELS
 from bot.triage.dataset import DataError, Item, parse_file
-from bot.triage.model import PACKAGED_ADAPTER, adapter_exists, read_meta, spec
+from bot.triage.model import PACKAGED_ADAPTER, adapter_exists, model_text, read_meta, spec
 
 PROJECT_SET = Path(__file__).parent / "data" / "triage_messages.jsonl"
 ITEMS = dataset.load_items()
@@ -99,3 +99,9 @@ def test_items_are_labelled_as_their_header_says(tmp_path: Path) -> None:
     assert [(i.text, i.level, i.category, i.source) for i in parse_file(path)] == [
         ("fever and shaking", "emergency", "sepsis", "hand"), ("thanks!", "self_care", "none", "hand")]
     assert isinstance(parse_file(path)[0], Item)
+
+
+def test_the_model_reads_a_message_in_capitals_as_it_would_read_it_in_lower_case() -> None:
+    assert model_text("MY  SON WILL\nCALL YOU") == "my son will call you"
+    assert model_text("Dr Kim said my INR is fine") == "Dr Kim said my INR is fine"  # an abbreviation is not shouting
+    assert model_text("OK") == "OK" and model_text("") == ""

@@ -51,6 +51,7 @@ ORDINARY = [
     "runny nose and a mild cough for two days, no fever",
     "what time do you close on friday",
     "chest is sore where I pulled a muscle lifting boxes, hurts when I press on it",
+    "MY SON DANIEL WILL PICK UP THE FORMS ON FRIDAY",  # capitals are how someone types, not an emergency
 ]
 FILLER = ("We got back from the lake on Sunday and the kids have been fine, the dog too. My sister came over "
           "with her new baby and we had a barbecue, and the weather was lovely the whole weekend. ")
@@ -77,8 +78,6 @@ def test_the_rules_miss_these_and_the_model_raises_them_to_emergencies(net: Tria
         assert must_say in result.advice, (text, result.red_flags)
 
 
-@pytest.mark.xfail(reason="known gap of the shipped adapter (400 steps): an indirect farewell; "
-                          "the gateway's rules catch direct statements of suicidal intent", strict=False)
 def test_an_indirect_farewell_is_raised_to_an_emergency_with_the_crisis_line(net: TriageNet) -> None:
     text, must_say = MISSED[0]
     result = assess(text, net, clinic_name="Maple Street Family Medicine")

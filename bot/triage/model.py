@@ -25,7 +25,7 @@ from bot.triage.categories import CATEGORIES, CATEGORY_IDS, LEVEL_WORDS, LEVELS
 
 log = logging.getLogger(__name__)
 
-PROMPT_VERSION = 1
+PROMPT_VERSION = 2  # 2: messages in capitals are read in lower case (model_text)
 PROMPT_HEAD = "Message to a clinic:\n"
 PROMPT_TAIL = "\nTriage:"
 MAX_MESSAGE_TOKENS = 192
@@ -95,9 +95,20 @@ def label_ids(tokenizer: Any) -> LabelIds:
     return LabelIds(level, category, list(prefix), list(suffix))
 
 
+def model_text(text: str) -> str:
+    """The message as the model reads it, in training and in use: whitespace collapsed, and a message written
+    in capitals read in lower case. Capitals say how someone types, not how urgent it is; the first training
+    set had them only on emergencies, and the model learnt "DAUGHTER ... WILL CALL" as one."""
+    text = " ".join(text.split())
+    letters = [c for c in text if c.isalpha()]
+    if len(letters) >= 4 and sum(c.isupper() for c in letters) >= 0.6 * len(letters):
+        return text.lower()
+    return text
+
+
 def windows(tokenizer: Any, ids: LabelIds, text: str, max_message_tokens: int = MAX_MESSAGE_TOKENS) -> list[list[int]]:
     """The prompt's token ids, one list per window of the message (one window for most messages)."""
-    body = tokenizer(" ".join(text.split()), add_special_tokens=False)["input_ids"] or [tokenizer.eos_token_id]
+    body = tokenizer(model_text(text), add_special_tokens=False)["input_ids"] or [tokenizer.eos_token_id]
     if len(body) <= max_message_tokens:
         return [ids.prefix + body + ids.suffix]
     stride = max_message_tokens - WINDOW_OVERLAP

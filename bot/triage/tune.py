@@ -32,6 +32,7 @@ from bot.triage.model import (
     TriageModel,
     label_ids,
     label_logits,
+    model_text,
     spec,
     write_meta,
 )
@@ -58,7 +59,7 @@ class TriageTuneConfig:
 
 
 def _encode(tokenizer: Any, ids: LabelIds, item: Item, max_tokens: int) -> tuple[list[int], int, int]:
-    body = tokenizer(" ".join(item.text.split()), add_special_tokens=False)["input_ids"][:max_tokens]
+    body = tokenizer(model_text(item.text), add_special_tokens=False)["input_ids"][:max_tokens]
     return ids.prefix + body + ids.suffix, LEVELS.index(item.level), CATEGORY_IDS.index(item.category)
 
 
