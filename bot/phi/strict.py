@@ -118,7 +118,8 @@ def _spelled_age(text: str, items: list[Piece], i: int, lex: Lexicon) -> str | N
     return "AGE"
 
 
-_SPACED_GROUPS = re.compile(r"(?<![\d.,/])(?:\d{2,5} ){2,}\d{2,5}(?![\d.,/])")
+# the groups end where a digit does not follow; a full stop or a comma that ends the sentence may ("KSH 447 019 822.")
+_SPACED_GROUPS = re.compile(r"(?<![\d.,/])(?:\d{2,5} ){2,}\d{2,5}(?!\d|[.,/]\d)")
 
 
 def _spaced_identifier(text: str, at: int, lex: Lexicon) -> bool:
