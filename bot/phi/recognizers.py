@@ -387,7 +387,7 @@ class WorldPhoneRecognizer(LocalRecognizer):
             if phonenumbers.is_valid_number(m.number) or (raw.lstrip("(")[:1] in ("0", "+") and digits >= 10):
                 results.append(RecognizerResult(
                     entity_type="PHONE", start=m.start, end=m.end, score=self.score,
-                    recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                    recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: "WorldPhoneRecognizer",
                                           RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id},
                 ))
         return results
