@@ -66,3 +66,27 @@ def extend(text: str, spans: Sequence[tuple[int, int, str]], lex: Lexicon) -> li
         if more:
             out.append((start, last.end, entity))
     return out
+
+
+_HYPHEN_BEFORE = re.compile(r"(?<![\w-])([^\W\d_]{2,})[-‐]$")
+_HYPHEN_AFTER = re.compile(r"(?<=[^\W\d_])[-‐]([^\W\d_]{2,})(?![\w-])")
+
+
+def hyphenated(text: str, spans: Sequence[tuple[int, int, str]], lex: Lexicon) -> list[tuple[int, int, str]]:
+    """A person's name runs on over a hyphen: "okonkwo-bell", "seo-yeon park", "Kaczmarek-Olu". When the lists
+    or spaCy take one part of a hyphenated word as a name, the other part is the same name's, unless it is a
+    clinical term ("Parkinson-like")."""
+    out = []
+    for start, end, entity in spans:
+        if entity != "PERSON":
+            continue
+        new_start, new_end = start, end
+        before = _HYPHEN_BEFORE.search(text, max(0, start - 40), start)
+        if before and before.group(1).lower() not in lex.clinical:
+            new_start = before.start(1)
+        after = _HYPHEN_AFTER.match(text, end)
+        if after and after.group(1).lower() not in lex.clinical:
+            new_end = after.end(1)
+        if (new_start, new_end) != (start, end):
+            out.append((new_start, new_end, entity))
+    return out

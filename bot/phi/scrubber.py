@@ -245,6 +245,11 @@ class Scrubber:
             extra = strict_spans(text, found, allowed, lex)
             extra += extend(text, extra, lex)  # "<LOCATION> AIRLINES" from "SOUTHWEST AIRLINES"
             findings = merge([*findings, *(Finding(e, s, t, 0.5) for s, t, e in extra)])
+        from bot.phi.extend import hyphenated  # "<NAME>-bell": the rest of a hyphenated name goes too
+
+        joined = hyphenated(text, [(f.start, f.end, f.entity) for f in findings], lex)
+        if joined:
+            findings = merge([*findings, *(Finding(e, s, t, SCORE_THRESHOLD) for s, t, e in joined)])
         return findings
 
     def scrub(self, text: str) -> str:
