@@ -47,6 +47,9 @@ SPELLED_DATE_RULES = [
     rule(rf"(?i:\b(?:on|since|by|until|till|before|after|to|from|monday|tuesday|wednesday|thursday|friday|"
          rf"saturday|sunday)\s+)(?P<v>the\s+(?:(?:[12]?\d|3[01])(?:st|nd|rd|th)|{ORDINAL_WORD}))\b"
          r"(?!\s+(?!(?:of|at|in|for|and|or|at|around|after|before)\b)[A-Za-z])", 0.7, ICASE),
+    # the weekday goes with its day of the month: "thurs the 9th", "Sat, the 3rd", "Wednesday the twelfth"
+    rule(rf"(?i:\b(?:mon|tue|tues|wed|weds|thu|thur|thurs|fri|sat|sun)(?:day)?\.?,?\s+the\s+"
+         rf"(?:(?:[12]?\d|3[01])(?:st|nd|rd|th)|{ORDINAL_WORD}))\b", 0.7),
     # a holiday and its year: "on valentines day 1950", "since New Year's Eve 2019"
     rule(r"(?i:\b(?:on|since|from|by|until|till|before|after|of)\s+)(?P<v>(?:[A-Za-z]+['’]?s?\s+){1,2}(?i:day|eve)"
          r"\s*,?\s+(?:of\s+)?(?:19|20)\d\d)\b", 0.75),
