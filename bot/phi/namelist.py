@@ -138,7 +138,10 @@ def _ambiguous(text: str, items: list[Piece], i: int, lex: Lexicon, caps_text: b
     before = items[i - 1].word if i else ""
     after = [q.word for q in items[i + 1 : i + 3]]
     relative = before in RELATIVES and w not in lex.plain  # "PT STATES": a verb, not a name
-    if name and (before in TITLES or (not clinical and (relative or after_cue(items, i, STRONG_CUES)))):
+    # "CC: HA x1 wk", "c/o HA": a medical abbreviation in capitals after a cue that a note uses for its own
+    # headings ("cc" chief complaint, "c/o" complains of) is the complaint, not a name
+    abbreviation = p.upper and w in lex.abbreviations
+    if name and (before in TITLES or (not clinical and not abbreviation and (relative or after_cue(items, i, STRONG_CUES)))):
         return "PERSON"
     if name and not clinical and p.capitalised and not caps_text and after and (
         after[0] in PERSON_VERBS or after[:2] in (["and", "i"], ["and", "me"])
