@@ -34,6 +34,8 @@ ANY_YEAR = rf"(?:{YEAR}|{SPELLED_YEAR})"
 _ORDINAL_OVER_89 = (r"(?:ninetieth|ninety[\s-](?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)|"
                     r"(?:one\s+)?hundredth|(?:one\s+)?hundred\s+and\s+(?:first|second|third|fourth|fifth|\w+th))")
 
+WEEKDAY = r"(?:mon|tue|tues|wed|weds|thu|thur|thurs|fri|sat|sun)(?:day)?"
+
 SPELLED_DATE_RULES = [
     # 2/18 on its own ("plan for cath 2/18"); month/two-digit year ("since 3/80")
     rule(r"(?<![\d/.])\d{1,2}/\d{1,2}(?!\d|/|\.\d)", 0.5, 0, date_like),
@@ -47,9 +49,11 @@ SPELLED_DATE_RULES = [
     rule(rf"(?i:\b(?:on|since|by|until|till|before|after|to|from|monday|tuesday|wednesday|thursday|friday|"
          rf"saturday|sunday)\s+)(?P<v>the\s+(?:(?:[12]?\d|3[01])(?:st|nd|rd|th)|{ORDINAL_WORD}))\b"
          r"(?!\s+(?!(?:of|at|in|for|and|or|at|around|after|before)\b)[A-Za-z])", 0.7, ICASE),
-    # the weekday goes with its day of the month: "thurs the 9th", "Sat, the 3rd", "Wednesday the twelfth"
-    rule(rf"(?i:\b(?:mon|tue|tues|wed|weds|thu|thur|thurs|fri|sat|sun)(?:day)?\.?,?\s+the\s+"
-         rf"(?:(?:[12]?\d|3[01])(?:st|nd|rd|th)|{ORDINAL_WORD}))\b", 0.7),
+    # the weekday goes with its day of the month: "thurs the 9th", "Sat, the 3rd", "Wednesday the twelfth",
+    # "tues 4/9", "Mon 4/15"
+    rule(rf"(?i:\b{WEEKDAY}\.?,?\s+the\s+(?:(?:[12]?\d|3[01])(?:st|nd|rd|th)|{ORDINAL_WORD}))\b", 0.7),
+    rule(rf"(?i:\b{WEEKDAY}\.?,?\s+)(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01])(?:/(?:\d{{4}}|\d\d))?(?![\d/]|\.\d)", 0.7, 0,
+         lambda text, m: not UNIT_AFTER.match(text, m.end())),
     # a holiday and its year: "on valentines day 1950", "since New Year's Eve 2019"
     rule(r"(?i:\b(?:on|since|from|by|until|till|before|after|of)\s+)(?P<v>(?:[A-Za-z]+['’]?s?\s+){1,2}(?i:day|eve)"
          r"\s*,?\s+(?:of\s+)?(?:19|20)\d\d)\b", 0.75),
