@@ -295,7 +295,12 @@ MEMBER_LABEL = (
     r"medicaid(?:\s+(?:id|number))?|hmo(?:\s+member)?(?:\s+(?:id|number))?|"
     r"group(?:\s+(?:id|number|no))?|grp|plan\s+id|id\s+card"
 )
-MEMBER_RULES = [rule(rf"(?i:\b(?:{MEMBER_LABEL})){SEP}{ID_VALUE}", 0.92)]
+MEMBER_RULES = [
+    rule(rf"(?i:\b(?:{MEMBER_LABEL})){SEP}{ID_VALUE}", 0.92),
+    # the same number written in groups, a plan's letters first: "member ID KSH 447 019 822"
+    rule(rf"(?i:\b(?:{MEMBER_LABEL})){SEP}(?P<v>(?:[A-Za-z]{{1,4}}[ -])?\d{{2,5}}(?:[ -]\d{{2,5}}){{1,4}})(?![\w-]|[.,/]\d)",
+         0.92, 0, lambda _t, m: sum(c.isdigit() for c in m.group("v")) >= 6),
+]
 LICENSE_RULES = [
     rule(
         r"(?i:\b(?:driver'?s?\s+licen[cs]e|licen[cs]e|dl|state\s+id|id\s+card))"
