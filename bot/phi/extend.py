@@ -17,7 +17,7 @@ from bot.phi.lexicon import Lexicon
 from bot.phi.namelist import ORG_WORDS
 from bot.phi.names import STOP_WORDS
 from bot.phi.tokens import TITLES, Piece, joined, pieces
-from bot.phi.venues import FUNCTION_WORDS
+from bot.phi.venues import FUNCTION_WORDS, ORG_ENDS, SPECIALTY_ENDS
 
 NAME_ENTITIES = frozenset(["ORG", "LOCATION"])
 MAX_MORE = 3  # words a name runs on by
@@ -65,6 +65,32 @@ def extend(text: str, spans: Sequence[tuple[int, int, str]], lex: Lexicon) -> li
             last, more = q, more + 1
         if more:
             out.append((start, last.end, entity))
+    return out
+
+
+# an organisation's last word, after a name found (in any case): "<ORG> center" of "dunmore foods distribution
+# center", "<NAME> street pharmacy", "<REDACTED> cardiology"
+HEADS = (ORG_ENDS - {"home", "general", "services"}) | SPECIALTY_ENDS
+_STREET = frozenset(["street", "st", "avenue", "ave", "road", "rd"])
+HEADED_ENTITIES = frozenset(["ORG", "LOCATION", "PERSON", "REDACTED"])
+
+
+def headed(text: str, spans: Sequence[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """A name found, then (a street word and) a word organisations end in: the whole is an organisation's name."""
+    items = pieces(text)
+    out = []
+    for start, end, entity in spans:
+        if entity not in HEADED_ENTITIES:
+            continue
+        inside = [p for p in items if start <= p.start and p.end <= end]
+        if not inside:
+            continue
+        last = inside[-1]
+        follow = items[last.index + 1 : last.index + 3]
+        if follow and follow[0].word in _STREET and joined(text, last, follow[0], r"\.?[ \t]+"):
+            last, follow = follow[0], follow[1:]
+        if follow and follow[0].word in HEADS and joined(text, last, follow[0], r"\.?[ \t]+"):
+            out.append((start, follow[0].end, "ORG"))
     return out
 
 

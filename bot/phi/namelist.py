@@ -34,7 +34,7 @@ from bot.phi.tokens import (
 )
 
 ORG_WORDS = frozenset(
-    ["hospital", "hospitals", "medical", "center", "centre", "clinic", "clinics", "health", "healthcare", "memorial", "general", "regional", "university", "college", "school", "academy", "elementary", "middle", "high", "church", "bank", "inc", "llc", "corp", "corporation", "company", "co", "group", "foods", "logistics", "services", "systems", "partners", "associates", "pharmacy", "laboratories", "labs", "institute", "foundation", "county", "community", "nursing", "rehab", "rehabilitation", "hospice", "manor", "industries", "motors", "works", "steel", "insurance", "solutions", "technologies", "store", "stores", "market", "dept", "department", "infirmary", "sanitarium", "practice", "physicians", "surgeons", "consultants", "enterprises", "holdings", "manufacturing", "construction"]
+    ["hospital", "hospitals", "medical", "center", "centre", "clinic", "clinics", "health", "healthcare", "memorial", "general", "regional", "university", "college", "school", "academy", "elementary", "middle", "high", "church", "bank", "inc", "llc", "corp", "corporation", "company", "co", "group", "foods", "logistics", "services", "systems", "partners", "associates", "assoc", "pharmacy", "laboratories", "labs", "institute", "foundation", "county", "community", "nursing", "rehab", "rehabilitation", "hospice", "manor", "industries", "motors", "works", "steel", "insurance", "solutions", "technologies", "store", "stores", "market", "dept", "department", "infirmary", "sanitarium", "practice", "physicians", "surgeons", "consultants", "enterprises", "holdings", "manufacturing", "construction"]
 )
 # "Filbert Bright, M.D.", "ANNA K. LEE RN": capitalised words before a degree are a name.
 SIGNED = re.compile(

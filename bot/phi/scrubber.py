@@ -245,9 +245,11 @@ class Scrubber:
             extra = strict_spans(text, found, allowed, lex)
             extra += extend(text, extra, lex)  # "<LOCATION> AIRLINES" from "SOUTHWEST AIRLINES"
             findings = merge([*findings, *(Finding(e, s, t, 0.5) for s, t, e in extra)])
-        from bot.phi.extend import hyphenated  # "<NAME>-bell": the rest of a hyphenated name goes too
+        from bot.phi.extend import headed, hyphenated
 
-        joined = hyphenated(text, [(f.start, f.end, f.entity) for f in findings], lex)
+        spans = [(f.start, f.end, f.entity) for f in findings]
+        joined = hyphenated(text, spans, lex)  # "<NAME>-bell": the rest of a hyphenated name goes too
+        joined += headed(text, spans)  # "<NAME> street pharmacy": so does an organisation's last word
         if joined:
             findings = merge([*findings, *(Finding(e, s, t, SCORE_THRESHOLD) for s, t, e in joined)])
         return findings
