@@ -152,6 +152,9 @@ def _ambiguous(text: str, items: list[Piece], i: int, lex: Lexicon, caps_text: b
         return "PERSON"  # "grant called back", "so bill said" (but "the bill came", "the insurance lady asked")
     if w in lex.first_names and not clinical and not p.capitalised and _lower_case_person(text, items, i, lex):
         return "PERSON"
+    if w in lex.first_names and not clinical and not p.capitalised and (_paired(text, items, i, lex)
+                                                                        or _subject(text, items, i)):
+        return "PERSON"
     if place and _state_after(text, items, i) and (p.capitalised or p.upper):
         return "LOCATION"  # "Normal, IL", "Mobile AL"
     if place and not clinical and _residence(items, i):
@@ -183,6 +186,35 @@ def _lower_case_person(text: str, items: list[Piece], i: int, lex: Lexicon) -> b
     return (surname.word in lex.last_names and surname.word not in lex.plain and not surname.capitalised
             and joined(text, items[i], surname, r"[ \t]+") and bool(after)
             and (after[0] in PERSON_VERBS or after[:2] in (["and", w] for w in ("her", "his", "my", "their", "i"))))
+
+
+_OPENS = frozenset(["has", "had", "is", "was", "got", "gets", "keeps", "kept", "cant", "can't", "wont", "won't", "isnt", "isn't"])
+_THIRD_PERSON = re.compile(r"\b(?:she|he|her|him|his|hers)\b", re.IGNORECASE)
+
+
+def _paired(text: str, items: list[Piece], i: int, lex: Lexicon) -> bool:
+    """"rose and faith both got the rash": two first names joined by "and" opening a clause, in lower case."""
+    def first(k: int) -> bool:
+        q = items[k]
+        return q.word in lex.first_names and q.word not in lex.clinical and not q.capitalised and \
+            (q.sentence_start or (k > 0 and items[k - 1].word in CLAUSE_OPENERS))
+
+    def second(k: int) -> bool:
+        q = items[k]
+        return q.word in lex.first_names and q.word not in lex.clinical and not q.capitalised
+
+    if i + 2 < len(items) and items[i + 1].word == "and" and first(i) and second(i + 2):
+        return joined(text, items[i], items[i + 1], r"[ \t]+") and joined(text, items[i + 1], items[i + 2], r"[ \t]+")
+    if i >= 2 and items[i - 1].word == "and" and first(i - 2) and second(i):
+        return joined(text, items[i - 2], items[i - 1], r"[ \t]+") and joined(text, items[i - 1], items[i], r"[ \t]+")
+    return False
+
+
+def _subject(text: str, items: list[Piece], i: int) -> bool:
+    """"hope has a fever since tues ... can she come in": a first name opening the message, then "has" or
+    "is", and the message goes on about a "she" or a "he" (not "i hope the dose helps")."""
+    return i == 0 and i + 1 < len(items) and items[i + 1].word in _OPENS and \
+        joined(text, items[i], items[i + 1], r"[ \t]+") and bool(_THIRD_PERSON.search(text, items[i + 1].end))
 
 
 def _named_runs(text: str, items: list[Piece], flags: list[str | None], lex: Lexicon) -> list[tuple[int, int, str]]:

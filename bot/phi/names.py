@@ -69,7 +69,7 @@ SIGN_OFFS = [
 # "its dave, ..." at the start of a message: a lower-case word is a name only when punctuation
 # or a word like "from" follows it ("its swollen and red" is not a name).
 GREETING_CUES = [
-    r"^\s*(?:(?:hi|hey|hello|hiya|good\s+morning|good\s+afternoon)(?:\s+(?:doc|doctor|there|all|team|everyone))?)?"
+    r"^\s*(?:(?:hi|hey|hello|hiya|yo|good\s+morning|good\s+afternoon)(?:\s+(?:doc|doctor|there|all|team|everyone))?)?"
     r"[\s,!.]*(?:it'?s|it’s|its)",
 ]
 GREETING_END = re.compile(
