@@ -251,6 +251,11 @@ ZIP_RULES = [
         preceded_by(rf"{STREET_SUFFIX}|apt|unit|address|live|lives|zip|city|town|in", 45),
     ),
 ]
+# the town of an address, between a comma and its ZIP code: "..., Brackton 02911", "..., Halcott Springs, CO 80951"
+TOWN_RULES = [
+    rule(r",[ \t]+(?P<v>[A-Z][a-z]+(?:[ \t][A-Z][a-z]+){0,2}),?[ \t]+(?:[A-Z]{2}\.?,?[ \t]+)?\d{5}(?:-\d{4})?\b(?![.,/-]?\d)",
+         0.6),
+]
 SSN_RULES = [
     rule(
         rf"(?i:\b(?:ssn|ss#|ss\s*no|social(?:\s+security)?(?:\s+(?:number|no|#))?)){SEP}(?P<v>\d{{3}}[- ]?\d{{2}}[- ]?\d{{4}})\b",
@@ -404,6 +409,7 @@ def pattern_recognizers() -> list[LocalRecognizer]:
         DateRecognizer(),
         LabelledRecognizer("ADDRESS", ADDRESS_RULES),
         LabelledRecognizer("ZIP", ZIP_RULES),
+        LabelledRecognizer("LOCATION", TOWN_RULES, name="TownRecognizer"),
         LabelledRecognizer("SSN", SSN_RULES),
         LabelledRecognizer("PHONE", PHONE_RULES),
         LabelledRecognizer("EMAIL", EMAIL_RULES),
