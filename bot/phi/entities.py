@@ -47,7 +47,9 @@ def not_phi(text: str, entity: str, start: int, end: int, lex: Lexicon) -> bool:
     everyday = {w for w in words if w in lex.safe and not lex.is_name(w) and w not in lex.places}
     if capitals and not re.search(r"\d{4}", span) and all(w in lex.clinical or w in capitals or w in everyday for w in words):
         return True  # "DNR ON FILE", "MOD MR", "HEARING AID L EAR": an abbreviation among everyday words
-    if not re.search(r"\d{4}", span) and all(w in lex.clinical or w in capitals or CODE.fullmatch(w) for w in words) and not any(
+    # single letters ("q" of "Chg q M/W/F", the days of "M/W/F") neither make nor break a clinical span
+    if not re.search(r"\d{4}", span) and any(len(w) > 1 for w in words) and all(
+        w in lex.clinical or w in capitals or CODE.fullmatch(w) or len(w) == 1 for w in words) and not any(
         lex.is_name(w) and w not in lex.safe and w not in capitals for w in words
     ):
         return True

@@ -147,6 +147,7 @@ MONTH = (
     r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
 )
 DAY = r"(?:0?[1-9]|[12]\d|3[01])(?:st|nd|rd|th)?"
+MESES = r"(?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre)"
 NUM_MONTH = r"(?:0?[1-9]|1[0-2])"
 NUM_DAY = r"(?:0?[1-9]|[12]\d|3[01])"
 YEAR = r"(?:19\d\d|20\d\d)"
@@ -163,6 +164,8 @@ DATE_RULES = [
     rule(rf"\b{YEAR}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])\b", 0.85),
     # jan 1 1980, March 3, 1975, sept 30 2024, october 12, 2023
     rule(rf"\b{MONTH}\s+{DAY}(?:,?\s+{YEAR})?\b", 0.7, ICASE),
+    # Spanish, as patients write it: "el 9 de mayo", "15 de enero de 1950"
+    rule(rf"\b{DAY}\s+de\s+{MESES}(?:\s+(?:de\s+|del\s+)?{YEAR})?\b", 0.7, ICASE),
     # 4 July 1969, 4th of july
     rule(rf"\b{DAY}\s+(?:of\s+)?{MONTH}(?:,?\s+{YEAR})?\b", 0.7, ICASE),
     # 3/4 on its own is a date only after a date word ("since 3/4"), never a score like 7/10.
@@ -223,6 +226,9 @@ ADDRESS_RULES = [
          r"(?:apt|apartment|unit|suite|ste|#)\.?\s*#?\s*[A-Za-z0-9-]{1,6}\b", 0.7, ICASE),
     # a crossing: "the corner of 5th and magnolia", "corner of Elm St & Park Ave", "on maple and 3rd"
     rule(r"\b(?i:on|at|off)\s+(?P<v>(?!(?i:the|my|a|and)\b)[A-Za-z][\w'.-]*\s+(?:and|&)\s+\d{1,3}(?i:st|nd|rd|th)\b)", 0.7),
+    # the same crossing numbered street first: "the pharmacy on 5th and maple" (not "on 2nd and 3rd")
+    rule(r"\b(?i:on|at|off)\s+(?P<v>\d{1,3}(?i:st|nd|rd|th)\s+(?:and|&)\s+(?!(?i:the|my|a|an|last|final|next|then)\b)"
+         r"[A-Za-z][A-Za-z'-]*)\b(?!\s+(?i:dose|doses|day|days|week|weeks|time|times|floor|floors|shift|shifts|grade|trimester)\b)", 0.7),
     rule(r"(?i:\bcorner\s+of\s+)(?P<v>(?!(?i:the|my|a)\b)[\w'.-]+(?:\s+[\w'.-]+)?\s+(?:and|&)\s+[\w'.-]+"
          rf"(?:\s+(?i:{STREET_SUFFIX})\b\.?)?)", 0.7),
     # a house number, a compass point and a street's name without its suffix: "2210 n lakeshore", "40 W Elm"
