@@ -94,6 +94,41 @@ def headed(text: str, spans: Sequence[tuple[int, int, str]]) -> list[tuple[int, 
     return out
 
 
+# Words many place names share, left out of the place list for that (bot.phi.places): beside a place or a
+# name taken as a place they are part of it ("<LOCATION> falls" of "cedar falls", "in port <NAME>").
+PLACE_HEADS = frozenset(["port", "fort", "ft", "mount", "mt", "lake", "new", "north", "south", "east", "west", "san", "santa", "glen", "grand"])
+PLACE_TAILS = frozenset(["falls", "springs", "heights", "city", "beach", "village", "hills", "valley", "junction", "ridge", "creek", "harbor", "grove", "township", "lake"])
+PLACE_CUE_WORDS = frozenset(["in", "from", "near", "to", "outside", "around"])
+
+
+def placed(text: str, spans: Sequence[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """A place's name over the generic words it has: "<LOCATION> falls", "in port <NAME>" (a name after a
+    place cue and a place word is a place's)."""
+    items = pieces(text)
+    out = []
+    for start, end, entity in spans:
+        if entity not in ("LOCATION", "PERSON"):
+            continue
+        inside = [p for p in items if start <= p.start and p.end <= end]
+        if not inside:
+            continue
+        first, last = inside[0], inside[-1]
+        new_start, new_end = start, end
+        head = items[first.index - 1] if first.index > 0 else None
+        cue = items[first.index - 2] if first.index > 1 else None
+        if head is not None and head.word in PLACE_HEADS and joined(text, head, first, r"\.?[ \t]+") and \
+                cue is not None and cue.word in PLACE_CUE_WORDS and joined(text, cue, head, r"[ \t]+"):
+            new_start = head.start
+        tail = items[last.index + 1] if last.index + 1 < len(items) else None
+        cued = new_start < start or (head is not None and head.word in PLACE_CUE_WORDS)
+        if tail is not None and tail.word in PLACE_TAILS and joined(text, last, tail, r"[ \t]+") and \
+                (entity == "LOCATION" or cued):
+            new_end = tail.end
+        if (new_start, new_end) != (start, end):
+            out.append((new_start, new_end, "LOCATION"))
+    return out
+
+
 _HYPHEN_BEFORE = re.compile(r"(?<![\w-])([^\W\d_]{2,})[-‐]$")
 _HYPHEN_AFTER = re.compile(r"(?<=[^\W\d_])[-‐]([^\W\d_]{2,})(?![\w-])")
 
