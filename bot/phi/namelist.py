@@ -126,8 +126,30 @@ def _numbered(text: str, items: list[Piece], lex: Lexicon) -> list[tuple[int, in
                     or _verb(p, lex) or not (p.capitalised or p.word in ("store", "pharmacy")):
                 break
             start, named, k = p.start, named + 1, k - 1
+        if not named:
+            start, named = _placed_store(text, items, m.start(), lex)
         found.append((start, m.end(1), "ORG") if named else (m.start(1), m.end(1), "OTHER_ID"))
     return found
+
+
+def _placed_store(text: str, items: list[Piece], at: int, lex: Lexicon) -> tuple[int, int]:
+    """In lower case: "send it to cvs #4471", "the pharmacist at rite aid #3127": one to three words between a
+    preposition of place and a store's number are the store's name. (start, words) or (at, 0)."""
+    k = max((p.index for p in items if p.end <= at), default=-1)
+    words: list[Piece] = []
+    while k >= 0 and len(words) < 3:
+        p = items[k]
+        if text[p.end : words[-1].start if words else at].strip(" \t") or not p.alpha:
+            break
+        if p.word in venues.PREPOSITIONS:
+            if words:
+                return words[-1].start, len(words)
+            break
+        if p.word in CUE_WORDS or p.word in NUMBER_LABELS or p.word in lex.units or _verb(p, lex):
+            break
+        words.append(p)
+        k -= 1
+    return at, 0
 
 
 def _ambiguous(text: str, items: list[Piece], i: int, lex: Lexicon, caps_text: bool) -> str | None:
