@@ -176,11 +176,42 @@ class CodeRecognizer(LabelledRecognizer):
         return results
 
 
+_NINETY = re.compile(rf"\b(?i:ninety(?:[\s-]?(?:{_UNITS}))?)\b")
+
+
+class NinetyRecognizer(LabelledRecognizer):
+    """"now ninety-four", "Ninety-one and still working": a number of ninety and over in words, nothing
+    measured or counted, is an old person's age; the strict pass judges it so (bot.phi.strict._spelled_age)
+    and preview now does too ("ninety minutes", "ninety over sixty", "heart rate ninety" stay)."""
+
+    def __init__(self) -> None:
+        super().__init__("AGE", [rule(_NINETY.pattern, 0.7)], name="NinetyRecognizer")
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
+        from bot.phi.lexicon import load
+        from bot.phi.strict import _spelled_age
+        from bot.phi.tokens import pieces
+
+        if "AGE" not in entities or "ninety" not in text.lower():
+            return []
+        lex = load()
+        items = pieces(text)
+        results = []
+        for r in super().analyze(text, entities, nlp_artifacts):
+            first = next((p for p in items if p.start == r.start), None)
+            if first is not None and _spelled_age(text, items, first.index, lex):
+                results.append(r)
+        return results
+
+
 def spelled_recognizers() -> list[LabelledRecognizer]:
     return [
         CodeRecognizer(),
         LabelledRecognizer("DATE", SPELLED_DATE_RULES, name="SpelledDateRecognizer"),
         LabelledRecognizer("DATE", YEAR_RULES, name="YearRecognizer"),
         LabelledRecognizer("AGE", SPELLED_AGE_RULES, name="SpelledAgeRecognizer"),
+        NinetyRecognizer(),
         LabelledRecognizer("ACCOUNT", LONG_NUMBER_RULES, name="LongNumberRecognizer"),
     ]
