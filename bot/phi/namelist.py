@@ -17,6 +17,7 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from bot.phi import venues
 from bot.phi.lexicon import Lexicon
+from bot.phi.lowercase import CLAUSE_OPENERS, PERSON_VERBS, lower_case_person, paired, subject
 from bot.phi.names import STOP_WORDS
 from bot.phi.tokens import (
     PLACE_CUES,
@@ -48,11 +49,6 @@ RUN_GAP = r"\s+|['’]s\s+|\.\s+|\s*&\s*"
 ANY_CASE_HEADS = frozenset(
     ["hospital", "hospitals", "clinic", "school", "elementary", "academy", "university", "college", "bank", "church", "pharmacy", "infirmary", "hospice", "manor", "inc", "llc", "corp", "corporation", "foods", "logistics", "industries"]
 )
-# Verbs that take a person: "Rose called", "Hope said", "Will texted".
-PERSON_VERBS = frozenset(
-    ["called", "calls", "calling", "said", "says", "texted", "texts", "asked", "asks", "wants", "wanted", "told", "tells", "came", "comes", "visited", "wrote", "emailed", "phoned", "brought", "picked", "dropped", "needs", "needed", "thinks", "thought"]
-)
-CLAUSE_OPENERS = frozenset(["and", "but", "so", "then", "because", "cause", "cuz", "ok", "okay", "also", "when", "if", "that", "said", "says", "hi", "hey"])
 RESIDENCE_CUES = frozenset(["live", "lives", "living", "lived", "moved", "moving", "relocated", "visiting", "staying", "drove"])
 CONNECTORS = frozenset(["of", "the", "and", "&", "for", "at", "on", "st", "st.", "de", "la", "del", "van", "von"])
 US_STATES = frozenset(
@@ -172,10 +168,10 @@ def _ambiguous(text: str, items: list[Piece], i: int, lex: Lexicon, caps_text: b
     if w in lex.first_names and not clinical and not p.capitalised and after and after[0] in PERSON_VERBS \
             and (p.sentence_start or before in CLAUSE_OPENERS):
         return "PERSON"  # "grant called back", "so bill said" (but "the bill came", "the insurance lady asked")
-    if w in lex.first_names and not clinical and not p.capitalised and _lower_case_person(text, items, i, lex):
+    if w in lex.first_names and not clinical and not p.capitalised and lower_case_person(text, items, i, lex):
         return "PERSON"
-    if w in lex.first_names and not clinical and not p.capitalised and (_paired(text, items, i, lex)
-                                                                        or _subject(text, items, i)):
+    if w in lex.first_names and not clinical and not p.capitalised and (paired(text, items, i, lex)
+                                                                        or subject(text, items, i)):
         return "PERSON"
     if place and _state_after(text, items, i) and (p.capitalised or p.upper):
         return "LOCATION"  # "Normal, IL", "Mobile AL"
@@ -191,52 +187,6 @@ def _ambiguous(text: str, items: list[Piece], i: int, lex: Lexicon, caps_text: b
     if name and (after_cue(items, i, WEAK_CUES) or not place):
         return "PERSON"
     return None
-
-
-def _lower_case_person(text: str, items: list[Piece], i: int, lex: Lexicon) -> bool:
-    """Everyday words used as a name in lower case: "eval completed by bill." (after a participle and "by",
-    ending the phrase); "summer price and her brother ..." (a first and a last name opening a clause,
-    then a person's verb or "and" with a pronoun)."""
-    before = items[i - 1].word if i else ""
-    ends = i + 1 == len(items) or not joined(text, items[i], items[i + 1], r"[ \t]+")
-    if before == "by" and i >= 2 and items[i - 2].word.endswith(("ed", "en", "ne", "wn")) and ends:
-        return True
-    if i + 1 >= len(items) or not (items[i].sentence_start or before in CLAUSE_OPENERS):
-        return False
-    surname = items[i + 1]
-    after = [q.word for q in items[i + 2 : i + 4]]
-    return (surname.word in lex.last_names and surname.word not in lex.plain and not surname.capitalised
-            and joined(text, items[i], surname, r"[ \t]+") and bool(after)
-            and (after[0] in PERSON_VERBS or after[:2] in (["and", w] for w in ("her", "his", "my", "their", "i"))))
-
-
-_OPENS = frozenset(["has", "had", "is", "was", "got", "gets", "keeps", "kept", "cant", "can't", "wont", "won't", "isnt", "isn't"])
-_THIRD_PERSON = re.compile(r"\b(?:she|he|her|him|his|hers)\b", re.IGNORECASE)
-
-
-def _paired(text: str, items: list[Piece], i: int, lex: Lexicon) -> bool:
-    """"rose and faith both got the rash": two first names joined by "and" opening a clause, in lower case."""
-    def first(k: int) -> bool:
-        q = items[k]
-        return q.word in lex.first_names and q.word not in lex.clinical and not q.capitalised and \
-            (q.sentence_start or (k > 0 and items[k - 1].word in CLAUSE_OPENERS))
-
-    def second(k: int) -> bool:
-        q = items[k]
-        return q.word in lex.first_names and q.word not in lex.clinical and not q.capitalised
-
-    if i + 2 < len(items) and items[i + 1].word == "and" and first(i) and second(i + 2):
-        return joined(text, items[i], items[i + 1], r"[ \t]+") and joined(text, items[i + 1], items[i + 2], r"[ \t]+")
-    if i >= 2 and items[i - 1].word == "and" and first(i - 2) and second(i):
-        return joined(text, items[i - 2], items[i - 1], r"[ \t]+") and joined(text, items[i - 1], items[i], r"[ \t]+")
-    return False
-
-
-def _subject(text: str, items: list[Piece], i: int) -> bool:
-    """"hope has a fever since tues ... can she come in": a first name opening the message, then "has" or
-    "is", and the message goes on about a "she" or a "he" (not "i hope the dose helps")."""
-    return i == 0 and i + 1 < len(items) and items[i + 1].word in _OPENS and \
-        joined(text, items[i], items[i + 1], r"[ \t]+") and bool(_THIRD_PERSON.search(text, items[i + 1].end))
 
 
 def _named_runs(text: str, items: list[Piece], flags: list[str | None], lex: Lexicon) -> list[tuple[int, int, str]]:
