@@ -47,7 +47,9 @@ def not_phi(text: str, entity: str, start: int, end: int, lex: Lexicon) -> bool:
     everyday = {w for w in words if w in lex.safe and not lex.is_name(w) and w not in lex.places}
     if capitals and not re.search(r"\d{4}", span) and all(w in lex.clinical or w in capitals or w in everyday for w in words):
         return True  # "DNR ON FILE", "MOD MR", "HEARING AID L EAR": an abbreviation among everyday words
-    if not re.search(r"\d{4}", span) and all(w in lex.clinical or w in capitals or CODE.fullmatch(w) for w in words) and not any(
+    # single letters ("q" of "Chg q M/W/F", the days of "M/W/F") neither make nor break a clinical span
+    if not re.search(r"\d{4}", span) and any(len(w) > 1 for w in words) and all(
+        w in lex.clinical or w in capitals or CODE.fullmatch(w) or len(w) == 1 for w in words) and not any(
         lex.is_name(w) and w not in lex.safe and w not in capitals for w in words
     ):
         return True
@@ -56,6 +58,9 @@ def not_phi(text: str, entity: str, start: int, end: int, lex: Lexicon) -> bool:
     if span.islower() and all(w in lex.safe or w in lex.abbreviations for w in words) and any(w in lex.clinical for w in words):
         return True  # "frank blood in the urine", "tol reg diet": everyday and clinical words in lower case
     if entity == "PERSON":
+        if span.islower() and len(words) == 1 and words[0] in lex.safe:
+            return True  # "brown stuff", "hope has": spaCy's guess on one everyday word in lower case (the name
+            # lists and the cue words judge those, with their context)
         if all(w in lex.safe and not lex.is_name(w) and w not in lex.places for w in words):
             return True  # "Hx COPD": no word of it is a name anyone has
         return not_a_name(text, start, end)

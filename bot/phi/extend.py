@@ -17,7 +17,7 @@ from bot.phi.lexicon import Lexicon
 from bot.phi.namelist import ORG_WORDS
 from bot.phi.names import STOP_WORDS
 from bot.phi.tokens import TITLES, Piece, joined, pieces
-from bot.phi.venues import FUNCTION_WORDS
+from bot.phi.venues import FUNCTION_WORDS, ORG_ENDS, SPECIALTY_ENDS
 
 NAME_ENTITIES = frozenset(["ORG", "LOCATION"])
 MAX_MORE = 3  # words a name runs on by
@@ -65,4 +65,89 @@ def extend(text: str, spans: Sequence[tuple[int, int, str]], lex: Lexicon) -> li
             last, more = q, more + 1
         if more:
             out.append((start, last.end, entity))
+    return out
+
+
+# an organisation's last word, after a name found (in any case): "<ORG> center" of "dunmore foods distribution
+# center", "<NAME> street pharmacy", "<REDACTED> cardiology"
+HEADS = (ORG_ENDS - {"home", "general", "services"}) | SPECIALTY_ENDS
+_STREET = frozenset(["street", "st", "avenue", "ave", "road", "rd"])
+HEADED_ENTITIES = frozenset(["ORG", "LOCATION", "PERSON", "REDACTED"])
+
+
+def headed(text: str, spans: Sequence[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """A name found, then (a street word and) a word organisations end in: the whole is an organisation's name."""
+    items = pieces(text)
+    out = []
+    for start, end, entity in spans:
+        if entity not in HEADED_ENTITIES:
+            continue
+        inside = [p for p in items if start <= p.start and p.end <= end]
+        if not inside:
+            continue
+        last = inside[-1]
+        follow = items[last.index + 1 : last.index + 3]
+        if follow and follow[0].word in _STREET and joined(text, last, follow[0], r"\.?[ \t]+"):
+            last, follow = follow[0], follow[1:]
+        if follow and follow[0].word in HEADS and joined(text, last, follow[0], r"\.?[ \t]+"):
+            out.append((start, follow[0].end, "ORG"))
+    return out
+
+
+# Words many place names share, left out of the place list for that (bot.phi.places): beside a place or a
+# name taken as a place they are part of it ("<LOCATION> falls" of "cedar falls", "in port <NAME>").
+PLACE_HEADS = frozenset(["port", "fort", "ft", "mount", "mt", "lake", "new", "north", "south", "east", "west", "san", "santa", "glen", "grand"])
+PLACE_TAILS = frozenset(["falls", "springs", "heights", "city", "beach", "village", "hills", "valley", "junction", "ridge", "creek", "harbor", "grove", "township", "lake"])
+PLACE_CUE_WORDS = frozenset(["in", "from", "near", "to", "outside", "around"])
+
+
+def placed(text: str, spans: Sequence[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """A place's name over the generic words it has: "<LOCATION> falls", "in port <NAME>" (a name after a
+    place cue and a place word is a place's)."""
+    items = pieces(text)
+    out = []
+    for start, end, entity in spans:
+        if entity not in ("LOCATION", "PERSON"):
+            continue
+        inside = [p for p in items if start <= p.start and p.end <= end]
+        if not inside:
+            continue
+        first, last = inside[0], inside[-1]
+        new_start, new_end = start, end
+        head = items[first.index - 1] if first.index > 0 else None
+        cue = items[first.index - 2] if first.index > 1 else None
+        if head is not None and head.word in PLACE_HEADS and joined(text, head, first, r"\.?[ \t]+") and \
+                cue is not None and cue.word in PLACE_CUE_WORDS and joined(text, cue, head, r"[ \t]+"):
+            new_start = head.start
+        tail = items[last.index + 1] if last.index + 1 < len(items) else None
+        cued = new_start < start or (head is not None and head.word in PLACE_CUE_WORDS)
+        if tail is not None and tail.word in PLACE_TAILS and joined(text, last, tail, r"[ \t]+") and \
+                (entity == "LOCATION" or cued):
+            new_end = tail.end
+        if (new_start, new_end) != (start, end):
+            out.append((new_start, new_end, "LOCATION"))
+    return out
+
+
+_HYPHEN_BEFORE = re.compile(r"(?<![\w-])([^\W\d_]{2,})[-‐]$")
+_HYPHEN_AFTER = re.compile(r"(?<=[^\W\d_])[-‐]([^\W\d_]{2,})(?![\w-])")
+
+
+def hyphenated(text: str, spans: Sequence[tuple[int, int, str]], lex: Lexicon) -> list[tuple[int, int, str]]:
+    """A person's name runs on over a hyphen: "okonkwo-bell", "seo-yeon park", "Kaczmarek-Olu". When the lists
+    or spaCy take one part of a hyphenated word as a name, the other part is the same name's, unless it is a
+    clinical term ("Parkinson-like")."""
+    out = []
+    for start, end, entity in spans:
+        if entity != "PERSON":
+            continue
+        new_start, new_end = start, end
+        before = _HYPHEN_BEFORE.search(text, max(0, start - 40), start)
+        if before and before.group(1).lower() not in lex.clinical:
+            new_start = before.start(1)
+        after = _HYPHEN_AFTER.match(text, end)
+        if after and after.group(1).lower() not in lex.clinical:
+            new_end = after.end(1)
+        if (new_start, new_end) != (start, end):
+            out.append((new_start, new_end, entity))
     return out

@@ -17,6 +17,7 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from bot.phi import venues
 from bot.phi.lexicon import Lexicon
+from bot.phi.lowercase import CLAUSE_OPENERS, PERSON_VERBS, lower_case_person, paired, subject
 from bot.phi.names import STOP_WORDS
 from bot.phi.tokens import (
     PLACE_CUES,
@@ -34,7 +35,7 @@ from bot.phi.tokens import (
 )
 
 ORG_WORDS = frozenset(
-    ["hospital", "hospitals", "medical", "center", "centre", "clinic", "clinics", "health", "healthcare", "memorial", "general", "regional", "university", "college", "school", "academy", "elementary", "middle", "high", "church", "bank", "inc", "llc", "corp", "corporation", "company", "co", "group", "foods", "logistics", "services", "systems", "partners", "associates", "pharmacy", "laboratories", "labs", "institute", "foundation", "county", "community", "nursing", "rehab", "rehabilitation", "hospice", "manor", "industries", "motors", "works", "steel", "insurance", "solutions", "technologies", "store", "stores", "market", "dept", "department", "infirmary", "sanitarium", "practice", "physicians", "surgeons", "consultants", "enterprises", "holdings", "manufacturing", "construction"]
+    ["hospital", "hospitals", "medical", "center", "centre", "clinic", "clinics", "health", "healthcare", "memorial", "general", "regional", "university", "college", "school", "academy", "elementary", "middle", "high", "church", "bank", "inc", "llc", "corp", "corporation", "company", "co", "group", "foods", "logistics", "services", "systems", "partners", "associates", "assoc", "pharmacy", "laboratories", "labs", "institute", "foundation", "county", "community", "nursing", "rehab", "rehabilitation", "hospice", "manor", "industries", "motors", "works", "steel", "insurance", "solutions", "technologies", "store", "stores", "market", "dept", "department", "infirmary", "sanitarium", "practice", "physicians", "surgeons", "consultants", "enterprises", "holdings", "manufacturing", "construction"]
 )
 # "Filbert Bright, M.D.", "ANNA K. LEE RN": capitalised words before a degree are a name.
 SIGNED = re.compile(
@@ -48,11 +49,6 @@ RUN_GAP = r"\s+|['’]s\s+|\.\s+|\s*&\s*"
 ANY_CASE_HEADS = frozenset(
     ["hospital", "hospitals", "clinic", "school", "elementary", "academy", "university", "college", "bank", "church", "pharmacy", "infirmary", "hospice", "manor", "inc", "llc", "corp", "corporation", "foods", "logistics", "industries"]
 )
-# Verbs that take a person: "Rose called", "Hope said", "Will texted".
-PERSON_VERBS = frozenset(
-    ["called", "calls", "calling", "said", "says", "texted", "texts", "asked", "asks", "wants", "wanted", "told", "tells", "came", "comes", "visited", "wrote", "emailed", "phoned", "brought", "picked", "dropped", "needs", "needed", "thinks", "thought"]
-)
-CLAUSE_OPENERS = frozenset(["and", "but", "so", "then", "because", "cause", "cuz", "ok", "okay", "also", "when", "if", "that", "said", "says", "hi", "hey"])
 RESIDENCE_CUES = frozenset(["live", "lives", "living", "lived", "moved", "moving", "relocated", "visiting", "staying", "drove"])
 CONNECTORS = frozenset(["of", "the", "and", "&", "for", "at", "on", "st", "st.", "de", "la", "del", "van", "von"])
 US_STATES = frozenset(
@@ -126,8 +122,30 @@ def _numbered(text: str, items: list[Piece], lex: Lexicon) -> list[tuple[int, in
                     or _verb(p, lex) or not (p.capitalised or p.word in ("store", "pharmacy")):
                 break
             start, named, k = p.start, named + 1, k - 1
+        if not named:
+            start, named = _placed_store(text, items, m.start(), lex)
         found.append((start, m.end(1), "ORG") if named else (m.start(1), m.end(1), "OTHER_ID"))
     return found
+
+
+def _placed_store(text: str, items: list[Piece], at: int, lex: Lexicon) -> tuple[int, int]:
+    """In lower case: "send it to cvs #4471", "the pharmacist at rite aid #3127": one to three words between a
+    preposition of place and a store's number are the store's name. (start, words) or (at, 0)."""
+    k = max((p.index for p in items if p.end <= at), default=-1)
+    words: list[Piece] = []
+    while k >= 0 and len(words) < 3:
+        p = items[k]
+        if text[p.end : words[-1].start if words else at].strip(" \t") or not p.alpha:
+            break
+        if p.word in venues.PREPOSITIONS:
+            if words:
+                return words[-1].start, len(words)
+            break
+        if p.word in CUE_WORDS or p.word in NUMBER_LABELS or p.word in lex.units or _verb(p, lex):
+            break
+        words.append(p)
+        k -= 1
+    return at, 0
 
 
 def _ambiguous(text: str, items: list[Piece], i: int, lex: Lexicon, caps_text: bool) -> str | None:
@@ -138,7 +156,10 @@ def _ambiguous(text: str, items: list[Piece], i: int, lex: Lexicon, caps_text: b
     before = items[i - 1].word if i else ""
     after = [q.word for q in items[i + 1 : i + 3]]
     relative = before in RELATIVES and w not in lex.plain  # "PT STATES": a verb, not a name
-    if name and (before in TITLES or (not clinical and (relative or after_cue(items, i, STRONG_CUES)))):
+    # "CC: HA x1 wk", "c/o HA": a medical abbreviation in capitals after a cue that a note uses for its own
+    # headings ("cc" chief complaint, "c/o" complains of) is the complaint, not a name
+    abbreviation = p.upper and w in lex.abbreviations
+    if name and (before in TITLES or (not clinical and not abbreviation and (relative or after_cue(items, i, STRONG_CUES)))):
         return "PERSON"
     if name and not clinical and p.capitalised and not caps_text and after and (
         after[0] in PERSON_VERBS or after[:2] in (["and", "i"], ["and", "me"])
@@ -147,7 +168,10 @@ def _ambiguous(text: str, items: list[Piece], i: int, lex: Lexicon, caps_text: b
     if w in lex.first_names and not clinical and not p.capitalised and after and after[0] in PERSON_VERBS \
             and (p.sentence_start or before in CLAUSE_OPENERS):
         return "PERSON"  # "grant called back", "so bill said" (but "the bill came", "the insurance lady asked")
-    if w in lex.first_names and not clinical and not p.capitalised and _lower_case_person(text, items, i, lex):
+    if w in lex.first_names and not clinical and not p.capitalised and lower_case_person(text, items, i, lex):
+        return "PERSON"
+    if w in lex.first_names and not clinical and not p.capitalised and (paired(text, items, i, lex)
+                                                                        or subject(text, items, i)):
         return "PERSON"
     if place and _state_after(text, items, i) and (p.capitalised or p.upper):
         return "LOCATION"  # "Normal, IL", "Mobile AL"
@@ -163,23 +187,6 @@ def _ambiguous(text: str, items: list[Piece], i: int, lex: Lexicon, caps_text: b
     if name and (after_cue(items, i, WEAK_CUES) or not place):
         return "PERSON"
     return None
-
-
-def _lower_case_person(text: str, items: list[Piece], i: int, lex: Lexicon) -> bool:
-    """Everyday words used as a name in lower case: "eval completed by bill." (after a participle and "by",
-    ending the phrase); "summer price and her brother ..." (a first and a last name opening a clause,
-    then a person's verb or "and" with a pronoun)."""
-    before = items[i - 1].word if i else ""
-    ends = i + 1 == len(items) or not joined(text, items[i], items[i + 1], r"[ \t]+")
-    if before == "by" and i >= 2 and items[i - 2].word.endswith(("ed", "en", "ne", "wn")) and ends:
-        return True
-    if i + 1 >= len(items) or not (items[i].sentence_start or before in CLAUSE_OPENERS):
-        return False
-    surname = items[i + 1]
-    after = [q.word for q in items[i + 2 : i + 4]]
-    return (surname.word in lex.last_names and surname.word not in lex.plain and not surname.capitalised
-            and joined(text, items[i], surname, r"[ \t]+") and bool(after)
-            and (after[0] in PERSON_VERBS or after[:2] in (["and", w] for w in ("her", "his", "my", "their", "i"))))
 
 
 def _named_runs(text: str, items: list[Piece], flags: list[str | None], lex: Lexicon) -> list[tuple[int, int, str]]:

@@ -69,7 +69,7 @@ SIGN_OFFS = [
 # "its dave, ..." at the start of a message: a lower-case word is a name only when punctuation
 # or a word like "from" follows it ("its swollen and red" is not a name).
 GREETING_CUES = [
-    r"^\s*(?:(?:hi|hey|hello|hiya|good\s+morning|good\s+afternoon)(?:\s+(?:doc|doctor|there|all|team|everyone))?)?"
+    r"^\s*(?:(?:hi|hey|hello|hiya|yo|good\s+morning|good\s+afternoon)(?:\s+(?:doc|doctor|there|all|team|everyone))?)?"
     r"[\s,!.]*(?:it'?s|it’s|its)",
 ]
 GREETING_END = re.compile(
@@ -83,6 +83,8 @@ WEAK_CUES = [
     r"\bre\s*:",
     r"\bpatient",
 ]
+# A nickname is a name whatever word it is ("goes by Tiny", "aka Bubba"); it needs its capital.
+NICKNAME_CUES = [r"\bgo(?:es)?\s+by", r"\bnicknamed?", r"\bnickname\s+is", r"\ba\.?k\.?a\.?"]
 TITLE = r"(?:(?:mr|mrs|ms|miss|mx)\.?\s+)?"
 
 
@@ -98,6 +100,7 @@ class ContextNameRecognizer(LocalRecognizer):
         self._strong = _compile(STRONG_CUES)
         self._weak = _compile(WEAK_CUES)
         self._greeting = _compile(GREETING_CUES)
+        self._nickname = _compile(NICKNAME_CUES)
         self._sign = re.compile(rf"(?:{'|'.join(SIGN_OFFS)})(?={NAME_WORD})", ICASE)
         self._word = re.compile(rf"\s*({NAME_WORD})")
         self.label = "ContextNameRecognizer"
@@ -114,6 +117,8 @@ class ContextNameRecognizer(LocalRecognizer):
         spans: list[tuple[int, int]] = []
         for match in self._strong.finditer(text):
             spans += self._take(text, match.end(), capital_only=False)
+        for match in self._nickname.finditer(text):
+            spans += self._take(text, match.end(), capital_only=True)
         for match in self._greeting.finditer(text):
             found = self._take(text, match.end(), capital_only=False)
             if found and (text[found[0][0]].isupper() or GREETING_END.match(text, found[0][1])):

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from presidio_analyzer import LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
+from bot.phi.phones import WorldPhoneRecognizer
+
 PLACEHOLDERS: dict[str, str] = {
     "PERSON": "<NAME>",
     "DOB": "<DOB>",
@@ -147,6 +149,7 @@ MONTH = (
     r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
 )
 DAY = r"(?:0?[1-9]|[12]\d|3[01])(?:st|nd|rd|th)?"
+MESES = r"(?:enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre)"
 NUM_MONTH = r"(?:0?[1-9]|1[0-2])"
 NUM_DAY = r"(?:0?[1-9]|[12]\d|3[01])"
 YEAR = r"(?:19\d\d|20\d\d)"
@@ -163,6 +166,8 @@ DATE_RULES = [
     rule(rf"\b{YEAR}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])\b", 0.85),
     # jan 1 1980, March 3, 1975, sept 30 2024, october 12, 2023
     rule(rf"\b{MONTH}\s+{DAY}(?:,?\s+{YEAR})?\b", 0.7, ICASE),
+    # Spanish, as patients write it: "el 9 de mayo", "15 de enero de 1950"
+    rule(rf"\b{DAY}\s+de\s+{MESES}(?:\s+(?:de\s+|del\s+)?{YEAR})?\b", 0.7, ICASE),
     # 4 July 1969, 4th of july
     rule(rf"\b{DAY}\s+(?:of\s+)?{MONTH}(?:,?\s+{YEAR})?\b", 0.7, ICASE),
     # 3/4 on its own is a date only after a date word ("since 3/4"), never a score like 7/10.
@@ -223,6 +228,9 @@ ADDRESS_RULES = [
          r"(?:apt|apartment|unit|suite|ste|#)\.?\s*#?\s*[A-Za-z0-9-]{1,6}\b", 0.7, ICASE),
     # a crossing: "the corner of 5th and magnolia", "corner of Elm St & Park Ave", "on maple and 3rd"
     rule(r"\b(?i:on|at|off)\s+(?P<v>(?!(?i:the|my|a|and)\b)[A-Za-z][\w'.-]*\s+(?:and|&)\s+\d{1,3}(?i:st|nd|rd|th)\b)", 0.7),
+    # the same crossing numbered street first: "the pharmacy on 5th and maple" (not "on 2nd and 3rd")
+    rule(r"\b(?i:on|at|off)\s+(?P<v>\d{1,3}(?i:st|nd|rd|th)\s+(?:and|&)\s+(?!(?i:the|my|a|an|last|final|next|then)\b)"
+         r"[A-Za-z][A-Za-z'-]*)\b(?!\s+(?i:dose|doses|day|days|week|weeks|time|times|floor|floors|shift|shifts|grade|trimester)\b)", 0.7),
     rule(r"(?i:\bcorner\s+of\s+)(?P<v>(?!(?i:the|my|a)\b)[\w'.-]+(?:\s+[\w'.-]+)?\s+(?:and|&)\s+[\w'.-]+"
          rf"(?:\s+(?i:{STREET_SUFFIX})\b\.?)?)", 0.7),
     # a house number, a compass point and a street's name without its suffix: "2210 n lakeshore", "40 W Elm"
@@ -250,6 +258,11 @@ ZIP_RULES = [
         0,
         preceded_by(rf"{STREET_SUFFIX}|apt|unit|address|live|lives|zip|city|town|in", 45),
     ),
+]
+# the town of an address, between a comma and its ZIP code: "..., Brackton 02911", "..., Halcott Springs, CO 80951"
+TOWN_RULES = [
+    rule(r",[ \t]+(?P<v>[A-Z][a-z]+(?:[ \t][A-Z][a-z]+){0,2}),?[ \t]+(?:[A-Z]{2}\.?,?[ \t]+)?\d{5}(?:-\d{4})?\b(?![.,/-]?\d)",
+         0.6),
 ]
 SSN_RULES = [
     rule(
@@ -295,7 +308,12 @@ MEMBER_LABEL = (
     r"medicaid(?:\s+(?:id|number))?|hmo(?:\s+member)?(?:\s+(?:id|number))?|"
     r"group(?:\s+(?:id|number|no))?|grp|plan\s+id|id\s+card"
 )
-MEMBER_RULES = [rule(rf"(?i:\b(?:{MEMBER_LABEL})){SEP}{ID_VALUE}", 0.92)]
+MEMBER_RULES = [
+    rule(rf"(?i:\b(?:{MEMBER_LABEL})){SEP}{ID_VALUE}", 0.92),
+    # the same number written in groups, a plan's letters first: "member ID KSH 447 019 822"
+    rule(rf"(?i:\b(?:{MEMBER_LABEL})){SEP}(?P<v>(?:[A-Za-z]{{1,4}}[ -])?\d{{2,5}}(?:[ -]\d{{2,5}}){{1,4}})(?![\w-]|[.,/]\d)",
+         0.92, 0, lambda _t, m: sum(c.isdigit() for c in m.group("v")) >= 6),
+]
 LICENSE_RULES = [
     rule(
         r"(?i:\b(?:driver'?s?\s+licen[cs]e|licen[cs]e|dl|state\s+id|id\s+card))"
@@ -349,15 +367,18 @@ USERNAME_RULES = [
 OTHER_ID_RULES = [
     rule(r"(?<![\d.,/])\d{7,}(?![\d.,/]\d)", 0.45),
     rule(r"\b(?=[A-Za-z0-9-]*[A-Za-z])(?=(?:[A-Za-z-]*\d){5})[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*\b", 0.45),
+    # a device's hardware (MAC) address: six hexadecimal pairs, "3C:5A:B4:19:E2:07", "3c-5a-b4-19-e2-07"
+    rule(r"(?<![\w:-])[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(?:\1[0-9A-Fa-f]{2}){4}(?![\w:-])", 0.8),
 ]
 
 
-def pattern_recognizers() -> list[LabelledRecognizer]:
+def pattern_recognizers() -> list[LocalRecognizer]:
     """Every shape- and label-based recognizer (names are in :mod:`bot.phi.names`)."""
     return [
         DateRecognizer(),
         LabelledRecognizer("ADDRESS", ADDRESS_RULES),
         LabelledRecognizer("ZIP", ZIP_RULES),
+        LabelledRecognizer("LOCATION", TOWN_RULES, name="TownRecognizer"),
         LabelledRecognizer("SSN", SSN_RULES),
         LabelledRecognizer("PHONE", PHONE_RULES),
         LabelledRecognizer("EMAIL", EMAIL_RULES),
@@ -372,4 +393,5 @@ def pattern_recognizers() -> list[LabelledRecognizer]:
         LabelledRecognizer("AGE", AGE_RULES),
         LabelledRecognizer("USERNAME", USERNAME_RULES),
         LabelledRecognizer("OTHER_ID", OTHER_ID_RULES),
+        WorldPhoneRecognizer(),
     ]

@@ -245,6 +245,14 @@ class Scrubber:
             extra = strict_spans(text, found, allowed, lex)
             extra += extend(text, extra, lex)  # "<LOCATION> AIRLINES" from "SOUTHWEST AIRLINES"
             findings = merge([*findings, *(Finding(e, s, t, 0.5) for s, t, e in extra)])
+        from bot.phi.extend import headed, hyphenated, placed
+
+        spans = [(f.start, f.end, f.entity) for f in findings]
+        joined = hyphenated(text, spans, lex)  # "<NAME>-bell": the rest of a hyphenated name goes too
+        joined += headed(text, spans)  # "<NAME> street pharmacy": so does an organisation's last word
+        joined += placed(text, spans)  # "<LOCATION> falls", "in port <NAME>": and a place's generic words
+        if joined:
+            findings = merge([*findings, *(Finding(e, s, t, SCORE_THRESHOLD) for s, t, e in joined)])
         return findings
 
     def scrub(self, text: str) -> str:

@@ -34,6 +34,8 @@ ANY_YEAR = rf"(?:{YEAR}|{SPELLED_YEAR})"
 _ORDINAL_OVER_89 = (r"(?:ninetieth|ninety[\s-](?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)|"
                     r"(?:one\s+)?hundredth|(?:one\s+)?hundred\s+and\s+(?:first|second|third|fourth|fifth|\w+th))")
 
+WEEKDAY = r"(?:mon|tue|tues|wed|weds|thu|thur|thurs|fri|sat|sun)(?:day)?"
+
 SPELLED_DATE_RULES = [
     # 2/18 on its own ("plan for cath 2/18"); month/two-digit year ("since 3/80")
     rule(r"(?<![\d/.])\d{1,2}/\d{1,2}(?!\d|/|\.\d)", 0.5, 0, date_like),
@@ -47,6 +49,11 @@ SPELLED_DATE_RULES = [
     rule(rf"(?i:\b(?:on|since|by|until|till|before|after|to|from|monday|tuesday|wednesday|thursday|friday|"
          rf"saturday|sunday)\s+)(?P<v>the\s+(?:(?:[12]?\d|3[01])(?:st|nd|rd|th)|{ORDINAL_WORD}))\b"
          r"(?!\s+(?!(?:of|at|in|for|and|or|at|around|after|before)\b)[A-Za-z])", 0.7, ICASE),
+    # the weekday goes with its day of the month: "thurs the 9th", "Sat, the 3rd", "Wednesday the twelfth",
+    # "tues 4/9", "Mon 4/15"
+    rule(rf"(?i:\b{WEEKDAY}\.?,?\s+the\s+(?:(?:[12]?\d|3[01])(?:st|nd|rd|th)|{ORDINAL_WORD}))\b", 0.7),
+    rule(rf"(?i:\b{WEEKDAY}\.?,?\s+)(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01])(?:/(?:\d{{4}}|\d\d))?(?![\d/]|\.\d)", 0.7, 0,
+         lambda text, m: not UNIT_AFTER.match(text, m.end())),
     # a holiday and its year: "on valentines day 1950", "since New Year's Eve 2019"
     rule(r"(?i:\b(?:on|since|from|by|until|till|before|after|of)\s+)(?P<v>(?:[A-Za-z]+['’]?s?\s+){1,2}(?i:day|eve)"
          r"\s*,?\s+(?:of\s+)?(?:19|20)\d\d)\b", 0.75),
@@ -169,11 +176,42 @@ class CodeRecognizer(LabelledRecognizer):
         return results
 
 
+_NINETY = re.compile(rf"\b(?i:ninety(?:[\s-]?(?:{_UNITS}))?)\b")
+
+
+class NinetyRecognizer(LabelledRecognizer):
+    """"now ninety-four", "Ninety-one and still working": a number of ninety and over in words, nothing
+    measured or counted, is an old person's age; the strict pass judges it so (bot.phi.strict._spelled_age)
+    and preview now does too ("ninety minutes", "ninety over sixty", "heart rate ninety" stay)."""
+
+    def __init__(self) -> None:
+        super().__init__("AGE", [rule(_NINETY.pattern, 0.7)], name="NinetyRecognizer")
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
+    ) -> list[RecognizerResult]:
+        from bot.phi.lexicon import load
+        from bot.phi.strict import _spelled_age
+        from bot.phi.tokens import pieces
+
+        if "AGE" not in entities or "ninety" not in text.lower():
+            return []
+        lex = load()
+        items = pieces(text)
+        results = []
+        for r in super().analyze(text, entities, nlp_artifacts):
+            first = next((p for p in items if p.start == r.start), None)
+            if first is not None and _spelled_age(text, items, first.index, lex):
+                results.append(r)
+        return results
+
+
 def spelled_recognizers() -> list[LabelledRecognizer]:
     return [
         CodeRecognizer(),
         LabelledRecognizer("DATE", SPELLED_DATE_RULES, name="SpelledDateRecognizer"),
         LabelledRecognizer("DATE", YEAR_RULES, name="YearRecognizer"),
         LabelledRecognizer("AGE", SPELLED_AGE_RULES, name="SpelledAgeRecognizer"),
+        NinetyRecognizer(),
         LabelledRecognizer("ACCOUNT", LONG_NUMBER_RULES, name="LongNumberRecognizer"),
     ]

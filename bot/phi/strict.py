@@ -47,6 +47,10 @@ AGE_AFTER = re.compile(r"\s*-?\s*(?:y|yo|y/o|y\.o\.|yr|yrs|year|years|-year-old|
 AGE_BEFORE = frozenset(["age", "aged", "is", "turned", "turns", "turning"])
 DATE_CUES = frozenset(["on", "since", "from", "until", "till", "by", "before", "after", "dated", "due", "born", "dob", "date"])
 SCALE_CUES = frozenset(["pain", "rated", "rate", "rating", "scale", "score", "level", "vision"])
+# how often a dose is taken: "metformin 1000 BID", "ASA 81 daily" make the number before them a dose
+FREQUENCIES = frozenset(["bid", "tid", "qid", "qd", "qod", "qhs", "qam", "qpm", "hs", "prn", "daily", "nightly", "weekly"])
+# a clinic's own places: "Bed 12B", "rm 3", "bay 4A" number a bed or a room, no person ("apt 3B" does)
+ROOM_WORDS = frozenset(["bed", "room", "rm", "bay", "exam", "pod", "station", "floor"])
 
 
 def _number_ok(text: str, items: list[Piece], i: int, lex: Lexicon) -> str | None:
@@ -56,7 +60,8 @@ def _number_ok(text: str, items: list[Piece], i: int, lex: Lexicon) -> str | Non
     before_char = text[p.start - 1 : p.start]
     after = text[p.end : p.end + 2]
     nxt = items[i + 1] if i + 1 < len(items) and joined(text, p, items[i + 1], r"\s*-?\s*") else None
-    unit_after = nxt is not None and (nxt.word in lex.units or nxt.lower.split("/")[0] in lex.units)
+    unit_after = nxt is not None and (nxt.word in lex.units or nxt.lower.split("/")[0] in lex.units
+                                      or nxt.word in FREQUENCIES)
     prev_words = [items[k].word for k in range(max(0, i - 3), i)]
     measured = any(w in lex.measures for w in prev_words[-2:])
     if DIMENSIONS.fullmatch(raw):
@@ -65,6 +70,8 @@ def _number_ok(text: str, items: list[Piece], i: int, lex: Lexicon) -> str | Non
         digits, letters = re.match(r"([\d.,]+)(.*)", raw).groups()  # type: ignore[union-attr]
         if ORDINAL.fullmatch(raw.lower()) or letters.lower() in lex.units or CODE.fullmatch(raw.lower()):
             return None
+        if prev_words and prev_words[-1] in ROOM_WORDS and len(raw) <= 4:
+            return None  # "Bed 12B"
         return "OTHER_ID"
     if ":" in raw or before_char == "$" or after[:1] == "%":
         return None
@@ -86,6 +93,8 @@ def _number_ok(text: str, items: list[Piece], i: int, lex: Lexicon) -> str | Non
         if unit_after or (measured and len(digits) <= 6):
             return None
         return "DATE" if re.fullmatch(r"(?:19|20)\d\d", raw) else "OTHER_ID"
+    if before_char == "#":
+        return None  # "#90" after a dose: a count dispensed, no age (a store's "#4471" is the name lists')
     if int(digits) >= 90 and (AGE_AFTER.match(text, p.end) or (prev_words and prev_words[-1] in AGE_BEFORE
                                                                   and not unit_after and not measured)):
         return "AGE"
@@ -118,7 +127,8 @@ def _spelled_age(text: str, items: list[Piece], i: int, lex: Lexicon) -> str | N
     return "AGE"
 
 
-_SPACED_GROUPS = re.compile(r"(?<![\d.,/])(?:\d{2,5} ){2,}\d{2,5}(?![\d.,/])")
+# the groups end where a digit does not follow; a full stop or a comma that ends the sentence may ("KSH 447 019 822.")
+_SPACED_GROUPS = re.compile(r"(?<![\d.,/])(?:\d{2,5} ){2,}\d{2,5}(?!\d|[.,/]\d)")
 
 
 def _spaced_identifier(text: str, at: int, lex: Lexicon) -> bool:

@@ -121,7 +121,8 @@ def after_cue(items: list[Piece], index: int, cues: tuple[tuple[str, ...], ...])
 # numbers that are clinical, not dates or ids (shared by the strict filter and the spelled-date recognizers)
 ORDINAL = re.compile(r"\d{1,2}(?:st|nd|rd|th)")
 DIMENSIONS = re.compile(r"\d+(?:\.\d+)?(?:[xX]\d+(?:\.\d+)?){1,2}(?:cm|mm|in)?")  # a wound's size: 2x3cm
-CODE = re.compile(r"[a-z]\d{1,2}[a-z]?|q\d{1,2}h|\d{1,2}x")
+# a1c, b12, t4; a dosing interval (q6h, q2wk, q3d, q4hr); a count of times (3x); insulin units (10u)
+CODE = re.compile(r"[a-z]\d{1,2}[a-z]?|q\d{1,2}(?:h|hr|hrs|d|w|wk|wks|mo)|\d{1,2}x|\d{1,3}u")
 SCALE_BEFORE = re.compile(r"(?i:\b(?:pain|rated?|rating|scale|score|level|vision|bp|pressure|take|took|taking)\W*"
                           r"(?:\w+\W+)?)$")
 UNIT_AFTER = re.compile(r"(?i:\s*(?:tabs?|tablets?|pills?|caps?|capsules?|cups?|doses?|strength|pain|scale|"

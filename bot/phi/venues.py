@@ -36,6 +36,11 @@ FUNCTION_WORDS = frozenset(_FUNCTION_TEXT.split())
 ORG_ENDS = frozenset(
     ["hospital", "hospitals", "clinic", "center", "centre", "pharmacy", "church", "school", "college", "university", "academy", "bank", "home", "hospice", "manor", "infirmary", "charities", "charity", "general", "memorial", "regional", "children's", "childrens", "institute", "foundation", "ministries", "services", "shelter", "mission"]
 )
+# A practice is named for its specialty ("riverbend cardiology", "Lakeshore Neuro Assoc"): a head after a
+# name, though a clinical word (one word before it may still be a department: "peds cardiology").
+SPECIALTY_ENDS = frozenset(
+    ["cardiology", "dermatology", "neurology", "oncology", "orthopedics", "orthopaedics", "pediatrics", "urology", "radiology", "gastroenterology", "pulmonology", "rheumatology", "endocrinology", "ophthalmology", "podiatry", "chiropractic", "dental", "dentistry", "optometry", "associates", "assoc"]
+)
 # After the name, the clause goes on with one of these, or ends.
 PHRASE_END = re.compile(r"[ \t]*(?:[,.;:!?)\n]|$|(?i:for|in|on|and|said|says|told|they|yesterday|today|last|this|where|with|about|since|until|because)\b)")
 MAX_WORDS = 3
@@ -62,7 +67,7 @@ def find(text: str, items: list[Piece], lex: Lexicon, person: list[bool]) -> lis
         # a head word ends the name: "AT SHADY PINES NURSING HOME IN TOLEDO"
         for n in range(1, len(run) + 1):
             words, last = run[:n], run[n - 1]
-            head = last.lower in ORG_ENDS or last.word in ORG_ENDS or (n >= 3 and run[n - 2].word == "assisted"
+            head = last.lower in ORG_ENDS or last.word in ORG_ENDS or last.word in SPECIALTY_ENDS or (n >= 3 and run[n - 2].word == "assisted"
                                                                        and last.word == "living")
             if n >= 2 and head and _headed(words, lex):
                 found.append((words[0].start, last.end, "ORG"))
@@ -88,7 +93,8 @@ def _headed(words: list[Piece], lex: Lexicon) -> bool:
     if any(q.word in lex.clinical and not lex.is_name(q.word) and q.word not in lex.places for q in named):
         return False
     # one word before "clinic" or "center" may be a department ("cardiology clinic"): it takes a name
-    return len(named) > 1 or any(lex.is_name(q.word) or q.word in lex.places or q.word in lex.unlisted for q in named)
+    return len(named) > 1 or any(lex.is_name(q.word) or q.word in lex.places or q.word in lex.unlisted
+                                 or q.word not in lex.safe for q in named)  # or a word no dictionary knows
 
 
 def _proper(words: list[Piece], lex: Lexicon) -> bool:
