@@ -47,11 +47,11 @@ from knowledge.kinds import compared, question_kinds
 from knowledge.library import Library
 from knowledge.policy import PolicyCheck
 from knowledge.prompt import build_messages, format_context
-from knowledge.select import Selection, Sentence, SentenceSelector, candidates, distinct
+from knowledge.select import Selection, Sentence, SentenceSelector, candidates, direction, distinct
 from knowledge.sentences import copied_from, off_topic, sms_safe
 from knowledge.store import KnowledgeStore, Retriever
 from knowledge.types import Passage
-from knowledge.values import describe, interpretable, is_critical, readings
+from knowledge.values import Reading, describe, interpretable, is_critical, readings
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -63,6 +63,8 @@ LEXICAL_MIN_SIMILARITY = 0.22  # ... which answers a question whose embedding al
 TOKENS_PER_CHAR = 0.3  # SmolLM2's tokenizer on the documents' plain English: about 3.3 characters a token
 _DECLINE_RE = re.compile(r"pass (it|this|your question) (on )?to (the|our) (front desk|care team|staff)", re.I)
 _SOURCE_LINE_RE = re.compile(r"\(?\b(sources?|reference)\s*:\s*[^\n]*\)?\s*$", re.IGNORECASE)
+# A question with the patient's own number that asks more than where it falls ("is that bad", "what does that mean").
+_ASKS_MORE = re.compile(r"\b(mean|means|meaning|bad|why|worr(y|ied)|serious|concern(ed|ing)?|dangerous)\b", re.I)
 HANDED_OFF = {"dose": "medical_question", "medicine": "medical_question", "diagnosis": "medical_question"}
 
 
@@ -182,7 +184,7 @@ class Answerer:
             question, trace)  # the patient's own number, a range or what a test is: from the documents' structure
         if structured is not None:
             return structured
-        expanded = self.library.vocabulary.expand(question)
+        expanded = spelled_out(self.library.vocabulary.expand(question))
         found = self.store.query(expanded, self.settings.knowledge.top_k)
         passages = self.answerable(question, found)
         trace.append(("retrieve", {"query": expanded, "passages": [f"{p.title} - {p.heading}" for p in found],
@@ -211,8 +213,35 @@ class Answerer:
             return Answer(self.messages["critical"], reason="critical_value", handoff="critical_value")
         sentences = [sms_safe(describe(r, library.ranges[r.code])) for r in found[:2]]
         titles = list(dict.fromkeys(library.ranges[r.code].title for r in found[:2]))
-        body = " ".join([*sentences, "Your clinician will review your result with you."])
+        review = "Your clinician will review your result with you."
+        meaning = self.value_meaning(question, found[0], lambda more: self.fits(
+            " ".join([*sentences, more, review]), titles)) if len(found) == 1 else []
+        if meaning:
+            trace.append(("value_meaning", {"sentences": [s.text for s in meaning]}))
+        body = " ".join([*sentences, *(s.text for s in meaning), review])
         return Answer(with_sources(body, titles), sources=titles, grounded=True, reason="value")
+
+    def value_meaning(self, question: str, reading: Reading, fits: Callable[[str], bool]) -> list[Sentence]:
+        """"tsh 6.2 what does that mean", "my alt is 80 what causes that": besides placing the number, the sentences
+        of the test's own document on what a value on that side can mean (or cause, or feel like), when the question
+        asks for more than where the number falls and the number is above or below the typical range."""
+        kinds = question_kinds(question) & {"cause", "symptom"}
+        if self.selector is None or not (kinds or _ASKS_MORE.search(question)):
+            return []
+        test = self.library.ranges[reading.code]
+        flags = {p.flag for p in test.place(reading.value)}
+        side = flags.pop() if len(flags) == 1 else None
+        if side not in ("high", "low"):
+            return []
+        sections, _ = self.own_document(reading.code)
+        sections = [p for p in sections if direction(p.heading) == side] or sections  # "What a high TSH can mean"
+        if not sections:
+            return []
+        name = self.library.vocabulary.display.get(reading.code, test.name)
+        ask = (f"what can cause a {side} {name}" if "cause" in kinds else
+               f"what are the symptoms of a {side} {name}" if "symptom" in kinds else f"what does a {side} {name} mean")
+        chosen = self.selector.select(ask, sections, fits, (), question_kinds(ask), refined=True).sentences
+        return list(chosen) if all(direction(s.text) in ("", side) for s in chosen) else []
 
     def _codes(self, question: str) -> list[str]:
         return list(dict.fromkeys(m.term.code for m in self.library.vocabulary.mentions(question) if m.term.code))
@@ -271,7 +300,8 @@ class Answerer:
             first = candidates(passages[0])[:1]
             return Selection(tuple(Sentence(s, passages[0], 0, 0.0) for s in first if self.fits(s, longest)))
         names = [*(n for g in groups for n in g), *self.library.vocabulary.page_words(self._codes(question))]
-        return self.selector.select(question, passages, lambda body: self.fits(body, longest), names, kinds, groups)
+        return self.selector.select(question, passages, lambda body: self.fits(body, longest), names, kinds, groups,
+                                    refined=True)
 
     def compose(self, question: str, selection: Selection, trace: list[tuple[str, dict[str, Any]]]) -> Answer:
         drafts = self.drafts
@@ -322,6 +352,19 @@ class Answerer:
         """The chosen sentences, quoted, with their source."""
         titles = selection.titles
         return Answer(with_sources(selection.text, titles), sources=titles, grounded=True, reason=reason)
+
+
+# Weekdays as patients text them ("what time u close on wed"): the documents spell them out. Only the shortenings
+# that are no other word ("sat", "sun" and "mon" are left alone).
+_WEEKDAYS = {"tue": "Tuesday", "tues": "Tuesday", "wed": "Wednesday", "weds": "Wednesday", "thu": "Thursday",
+             "thur": "Thursday", "thurs": "Thursday", "fri": "Friday"}
+_WEEKDAY_RE = re.compile(rf"(?<![\w'])({'|'.join(_WEEKDAYS)})\.?(?![\w'])", re.I)
+
+
+def spelled_out(question: str) -> str:
+    """``question`` with the weekdays it shortens spelt out after it: "close on wed (Wednesday)"."""
+    days = list(dict.fromkeys(_WEEKDAYS[m.group(1).lower()] for m in _WEEKDAY_RE.finditer(question)))
+    return f"{question} ({'; '.join(days)})" if days else question
 
 
 def clean_draft(draft: str) -> str:

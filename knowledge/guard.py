@@ -36,7 +36,9 @@ _DOSE_PATTERNS = [
     r"\b\d+(\.\d+)?\s*(mg|mcg|milligrams?|micrograms?|ml|units?|iu|tablets?|pills?|capsules?)\b(?!\s*/)",
     r"\bhow (much|many|often)\b.*\b(take|give|use|have)\b",
     rf"\bhow (much|many)\b.*\b{_MEDS}",
-    rf"\b(double|increase|decrease|lower|raise|up|cut|split|halve)\b.{{0,20}}\b(my |the |his |her )?{_MEDS}",
+    rf"\b(double|increase|decrease|lower|raise|cut|split|halve)\b.{{0,20}}\b(my |the |his |her )?{_MEDS}",
+    rf"(?<!\bgo )(?<!\bgoes )(?<!\bwent )(?<!\bgoing )(?<!\bgone )\bup\b.{{0,20}}\b(my |the |his |her )?{_MEDS}",  # not "go up on"
+    rf"\b(should|can|could|may|do|shall) (i|we|he|she|my \w+) (go|move|bump) up\b.{{0,20}}\b{_MEDS}",
     r"\b(can|should|may) (i|we|he|she|my \w+) (take|give|have) (more|another|extra|\d+|two|three)\b",
     rf"\bmax(imum)? (amount|number)\b.*{_MEDS}",
     rf"\b(can|should|may|ok to|okay to|safe to) (i |we |he |she )?(take|give|mix|combine|use)\b.{{0,40}}\b{_DRUGS}",

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Sequence
 _ASKS = {
     "cause": re.compile(
         r"\b(cause[sd]?|causing|reasons?|why (is|are|was|were|would|do|does|did|has|have|might|could)|"
-        r"what (can |could |would |might |will )?(make|makes|made|raise|raises|lower|lowers|increase|increases|"
+        r"what (else )?(can |could |would |might |will )?(else )?(make|makes|made|raise|raises|lower|lowers|increase|increases|"
         r"decrease|decreases|affect|affects|change|changes|throw|throws|mess|messes|bring|brings|drop|drops|push|"
         r"pushes|give|gives|lead|leads)|(go|goes|went|going|gone) (up|down)|throw(s)? off|mess(es)? (up|with)|"
         r"(can|could|would|do|does|will|might) [\w ]{1,30}(raise|lower|affect|change|increase|decrease|throw off|"

@@ -185,10 +185,12 @@ class SentenceSelector:
 
     def select(self, question: str, passages: Sequence[Passage], fits: Callable[[str], bool],
                names: Sequence[str] = (), kinds: frozenset[str] | None = None,
-               groups: Sequence[Sequence[str]] = ()) -> Selection:
+               groups: Sequence[Sequence[str]] = (), refined: bool = False) -> Selection:
         """The best sentence, then the next best of its section that score nearly as well, while ``fits`` holds
         for their text (the SMS budget with the source line). A comparison of two or more tests (``groups``: the names
-        of each test the question names) gets the sentences that set them side by side, else what each one is."""
+        of each test the question names) gets the sentences that set them side by side, else what each one is.
+        With ``refined`` (the answers do; the adapter's training set, knowledge/training/generate.py, was made
+        without), a chosen sentence that leans on the one before it ("So ...") brings that one too."""
         kinds = question_kinds(question) if kinds is None else kinds
         ranked = self.score(question, passages, names, kinds)
         if not ranked:
@@ -210,6 +212,7 @@ class SentenceSelector:
             trial = sorted([*chosen, sentence], key=lambda s: s.position)
             if fits(" ".join(s.text for s in trial)):
                 chosen = trial
+        chosen = with_antecedents(chosen, ranked, fits) if refined else chosen
         return Selection(tuple(sorted(chosen, key=lambda s: s.position)))
 
 
@@ -236,6 +239,30 @@ class SentenceSelector:
         while chosen and not fits(" ".join(s.text for s in chosen)):
             chosen.pop()
         return Selection(tuple(chosen))
+
+
+# A sentence that leans on the one before it ("So your clinician may check your albumin ...", "This is why ..."): said
+# alone it answers nothing, so the one before it comes with it.
+_LEANS_BACK = re.compile(r"^(so|this|that|these|those|then|thus|but|because of this|for this reason)\b(?! (test|tests|"
+                         r"page|panel|number|result)\b)", re.I)
+
+
+def with_antecedents(chosen: Sequence[Sentence], ranked: Sequence[Sentence], fits: Callable[[str], bool]
+                     ) -> list[Sentence]:
+    """``chosen`` in the section's order, with the sentence before each one that leans back on it ("So ...",
+    "This means ..."), where the answer still fits."""
+    out = sorted(chosen, key=lambda s: s.position)
+    for sentence in list(out):
+        if not _LEANS_BACK.match(sentence.text):
+            continue
+        before = next((r for r in ranked if r.passage is sentence.passage and r.position == sentence.position - 1),
+                      None)
+        if before is None or before in out:
+            continue
+        trial = sorted([*out, before], key=lambda s: s.position)
+        if fits(" ".join(s.text for s in trial)):
+            out = trial
+    return out
 
 
 def distinct(passages: Sequence[Passage]) -> list[Passage]:

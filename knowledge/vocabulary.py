@@ -44,8 +44,16 @@ class Mention:
 
 
 def _pattern(text: str) -> re.Pattern[str]:
+    """The name as a whole word, in the singular or the plural ("thyroid number" for "thyroid numbers", "ALTs" for
+    "ALT"); a one-word name ending in s keeps its s ("bus" is no "bu")."""
     flags = 0 if len(text) <= 2 else re.IGNORECASE
-    return re.compile(rf"(?<![A-Za-z0-9]){re.escape(text)}(?![A-Za-z0-9])", flags)
+    if len(text) >= 4 and " " in text and re.search(r"[a-rt-z]s$", text):
+        body = rf"{re.escape(text[:-1])}s?"
+    elif len(text) >= 3 and text[-1:].isalpha() and not text.lower().endswith("s"):
+        body = rf"{re.escape(text)}s?"
+    else:
+        body = re.escape(text)
+    return re.compile(rf"(?<![A-Za-z0-9]){body}(?![A-Za-z0-9])", flags)
 
 
 class Vocabulary:

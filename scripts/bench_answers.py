@@ -11,7 +11,8 @@ Sets: ``project`` is ``tests/data/retrieval_questions.jsonl`` (the project's 79 
 correct answer holds); ``dev`` is ``tests/data/answer_questions.jsonl`` (102 questions written the way patients ask,
 with their own numbers, abbreviations and questions to refuse: the development set the selection and the policy
 check were tuned on); ``dev2`` is ``tests/data/answers_dev2.jsonl`` (70 questions of the same kind by another author,
-held out while the question kinds were built, then studied); ``--set PATH`` scores any file of that format; ``blind`` is ``tests/data/blind/answers_blind.jsonl``, written independently of the code and
+held out while the question kinds were built, then studied); ``dev3`` is ``tests/data/answers_dev3.jsonl`` (100
+questions by a third author, 80 to answer and 20 to refuse, scored before any change and then studied); ``--set PATH`` scores any file of that format; ``blind`` is ``tests/data/blind/answers_blind.jsonl``, written independently of the code and
 only ever scored here: its items are never printed (``--misses`` lists project misses only).
 
 An answer item holds its key fact when the answer contains one alternative of every fact group (case-insensitive);
@@ -42,6 +43,7 @@ SETS = {
     "project": ROOT / "tests" / "data" / "retrieval_questions.jsonl",
     "dev": ROOT / "tests" / "data" / "answer_questions.jsonl",
     "dev2": ROOT / "tests" / "data" / "answers_dev2.jsonl",
+    "dev3": ROOT / "tests" / "data" / "answers_dev3.jsonl",
     "blind": ROOT / "tests" / "data" / "blind" / "answers_blind.jsonl",
 }
 CONFIGS = ("none", "local")

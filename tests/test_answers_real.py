@@ -107,3 +107,41 @@ def test_a_new_policy_wording_is_refused_before_retrieval_and_handed_off(answere
     assert not result.grounded and result.handoff == "medical_question"
     assert [stage for stage, _ in result.trace] == ["policy"]
     assert answerer.answer("can certain medicines change my thyroid results").grounded
+
+
+@pytest.mark.parametrize(("question", "band", "meaning"), [
+    ("my alt is 80 what causes that", "above the typical adult range", "fatty liver"),
+    ("inr came back 3.8, what does that mean", "above the typical range", "bleed more easily"),
+    ("egfr of 50 is that bad", "below the typical adult range", "filtering less than expected"),
+])
+def test_a_patients_number_with_a_question_gets_what_that_side_can_mean(answerer: Answerer, question: str,
+                                                                        band: str, meaning: str) -> None:
+    result = answerer.answer(question)
+    assert result.reason == "value" and band in result.answer and meaning in result.answer, result.answer
+    assert "Your clinician will review your result" in result.answer
+    plain = answerer.answer("my alt is 80")  # only where it falls: no more than the band
+    assert plain.reason == "value" and "fatty liver" not in plain.answer
+
+
+def test_a_sentence_that_leans_on_the_one_before_comes_with_it(answerer: Answerer) -> None:
+    result = answerer.answer("how come my calcium result needs my albumin too")
+    assert result.grounded, result
+    if "So your clinician may check your albumin" in result.answer:
+        assert "carried by a protein called albumin" in result.answer, result.answer
+
+
+@pytest.mark.parametrize("question", [
+    "what can make the inr go up on warfarin",  # a cause, though it names a medicine
+    "i take hair skin nails gummies, can that mess with my thyroid labs",
+    "what time do you close on weds",
+])
+def test_questions_about_what_changes_a_result_or_the_hours_are_answered(answerer: Answerer, question: str) -> None:
+    result = answerer.answer(question)
+    assert result.grounded, result
+    if "weds" in question:
+        assert "7:00 p.m." in result.answer, result.answer
+
+
+def test_going_up_on_a_medicine_is_still_refused(answerer: Answerer) -> None:
+    for question in ("should i go up on my insulin", "can i up my metformin", "my psa is 4.5 do i need a biopsy"):
+        assert not answerer.answer(question).grounded, question
