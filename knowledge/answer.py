@@ -48,10 +48,11 @@ from knowledge.library import Library
 from knowledge.policy import PolicyCheck
 from knowledge.prompt import build_messages, format_context
 from knowledge.select import Selection, Sentence, SentenceSelector, candidates, direction, distinct
-from knowledge.sentences import copied_from, off_topic, sms_safe
+from knowledge.sentences import clean_draft, copied_from, off_topic, sms_safe, with_sources
 from knowledge.store import KnowledgeStore, Retriever
 from knowledge.types import Passage
 from knowledge.values import Reading, describe, interpretable, is_critical, readings
+from knowledge.vocabulary import spelled_out
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -62,7 +63,6 @@ LEXICAL_FLOOR = 3.5  # a BM25 score this high is a rare word of the question in 
 LEXICAL_MIN_SIMILARITY = 0.22  # ... which answers a question whose embedding alone is too vague, down to this
 TOKENS_PER_CHAR = 0.3  # SmolLM2's tokenizer on the documents' plain English: about 3.3 characters a token
 _DECLINE_RE = re.compile(r"pass (it|this|your question) (on )?to (the|our) (front desk|care team|staff)", re.I)
-_SOURCE_LINE_RE = re.compile(r"\(?\b(sources?|reference)\s*:\s*[^\n]*\)?\s*$", re.IGNORECASE)
 # A question with the patient's own number that asks more than where it falls ("is that bad", "what does that mean").
 _ASKS_MORE = re.compile(r"\b(mean|means|meaning|bad|why|worr(y|ied)|serious|concern(ed|ing)?|dangerous)\b", re.I)
 HANDED_OFF = {"dose": "medical_question", "medicine": "medical_question", "diagnosis": "medical_question"}
@@ -352,32 +352,6 @@ class Answerer:
         """The chosen sentences, quoted, with their source."""
         titles = selection.titles
         return Answer(with_sources(selection.text, titles), sources=titles, grounded=True, reason=reason)
-
-
-# Weekdays as patients text them ("what time u close on wed"): the documents spell them out. Only the shortenings
-# that are no other word ("sat", "sun" and "mon" are left alone).
-_WEEKDAYS = {"tue": "Tuesday", "tues": "Tuesday", "wed": "Wednesday", "weds": "Wednesday", "thu": "Thursday",
-             "thur": "Thursday", "thurs": "Thursday", "fri": "Friday"}
-_WEEKDAY_RE = re.compile(rf"(?<![\w'])({'|'.join(_WEEKDAYS)})\.?(?![\w'])", re.I)
-
-
-def spelled_out(question: str) -> str:
-    """``question`` with the weekdays it shortens spelt out after it: "close on wed (Wednesday)"."""
-    days = list(dict.fromkeys(_WEEKDAYS[m.group(1).lower()] for m in _WEEKDAY_RE.finditer(question)))
-    return f"{question} ({'; '.join(days)})" if days else question
-
-
-def clean_draft(draft: str) -> str:
-    lines = [ln for ln in sms_safe(draft).strip().splitlines() if ln.strip()]
-    while lines and _SOURCE_LINE_RE.fullmatch(lines[-1].strip()):
-        lines.pop()
-    text = " ".join(" ".join(lines).split())
-    return _SOURCE_LINE_RE.sub("", text).strip()
-
-
-def with_sources(body: str, titles: Sequence[str]) -> str:
-    label = "Source" if len(titles) == 1 else "Sources"
-    return f"{body}\n{label}: {'; '.join(titles)}"
 
 
 # -- the shared answerer for the Rasa action --------------------------------------------------

@@ -141,3 +141,20 @@ def off_topic(draft: str, question: str, passages: Sequence[Passage]) -> bool:
         return False
     best = max(len(wanted & terms(s)) for s in sentences)
     return len(wanted & terms(draft)) < best
+
+
+# A source line a draft may end with (the answer adds its own).
+_SOURCE_LINE_RE = re.compile(r"\(?\b(sources?|reference)\s*:\s*[^\n]*\)?\s*$", re.IGNORECASE)
+
+
+def clean_draft(draft: str) -> str:
+    lines = [ln for ln in sms_safe(draft).strip().splitlines() if ln.strip()]
+    while lines and _SOURCE_LINE_RE.fullmatch(lines[-1].strip()):
+        lines.pop()
+    text = " ".join(" ".join(lines).split())
+    return _SOURCE_LINE_RE.sub("", text).strip()
+
+
+def with_sources(body: str, titles: Sequence[str]) -> str:
+    label = "Source" if len(titles) == 1 else "Sources"
+    return f"{body}\n{label}: {'; '.join(titles)}"

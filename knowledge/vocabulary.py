@@ -133,3 +133,16 @@ class Vocabulary:
 
     def name(self, code: str) -> str:
         return self.display.get(code, code.replace("_", " "))
+
+
+# Weekdays as patients text them ("what time u close on wed"): the documents spell them out. Only the shortenings
+# that are no other word ("sat", "sun" and "mon" are left alone).
+_WEEKDAYS = {"tue": "Tuesday", "tues": "Tuesday", "wed": "Wednesday", "weds": "Wednesday", "thu": "Thursday",
+             "thur": "Thursday", "thurs": "Thursday", "fri": "Friday"}
+_WEEKDAY_RE = re.compile(rf"(?<![\w'])({'|'.join(_WEEKDAYS)})\.?(?![\w'])", re.I)
+
+
+def spelled_out(question: str) -> str:
+    """``question`` with the weekdays it shortens spelt out after it: "close on wed (Wednesday)"."""
+    days = list(dict.fromkeys(_WEEKDAYS[m.group(1).lower()] for m in _WEEKDAY_RE.finditer(question)))
+    return f"{question} ({'; '.join(days)})" if days else question
