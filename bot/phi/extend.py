@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from bot.phi.lexicon import Lexicon
 from bot.phi.namelist import ORG_WORDS
 from bot.phi.names import STOP_WORDS
-from bot.phi.tokens import TITLES, Piece, joined, pieces
+from bot.phi.tokens import TITLES, Piece, joined
 from bot.phi.venues import FUNCTION_WORDS, ORG_ENDS, SPECIALTY_ENDS
 
 NAME_ENTITIES = frozenset(["ORG", "LOCATION"])
@@ -46,21 +46,27 @@ def _closing(text: str, q: Piece, words: int, lex: Lexicon) -> bool:
             and re.match(r"[ \t]*(?:[),;]|$)", text[q.end :]) is not None)
 
 
-def extend(text: str, spans: Sequence[tuple[int, int, str]], lex: Lexicon) -> list[tuple[int, int, str]]:
-    """(start, end, entity) spans of organisations and places, each run on over the rest of its name."""
-    items = pieces(text)
+def inside(items: Sequence[Piece], start: int, end: int) -> list[Piece]:
+    """The pieces of ``items`` within [start, end)."""
+    return [p for p in items if start <= p.start and p.end <= end]
+
+
+def extend(text: str, items: Sequence[Piece], spans: Sequence[tuple[int, int, str]], lex: Lexicon
+           ) -> list[tuple[int, int, str]]:
+    """(start, end, entity) spans of organisations and places, each run on over the rest of its name
+    (``items``: the text's pieces)."""
     out = []
     for start, end, entity in spans:
         if entity not in NAME_ENTITIES:
             continue
-        inside = [p for p in items if start <= p.start and p.end <= end]
-        if not inside or not inside[-1].alpha or (not inside[-1].capitalised):
+        found = inside(items, start, end)
+        if not found or not found[-1].alpha or (not found[-1].capitalised):
             continue
-        last, more = inside[-1], 0
+        last, more = found[-1], 0
         for q in items[last.index + 1 : last.index + 1 + MAX_MORE]:
-            if not joined(text, last, q, r"[ \t]+") or not _same_case(inside[-1], q):
+            if not joined(text, last, q, r"[ \t]+") or not _same_case(found[-1], q):
                 break
-            if _ends(q, lex) and not _closing(text, q, len(inside) + more, lex):
+            if _ends(q, lex) and not _closing(text, q, len(found) + more, lex):
                 break
             last, more = q, more + 1
         if more:
@@ -75,17 +81,16 @@ _STREET = frozenset(["street", "st", "avenue", "ave", "road", "rd"])
 HEADED_ENTITIES = frozenset(["ORG", "LOCATION", "PERSON", "REDACTED"])
 
 
-def headed(text: str, spans: Sequence[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+def headed(text: str, items: Sequence[Piece], spans: Sequence[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     """A name found, then (a street word and) a word organisations end in: the whole is an organisation's name."""
-    items = pieces(text)
     out = []
     for start, end, entity in spans:
         if entity not in HEADED_ENTITIES:
             continue
-        inside = [p for p in items if start <= p.start and p.end <= end]
-        if not inside:
+        found = inside(items, start, end)
+        if not found:
             continue
-        last = inside[-1]
+        last = found[-1]
         follow = items[last.index + 1 : last.index + 3]
         if follow and follow[0].word in _STREET and joined(text, last, follow[0], r"\.?[ \t]+"):
             last, follow = follow[0], follow[1:]
@@ -101,18 +106,17 @@ PLACE_TAILS = frozenset(["falls", "springs", "heights", "city", "beach", "villag
 PLACE_CUE_WORDS = frozenset(["in", "from", "near", "to", "outside", "around"])
 
 
-def placed(text: str, spans: Sequence[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+def placed(text: str, items: Sequence[Piece], spans: Sequence[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     """A place's name over the generic words it has: "<LOCATION> falls", "in port <NAME>" (a name after a
     place cue and a place word is a place's)."""
-    items = pieces(text)
     out = []
     for start, end, entity in spans:
         if entity not in ("LOCATION", "PERSON"):
             continue
-        inside = [p for p in items if start <= p.start and p.end <= end]
-        if not inside:
+        found = inside(items, start, end)
+        if not found:
             continue
-        first, last = inside[0], inside[-1]
+        first, last = found[0], found[-1]
         new_start, new_end = start, end
         head = items[first.index - 1] if first.index > 0 else None
         cue = items[first.index - 2] if first.index > 1 else None

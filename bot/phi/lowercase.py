@@ -43,14 +43,12 @@ _THIRD_PERSON = re.compile(r"\b(?:she|he|her|him|his|hers)\b", re.IGNORECASE)
 
 def paired(text: str, items: list[Piece], i: int, lex: Lexicon) -> bool:
     """"rose and faith both got the rash": two first names joined by "and" opening a clause, in lower case."""
-    def first(k: int) -> bool:
-        q = items[k]
-        return q.word in lex.first_names and q.word not in lex.clinical and not q.capitalised and \
-            (q.sentence_start or (k > 0 and items[k - 1].word in CLAUSE_OPENERS))
-
     def second(k: int) -> bool:
         q = items[k]
         return q.word in lex.first_names and q.word not in lex.clinical and not q.capitalised
+
+    def first(k: int) -> bool:  # the same, opening a clause
+        return second(k) and (items[k].sentence_start or (k > 0 and items[k - 1].word in CLAUSE_OPENERS))
 
     if i + 2 < len(items) and items[i + 1].word == "and" and first(i) and second(i + 2):
         return joined(text, items[i], items[i + 1], r"[ \t]+") and joined(text, items[i + 1], items[i + 2], r"[ \t]+")

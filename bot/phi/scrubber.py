@@ -233,9 +233,11 @@ class Scrubber:
                 parts = [f for f in parts if not _everyday(text[f.start : f.end], lex)]
             findings.extend(parts)
         findings = merge(findings)
-        from bot.phi.extend import extend  # "(<ORG> ELECTRIC)": the rest of the name goes too
+        from bot.phi.extend import extend, headed, hyphenated, placed
+        from bot.phi.tokens import pieces
 
-        longer = extend(text, [(f.start, f.end, f.entity) for f in findings], lex)
+        items = pieces(text)  # one tokenization for the passes that run a name on
+        longer = extend(text, items, [(f.start, f.end, f.entity) for f in findings], lex)  # "(<ORG> ELECTRIC)"
         if longer:
             findings = merge([*findings, *(Finding(e, s, t, SCORE_THRESHOLD) for s, t, e in longer)])
         if self.mode == "strict":
@@ -243,14 +245,12 @@ class Scrubber:
 
             found = [(f.start, f.end) for f in findings]
             extra = strict_spans(text, found, allowed, lex)
-            extra += extend(text, extra, lex)  # "<LOCATION> AIRLINES" from "SOUTHWEST AIRLINES"
+            extra += extend(text, items, extra, lex)  # "<LOCATION> AIRLINES" from "SOUTHWEST AIRLINES"
             findings = merge([*findings, *(Finding(e, s, t, 0.5) for s, t, e in extra)])
-        from bot.phi.extend import headed, hyphenated, placed
-
         spans = [(f.start, f.end, f.entity) for f in findings]
         joined = hyphenated(text, spans, lex)  # "<NAME>-bell": the rest of a hyphenated name goes too
-        joined += headed(text, spans)  # "<NAME> street pharmacy": so does an organisation's last word
-        joined += placed(text, spans)  # "<LOCATION> falls", "in port <NAME>": and a place's generic words
+        joined += headed(text, items, spans)  # "<NAME> street pharmacy": so does an organisation's last word
+        joined += placed(text, items, spans)  # "<LOCATION> falls", "in port <NAME>": and a place's generic words
         if joined:
             findings = merge([*findings, *(Finding(e, s, t, SCORE_THRESHOLD) for s, t, e in joined)])
         return findings
