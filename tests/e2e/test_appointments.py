@@ -8,9 +8,10 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -197,6 +198,19 @@ def test_strangers_guessing_from_fresh_web_chats_do_not_lock_the_patient_out_of_
     assert "you're verified" in answer and "can't verify" not in answer
 
 
+def free_day_ahead(stack: Stack, provider_key: str) -> date:
+    """The first day at least two days from now on which the provider has a free block (clinic time)."""
+    tz = ZoneInfo(stack.extra_env["CLINICBOT_CLINIC__TIMEZONE"])
+    with db(stack).connect() as conn:
+        starts = conn.execute(text(
+            "SELECT a.start FROM availability a JOIN providers p ON p.id = a.provider_id "
+            "WHERE p.key = :k AND a.appointment_id IS NULL AND a.start > :t ORDER BY a.start"),
+            {"k": provider_key, "t": (datetime.now(UTC) + timedelta(days=2)).replace(tzinfo=None)}).scalars().all()
+    soon = datetime.now(tz).date() + timedelta(days=2)
+    days = [datetime.fromisoformat(str(s)).replace(tzinfo=UTC).astimezone(tz).date() for s in starts]
+    return next(d for d in days if d >= soon)
+
+
 def test_two_patients_racing_for_one_slot_one_gets_it_the_other_is_offered_others(stack: Stack) -> None:
     with db(stack).connect() as conn:  # two patients other than the demo one (another test locks it)
         rows = conn.execute(text("SELECT first_name, last_name, date_of_birth, phone FROM patients "
@@ -204,12 +218,13 @@ def test_two_patients_racing_for_one_slot_one_gets_it_the_other_is_offered_other
     people = {f"e2e-race-{i}": (f"{r.first_name} {r.last_name}",
                                 f"{datetime.fromisoformat(str(r.date_of_birth)):%m/%d/%Y}", r.phone)
               for i, r in enumerate(rows)}
+    day = free_day_ahead(stack, "patel")  # a day ahead: the soonest times then do not move as the clock runs
     offers = {}
     for sender, (name, dob, phone) in people.items():
         assert "you're verified" in verify_on_web(stack, sender, "book an appointment", name, dob, phone)
         say(stack, sender, "lab review")
         say(stack, sender, "dr patel")
-        offers[sender] = say(stack, sender, "any")
+        offers[sender] = say(stack, sender, f"{day:%b} {day.day}".lower())
     first, second = offers.values()
     assert first.split("I have ")[1] == second.split("I have ")[1]
 
