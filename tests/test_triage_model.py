@@ -102,6 +102,17 @@ def test_four_probabilities_in_one_pass_and_a_long_message_is_read_whole(model: 
     assert long.level in ("emergency", "urgent") and model.score(FILLER * 6).levels["emergency"] < 0.3
 
 
+def test_the_merged_weights_score_as_the_packed_4_bit_layers_do(model: TriageModel) -> None:
+    """The runtime default dequantizes the 4-bit layers and merges the adapter: the same model, read faster.
+    A wrong dequantization or a lost adapter would change the levels (the base alone rates these otherwise)."""
+    packed = TriageModel.load(str(prepare_base_model(PROJECT_ROOT / "var" / "models")), PACKAGED_ADAPTER,
+                              weights="nf4")
+    for text in [t for t, _ in MISSED] + ORDINARY:
+        merged, four_bit = model.score(text), packed.score(text)
+        assert merged.level == four_bit.level, (text, merged.levels, four_bit.levels)
+        assert max(abs(merged.levels[k] - four_bit.levels[k]) for k in merged.levels) < 0.05, text
+
+
 def test_scoring_a_message_takes_a_fraction_of_a_second(model: TriageModel) -> None:
     seconds = [model.score(text).seconds for text, _ in MISSED] + [model.score(text).seconds for text in ORDINARY]
     assert statistics.median(seconds) < 0.5  # the p95 against the 150 ms target is measured by bench_triage

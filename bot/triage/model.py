@@ -19,7 +19,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from bot.triage.categories import CATEGORIES, CATEGORY_IDS, LEVEL_WORDS, LEVELS
 
@@ -32,6 +32,7 @@ MAX_MESSAGE_TOKENS = 192
 WINDOW_OVERLAP = 48
 PACKAGED_ADAPTER = Path(__file__).resolve().parent / "adapter"
 META_FILE = "triage.json"
+Weights = Literal["merged", "nf4"]
 
 
 def spec() -> str:
@@ -176,13 +177,18 @@ class TriageModel:
 
     @classmethod
     def load(cls, base_model: str, adapter: Path | None, *, quantization: str = "nf4",
-             device: str = "cpu") -> TriageModel:
-        from bot.llm.local import attach_adapter, load_base
+             device: str = "cpu", weights: Weights = "merged") -> TriageModel:
+        """``weights``: ``merged`` (on CPU) dequantizes the 4-bit layers once and merges the adapter into them
+        (same function, 2-3x faster on long messages here, about 0.4 GB more); ``nf4`` keeps them packed."""
+        from bot.llm.local import attach_adapter, dequantized, load_base, with_merged_adapter
 
         model, tokenizer = load_base(base_model, quantization=quantization, device=device)
+        merge = weights == "merged" and device == "cpu" and quantization == "nf4"
+        if merge:
+            model = dequantized(model)
         meta = AdapterMeta(Thresholds())
         if adapter is not None:
-            model = attach_adapter(model, adapter)
+            model = with_merged_adapter(model, adapter) if merge else attach_adapter(model, adapter)
             meta = read_meta(adapter)
         model.eval()
         return cls(model, tokenizer, thresholds=meta.thresholds, max_message_tokens=meta.max_message_tokens,

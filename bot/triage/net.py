@@ -135,6 +135,7 @@ def resolve_triage_adapter(settings: Settings) -> Path | None:
 
 def _loader(settings: Settings, threads: int) -> Callable[[], Scorer]:
     models_dir, adapter = settings.models_dir, resolve_triage_adapter(settings)
+    weights = settings.triage.weights
 
     def load() -> Scorer:
         from bot.llm.prepare import prepare_base_model
@@ -146,7 +147,7 @@ def _loader(settings: Settings, threads: int) -> Callable[[], Scorer]:
         if adapter is None or not adapter_exists(adapter):
             raise FileNotFoundError(f"no triage adapter at {adapter or PACKAGED_ADAPTER}")
         # The triage adapter belongs to the packaged SmolLM2 base (llm.base_model may name a bigger one).
-        return TriageModel.load(str(prepare_base_model(models_dir)), adapter)
+        return TriageModel.load(str(prepare_base_model(models_dir)), adapter, weights=weights)
 
     return load
 
@@ -162,7 +163,7 @@ def get_triage_net(settings: Settings, *, own_threads: bool = False) -> TriageNe
     (``triage.threads``); a process that also generates answers leaves it alone."""
     if settings.triage.model == "none":
         return None
-    key = f"{settings.models_dir}|{resolve_triage_adapter(settings)}"
+    key = f"{settings.models_dir}|{resolve_triage_adapter(settings)}|{settings.triage.weights}"
     with _nets_lock:
         if key not in _nets:
             threads = settings.triage.threads if own_threads else 0
