@@ -154,11 +154,13 @@ class LocalLLM:
         adapter: Path | None = None,
         max_new_tokens: int = 120,
         name: str = "local",
+        weights: str = "merged",
     ) -> None:
         self.base_model = base_model
         self.quantization = quantization
         self.device = device
         self.adapter = adapter
+        self.weights = weights  # merged: on CPU, 4-bit layers dequantized once and the adapter merged in
         self.max_new_tokens = max_new_tokens
         self.name = name
         self._model: Any = None
@@ -178,6 +180,7 @@ class LocalLLM:
             adapter=adapter if adapter_exists(adapter) else None,
             max_new_tokens=settings.llm.max_new_tokens,
             name="local+adapter" if adapter_exists(adapter) else "local",
+            weights=settings.llm.weights,
         )
 
     def load(self) -> None:
@@ -185,7 +188,11 @@ class LocalLLM:
             if self._model is not None:
                 return
             model, tokenizer = load_base(self.base_model, quantization=self.quantization, device=self.device)
-            if self.adapter is not None:
+            if self.weights == "merged" and self.device == "cpu" and self.quantization == "nf4":
+                model = dequantized(model)
+                if self.adapter is not None:
+                    model = with_merged_adapter(model, self.adapter)
+            elif self.adapter is not None:
                 model = attach_adapter(model, self.adapter)
             model.eval()
             self._model, self._tokenizer = model, tokenizer
