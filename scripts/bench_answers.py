@@ -18,7 +18,8 @@ only ever scored here: its items are never printed (``--misses`` lists project m
 An answer item holds its key fact when the answer contains one alternative of every fact group (case-insensitive);
 a refuse item is right when the answer is not a grounded one (a policy refusal or a handoff). "Sent as generated" is
 the share of grounded answers whose draft passed the checks as the model wrote it. Latency is one answer at a time,
-after a warm-up, on whatever cores the machine gives (2 on the development machine). The local model uses the
+after a warm-up, on whatever cores the machine gives (2 on the development machine). ``local`` loads the model as
+configured (``llm.weights``, merged by default); ``local-nf4`` loads the same model with bitsandbytes' packed layers. The local model uses the
 adapter in ``llm.adapter`` (``CLINICBOT_LLM__ADAPTER``); without one that configuration is skipped, not faked.
 """
 
@@ -46,7 +47,8 @@ SETS = {
     "dev3": ROOT / "tests" / "data" / "answers_dev3.jsonl",
     "blind": ROOT / "tests" / "data" / "blind" / "answers_blind.jsonl",
 }
-CONFIGS = ("none", "local")
+CONFIGS = ("none", "local", "local-nf4")  # local: llm.weights merged (the default); local-nf4: packed 4-bit layers
+LABELS = {"none": "quoting only", "local": "local model", "local-nf4": "local model, nf4 layers"}
 
 
 def load_set(path: Path) -> list[dict[str, Any]]:
@@ -85,7 +87,9 @@ def _answerer(store: Any, backend: str) -> Any:
     from knowledge.answer import Answerer, load_llm
 
     settings = get_settings()
-    settings = settings.model_copy(update={"llm": settings.llm.model_copy(update={"backend": backend})})
+    weights = "nf4" if backend == "local-nf4" else settings.llm.weights
+    settings = settings.model_copy(update={"llm": settings.llm.model_copy(
+        update={"backend": backend.removesuffix("-nf4"), "weights": weights})})
     return Answerer(store, settings, llm_factory=lambda: load_llm(settings))
 
 
@@ -121,7 +125,7 @@ def run(sets: tuple[str, ...] = ("project", "dev", "blind"), configs: tuple[str,
         store = KnowledgeStore("bench_answers", chroma_dir=Path(tmp) / "chroma", embedder=MiniLMEmbedder())
         ingest(DOCUMENTS, store)
         for config in configs:
-            if config == "local" and (why := local_model_ready()):
+            if config.startswith("local") and (why := local_model_ready()):
                 print(f"[bench_answers] local model skipped: {why}", file=sys.stderr)
                 continue
             answerer = _answerer(store, config)
@@ -146,23 +150,28 @@ def run(sets: tuple[str, ...] = ("project", "dev", "blind"), configs: tuple[str,
         quoting, local = figures.get(f"{name}_none_p95_ms"), figures.get(f"{name}_local_p95_ms")
         if quoting and local:
             figures[f"{name}_p95_local_over_quoting"] = round(local / quoting, 1)
+        packed = figures.get(f"{name}_local-nf4_p95_ms")
+        if packed and local:
+            figures[f"{name}_p95_nf4_over_merged"] = round(packed / local, 2)
     return figures
 
 
 def table(figures: dict[str, Any]) -> str:
     rows = ["| set | answers by | questions | key fact | refusals | sent as generated | median ms | p95 ms |",
             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
-    names = dict.fromkeys([*SETS, *(k.split("_none_")[0].split("_local_")[0] for k in figures if k.endswith("_questions"))])
+    names = dict.fromkeys([*SETS, *(k.split("_none_")[0].split("_local")[0] for k in figures if k.endswith("_questions"))])
     for name in names:
         for config in CONFIGS:
             key = f"{name}_{config}_"
             if key + "questions" not in figures:
                 continue
-            label = "quoting only" if config == "none" else "local model"
+            label = LABELS[config]
             rows.append(f"| {name} | {label} | {figures[key + 'questions']} | {figures[key + 'key_fact']:.3f} | "
                         f"{figures[key + 'refusals']:.3f} | {figures[key + 'sent_as_generated']:.3f} | "
                         f"{figures[key + 'median_ms']:.0f} | {figures[key + 'p95_ms']:.0f} |")
-    return "\n".join(rows)
+    ratios = [f"{k.removesuffix('_p95_nf4_over_merged')}: p95 nf4 / merged {v}x" for k, v in figures.items()
+              if k.endswith("_p95_nf4_over_merged")]
+    return "\n".join(rows + (["", *ratios] if ratios else []))
 
 
 def main() -> int:
