@@ -89,6 +89,7 @@ def build_analyzer() -> AnalyzerEngine:
     from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
     from presidio_analyzer.predefined_recognizers import IpRecognizer, SpacyRecognizer
 
+    from bot.phi.british import british_recognizers
     from bot.phi.namelist import NameListRecognizer
     from bot.phi.names import ContextNameRecognizer, OrganizationRecognizer
     from bot.phi.recognizers import pattern_recognizers
@@ -108,6 +109,7 @@ def build_analyzer() -> AnalyzerEngine:
     for recognizer in [
         *pattern_recognizers(),
         *spelled_recognizers(),
+        *british_recognizers(),
         ContextNameRecognizer(),
         OrganizationRecognizer(),
         NameListRecognizer(),

@@ -26,6 +26,7 @@ from bot.phi.tokens import (
     Piece,
     capital_runs,
     date_like,
+    duration,
     joined,
     mostly_title,
     mostly_upper,
@@ -179,7 +180,7 @@ def _fraction(text: str, items: list[Piece], i: int, lex: Lexicon) -> str | None
     if date_like(text, whole):
         return "DATE"
     if 1 <= a <= 12 and b >= 32 and len(parts[1]) == 2 and not UNIT_AFTER.match(text, whole.end()) and not \
-            SCALE_BEFORE.search(text[: whole.start()][-24:]):
+            SCALE_BEFORE.search(text[: whole.start()][-24:]) and not duration(text, whole.start(), whole.end()):
         return "DATE"  # month and two-digit year: "since 3/80"
     return None
 
