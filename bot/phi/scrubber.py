@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from presidio_anonymizer import AnonymizerEngine
 
     from bot.phi.lexicon import Lexicon
+    from bot.phi.tokens import Piece
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +90,7 @@ def build_analyzer() -> AnalyzerEngine:
     from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
     from presidio_analyzer.predefined_recognizers import IpRecognizer, SpacyRecognizer
 
+    from bot.phi.british import british_recognizers
     from bot.phi.namelist import NameListRecognizer
     from bot.phi.names import ContextNameRecognizer, OrganizationRecognizer
     from bot.phi.recognizers import pattern_recognizers
@@ -108,6 +110,7 @@ def build_analyzer() -> AnalyzerEngine:
     for recognizer in [
         *pattern_recognizers(),
         *spelled_recognizers(),
+        *british_recognizers(),
         ContextNameRecognizer(),
         OrganizationRecognizer(),
         NameListRecognizer(),
@@ -184,6 +187,27 @@ def merge(findings: Iterable[Finding]) -> list[Finding]:
     return out
 
 
+def _named_again(text: str, items: Sequence[Piece], findings: Sequence[Finding], lex: Lexicon) -> list[Finding]:
+    """A word found as a person's name is that name wherever else the message writes it, in any case: the
+    recognizers judge each place on its own context, and the second "sunny" of "its sunny love here (sunny is my
+    first name)" has none. A word that is an everyday word too goes again only as the forename of a full name found
+    ("sunny" of "sunny love"): a surname such as "brown" or "young" is far more often the word ("kevin brown" and
+    "brown stuff"). Clinical terms and short common words are left to their own context."""
+    from bot.phi.names import STOP_WORDS
+
+    names: set[str] = set()
+    for f in findings:
+        if f.entity != "PERSON":
+            continue
+        inner = [p for p in items if f.start <= p.start and p.end <= f.end and p.alpha]
+        names.update(p.word for k, p in enumerate(inner) if len(p.word) > 2 and p.word not in STOP_WORDS
+                     and p.word not in lex.clinical and (p.word not in lex.safe or (k == 0 and len(inner) > 1)))
+    if not names:
+        return []
+    return [Finding("PERSON", p.start, p.end, SCORE_THRESHOLD) for p in items if p.word in names
+            and not any(f.start <= p.start and p.end <= f.end for f in findings)]
+
+
 class Scrubber:
     """Replaces PHI with typed placeholders (``<NAME>``, ``<DOB>``, ``<PHONE>``...).
 
@@ -253,7 +277,8 @@ class Scrubber:
         joined += placed(text, items, spans)  # "<LOCATION> falls", "in port <NAME>": and a place's generic words
         if joined:
             findings = merge([*findings, *(Finding(e, s, t, SCORE_THRESHOLD) for s, t, e in joined)])
-        return findings
+        again = _named_again(text, items, findings, lex)  # "sunny love here (sunny is my first name)"
+        return merge([*findings, *again]) if again else findings
 
     def scrub(self, text: str) -> str:
         from presidio_anonymizer.entities import OperatorConfig, RecognizerResult

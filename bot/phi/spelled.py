@@ -13,7 +13,7 @@ from presidio_analyzer import RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from bot.phi.recognizers import DAY, ICASE, MONTH, YEAR, LabelledRecognizer, rule
-from bot.phi.tokens import CODE, DIMENSIONS, ORDINAL, SCALE_BEFORE, UNIT_AFTER, date_like
+from bot.phi.tokens import CODE, DIMENSIONS, ORDINAL, SCALE_BEFORE, UNIT_AFTER, date_like, duration
 
 _ORDINAL_WORDS = (
     "first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|thirteenth|"
@@ -40,9 +40,12 @@ SPELLED_DATE_RULES = [
     # 2/18 on its own ("plan for cath 2/18"); month/two-digit year ("since 3/80")
     rule(r"(?<![\d/.])\d{1,2}/\d{1,2}(?!\d|/|\.\d)", 0.5, 0, date_like),
     rule(r"(?<![\d/.])(?:0?[1-9]|1[0-2])/[3-9]\d(?!\d|/|\.\d|%)", 0.5, 0,
-         lambda text, m: not UNIT_AFTER.match(text, m.end()) and not SCALE_BEFORE.search(text[: m.start()][-24:])),
+         lambda text, m: not UNIT_AFTER.match(text, m.end()) and not SCALE_BEFORE.search(text[: m.start()][-24:])
+         and not duration(text, m.start(), m.end())),
     # the ninth of march, 1961 / 9th of March / second of june
     rule(rf"\b(?:the\s+)?{SPELLED_DAY}\s+(?:day\s+)?of\s+{MONTH}(?:,?\s+{ANY_YEAR})?\b", 0.8, ICASE),
+    # nineteenth Aug 1962: a day in words before its month needs the year without "of"
+    rule(rf"\b(?:the\s+)?{ORDINAL_WORD}\s+{MONTH},?\s+{ANY_YEAR}\b", 0.8, ICASE),
     # jan second, March the 3rd, march ninth 1961
     rule(rf"\b{MONTH}\s+(?:the\s+)?{SPELLED_DAY}(?:,?\s+{ANY_YEAR})?\b", 0.8, ICASE),
     # Tuesday the 4th, on the 3rd, to the eighteenth (not "the 2nd dose", "the 4th floor")
@@ -144,8 +147,8 @@ def _whole_number(text: str, start: int, end: int) -> tuple[int, int]:
     """The span widened over the digits, dots and x's around it ("5x2x0" of "1.5x2x0.5")."""
     while start > 0 and (text[start - 1].isdigit() or text[start - 1] in ".xX"):
         start -= 1
-    while end < len(text) and (text[end].isdigit() or text[end] in ".xX"):
-        end += 1
+    while end < len(text) and (text[end].isdigit() or (text[end] in ".xX" and text[end + 1 : end + 2].isdigit())):
+        end += 1  # a full stop after "3x2cm" ends the sentence
     return start, end
 
 

@@ -26,6 +26,7 @@ from bot.phi.tokens import (
     Piece,
     capital_runs,
     date_like,
+    duration,
     joined,
     mostly_title,
     mostly_upper,
@@ -49,6 +50,8 @@ DATE_CUES = frozenset(["on", "since", "from", "until", "till", "by", "before", "
 SCALE_CUES = frozenset(["pain", "rated", "rate", "rating", "scale", "score", "level", "vision"])
 # how often a dose is taken: "metformin 1000 BID", "ASA 81 daily" make the number before them a dose
 FREQUENCIES = frozenset(["bid", "tid", "qid", "qd", "qod", "qhs", "qam", "qpm", "hs", "prn", "daily", "nightly", "weekly"])
+# words a stage or a grade follows ("stage 3a"); a disease's abbreviation in capitals does too ("CKD 3a")
+STAGED = frozenset(["stage", "grade", "type", "class", "level", "tier"])
 # a clinic's own places: "Bed 12B", "rm 3", "bay 4A" number a bed or a room, no person ("apt 3B" does)
 ROOM_WORDS = frozenset(["bed", "room", "rm", "bay", "exam", "pod", "station", "floor"])
 
@@ -72,6 +75,11 @@ def _number_ok(text: str, items: list[Piece], i: int, lex: Lexicon) -> str | Non
             return None
         if prev_words and prev_words[-1] in ROOM_WORDS and len(raw) <= 4:
             return None  # "Bed 12B"
+        if re.fullmatch(r"\d{1,3}[MF]", raw):
+            return "AGE" if int(digits) >= 90 else None  # "34M", "72F": a note's age and sex
+        if re.fullmatch(r"\d[a-dA-D]", raw) and i > 0 and (prev_words[-1] in STAGED or (
+                items[i - 1].upper and prev_words[-1] in lex.abbreviations)):
+            return None  # "CKD 3a", "stage 2b", "type 1a": a stage, no house
         return "OTHER_ID"
     if ":" in raw or before_char == "$" or after[:1] == "%":
         return None
@@ -179,7 +187,7 @@ def _fraction(text: str, items: list[Piece], i: int, lex: Lexicon) -> str | None
     if date_like(text, whole):
         return "DATE"
     if 1 <= a <= 12 and b >= 32 and len(parts[1]) == 2 and not UNIT_AFTER.match(text, whole.end()) and not \
-            SCALE_BEFORE.search(text[: whole.start()][-24:]):
+            SCALE_BEFORE.search(text[: whole.start()][-24:]) and not duration(text, whole.start(), whole.end()):
         return "DATE"  # month and two-digit year: "since 3/80"
     return None
 

@@ -129,10 +129,33 @@ UNIT_AFTER = re.compile(r"(?i:\s*(?:tabs?|tablets?|pills?|caps?|capsules?|cups?|
                         r"mg|ml|teaspoons?|tsp|of\s+a))\b")
 
 
+# British notes count days, weeks and months as sevenths, fifty-seconds and twelfths: "dysuria x3/7",
+# "Review 4/52", "recheck U&E in 3/12", "3/7 ago"
+_DURATION = re.compile(r"(\d{1,2})/(7|52|12)(?![\d/]|\.\d)")
+_DURATION_BEFORE = re.compile(r"(?i:(?:\bx|\b(?:for|over|past|last|within|after)\s+)\s*)$")
+_DURATION_AFTER = re.compile(r"(?i:\s*(?:ago|hx|history|old|post|duration)\b)")
+_DATE_CUE_BEFORE = re.compile(r"(?i:\b(?:on|since|from|until|till|by|dated|born|dob|in)\W*)$")
+
+
+def duration(text: str, start: int, end: int) -> bool:
+    """The fraction at [start, end) is a length of time in the British notation: after "x", "for", "over" or before
+    "ago" for any of n/7, n/52, n/12; n/52 (weeks) also alone, a month and a year '52 being rare beside it, unless a
+    date word stands before it ("since 4/52")."""
+    m = _DURATION.fullmatch(text, start, end)
+    if m is None or int(m.group(1)) == 0:
+        return False
+    if _DURATION_BEFORE.search(text[max(0, start - 12) : start]) or _DURATION_AFTER.match(text, end):
+        return True
+    return m.group(2) == "52" and int(m.group(1)) <= 52 and not _DATE_CUE_BEFORE.search(text[max(0, start - 12) : start])
+
+
 def date_like(text: str, match: re.Match[str]) -> bool:
-    """3/12 is a day; 7/10 after "pain", 1/2 tablet, 120/80 are not."""
+    """3/12 is a day, and so is 14/10 (day first, as most of the world writes it); 7/10 after "pain", 1/2 tablet,
+    120/80 and a duration ("x3/7") are not."""
     month, day = (int(x) for x in match.group(0).split("/"))
-    if not (1 <= month <= 12 and 1 <= day <= 31):
+    if 13 <= month <= 31 and 1 <= day <= 12:
+        month, day = day, month  # 14/10, 28/10: the 14th of October
+    if not (1 <= month <= 12 and 1 <= day <= 31) or duration(text, match.start(), match.end()):
         return False
     if SCALE_BEFORE.search(text[max(0, match.start() - 24) : match.start()]) or UNIT_AFTER.match(text, match.end()):
         return False

@@ -46,6 +46,12 @@ PHRASE_END = re.compile(r"[ \t]*(?:[,.;:!?)\n]|$|(?i:for|in|on|and|said|says|tol
 MAX_WORDS = 3
 
 
+def department_of(name: Piece, head: Piece) -> bool:
+    """"Wexham Park dermatology": a specialty in lower case after a capitalised name is a department there, clinical
+    content (written "Riverbend Cardiology" or all in lower case, the specialty is the practice's name)."""
+    return head.word in SPECIALTY_ENDS and name.capitalised and not head.capitalised
+
+
 def _ends_name(text: str, words: list[Piece]) -> bool:
     return PHRASE_END.match(text, words[-1].end) is not None
 
@@ -70,7 +76,9 @@ def find(text: str, items: list[Piece], lex: Lexicon, person: list[bool]) -> lis
             head = last.lower in ORG_ENDS or last.word in ORG_ENDS or last.word in SPECIALTY_ENDS or (n >= 3 and run[n - 2].word == "assisted"
                                                                        and last.word == "living")
             if n >= 2 and head and _headed(words, lex):
-                found.append((words[0].start, last.end, "ORG"))
+                # "to Wexham Park dermatology": a specialty in lower case after a capitalised name is its department
+                department = department_of(words[-2], last)
+                found.append((words[0].start, words[-2].end if department else last.end, "ORG"))
                 break
         else:
             for n in range(min(len(run), 2), 0, -1):
