@@ -169,6 +169,14 @@ def test_preview_takes_a_labelled_reference_in_groups_and_a_cards_last_digits(pr
     assert "0093" not in preview.scrub("my visa ending in 0093 was charged twice")
 
 
+@pytest.mark.parametrize("mode", ["strict", "preview"])
+def test_a_name_before_a_capitalised_care_is_a_care_company(mode: str) -> None:
+    scrubber = get_scrubber(ALLOW, mode)
+    assert "Bluebird" not in scrubber.scrub("Carer agency: Bluebird Care, visits twice daily")
+    assert "Care," not in scrubber.scrub("Carer agency: Bluebird Care, visits twice daily")
+    assert "care for him" in scrubber.scrub("his daughter Rose care for him at home")
+
+
 def test_places_beyond_the_us_are_places(preview: Scrubber) -> None:
     for town in ["Blackpool", "Maidenhead", "Solihull"]:
         assert town not in preview.scrub(f"back pain since we moved to {town} last year"), town
