@@ -161,6 +161,27 @@ def test_strict_takes_an_identifier_written_in_groups_but_not_a_list_of_readings
     assert "sugars 110 120 135" in strict.scrub("sugars 110 120 135 this week")
 
 
+def test_preview_takes_a_labelled_reference_in_groups_and_a_cards_last_digits(preview: Scrubber) -> None:
+    assert "2345" not in preview.scrub("Referral via eRS UBRN 0001 2345 6789 for dermatology")
+    assert "119" not in preview.scrub("booking ref 482 119 0034 confirmed")
+    assert "glucose 110 120 135 145" in preview.scrub("glucose 110 120 135 145 this week")
+    assert "4417" not in preview.scrub("Paid with the card ending 4417 for physio")
+    assert "0093" not in preview.scrub("my visa ending in 0093 was charged twice")
+
+
+@pytest.mark.parametrize("mode", ["strict", "preview"])
+def test_a_name_before_a_capitalised_care_is_a_care_company(mode: str) -> None:
+    scrubber = get_scrubber(ALLOW, mode)
+    assert "Bluebird" not in scrubber.scrub("Carer agency: Bluebird Care, visits twice daily")
+    assert "Care," not in scrubber.scrub("Carer agency: Bluebird Care, visits twice daily")
+    assert "care for him" in scrubber.scrub("his daughter Rose care for him at home")
+
+
+def test_places_beyond_the_us_are_places(preview: Scrubber) -> None:
+    for town in ["Blackpool", "Maidenhead", "Solihull"]:
+        assert town not in preview.scrub(f"back pain since we moved to {town} last year"), town
+
+
 @pytest.mark.parametrize("text, gone", [("since 2019 it hurts", "2019"), ("code XW277/90683", "90683"),
                                         ("ref 560-40-78-5", "78"), ("user FB59 signed", "FB59")])
 def test_strict_drops_numbers_that_are_not_clinical_values(strict: Scrubber, text: str, gone: str) -> None:

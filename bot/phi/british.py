@@ -3,8 +3,9 @@
 The US shapes are in :mod:`bot.phi.recognizers`; a clinic's inbox also gets dates written day first
 ("14/03/1957", "22.01.2025", "on 09.09"), postcodes ("RG4 7HN") and the town before them, addresses
 whose street ends in a British word ("27b Kingfisher Close", "5 Meadow View") and the town after them,
-registration plates ("KX19 RTF"), and a patient written as the register writes one: "Pt O'NEILL,
-Siobhan", "Pt D. SUMMERS", "Pt PATEL R.". The British notation for a length of time ("x3/7",
+registration plates ("KX19 RTF"), a patient written as the register writes one: "Pt O'NEILL,
+Siobhan", "Pt D. SUMMERS", "Pt PATEL R.", a reference written in groups of digits after its label ("UBRN
+0001 2345 6789", "booking ref 482 119 0034") and a card by its last four digits ("card ending 4417"). The British notation for a length of time ("x3/7",
 "Review 4/52") is a duration, not a date (:func:`bot.phi.tokens.duration`).
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from bot.phi.recognizers import NUM_DAY, NUM_MONTH, SEP, YEAR, LabelledRecognizer, rule
+from bot.phi.recognizers import NUM_DAY, NUM_MONTH, SEP, YEAR, LabelledRecognizer, preceded_by, rule
 from bot.phi.tokens import TITLES, UNIT_AFTER
 
 # outward and inward code: "SL7 2QT", "RG4 7HN", "EC1A 1BB", "M1 1AE"
@@ -89,6 +90,35 @@ PERSON_RULES = [
 ]
 
 
+# a number's label: a word that names a reference, or an acronym in capitals ("UBRN", "NHS", "PID")
+REFERENCE_WORDS = frozenset(["number", "no", "num", "ref", "reference", "id", "identifier", "booking", "case", "claim",
+                             "policy", "account", "acct", "membership", "member", "order", "tracking", "confirmation",
+                             "receipt", "registration", "code", "#"])
+
+
+def _labelled_groups(text: str, match: re.Match[str]) -> bool:
+    """Nine digits or more in groups, just after a label, and no measure before them ("glucose 110 120 135")."""
+    from bot.phi.lexicon import load
+
+    if len(re.sub(r"\D", "", match.group(0))) < 9:
+        return False
+    lex = load()
+    before = re.findall(r"[A-Za-z]+|#", text[max(0, match.start() - 30) : match.start()])[-3:]
+    if any(w.lower() in lex.measures or w.lower().rstrip("s") in lex.measures for w in before):
+        return False
+    return any(w.lower() in REFERENCE_WORDS or (w.isupper() and 2 <= len(w) <= 6 and w.lower() not in lex.units)
+               for w in before)
+
+
+ID_RULES = [rule(r"(?<![\d.,/])(?:\d{2,5}[ \t]){2,}\d{2,5}(?!\d|[.,/]\d)", 0.8, 0, _labelled_groups)]
+# "card ending 4417", "Visa ending in 0093", "last four digits 5521": a card's last digits name the card
+CARD_RULES = [
+    rule(r"(?i:\b(?:ending|ends)(?:[ \t]+(?:in|with))?)[ \t]*:?[ \t]*(?P<v>\d{4})\b(?![.,/:]\d)", 0.85, 0,
+         preceded_by("card|visa|amex|mastercard|debit|credit|account|acct", 40)),
+    rule(r"(?i:\blast[ \t]+(?:four|4)(?:[ \t]+digits)?)[ \t]*:?[ \t]*(?P<v>\d{4})\b(?![.,/:]\d)", 0.85),
+]
+
+
 def british_recognizers() -> list[LabelledRecognizer]:
     return [
         LabelledRecognizer("DATE", DATE_RULES, name="DayFirstDateRecognizer"),
@@ -97,4 +127,6 @@ def british_recognizers() -> list[LabelledRecognizer]:
         LabelledRecognizer("ADDRESS", ADDRESS_RULES, name="BritishAddressRecognizer"),
         LabelledRecognizer("PLATE", PLATE_RULES, name="BritishPlateRecognizer"),
         LabelledRecognizer("PERSON", PERSON_RULES, name="RegisterNameRecognizer"),
+        LabelledRecognizer("OTHER_ID", ID_RULES, name="GroupedReferenceRecognizer"),
+        LabelledRecognizer("CREDIT_CARD", CARD_RULES, name="CardEndingRecognizer"),
     ]

@@ -76,7 +76,10 @@ def extend(text: str, items: Sequence[Piece], spans: Sequence[tuple[int, int, st
 
 # an organisation's last word, after a name found (in any case): "<ORG> center" of "dunmore foods distribution
 # center", "<NAME> street pharmacy", "<REDACTED> cardiology"
-HEADS = (ORG_ENDS - {"home", "general", "services"}) | SPECIALTY_ENDS
+HEADS = (ORG_ENDS - {"home", "general", "services"}) | SPECIALTY_ENDS | {"nursery", "daycare", "preschool", "care"}
+# heads that are everyday words too ("Rose care for him", "Mrs Smith care package"): a head only with a capital
+# ("Bluebird Care", a home-care company)
+CAPITAL_HEADS = frozenset(["care"])
 _STREET = frozenset(["street", "st", "avenue", "ave", "road", "rd"])
 HEADED_ENTITIES = frozenset(["ORG", "LOCATION", "PERSON", "REDACTED"])
 
@@ -95,7 +98,7 @@ def headed(text: str, items: Sequence[Piece], spans: Sequence[tuple[int, int, st
         if follow and follow[0].word in _STREET and joined(text, last, follow[0], r"\.?[ \t]+"):
             last, follow = follow[0], follow[1:]
         if follow and follow[0].word in HEADS and joined(text, last, follow[0], r"\.?[ \t]+") and \
-                not department_of(last, follow[0]):
+                not department_of(last, follow[0]) and (follow[0].word not in CAPITAL_HEADS or follow[0].text[0].isupper()):
             out.append((start, follow[0].end, "ORG"))
     return out
 

