@@ -142,6 +142,22 @@ def with_merged_adapter(model: Any, adapter: Path) -> Any:
     return attach_adapter(model, adapter).merge_and_unload()
 
 
+def load_for_inference(base_model: str, adapter: Path | None, *, quantization: str = "nf4", device: str = "cpu",
+                       weights: str = "merged") -> tuple[Any, Any]:
+    """``(model, tokenizer)`` in eval mode with the adapter (if any). ``weights`` ``merged`` on CPU with nf4: the
+    4-bit layers dequantized once and the adapter merged in (:func:`dequantized`); otherwise the packed layers
+    with the adapter attached."""
+    model, tokenizer = load_base(base_model, quantization=quantization, device=device)
+    if weights == "merged" and device == "cpu" and quantization == "nf4":
+        model = dequantized(model)
+        if adapter is not None:
+            model = with_merged_adapter(model, adapter)
+    elif adapter is not None:
+        model = attach_adapter(model, adapter)
+    model.eval()
+    return model, tokenizer
+
+
 class LocalLLM:
     """Greedy generation with the local quantized model (and adapter, when one exists)."""
 
@@ -187,15 +203,9 @@ class LocalLLM:
         with self._load_lock:
             if self._model is not None:
                 return
-            model, tokenizer = load_base(self.base_model, quantization=self.quantization, device=self.device)
-            if self.weights == "merged" and self.device == "cpu" and self.quantization == "nf4":
-                model = dequantized(model)
-                if self.adapter is not None:
-                    model = with_merged_adapter(model, self.adapter)
-            elif self.adapter is not None:
-                model = attach_adapter(model, self.adapter)
-            model.eval()
-            self._model, self._tokenizer = model, tokenizer
+            self._model, self._tokenizer = load_for_inference(
+                self.base_model, self.adapter, quantization=self.quantization, device=self.device,
+                weights=self.weights)
 
     def _inputs(self, messages: list[ChatMessage]) -> Any:
         self.load()

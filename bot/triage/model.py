@@ -180,17 +180,11 @@ class TriageModel:
              device: str = "cpu", weights: Weights = "merged") -> TriageModel:
         """``weights``: ``merged`` (on CPU) dequantizes the 4-bit layers once and merges the adapter into them
         (same function, 2-3x faster on long messages here, about 0.4 GB more); ``nf4`` keeps them packed."""
-        from bot.llm.local import attach_adapter, dequantized, load_base, with_merged_adapter
+        from bot.llm.local import load_for_inference
 
-        model, tokenizer = load_base(base_model, quantization=quantization, device=device)
-        merge = weights == "merged" and device == "cpu" and quantization == "nf4"
-        if merge:
-            model = dequantized(model)
-        meta = AdapterMeta(Thresholds())
-        if adapter is not None:
-            model = with_merged_adapter(model, adapter) if merge else attach_adapter(model, adapter)
-            meta = read_meta(adapter)
-        model.eval()
+        model, tokenizer = load_for_inference(base_model, adapter, quantization=quantization, device=device,
+                                              weights=weights)
+        meta = read_meta(adapter) if adapter is not None else AdapterMeta(Thresholds())
         return cls(model, tokenizer, thresholds=meta.thresholds, max_message_tokens=meta.max_message_tokens,
                    name="triage+adapter" if adapter is not None else "triage-base")
 
