@@ -3,7 +3,8 @@
 The project set (tests/data/triage_messages.jsonl) holds symptom messages with the urgency and
 red flags a clinician would expect: misspellings, SMS shorthand, negations, third person, children.
 Its last 169 lines are two red-team batches written blind to the rules (96, then 73 messages); each
-was measured before the rules were changed for it, and then added here.
+was measured before the rules were changed for it, and then added here. The last 2 are blind-set misses (indirect
+suicidal intent: giving away belongings, a burden about to end) moved here when the rules learned those warning signs.
 """
 
 from __future__ import annotations
@@ -155,6 +156,21 @@ def test_negation_words_that_are_part_of_the_emergency(text: str, flag: str) -> 
     assert flag in {f.id for f in detect_red_flags(text)}
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "gave away most of her belongings this week and keeps thanking everyone",
+        "my brother has been giving away his things and says we won't have to worry about him anymore",
+        "please take me off the list. i won't be a burden to anyone much longer",
+    ],
+)
+def test_warning_signs_of_suicide_are_emergencies(text: str) -> None:
+    """The 988 Lifeline's and AFSP's warning signs: giving away possessions, a burden about to end."""
+    result = triage(text)
+    assert result.urgency == "emergency"
+    assert "suicide" in result.red_flags
+
+
 @pytest.mark.parametrize("who", ["my dad", "my son", "my baby", "my wife", "grandma", "my roommate"])
 def test_third_person_is_still_an_emergency(who: str) -> None:
     assert [f.id for f in detect_red_flags(f"{who} is having a seizure")] == ["seizure"]
@@ -173,6 +189,9 @@ def test_third_person_is_still_an_emergency(who: str) -> None:
         "food poisoning from bad sushi, keeping fluids down",
         "need a refill of my seizure medication",
         "had a stroke 3 years ago, here for a checkup",
+        "giving away all my stuff before we move to ohio, please cancel my visits",
+        "gave away my old clothes to goodwill, can i still come in tuesday",
+        "i feel like a burden to everyone since the surgery",
     ],
 )
 def test_look_alikes_are_not_emergencies(text: str) -> None:

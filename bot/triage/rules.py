@@ -242,7 +242,16 @@ SUICIDE = rx(
     r"\b(?:want|wants|wish) (?:it all|everything|my life|it|the pain|this) to (?:end|be over|stop)\b",
     r"\b(?:thoughts?|thinking|think) (?:about|of) (?:ending|killing|hurting|dying|death|taking (?:my|his|her) (?:own )?life)\b",
     r"\b(?:want|wants|going|thinking (?:about|of)|plan\w*) (?:to )?jump(?:ing)? (?:off|from|in front of)\b",
-    r"\b(?:goodbye|suicide) (?:note|letter)s?\b|\bgiving away (?:all )?(?:my|his|her) (?:stuff|things|belongings)\b",
+    r"\b(?:goodbye|suicide) (?:note|letter)s?\b",
+    # warning signs in the 988 Lifeline's and AFSP's lists: giving away possessions, talk of being a burden that is
+    # about to end ("won't be a problem for anybody much longer")
+    r"\b(?:giv(?:e|es|ing|en)|gave) away (?:\w+ ){0,2}?(?:my|his|her|their) (?:\w+ )?"
+    r"(?:stuff|things|belongings|possessions|valuables)\b"
+    r"(?!.{0,60}?\b(?:mov(?:e|es|ed|ing)|downsiz|goodwill|charity|donat|garage sale|yard sale|declutter|estate sale))",
+    r"\b(?:won't|will not|not going to|wouldn't) be (?:a )?(?:burden|problem|bother|trouble|nuisance|worry) "
+    r"(?:to|for|on) (?:any|every|no)(?:one|body)(?: else)? (?:much |for )?(?:longer|anymore|any more|soon)\b",
+    r"\b(?:won't|will not|wouldn't) (?:have to|need to) (?:worry|deal) (?:about|with) me (?:much |for )?"
+    r"(?:longer|anymore|any more)\b",
     rf"\b(?:cutting|hurting|harming|burning|starving) (?:{_SELF})\b",
     rf"\b(?:want|wants|going|urge|urges|thinking (?:about|of)|keep|tried) (?:to )?(?:cut|hurt|harm|burn) (?:{_SELF})\b",
     rf"(?<!accidentally )\b(?:cut|hurt|harmed|burned|burnt) (?:{_SELF})\b(?!(?:\s+\S+){{0,4}}?\s+(?:{_ACCIDENT})\b)",
