@@ -264,3 +264,35 @@ def test_cli_and_staff_queue_use_the_mode_they_are_for() -> None:
     assert "Summit" not in outputs["strict"] and "Halvorsen" not in outputs["preview"]
     assert "knee MRI" in outputs["preview"]
     assert scrub_preview(line) == outputs["preview"]
+
+
+# Names and organisations no list knows, found by their context (bot.phi.cues); examples written here.
+CONTEXT_NAMES = [
+    ("Discussed with Dr Fielding and Mrs. Street today, BP 130/80", ["Street"], ["BP 130/80"]),
+    ("Spoke w/ son OLIVER BIRD (HCP) re: goals of care, sats 95%", ["OLIVER", "BIRD"], ["sats 95%"]),
+    ("my grandad needs a walker, his name is will reed", ["will reed"], ["walker"]),
+    ("the name on the account is faith north, pls refund the copay", ["faith north"], ["refund"]),
+    ("my sister is here too, shes called bliss. she has a cough", ["bliss"], ["cough"]),
+    ("he is away at university of hull, can we send his inhaler there", ["hull"], ["inhaler"]),
+    ("ADMITTED FROM SISTERS OF CHARITY ED, LACTATE 3.2", ["SISTERS", "CHARITY"], ["LACTATE 3.2"]),
+    ("she got hurt playing for the northgate hornets, ankle swollen", ["northgate", "hornets"], ["ankle swollen"]),
+    ("she goes to sunny meadows daycare most days, rash on her legs", ["sunny meadows"], ["rash on her legs"]),
+    ("ADMITTED FROM BRIARWOOD CARE CENTER, GCS 15", ["BRIARWOOD", "CENTER"], ["GCS 15"]),
+    ("He works at Costco distribution ctr, back strain", ["Costco", "distribution", "ctr"], ["back strain"]),
+    ("Mail it to 9 Elm Way, Fresno, CA 93650 please", ["Fresno", ", CA", "93650"], []),
+    ("Her card CVV 918 was used twice for the visit", ["918"], ["visit"]),
+    ("please send it to 14 wattle crescent, thanks", ["wattle", "crescent"], []),
+]
+
+
+@pytest.mark.parametrize("mode", ["strict", "preview"])
+@pytest.mark.parametrize(("text", "gone", "kept"), CONTEXT_NAMES)
+def test_names_no_list_knows_are_found_by_their_context(mode: str, text: str, gone: list[str], kept: list[str]) -> None:
+    if mode == "preview" and "CVV" in text:
+        gone = []  # the card's code is the strict pass's (a number after its label)
+    assert_scrubbed(ALLOW, mode, text, gone, kept)
+
+
+def test_a_naming_cue_does_not_take_an_everyday_phrase(strict: Scrubber) -> None:
+    """"my name is not important", "he is called back": no name there."""
+    assert_scrubbed(ALLOW, "strict", "my name is not important, the rash is", [], ["not important", "rash"])

@@ -84,7 +84,23 @@ _STREET = frozenset(["street", "st", "avenue", "ave", "road", "rd"])
 HEADED_ENTITIES = frozenset(["ORG", "LOCATION", "PERSON", "REDACTED"])
 
 
-def headed(text: str, items: Sequence[Piece], spans: Sequence[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+def _between(text: str, last: Piece, follow: Sequence[Piece], lex: Lexicon) -> bool:
+    """One word between a name and an organisation's head: no common short word, and no clinical term unless
+    it is written in the name's case ("ELMWOOD CARE CENTER"; not "Dr <NAME> cardiology clinic")."""
+    middle, head = follow
+    if not (middle.alpha and joined(text, last, middle, r"[ \t]+") and joined(text, middle, head, r"[ \t]+")):
+        return False
+    if middle.word in STOP_WORDS or middle.word in FUNCTION_WORDS or department_of(last, middle):
+        return False
+    if head.word == "living":
+        return middle.word in ("senior", "assisted")
+    same_case = (middle.upper and head.upper and last.upper) or (
+        middle.capitalised and head.capitalised and not middle.upper and not last.upper)
+    return same_case or middle.word not in lex.clinical
+
+
+def headed(text: str, items: Sequence[Piece], spans: Sequence[tuple[int, int, str]], lex: Lexicon
+           ) -> list[tuple[int, int, str]]:
     """A name found, then (a street word and) a word organisations end in: the whole is an organisation's name."""
     out = []
     for start, end, entity in spans:
@@ -97,6 +113,9 @@ def headed(text: str, items: Sequence[Piece], spans: Sequence[tuple[int, int, st
         follow = items[last.index + 1 : last.index + 3]
         if follow and follow[0].word in _STREET and joined(text, last, follow[0], r"\.?[ \t]+"):
             last, follow = follow[0], follow[1:]
+        if len(follow) == 2 and follow[1].word in HEADS | {"living"} and _between(text, last, follow, lex):
+            out.append((start, follow[1].end, "ORG"))  # "<NAME> CARE CENTER", "<ORG> fulfilment ctr", "<NAME> SENIOR LIVING"
+            continue
         if follow and follow[0].word in HEADS and joined(text, last, follow[0], r"\.?[ \t]+") and \
                 not department_of(last, follow[0]) and (follow[0].word not in CAPITAL_HEADS or follow[0].text[0].isupper()):
             out.append((start, follow[0].end, "ORG"))

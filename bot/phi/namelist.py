@@ -15,7 +15,7 @@ import re
 from presidio_analyzer import LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
-from bot.phi import venues
+from bot.phi import cues, venues
 from bot.phi.lexicon import Lexicon
 from bot.phi.lowercase import CLAUSE_OPENERS, PERSON_VERBS, lower_case_person, paired, subject
 from bot.phi.names import STOP_WORDS
@@ -95,7 +95,7 @@ def find(text: str, lex: Lexicon) -> list[tuple[int, int, str]]:
     found += _headed_places(text, items, lex)
     found += venues.find(text, items, lex, [f == "PERSON" for f in flags])
     found += _numbered(text, items, lex)
-    return found
+    return found + cues.titled(text, items, lex) + cues.of_names(text, items, lex) + cues.teams(text, items, lex)
 
 
 # "CVS #4412", "Safeway Pharmacy No. 1187", "Kroger store #611", "HOME DEPOT STORE 4410": a number after a

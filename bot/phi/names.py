@@ -61,7 +61,12 @@ STRONG_CUES = [
     r"\bfrom\s*:",
     rf"\b(?:my|our|his|her)\s+(?:{RELATIVES})(?:['’]s\s+name\s+is)?\s*,?",
     r"\bcalling\s+for",
+    r"\bname\s+on\s+(?:the\s+|my\s+)?(?:card|file|account|chart|policy|insurance|booking|form)\s+(?:is|says|reads)",
+    r"\b(?:s?he\s*['’]?s|shes|hes|(?:s?he|they|who)\s+(?:is|was|are|were))\s+(?:called|named)",
 ]
+# After these a name may open with a word that is also a common short word ("her name is may hope",
+# "my name is will grant"), when a second word follows it.
+NAMING_CUES = [r"\bname\s+is", STRONG_CUES[-2], STRONG_CUES[-1]]
 SIGN_OFFS = [
     r"(?:^|\s)[-–—~]\s*",
     r"\b(?:thanks|thank\s+you|thx|ty|regards|best|cheers|sincerely|signed|love)\b\s*[,!.]*\s*[-–—]?\s*",
@@ -103,6 +108,7 @@ class ContextNameRecognizer(LocalRecognizer):
         self._nickname = _compile(NICKNAME_CUES)
         self._sign = re.compile(rf"(?:{'|'.join(SIGN_OFFS)})(?={NAME_WORD})", ICASE)
         self._word = re.compile(rf"\s*({NAME_WORD})")
+        self._naming = _compile(NAMING_CUES)
         self.label = "ContextNameRecognizer"
         super().__init__(supported_entities=["PERSON"], name=self.label)
 
@@ -117,6 +123,8 @@ class ContextNameRecognizer(LocalRecognizer):
         spans: list[tuple[int, int]] = []
         for match in self._strong.finditer(text):
             spans += self._take(text, match.end(), capital_only=False)
+        for match in self._naming.finditer(text):
+            spans += self._take(text, match.end(), capital_only=False, short_first=True)
         for match in self._nickname.finditer(text):
             spans += self._take(text, match.end(), capital_only=True)
         for match in self._greeting.finditer(text):
@@ -144,7 +152,7 @@ class ContextNameRecognizer(LocalRecognizer):
                 spans += found
         return [self._result(s, e) for s, e in spans]
 
-    def _take(self, text: str, pos: int, capital_only: bool) -> list[tuple[int, int]]:
+    def _take(self, text: str, pos: int, capital_only: bool, short_first: bool = False) -> list[tuple[int, int]]:
         words: list[tuple[int, int]] = []
         first_capital = False
         while len(words) < 3:
@@ -153,6 +161,12 @@ class ContextNameRecognizer(LocalRecognizer):
                 break
             word = match.group(1)
             bare = re.sub(r"['’]s$", "", word.rstrip(".")).lower()
+            if short_first and not words and bare in STOP_WORDS and bare.isalpha() and len(bare) > 2:
+                second = re.match(rf"[ \t]+({NAME_WORD})(?:[ \t]*(?:[,.!;:)(]|$))", text[match.end(1) :])
+                if second and second.group(1).rstrip(".").lower() not in STOP_WORDS:  # "may hope", not "not sure"
+                    words.append((match.start(1), match.end(1)))
+                    pos = match.end(1)
+                    continue
             if bare in STOP_WORDS or (not words and re.fullmatch(RELATIVES, bare)):
                 break  # "this is grandma to lily-mae": who is writing, not a name
             capital = word[0].isupper()

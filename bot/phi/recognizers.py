@@ -207,7 +207,8 @@ US_STATES = (
 )
 STREET_SUFFIX = (
     r"street|st|avenue|ave|av|road|rd|drive|dr|lane|ln|court|ct|boulevard|blvd|way|place|pl|"
-    r"circle|cir|terrace|ter|parkway|pkwy|highway|hwy|trail|trl|route|rte|square|sq|loop|row|pike"
+    r"circle|cir|terrace|ter|parkway|pkwy|highway|hwy|trail|trl|route|rte|square|sq|loop|row|pike|"
+    r"crescent|cres|mews|gardens|gdns|grove|parade|croft|close"  # British and Australian streets
 )
 NOT_STREET_WORD = r"(?!(?:with|at|to|and|on|for|is|my|the|see|pm|am|of|or|in|from|min|mins|minutes|days|hours|weeks|times|mg|ml|units|attn|ext|x)\b)"
 UNIT = r"(?:,?\s*(?:apt|apartment|unit|suite|ste|room|rm|fl|floor|lot|space|trlr|#)\.?\s*#?\s*[A-Za-z0-9-]{1,6}\b)"

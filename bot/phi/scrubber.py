@@ -257,6 +257,7 @@ class Scrubber:
                 parts = [f for f in parts if not _everyday(text[f.start : f.end], lex)]
             findings.extend(parts)
         findings = merge(findings)
+        from bot.phi.cues import bridged, tailed
         from bot.phi.extend import extend, headed, hyphenated, placed
         from bot.phi.tokens import pieces
 
@@ -273,8 +274,9 @@ class Scrubber:
             findings = merge([*findings, *(Finding(e, s, t, 0.5) for s, t, e in extra)])
         spans = [(f.start, f.end, f.entity) for f in findings]
         joined = hyphenated(text, spans, lex)  # "<NAME>-bell": the rest of a hyphenated name goes too
-        joined += headed(text, items, spans)  # "<NAME> street pharmacy": so does an organisation's last word
+        joined += headed(text, items, spans, lex)  # "<NAME> street pharmacy": so does an organisation's last word
         joined += placed(text, items, spans)  # "<LOCATION> falls", "in port <NAME>": and a place's generic words
+        joined += bridged(text, spans) + tailed(text, spans)  # "<NAME> OF <NAME>", "<LOCATION>, CA 90210"
         if joined:
             findings = merge([*findings, *(Finding(e, s, t, SCORE_THRESHOLD) for s, t, e in joined)])
         again = _named_again(text, items, findings, lex)  # "sunny love here (sunny is my first name)"

@@ -53,6 +53,7 @@ FREQUENCIES = frozenset(["bid", "tid", "qid", "qd", "qod", "qhs", "qam", "qpm", 
 # words a stage or a grade follows ("stage 3a"); a disease's abbreviation in capitals does too ("CKD 3a")
 STAGED = frozenset(["stage", "grade", "type", "class", "level", "tier"])
 # a clinic's own places: "Bed 12B", "rm 3", "bay 4A" number a bed or a room, no person ("apt 3B" does)
+CARD_CODES = frozenset(["cvv", "cvc", "cvv2", "cvc2", "csc", "cid"])
 ROOM_WORDS = frozenset(["bed", "room", "rm", "bay", "exam", "pod", "station", "floor"])
 
 
@@ -101,6 +102,8 @@ def _number_ok(text: str, items: list[Piece], i: int, lex: Lexicon) -> str | Non
         if unit_after or (measured and len(digits) <= 6):
             return None
         return "DATE" if re.fullmatch(r"(?:19|20)\d\d", raw) else "OTHER_ID"
+    if prev_words and prev_words[-1] in CARD_CODES:
+        return "OTHER_ID"  # "CVV 372": a card's security code
     if before_char == "#":
         return None  # "#90" after a dose: a count dispensed, no age (a store's "#4471" is the name lists')
     if int(digits) >= 90 and (AGE_AFTER.match(text, p.end) or (prev_words and prev_words[-1] in AGE_BEFORE

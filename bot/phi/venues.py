@@ -34,7 +34,10 @@ _FUNCTION_TEXT = """
 FUNCTION_WORDS = frozenset(_FUNCTION_TEXT.split())
 # The last word of an organisation's name ("... hospital", "... nursing home", "mass general").
 ORG_ENDS = frozenset(
-    ["hospital", "hospitals", "clinic", "center", "centre", "pharmacy", "church", "school", "college", "university", "academy", "bank", "home", "hospice", "manor", "infirmary", "charities", "charity", "general", "memorial", "regional", "children's", "childrens", "institute", "foundation", "ministries", "services", "shelter", "mission"]
+    ["hospital", "hospitals", "clinic", "center", "centre", "pharmacy", "church", "school", "college", "university", "academy", "bank", "home", "hospice", "manor", "infirmary", "charities", "charity", "general", "memorial", "regional", "children's", "childrens", "institute", "foundation", "ministries", "services", "shelter", "mission",
+     # places people are cared for, kept, taught or play: "little oaks daycare", "HMP Leeds prison", "Rovers FC"
+     "daycare", "nursery", "preschool", "kindergarten", "prison", "jail", "penitentiary", "club", "fc", "park",
+     "chapel", "cathedral", "mosque", "synagogue", "temple", "ctr"]
 )
 # A practice is named for its specialty ("riverbend cardiology", "Lakeshore Neuro Assoc"): a head after a
 # name, though a clinical word (one word before it may still be a department: "peds cardiology").
