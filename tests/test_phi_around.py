@@ -48,6 +48,8 @@ GONE = [
     ("my login is RedFox_1970 but it is locked", ["RedFox_1970"], []),
     ("our dog Waffles bit my hand yesterday, it is red", ["Waffles"], ["red"]),
     ("my nephew coaches youth soccer with the Ridgeview Rockets on weekends", ["Ridgeview", "Rockets"], []),
+    # a large city of a country the town lists leave out (GeoNames, a million people or more)
+    ("her brother flew in from Karachi and is staying with her", ["Karachi"], ["staying"]),
 ]
 
 
