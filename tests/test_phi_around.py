@@ -1,6 +1,6 @@
 """Identifiers told by their context and the parts of a name left behind (bot/phi/around.py), transcripts'
 speaker labels, and clinical values the scrubber used to take (times, readings in the hundreds, doses after a
-drug, procedure codes). Example texts written for these tests.
+drug, procedure codes, devices' brands). Example texts written for these tests.
 
 These load spaCy, Presidio and the word lists, so they are marked slow.
 """
@@ -82,6 +82,10 @@ KEPT = [
     ("A. Hypertension, controlled on amlodipine", ["A. Hypertension"], []),
     ("Got the fax, all set -ok", ["-ok"], []),
     ("moved to the 3rd floor after the 2nd dose", ["3rd floor", "2nd dose"], []),
+    # a medical device's rare brand and model beside a device word; a name in the same place still goes
+    ("my Glucara 2 sensor fell off, CPAP (Somnex Vantrix 10) leaks, now on Insupod 4",
+     ["Glucara 2 sensor", "Somnex Vantrix 10", "Insupod 4"], []),
+    ("the Kowalski 3 sensor fell off", [], ["Kowalski"]),
 ]
 
 

@@ -8,6 +8,7 @@ and :mod:`bot.phi.cues`:
   LPN"), a writer's lower-case initials that end a note ("... after 2pm. -jk"), a numbered road ("Hwy 12",
   "Route 9", "I-80"), a day of the month after "on the", "since the" ("on the 21st"), and a residence's
   room after a place's name ("at <ORG>, rm 12");
+- :func:`devices` keeps a medical device's rare brand and model beside a device word ("my Glucara 2 sensor");
 - :func:`joined_names` runs a name found over the words that belong to it: a particle between two parts
   ("<NAME> dos <NAME>", "van der"), a nickname in quotes between forename and surname ("<NAME> 'Bud'
   <NAME>"), a weekday or a month word that is a forename or a surname beside a name found ("Dr. <NAME>
@@ -206,3 +207,35 @@ def not_identifier(text: str, entity: str, start: int, end: int, lex: Lexicon) -
     if entity == "OTHER_ID" and _DECADE.fullmatch(span):
         return True
     return entity == "OTHER_ID" and bool(_AREA.fullmatch(span)) and bool(re.search(r"\d\.$", text[max(0, start - 2) : start]))
+
+
+# A medical device's brand and model, told by the device word beside it: "my Vela 3 sensor", "CPAP (Nuvo
+# Breeze 10)", "on Glidepod 5". The brand is a rare capitalised word that is no name and no place.
+_DEVICE_NOUNS = (r"sensors?|pumps?|pods?|meters?|monitors?|cuff|inhalers?|pens?|mask|machine|reader|app|patch|patches|"
+                 r"strips|cgm|device|receiver|transmitter|cartridges?|dressings?|nebulizer|glucometer")
+_BRAND = r"[A-Z][A-Za-z]+(?:[ \t][A-Z][A-Za-z]+)?"
+_MODEL = r"(?:[ \t](?:[A-Z]{0,2}\d{1,2}[A-Za-z]?|Plus|Pro|Mini|Max|X))?"
+_DEVICE = re.compile(
+    rf"(?i:\b(?:cgm|cpap|bipap|apap|pump|meter|monitor|glucometer|inhaler|nebulizer|sensor|device)[ \t]*\([ \t]*)"
+    rf"(?P<a>{_BRAND}{_MODEL})[ \t]*\)|"
+    rf"\b(?P<b>{_BRAND}{_MODEL})(?=[ \t]+(?i:{_DEVICE_NOUNS})\b)|"
+    rf"(?i:\b(?:my|her|his|their|on|using|wearing|new)[ \t]+)(?P<c>[A-Z][A-Za-z]+[ \t](?:[A-Z]{{0,2}}\d{{1,2}}[A-Za-z]?))\b(?![.,/:-]\d)")
+BRAND_ZIPF = 3.9  # a brand is a word this rare or rarer ("Libre" 2.9, "FreeStyle" 3.8; not "Guardian" or "Route")
+RARE_ZIPF = 3.0  # and one of its words rarer still
+
+
+def devices(text: str, lex: Lexicon) -> list[tuple[int, int]]:
+    """Spans of medical devices' brands and models, kept as clinical content in both modes."""
+    from wordfreq import zipf_frequency
+
+    out = []
+    for m in _DEVICE.finditer(text):
+        group = next(g for g in ("a", "b", "c") if m.group(g))
+        words = re.findall(r"[A-Za-z]+", m.group(group))
+        brand = [w.lower() for w in words if w[0].isupper() and not re.fullmatch(r"[A-Z]{0,2}|Plus|Pro|Mini|Max", w)]
+        if not brand or any(lex.is_name(w) or w in lex.places or w in STOP_WORDS for w in brand):
+            continue
+        zipfs = [zipf_frequency(w, "en") for w in brand]
+        if max(zipfs) < BRAND_ZIPF and min(zipfs) < RARE_ZIPF:
+            out.append(m.span(group))
+    return out

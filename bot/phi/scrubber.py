@@ -230,6 +230,7 @@ class Scrubber:
 
     def find(self, text: str) -> list[Finding]:
         """PHI spans in ``text``, without overlaps and outside the allow-list."""
+        from bot.phi.around import devices, not_identifier
         from bot.phi.entities import not_phi
         from bot.phi.eponyms import spans as eponym_spans
         from bot.phi.lexicon import load
@@ -246,8 +247,7 @@ class Scrubber:
         allowed += [m.span() for p in (FRAME_LINE, EXCEPTION_PATH, SOURCE_PATH) for m in p.finditer(text)]  # code, not data
         allowed += code_spans(text, lex)  # "rasa.core.processor", "WARNING": the software's own words
         allowed += eponym_spans(text, lex)  # "Crohn's", "Bell's palsy": a disease, not a person
-        from bot.phi.around import not_identifier
-
+        allowed += devices(text, lex)  # "my Libre 3 sensor", "CPAP (ResMed AirSense 11)": a device, not a name
         findings: list[Finding] = []
         for r in results:
             from_model = (r.recognition_metadata or {}).get(RECOGNIZER_NAME) == "SpacyRecognizer"
