@@ -156,7 +156,7 @@ def joined_names(text: str, spans: Sequence[Span], lex: Lexicon) -> list[Span]:
 
 def _around_one(text: str, start: int, end: int, entity: str, lex: Lexicon) -> list[Span]:
     out: list[Span] = []
-    if entity in ("PERSON", "REDACTED"):
+    if entity == "PERSON":  # (not "sent to <REDACTED> Monday": a word no list knows may be a shop's)
         after = re.match(r"[ \t]([A-Z][a-z]+)\b(?![ \t]*(?:\d|the\b|[,.]?[ \t]*\d))", text[end:])
         if after and after.group(1).lower() in CALENDAR_WORDS:
             out.append((start, end + after.end(), "PERSON"))  # "Dr. <NAME> Sunday"
@@ -164,9 +164,10 @@ def _around_one(text: str, start: int, end: int, entity: str, lex: Lexicon) -> l
         if before and before.group(2).lower() in CALENDAR_WORDS and (
                 before.group(1) is None or before.group(1).lower().strip(",.:;(") not in _DATE_BEFORE):
             out.append((start - len(before.group(2)) - 1, end, "PERSON"))  # "Rx for Sunday <NAME>"
+    if entity in ("PERSON", "REDACTED"):
         # after a field's colon, a comma or a bracket, or opening a line: no sentence ends there
         abbreviated = re.search(r"(?:^|[:,(][ \t]*)([A-Z][a-z]{1,2})\.[ \t]$", text[max(0, start - 8) : start], re.MULTILINE)
-        if abbreviated and abbreviated.group(1).lower() not in _NOT_FORENAMES and entity in ("PERSON", "REDACTED"):
+        if abbreviated and abbreviated.group(1).lower() not in _NOT_FORENAMES:
             out.append((start - len(abbreviated.group(1)) - 2, end, "PERSON"))  # "Ma. <NAME>", "Wm. <NAME>"
     head = re.match(r"(?:[ \t]+([a-z]+))?[ \t]+([a-z]+)\b", text[end:])
     if head and ((head.group(1) is None and head.group(2) in _WORKPLACE_HEADS)
