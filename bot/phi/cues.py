@@ -33,7 +33,8 @@ FAMILY = frozenset(
 OF_HEADS = frozenset(
     ["university", "college", "school", "academy", "institute", "bank", "church", "hospital", "sisters", "brothers", "order", "society", "museum", "department", "dept", "city", "county", "town", "village", "borough", "parish", "diocese"]
 )
-TEAM_CUE = re.compile(r"(?i:\b(?:play(?:s|ing|ed)?|coach(?:es|ing|ed)?|captain(?:s|ing)?|train(?:s|ing)?)\s+(?:for|with|on)\s+"
+TEAM_CUE = re.compile(r"(?i:\b(?:play(?:s|ing|ed)?|coach(?:es|ing|ed)?|captain(?:s|ing)?|train(?:s|ing)?)\s+"
+                      r"(?:[a-z]+\s+){0,2}?(?:for|with|on)\s+"  # "play rec hockey with the ..."
                       r"(?:the|a|his|her|their|our|my)\s+)")
 MAX_WORDS = 3
 
@@ -98,7 +99,9 @@ def teams(text: str, items: Sequence[Piece], lex: Lexicon) -> list[tuple[int, in
         for q in items:
             if q.start < m.end():
                 continue
-            if not _plain_name_word(q) or q.word in lex.clinical or len(run) == MAX_WORDS or (
+            # a capitalised team name may hold a clinical word ("the Frostbite Five"); a lower-case one may not
+            if not _plain_name_word(q) or (q.word in lex.clinical and not (q.capitalised and not q.upper)) \
+                    or len(run) == MAX_WORDS or (run and run[0].capitalised and not q.capitalised) or (
                     run and not joined(text, run[-1], q, r"[ \t]+")):
                 break
             run.append(q)

@@ -57,10 +57,10 @@ def not_phi(text: str, entity: str, start: int, end: int, lex: Lexicon) -> bool:
         return True  # one everyday or clinical word ("COPD", "Hgb"): the name and place lists decide those
     if span.islower() and all(w in lex.safe or w in lex.abbreviations for w in words) and any(w in lex.clinical for w in words):
         return True  # "frank blood in the urine", "tol reg diet": everyday and clinical words in lower case
+    if span.islower() and len(words) == 1 and words[0] in lex.safe:
+        return True  # "brown stuff", "flank pain", "stung by bee": spaCy's guess on one everyday word in lower case
+        # (the name and place lists and the cue words judge those, with their context)
     if entity == "PERSON":
-        if span.islower() and len(words) == 1 and words[0] in lex.safe:
-            return True  # "brown stuff", "hope has": spaCy's guess on one everyday word in lower case (the name
-            # lists and the cue words judge those, with their context)
         if all(w in lex.safe and not lex.is_name(w) and w not in lex.places for w in words):
             return True  # "Hx COPD": no word of it is a name anyone has
         return not_a_name(text, start, end)

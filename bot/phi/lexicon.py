@@ -7,7 +7,8 @@ Sources (none written by hand here):
   frequent English words of ``wordfreq`` that are neither names nor places;
 - names: Philter's first- and last-name sets (about 97,000 and 161,000 names);
 - places: US city and county names (``data/us_places.txt``) and the towns, cities and first-level regions
-  of the other main English-speaking countries (``data/world_places.txt``), derived from GeoNames and
+  of the other main English-speaking countries and the cities of a million or more anywhere
+  (``data/world_places.txt``), derived from GeoNames and
   ISO 3166-2 by :mod:`bot.phi.places`; a place that is also a safe word ("mobile", "liberty") is ambiguous, and
   when ``wordfreq`` finds it a rare word ("kalamazoo", "fairview") it is a town after "in" or "from";
 - clinical terms: the words of the clinic's documents (``knowledge/documents``), the single-word drug

@@ -91,6 +91,10 @@ WEAK_CUES = [
 # A nickname is a name whatever word it is ("goes by Tiny", "aka Bubba"); it needs its capital.
 NICKNAME_CUES = [r"\bgo(?:es)?\s+by", r"\bnicknamed?", r"\bnickname\s+is", r"\ba\.?k\.?a\.?"]
 TITLE = r"(?:(?:mr|mrs|ms|miss|mx)\.?\s+)?"
+# a transcript's speaker label at a line's start ("Patient: ...", "Staff: ...", "Caller: ...")
+SPEAKER_LINE = re.compile(r"^[ \t]*(?:patient|pt|staff|caller|nurse|doctor|dr|provider|agent|receptionist|front\s+desk|"
+                          r"bot|assistant|clinicbot|user|parent|mom|dad|daughter|son|wife|husband|rn|ma|md)[ \t]*:[ \t]*",
+                          ICASE | re.MULTILINE)
 
 
 def _compile(cues: list[str]) -> re.Pattern[str]:
@@ -121,7 +125,10 @@ class ContextNameRecognizer(LocalRecognizer):
         if "PERSON" not in entities:
             return []
         spans: list[tuple[int, int]] = []
+        transcript = len(SPEAKER_LINE.findall(text)) >= 2
         for match in self._strong.finditer(text):
+            if transcript and SPEAKER_LINE.match(text, match.start()):
+                continue  # "Patient: one 62 after my run": who speaks, not a name field (judged below)
             spans += self._take(text, match.end(), capital_only=False)
         for match in self._naming.finditer(text):
             spans += self._take(text, match.end(), capital_only=False, short_first=True)
@@ -140,6 +147,12 @@ class ContextNameRecognizer(LocalRecognizer):
             words = re.findall(r"[a-z]+", " ".join(text[s:e] for s, e in found).lower())
             return any(lex.is_name(w) or w not in lex.safe for w in words)
 
+        for match in SPEAKER_LINE.finditer(text) if transcript else ():
+            # an answer that opens with a capitalised name ("Patient: Dana Kolb, 4/9/71"), not a drug or a word
+            found = self._take(text, match.end(), capital_only=True)
+            if found and name_like(found) and not all(w in lex.clinical and not lex.is_name(w) for w in
+                                                      re.findall(r"[a-z]+", text[found[0][0]:found[0][1]].lower())):
+                spans += found
         for match in self._weak.finditer(text):
             found = self._take(text, match.end(), capital_only=True)
             if found and name_like(found):

