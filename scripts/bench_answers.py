@@ -19,7 +19,9 @@ An answer item holds its key fact when the answer contains one alternative of ev
 a refuse item is right when the answer is not a grounded one (a policy refusal or a handoff). "Sent as generated" is
 the share of grounded answers whose draft passed the checks as the model wrote it. Latency is one answer at a time,
 after a warm-up, on whatever cores the machine gives (2 on the development machine). ``local`` loads the model as
-configured (``llm.weights``, merged by default); ``local-nf4`` loads the same model with bitsandbytes' packed layers. The local model uses the
+configured (``llm.weights``); ``local-merged``, ``local-bf16`` and ``local-nf4`` load the same model and adapter in
+one weight layout each (float32 with the adapter merged, bfloat16, bitsandbytes' packed 4-bit layers),
+measured in the same run (``--llm local-layouts`` runs the three). The local model uses the
 adapter in ``llm.adapter`` (``CLINICBOT_LLM__ADAPTER``); without one that configuration is skipped, not faked.
 """
 
@@ -47,8 +49,12 @@ SETS = {
     "dev3": ROOT / "tests" / "data" / "answers_dev3.jsonl",
     "blind": ROOT / "tests" / "data" / "blind" / "answers_blind.jsonl",
 }
-CONFIGS = ("none", "local", "local-nf4")  # local: llm.weights merged (the default); local-nf4: packed 4-bit layers
-LABELS = {"none": "quoting only", "local": "local model", "local-nf4": "local model, nf4 layers"}
+# local: as configured (llm.weights); local-<weights>: that weight layout of the same model and adapter
+CONFIGS = ("none", "local", "local-merged", "local-bf16", "local-nf4")
+DEFAULT_CONFIGS = ("none", "local", "local-nf4")
+LAYOUTS = ("local-merged", "local-bf16", "local-nf4")
+LABELS = {"none": "quoting only", "local": "local model (as configured)", "local-merged": "local model, merged float32",
+          "local-bf16": "local model, merged bfloat16", "local-nf4": "local model, nf4 layers"}
 
 
 def load_set(path: Path) -> list[dict[str, Any]]:
@@ -87,9 +93,9 @@ def _answerer(store: Any, backend: str) -> Any:
     from knowledge.answer import Answerer, load_llm
 
     settings = get_settings()
-    weights = "nf4" if backend == "local-nf4" else settings.llm.weights
+    kind, _, layout = backend.partition("-")
     settings = settings.model_copy(update={"llm": settings.llm.model_copy(
-        update={"backend": backend.removesuffix("-nf4"), "weights": weights})})
+        update={"backend": kind, "weights": layout or settings.llm.weights})})
     return Answerer(store, settings, llm_factory=lambda: load_llm(settings))
 
 
@@ -112,7 +118,7 @@ def answer_all(answerer: Any, items: list[dict[str, Any]]) -> list[dict[str, Any
     return out
 
 
-def run(sets: tuple[str, ...] = ("project", "dev", "blind"), configs: tuple[str, ...] = CONFIGS,
+def run(sets: tuple[str, ...] = ("project", "dev", "blind"), configs: tuple[str, ...] = DEFAULT_CONFIGS,
         misses: bool = False) -> dict[str, Any]:
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -146,13 +152,18 @@ def run(sets: tuple[str, ...] = ("project", "dev", "blind"), configs: tuple[str,
                         if not held:
                             print(json.dumps({"config": config, "question": item["question"], "kind": item["kind"],
                                               "reason": result["reason"], "answer": result["answer"]}))
+    from bot.settings import get_settings
+
+    configured = get_settings().llm.weights  # the layout "local" measured
     for name in sets:
         quoting, local = figures.get(f"{name}_none_p95_ms"), figures.get(f"{name}_local_p95_ms")
         if quoting and local:
             figures[f"{name}_p95_local_over_quoting"] = round(local / quoting, 1)
-        packed = figures.get(f"{name}_local-nf4_p95_ms")
-        if packed and local:
-            figures[f"{name}_p95_nf4_over_merged"] = round(packed / local, 2)
+        merged = figures.get(f"{name}_local-merged_p95_ms") or (local if configured == "merged" else None)
+        for layout in ("bf16", "nf4"):
+            other = figures.get(f"{name}_local-{layout}_p95_ms")
+            if other and merged:
+                figures[f"{name}_p95_{layout}_over_merged"] = round(other / merged, 2)
     return figures
 
 
@@ -169,20 +180,21 @@ def table(figures: dict[str, Any]) -> str:
             rows.append(f"| {name} | {label} | {figures[key + 'questions']} | {figures[key + 'key_fact']:.3f} | "
                         f"{figures[key + 'refusals']:.3f} | {figures[key + 'sent_as_generated']:.3f} | "
                         f"{figures[key + 'median_ms']:.0f} | {figures[key + 'p95_ms']:.0f} |")
-    ratios = [f"{k.removesuffix('_p95_nf4_over_merged')}: p95 nf4 / merged {v}x" for k, v in figures.items()
-              if k.endswith("_p95_nf4_over_merged")]
+    ratios = [f"{k.split('_p95_')[0]}: p95 {k.split('_p95_')[1].split('_')[0]} / merged {v}x"
+              for k, v in figures.items() if k.endswith("_over_merged")]
     return "\n".join(rows + (["", *ratios] if ratios else []))
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--set", default="all", help=f"one of {', '.join(SETS)}, all, or the path of a set")
-    parser.add_argument("--llm", choices=[*CONFIGS, "all"], default="all")
+    parser.add_argument("--llm", choices=[*CONFIGS, "all", "local-layouts"], default="all",
+                        help="all: quoting, the configured local model and nf4; local-layouts: merged, bf16, nf4")
     parser.add_argument("--misses", action="store_true", help="print the project and dev sets' misses (never the blind set's)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     sets = tuple(SETS) if args.set == "all" else (args.set,)
-    configs = CONFIGS if args.llm == "all" else (args.llm,)
+    configs = {"all": DEFAULT_CONFIGS, "local-layouts": LAYOUTS}.get(args.llm, (args.llm,))
     figures = run(sets, configs, misses=args.misses)
     print(json.dumps(figures, indent=2) if args.json else table(figures))
     return 0

@@ -1,4 +1,6 @@
-"""Local model benchmark: SmolLM2-135M-Instruct quantized to 4-bit NF4 against full fp32, on the CPU.
+"""Local model benchmark: SmolLM2-135M-Instruct in each weight layout on the CPU: packed 4-bit NF4, the NF4 layers
+dequantized with the adapter merged in (``merged``, float32, the runtime default) and the same in bfloat16 (``bf16``),
+and the unquantized fp32 original (``none``).
 
     .venv/bin/python scripts/bench_llm.py                        # nf4 and none, 3 runs, 48 new tokens
     .venv/bin/python scripts/bench_llm.py --adapter var/adapter  # also nf4 with that LoRA adapter
@@ -44,7 +46,7 @@ from bot.llm.memory import peak_rss_mb, rss_mb  # noqa: E402  (the project root 
 HELDOUT = ROOT / "knowledge" / "training" / "heldout.jsonl"
 MODELS_DIR = ROOT / "var" / "models"
 DEFAULT_JSON = ROOT / "var" / "bench-llm.json"
-CONFIGS = ("nf4", "none")
+CONFIGS = ("nf4", "merged", "bf16", "none")  # merged, bf16: bot.llm.local.load_for_inference's CPU layouts
 # (label in the table, key in each configuration's figures)
 FIGURES = (
     ("load time (s)", "load_s"),
@@ -86,7 +88,7 @@ def measure_one(
     import torch
     from transformers.utils import logging as hf_logging
 
-    from bot.llm.local import attach_adapter, load_base
+    from bot.llm.local import attach_adapter, load_base, load_for_inference
     from bot.llm.prepare import prepare_base_model
     from bot.settings import load_settings
     from knowledge.prompt import build_messages
@@ -100,10 +102,13 @@ def measure_one(
     messages = build_messages(question, passages, load_settings().clinic.name)
 
     started = time.perf_counter()
-    model, tokenizer = load_base(str(base), quantization=config, device="cpu")
-    if adapter is not None:
-        model = attach_adapter(model, adapter)
-    model.eval()
+    if config in ("merged", "bf16"):  # the 4-bit model dequantized, the adapter (if any) merged in
+        model, tokenizer = load_for_inference(str(base), adapter, weights=config)
+    else:
+        model, tokenizer = load_base(str(base), quantization=config, device="cpu")
+        if adapter is not None:
+            model = attach_adapter(model, adapter)
+        model.eval()
     load_s = time.perf_counter() - started
     weights_mb = model.get_memory_footprint() / 1e6
     rss_loaded_mb = rss_mb()

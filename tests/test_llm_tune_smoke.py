@@ -67,3 +67,28 @@ def test_the_real_model_stops_at_the_reply_budget_deadline(tiny_adapter: TinyAda
     started = time.monotonic()
     llm.generate(messages, deadline=started + 0.5)
     assert time.monotonic() - started < 1.5  # 400 tokens would take many seconds on 2 cores
+
+
+@pytest.mark.slow
+def test_the_bf16_layout_predicts_the_tokens_the_merged_layout_does(tiny_adapter: TinyAdapter) -> None:
+    """``llm.weights: bf16`` keeps the merged model's weights in bfloat16: faster drafts on CPU, and the same greedy
+    next token as the float32 layout at nearly every position of a real prompt (a layout that changed the model,
+    as torch's dynamic int8 layers did at half the positions, would fail)."""
+    import torch
+
+    from bot.llm.local import load_for_inference
+
+    base, adapter = str(tiny_adapter.base_model), tiny_adapter.path
+    merged, tokenizer = load_for_inference(base, adapter, weights="merged")
+    bf16, _ = load_for_inference(base, adapter, weights="bf16")
+    assert all(p.dtype == torch.bfloat16 for p in bf16.parameters())
+    passage = Passage("Cholesterol", "LDL", "LDL is the cholesterol that builds up in the walls of the arteries. "
+                      "Under 100 mg/dL is the usual goal.", "lipid-panel.md", 0.9)
+    messages = build_messages("what is ldl", [passage], "Maple Street Family Medicine")
+    inputs = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt", return_dict=True)
+    with torch.inference_mode():
+        want = merged(**inputs).logits[0].argmax(-1)
+        got = bf16(**inputs).logits[0].float().argmax(-1)
+    assert (want == got).float().mean().item() >= 0.95
+    llm = LocalLLM(base, adapter=adapter, max_new_tokens=12, weights="bf16")
+    assert llm.generate(messages).strip()

