@@ -43,7 +43,7 @@ from knowledge.guard import (
     is_repetitive,
     unsupported_numbers,
 )
-from knowledge.kinds import compared, question_kinds
+from knowledge.kinds import asks_besides, compared, question_kinds
 from knowledge.library import Library
 from knowledge.policy import PolicyCheck
 from knowledge.prompt import build_messages, format_context
@@ -222,26 +222,31 @@ class Answerer:
         return Answer(with_sources(body, titles), sources=titles, grounded=True, reason="value")
 
     def value_meaning(self, question: str, reading: Reading, fits: Callable[[str], bool]) -> list[Sentence]:
-        """"tsh 6.2 what does that mean", "my alt is 80 what causes that": besides placing the number, the sentences
-        of the test's own document on what a value on that side can mean (or cause, or feel like), when the question
-        asks for more than where the number falls and the number is above or below the typical range."""
+        """"tsh 6.2 what does that mean", "ldl 170 how do i get it down": besides placing the number, the sentences of
+        the test's own document on what a value on that side can mean (cause, feel like), or, when the question asks
+        anything else (knowledge/kinds.py: asks_besides), the sections of that document that answer it by meaning."""
         kinds = question_kinds(question) & {"cause", "symptom"}
-        if self.selector is None or not (kinds or _ASKS_MORE.search(question)):
-            return []
-        test = self.library.ranges[reading.code]
+        test, (sections, names) = self.library.ranges[reading.code], self.own_document(reading.code)
         flags = {p.flag for p in test.place(reading.value)}
         side = flags.pop() if len(flags) == 1 else None
-        if side not in ("high", "low"):
+        ask, meaning = "", bool(kinds or _ASKS_MORE.search(question)) and side in ("high", "low")
+        if meaning:
+            name = self.library.vocabulary.display.get(reading.code, test.name)
+            sections = SentenceSelector.side_sections(sections, names, str(side))
+            ask = (f"what can cause a {side} {name}" if "cause" in kinds else f"what are the symptoms of a {side} "
+                   f"{name}" if "symptom" in kinds else f"what does a {side} {name} mean")
+        elif asks_besides(question, [*names, *self.library.vocabulary.page_words([reading.code])]):
+            ask, source = " ".join(question.replace(reading.written, " ").split()), sections[0].source if sections else ""
+            found = self.store.query(spelled_out(self.library.vocabulary.expand(ask)), 2 * self.settings.knowledge.top_k)
+            sections = [p for p in found if p.source == source and direction(p.heading) in ("", side or "")]
+            if side and direction(question) == side:  # "came back high ... what else does that": that side's sections
+                sections.sort(key=lambda p: direction(p.heading) != side)
+        if self.selector is None or not sections or not ask:
             return []
-        sections, _ = self.own_document(reading.code)
-        sections = [p for p in sections if direction(p.heading) == side] or sections  # "What a high TSH can mean"
-        if not sections:
-            return []
-        name = self.library.vocabulary.display.get(reading.code, test.name)
-        ask = (f"what can cause a {side} {name}" if "cause" in kinds else
-               f"what are the symptoms of a {side} {name}" if "symptom" in kinds else f"what does a {side} {name} mean")
-        chosen = self.selector.select(ask, sections, fits, (), question_kinds(ask), refined=True).sentences
-        return list(chosen) if all(direction(s.text) in ("", side) for s in chosen) else []
+        chosen = self.selector.select(ask, sections, fits, names, question_kinds(ask), refined=True).sentences
+        if meaning:  # all on the number's side, or none
+            return list(chosen) if all(direction(s.text) in ("", side or "") for s in chosen) else []
+        return list(chosen)  # their sections are not about the other side ("Lowering cholesterol", not "Low HDL")
 
     def _codes(self, question: str) -> list[str]:
         return list(dict.fromkeys(m.term.code for m in self.library.vocabulary.mentions(question) if m.term.code))

@@ -23,7 +23,7 @@ from knowledge.select import KEEP_WITHIN, Sentence, SentenceSelector, candidates
 from knowledge.types import Passage
 
 _RANGE = re.compile(
-    r"\b(normal|range|ranges|typical|healthy|target|goal|should (it|they|my [\w ]+|[\w ]+) be|cut-?off|counts? as|"
+    r"\b(normal|range|ranges|typical|healthy|target|goal|should (it|they|my [\w ]+|[\w ]+) be(?! \w+ing\b)|cut-?off|counts? as|"
     r"good [\w ]{0,25}(number|level|result|reading|range)|(a|the) (good|healthy|ideal|safe)|what number)\b", re.I)
 _NOT_RANGE = re.compile(r"\b(mean|means|meaning|cause[sd]?|why|symptoms?|signs?|feel|affects?|change|raise|lower|"
                         r"high|low|higher|lower|above|below|worried|call)\b", re.I)

@@ -49,6 +49,8 @@ _MEDICINE_PATTERNS = [
     rf"\b(should|can|could|may|do|need to|ok to|okay to|safe to|is it ok(ay)? to)\b (i |we |he |she |my \w+ )?"
     rf"(stop|quit|start|switch|change|come off|go off|get off|skip|restart|begin)\b.{{0,40}}\b{_MEDS}",
     rf"\b(do|will) (i|we|he|she) need (an? |to take |to start )?{_MEDS}",
+    rf"\b(should|need to|have to|do|will|must)\b.{{0,20}}\b(go|get|be put|be started|put (me|him|her|us)) on "
+    rf"(a |an |the |some |my )?{_MEDS}",  # starting one, said as going on it
     rf"\bswitch(ing)? (from|to)\b.{{0,30}}\b{_DRUGS}",
     rf"\b(what|which) {_MEDS} (is|are|works?) (best|better|safest)\b",
     r"\b(prescribe|(call|phone|send) in (a |an |some |me )?(new )?(prescription|script|rx|z ?-?pack|antibiotics?|meds?|"
@@ -59,7 +61,7 @@ _CONDITIONS = (
     r"tumou?r|disease|anemia|anaemia|leukemia|hepatitis|kidney (disease|failure)|thyroid problem|"
     r"hypothyroidism|hyperthyroidism|high blood pressure|hypertension|an? std|sti|hiv|lupus|arthritis|"
     r"gout|depression|adhd|autism|asthma|allergy|allergies|mono|lyme|shingles|sepsis|appendicitis|"
-    r"something (serious|wrong|bad))\b"
+    r"something (serious|wrong|bad))\b(?! range| levels?\b| cut-?off)"  # "the diabetes range" is a band's name
 )
 _DIAGNOSIS_PATTERNS = [
     r"\bdiagnos(e|is|ing)\b",
@@ -70,7 +72,7 @@ _DIAGNOSIS_PATTERNS = [
     r"\bwhat (disease|condition|illness|infection|cancer) (do|does|could|might) (i|he|she|my)\b",
     r"\b(could|might|does) (it|this|that|i|he|she) (be|have) (a |an )?"
     r"(cancer|diabetes|diabetic|infection|stroke|heart attack|covid|flu|strep|pneumonia|tumou?r|disease)\b",
-    r"\bis (it|this|that) (cancer|diabetes|an infection|a tumou?r|serious|contagious)\b",
+    r"\bis (it|this|that) (cancer|diabetes|an infection|a tumou?r|serious|contagious)\b(?! range| levels?\b)",
     rf"\b(is|could|might) (it|this|that)( be)? (a |an )?([a-z]+ )?{_CONDITIONS}",
     r"\bam i (sick|diabetic|anemic|anaemic|pregnant|dying|ok|okay)\b",
     r"\b(mole|rash|lump|spot|bump)\b.*\b(cancer|serious|dangerous|normal)\b",

@@ -172,3 +172,20 @@ def compared(question: str, groups: Sequence[Sequence[str]]) -> list[Sequence[st
     or more; [] otherwise."""
     named = [g for g in groups if g]
     return named[:3] if "compare" in question_kinds(question) and len(named) >= 2 else []
+
+
+# Words that only say where a patient's own number falls, or how they got it: "my a1c came back 5.9, is that ok".
+_PLACING = frozenset(re.findall(r"\S+", (
+    "normal ok okay fine good bad range typical healthy came back was were got result results lab labs blood work "
+    "today yesterday just recent recently latest last new doctor doc clinic says said showed shows too very bit "
+    "little slightly kinda kind sort pretty really worried concern concerned concerning hi hello thanks thank please "
+    "level number reading value test checked check im am been mine")))
+
+
+def asks_besides(question: str, names: Iterable[str]) -> bool:
+    """Whether a question with a patient's own number asks something besides where it falls: two or more content
+    words that are no name of the test, no number and no word of placing it ("total cholesterol 232, how do i get it
+    down with food" does; "my a1c came back 5.9, is that ok" does not)."""
+    named = {w for n in names for w in words(n)}
+    rest = {w for w in words(question) - named - {_stem(p) for p in _PLACING} if not w.replace(".", "").isdigit()}
+    return len(rest) >= 2

@@ -217,6 +217,16 @@ class SentenceSelector:
 
 
     @staticmethod
+    def side_sections(sections: Sequence[Passage], names: Sequence[str], side: str) -> list[Passage]:
+        """The sections on what a ``side`` ("high" or "low") value of the test ``names`` name can mean: first those whose
+        heading names the test ("High or low white blood cell count" before "High hemoglobin" for a high WBC), else those
+        on that side ("What a high TSH can mean"), else all."""
+        named = re.compile("|".join(rf"(?<![A-Za-z0-9]){re.escape(n)}(?![A-Za-z0-9])" for n in names) or "$^", re.I)
+        return [p for p in sections if direction(p.heading) in (side, "") and named.search(p.heading)
+                and heading_gives("cause", p.heading)] or [p for p in sections if direction(p.heading) == side] or list(
+            sections)
+
+    @staticmethod
     def compare(ranked: Sequence[Sentence], sides: Sequence[Sequence[str]], fits: Callable[[str], bool]) -> Selection:
         """The best sentence that names two of the sides with a word of contrast ("The CMP has the same 8 tests as
         the BMP") and the one after it in its section; then, for each side none of them names, the best sentence that

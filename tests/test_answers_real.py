@@ -145,3 +145,23 @@ def test_questions_about_what_changes_a_result_or_the_hours_are_answered(answere
 def test_going_up_on_a_medicine_is_still_refused(answerer: Answerer) -> None:
     for question in ("should i go up on my insulin", "can i up my metformin", "my psa is 4.5 do i need a biopsy"):
         assert not answerer.answer(question).grounded, question
+
+
+@pytest.mark.parametrize(("question", "band", "more"), [
+    ("platelets came back 480, what makes them go up", "above the typical adult range", "not enough iron"),
+    ("alt is 70 and i barely drink, what else can do that", "above the typical adult range", "fatty liver"),
+    ("my total cholesterol is 245 and i smoke, would quitting help", "240 mg/dL or higher", "Not smoking"),
+])
+def test_a_patients_number_with_another_question_gets_its_answer_from_the_tests_document(
+        answerer: Answerer, question: str, band: str, more: str) -> None:
+    """The section that names the test on the number's side (not the CBC's hemoglobin section for platelets), and
+    what else the question asks, answered from the test's own document after the band."""
+    result = answerer.answer(question)
+    assert result.reason == "value" and band in result.answer and more in result.answer, result.answer
+    plain = answerer.answer("my total cholesterol came back 245, is that ok")  # only where it falls: the band alone
+    assert plain.reason == "value" and "smoking" not in plain.answer
+
+
+def test_a_question_about_getting_a_test_is_not_a_range_question(answerer: Answerer) -> None:
+    assert answerer.answer("should I be getting a psa test at my age").reason != "range"
+    assert answerer.answer("what should my tsh be").reason == "range"

@@ -41,6 +41,12 @@ from knowledge.guard import fits_sms, has_dosing_language, numbers_in, policy_hi
         ("Can I take my blood test at another lab?", None),
         ("what does a high tsh mean", None),
         ("can you send in my refill request", None),
+        ("will the doctor want to put him on blood thinners", "medicine"),  # starting one, said as going on it
+        ("should she get on a water pill for her ankles", "medicine"),
+        ("do i need to get on the patient portal to see my results", None),
+        ("glucose 118, is that the diabetes range", None),  # a band's name, not a diagnosis
+        ("is my a1c of 6.6 in the diabetes range", None),
+        ("a1c 6.6, is that diabetes", "diagnosis"),
     ],
 )
 def test_policy_catches_doses_diagnoses_and_off_topic_but_not_clinic_questions(

@@ -8,7 +8,7 @@ import pytest
 
 from bot.settings import PROJECT_ROOT, Settings
 from knowledge.answer import Answerer
-from knowledge.kinds import gives, question_kinds, subject_words
+from knowledge.kinds import asks_besides, gives, question_kinds, subject_words
 
 
 @pytest.mark.parametrize(("question", "kind"), [
@@ -26,6 +26,17 @@ from knowledge.kinds import gives, question_kinds, subject_words
 ])
 def test_the_kind_of_a_question_is_read_from_its_wording(question: str, kind: str) -> None:
     assert kind in question_kinds(question)
+
+
+@pytest.mark.parametrize(("question", "besides"), [
+    ("my ldl came back 160, is that ok", False),
+    ("ldl 160 is that bad", False),
+    ("my latest ldl was 160 and the doctor said it is a bit high", False),
+    ("ldl 160, will walking every day help bring it down", True),
+    ("ldl 160 and my dad had heart disease young, what should i know", True),
+])
+def test_a_question_with_a_number_may_ask_more_than_where_it_falls(question: str, besides: bool) -> None:
+    assert asks_besides(question, ["LDL", "LDL cholesterol", "bad cholesterol"]) is besides
 
 
 @pytest.mark.parametrize("question", ["what is alt", "do you take humana", "where do i park"])
