@@ -16,7 +16,8 @@ machine is doing: compare the ratio column.
 ``run()`` returns the figures as a flat dict for scripts/bench.py. The same quality measure is used by
 tests/test_scrubber.py: an identifier counts as removed when neither it nor any of its words
 (two characters or more, leaving out street words such as "st" or "apt") is left in the output,
-unless that word also appears elsewhere in the message; a clinical term counts as kept when it is
+unless that word also appears elsewhere in the message; the placeholders' own words do not count ("org" of
+an email's domain is not left by "<ORG>": counted as a leak until 2026-12-01); a clinical term counts as kept when it is
 still in the output exactly as written. The measure is kept as it was: it is harsh (a generic word
 left of an identifier, "hospital" of "Mercy Hospital" or "the" of "the 4th", counts as a leak), not
 unfair, and the same for every configuration.
@@ -96,6 +97,9 @@ def philter_samples() -> list[Case]:
     return cases
 
 
+_TAG = re.compile(r"<[A-Z][A-Z_]*>")  # the placeholders of every configuration ("<NAME>", "<EMAIL_ADDRESS>")
+
+
 def _words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9]+", text.lower())
 
@@ -105,7 +109,7 @@ def judge(case: Case, scrubbed: str) -> Outcome:
     for item in case.phi:
         rest = rest.replace(item.lower(), " ")
     elsewhere = set(_words(rest))
-    out_words = set(_words(scrubbed))
+    out_words = set(_words(_TAG.sub(" ", scrubbed)))  # a placeholder's own word is no leak: "org" of "<ORG>"
     leaked = []
     for item in case.phi:
         words = [w for w in _words(item) if len(w) >= 2 and w not in STREET_WORDS and w not in elsewhere]

@@ -33,6 +33,7 @@ from bot.phi.tokens import (
     mostly_upper,
     pieces,
 )
+from bot.phi.venues import FUNCTION_WORDS
 
 # Lines a traceback is made of: code locations, not data.
 FRAME_LINE = re.compile(r'^\s*File "[^"\n]+\.py", line \d+, in [\w<>.]+\s*$', re.MULTILINE)
@@ -265,6 +266,30 @@ def _word_ok(p: Piece, lex: Lexicon, plain: bool = False) -> str | None:
     return "REDACTED"
 
 
+EVERYDAY_ZIPF = 4.0  # wordfreq: "long" 5.6, "page" 5.0; "metformin" and "tylenol" under 3
+
+
+def _surname(text: str, items: list[Piece], i: int, taken: Sequence[tuple[int, int, str]],
+             found: Sequence[tuple[int, int]], lex: Lexicon) -> str | None:
+    """"Faith Long", "Grace Page": a capitalised word right after a forename already taken (by a recognizer or as a
+    name here) is its surname, even when it is an everyday word (Philter's lists leave such surnames out); not a
+    function word ("Joy Will call"), a drug or other clinical term that is no everyday word, or an abbreviation."""
+    p = items[i]
+    if i == 0 or not p.capitalised or p.upper or not p.alpha or len(p.word) < 2 or p.word in FUNCTION_WORDS \
+            or p.word in lex.abbreviations:
+        return None
+    forename = items[i - 1]
+    if text[forename.end : p.start] != " " or not forename.capitalised or forename.word not in lex.first_names:
+        return None
+    if not ((taken and taken[-1][2] == "PERSON" and taken[-1][1] == forename.end)
+            or any(a <= forename.start and forename.end <= b for a, b in found)):
+        return None
+    from wordfreq import zipf_frequency
+
+    # an everyday word is a surname there even when the clinical list has it ("long", "page"); a drug is not
+    return None if p.word in lex.clinical and zipf_frequency(p.word, "en") < EVERYDAY_ZIPF else "PERSON"
+
+
 def _title_runs(text: str, items: list[Piece], lex: Lexicon) -> list[tuple[int, int]]:
     """Capitalised words in a row in the middle of a sentence, none of them clinical: a name of some
     organisation or place ("Summit Orthopedics", "Swift Freight") even when each word is everyday."""
@@ -315,7 +340,7 @@ def strict_spans(
         if p.text[0].isdigit():
             entity = _number_ok(text, items, i, lex)
         else:
-            entity = _spelled_age(text, items, i, lex) or _word_ok(p, lex, opens)
+            entity = _spelled_age(text, items, i, lex) or _word_ok(p, lex, opens) or _surname(text, items, i, out, found, lex)
         if entity:
             if out and out[-1][2] == entity and re.fullmatch(r"[\s.,'’/-]*", text[out[-1][1] : p.start]):
                 out[-1] = (out[-1][0], p.end, entity)
