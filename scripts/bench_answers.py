@@ -21,7 +21,8 @@ the share of grounded answers whose draft passed the checks as the model wrote i
 after a warm-up, on whatever cores the machine gives (2 on the development machine). ``local`` loads the model as
 configured (``llm.weights``); ``local-merged``, ``local-bf16`` and ``local-nf4`` load the same model and adapter in
 one weight layout each (float32 with the adapter merged, bfloat16, bitsandbytes' packed 4-bit layers),
-measured in the same run (``--llm local-layouts`` runs the three). The local model uses the
+measured in the same run (``--llm local-layouts`` runs the three); ``local-plain`` is ``local`` without prompt lookup
+decoding (``llm.prompt_lookup: 0``, one token per forward pass; ``--llm lookup`` runs it beside ``local``). The local model uses the
 adapter in ``llm.adapter`` (``CLINICBOT_LLM__ADAPTER``); without one that configuration is skipped, not faked.
 """
 
@@ -34,6 +35,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -50,10 +52,11 @@ SETS = {
     "blind": ROOT / "tests" / "data" / "blind" / "answers_blind.jsonl",
 }
 # local: as configured (llm.weights); local-<weights>: that weight layout of the same model and adapter
-CONFIGS = ("none", "local", "local-merged", "local-bf16", "local-nf4")
+CONFIGS = ("none", "local", "local-plain", "local-merged", "local-bf16", "local-nf4")
 DEFAULT_CONFIGS = ("none", "local", "local-nf4")
 LAYOUTS = ("local-merged", "local-bf16", "local-nf4")
-LABELS = {"none": "quoting only", "local": "local model (as configured)", "local-merged": "local model, merged float32",
+LABELS = {"none": "quoting only", "local": "local model (as configured)",
+          "local-plain": "local model, no prompt lookup", "local-merged": "local model, merged float32",
           "local-bf16": "local model, merged bfloat16", "local-nf4": "local model, nf4 layers"}
 
 
@@ -83,6 +86,9 @@ def score(items: list[dict[str, Any]], results: list[dict[str, Any]]) -> dict[st
         "refusals": round(sum(not r["grounded"] for _, r in refusals) / max(1, len(refusals)), 3),
         "grounded": len(grounded),
         "sent_as_generated": round(sum(r["reason"] == "generated" for r in grounded) / max(1, len(grounded)), 3),
+        # why the other grounded answers were quoted: the draft missed the budget, or which check it failed
+        "quoted_because": dict(Counter(r["reason"].removeprefix("fallback:") for r in grounded
+                                       if r["reason"].startswith("fallback:")).most_common()),
         "median_ms": round(statistics.median(latencies), 1) if latencies else 0.0,
         "p95_ms": round(percentile(latencies, 0.95), 1),
     }
@@ -94,8 +100,11 @@ def _answerer(store: Any, backend: str) -> Any:
 
     settings = get_settings()
     kind, _, layout = backend.partition("-")
-    settings = settings.model_copy(update={"llm": settings.llm.model_copy(
-        update={"backend": kind, "weights": layout or settings.llm.weights})})
+    plain = layout == "plain"  # the configured layout with prompt lookup decoding off
+    update: dict[str, Any] = {"backend": kind, "weights": settings.llm.weights if plain or not layout else layout}
+    if plain:
+        update["prompt_lookup"] = 0
+    settings = settings.model_copy(update={"llm": settings.llm.model_copy(update=update)})
     return Answerer(store, settings, llm_factory=lambda: load_llm(settings))
 
 
@@ -160,6 +169,9 @@ def run(sets: tuple[str, ...] = ("project", "dev", "blind"), configs: tuple[str,
         if quoting and local:
             figures[f"{name}_p95_local_over_quoting"] = round(local / quoting, 1)
         merged = figures.get(f"{name}_local-merged_p95_ms") or (local if configured == "merged" else None)
+        plain = figures.get(f"{name}_local-plain_p95_ms")
+        if plain and local:
+            figures[f"{name}_p95_local_over_plain"] = round(local / plain, 2)
         for layout in ("bf16", "nf4"):
             other = figures.get(f"{name}_local-{layout}_p95_ms")
             if other and merged:
@@ -182,19 +194,25 @@ def table(figures: dict[str, Any]) -> str:
                         f"{figures[key + 'median_ms']:.0f} | {figures[key + 'p95_ms']:.0f} |")
     ratios = [f"{k.split('_p95_')[0]}: p95 {k.split('_p95_')[1].split('_')[0]} / merged {v}x"
               for k, v in figures.items() if k.endswith("_over_merged")]
+    ratios += [f"{k.split('_p95_')[0]}: p95 with prompt lookup / without {v}x"
+               for k, v in figures.items() if k.endswith("_local_over_plain")]
+    ratios += [f"{k.removesuffix('_quoted_because')}: quoted because " + ", ".join(f"{r} {n}" for r, n in v.items())
+               for k, v in figures.items() if k.endswith("_quoted_because") and v]
     return "\n".join(rows + (["", *ratios] if ratios else []))
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--set", default="all", help=f"one of {', '.join(SETS)}, all, or the path of a set")
-    parser.add_argument("--llm", choices=[*CONFIGS, "all", "local-layouts"], default="all",
-                        help="all: quoting, the configured local model and nf4; local-layouts: merged, bf16, nf4")
+    parser.add_argument("--llm", choices=[*CONFIGS, "all", "local-layouts", "lookup"], default="all",
+                        help="all: quoting, the configured local model and nf4; local-layouts: merged, bf16, nf4; "
+                             "lookup: the configured model without and with prompt lookup")
     parser.add_argument("--misses", action="store_true", help="print the project and dev sets' misses (never the blind set's)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     sets = tuple(SETS) if args.set == "all" else (args.set,)
-    configs = {"all": DEFAULT_CONFIGS, "local-layouts": LAYOUTS}.get(args.llm, (args.llm,))
+    configs = {"all": DEFAULT_CONFIGS, "local-layouts": LAYOUTS,
+               "lookup": ("local-plain", "local")}.get(args.llm, (args.llm,))
     figures = run(sets, configs, misses=args.misses)
     print(json.dumps(figures, indent=2) if args.json else table(figures))
     return 0

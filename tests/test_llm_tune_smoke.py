@@ -92,3 +92,31 @@ def test_the_bf16_layout_predicts_the_tokens_the_merged_layout_does(tiny_adapter
     assert (want == got).float().mean().item() >= 0.95
     llm = LocalLLM(base, adapter=adapter, max_new_tokens=12, weights="bf16")
     assert llm.generate(messages).strip()
+
+
+@pytest.mark.slow
+def test_prompt_lookup_gives_the_same_draft_in_fewer_forward_passes(tiny_adapter: TinyAdapter) -> None:
+    """``llm.prompt_lookup``: a draft that copies the chosen sentences is checked several prompt tokens per forward
+    pass, so it is ready sooner on the CPU, and it is the same text plain greedy decoding writes."""
+    llm = LocalLLM(str(tiny_adapter.base_model), adapter=tiny_adapter.path, max_new_tokens=40)
+    passage = Passage("Directions and parking", "Parking", "Parking is free in the lot behind the building. The lot "
+                      "has 40 spaces and two spaces for people with disabilities.", "p.md", 0.9)
+    messages = build_messages("where can i park", [passage], "Maple Street Family Medicine")
+    llm.load()
+    passes = 0
+
+    def count(*_: object) -> None:
+        nonlocal passes
+        passes += 1
+
+    hook = llm._model.register_forward_hook(count)
+    try:
+        llm.prompt_lookup = 0
+        plain = llm.generate(messages)
+        plain_passes, passes = passes, 0
+        llm.prompt_lookup = 10
+        looked_up = llm.generate(messages)
+    finally:
+        hook.remove()
+    assert looked_up == plain and plain.strip()
+    assert passes < plain_passes

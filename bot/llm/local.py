@@ -185,6 +185,7 @@ class LocalLLM:
         max_new_tokens: int = 120,
         name: str = "local",
         weights: str = "merged",
+        prompt_lookup: int = 0,
     ) -> None:
         self.base_model = base_model
         self.quantization = quantization
@@ -192,6 +193,7 @@ class LocalLLM:
         self.adapter = adapter
         self.weights = weights  # merged: on CPU, 4-bit layers dequantized once and the adapter merged in
         self.max_new_tokens = max_new_tokens
+        self.prompt_lookup = prompt_lookup  # tokens copied from the prompt checked in one step (0: plain greedy)
         self.name = name
         self._model: Any = None
         self._tokenizer: Any = None
@@ -211,6 +213,7 @@ class LocalLLM:
             max_new_tokens=settings.llm.max_new_tokens,
             name="local+adapter" if adapter_exists(adapter) else "local",
             weights=settings.llm.weights,
+            prompt_lookup=settings.llm.prompt_lookup,
         )
 
     def load(self) -> None:
@@ -235,8 +238,10 @@ class LocalLLM:
         criteria: list[Any] = [_StopOnRepeat(self._tokenizer, inputs["input_ids"].shape[1])]
         if deadline is not None:
             criteria.append(_StopAtDeadline(deadline))
+        lookup = {"prompt_lookup_num_tokens": self.prompt_lookup} if self.prompt_lookup else {}
         return {
             **inputs,
+            **lookup,
             "max_new_tokens": max_new_tokens or self.max_new_tokens,
             "do_sample": False,
             "pad_token_id": self._tokenizer.pad_token_id,

@@ -162,6 +162,9 @@ class LLMSettings(BaseModel):
     weights: Literal["merged", "bf16", "nf4"] = "merged"
     adapter: str = ""  # path to a peft adapter; empty means <data_dir>/adapter
     max_new_tokens: int = Field(default=120, ge=8, le=1024)
+    # prompt lookup decoding: drafts copy the chosen sentences, so the model checks up to this many tokens taken
+    # from its prompt in one forward pass instead of one token per pass (the same greedy text, faster); 0: off
+    prompt_lookup: int = Field(default=10, ge=0, le=64)
     # the reply budget: a draft not ready in this many seconds is dropped and the checked quote goes out
     draft_budget_s: float = Field(default=4.0, gt=0, le=120)
     # drafts waiting for the model beyond the one being made; more go straight to the quoted answer
