@@ -47,8 +47,8 @@ _ASKS = {
         r"this|your|getting|i|having|doing) [\w ]{0,20}(test|draw|labs?|blood ?work|panel|visit)|eat (before|first)|"
         r"(eat|drink|food|coffee|water) before|(can|should|do) i (eat|drink))\b", re.I),
     "purpose": re.compile(
-        r"(\b(used for|for what|purpose|point of|why (do|would|did|does|should) (i|you|my|the|a|someone|they|we) "
-        r"(need|get|have|order|do)|why (get|do|order)|what (does|do|can|will) [\w ]{1,30} (find|show|detect|tell|"
+        r"(\b(used for|for what|purpose|point of|why (do|would|did|does|should) (i|you|someone|they|we|(my|the|a|your|our) \w+) "
+        r"(need|get|have|order|do|run|want|check)|why (get|do|order)|what (does|do|can|will) [\w ]{1,30} (find|show|detect|tell|"
         r"check|test|look) for)\b|\bfor\s*\??\s*$)", re.I),
     "list": re.compile(
         r"\b(what all|which all|(what|which) (kinds?|types|sorts) of|which (ones|plans|insurances?|tests|things|cards|"

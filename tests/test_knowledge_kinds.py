@@ -22,6 +22,7 @@ from knowledge.kinds import asks_besides, gives, question_kinds, subject_words
     ("do i need to fast for my labs", "prep"),
     ("can i eat before the blood draw", "prep"),
     ("what is a pee test for", "purpose"),
+    ("why did my nurse order a urine culture", "purpose"),
     ("how much is the no show fee", "number"),
     ("how is a urine culture different from a urinalysis", "compare"),
     ("what kinds of shots do you give", "list"),
