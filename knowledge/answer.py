@@ -35,20 +35,16 @@ from bot.llm.base import LLM
 from bot.llm.factory import get_llm
 from bot.llm.worker import DraftWorker
 from knowledge.asks import asks_definition, asks_range, definition_sentences, describe_range, range_sentence
+from knowledge.checks import draft_problem
 from knowledge.embeddings import Embedder
-from knowledge.guard import (
-    fits_sms,
-    has_dosing_language,
-    informative_terms,
-    is_repetitive,
-    unsupported_numbers,
-)
+from knowledge.guard import fits_sms
 from knowledge.kinds import asks_besides, compared, question_kinds
 from knowledge.library import Library
+from knowledge.parts import as_selection, merged, split_question
 from knowledge.policy import PolicyCheck
-from knowledge.prompt import build_messages, format_context
+from knowledge.prompt import build_messages
 from knowledge.select import Selection, Sentence, SentenceSelector, candidates, direction, distinct
-from knowledge.sentences import clean_draft, copied_from, off_topic, sms_safe, with_sources
+from knowledge.sentences import clean_draft, copied_from, sms_safe, with_sources
 from knowledge.store import KnowledgeStore, Retriever
 from knowledge.types import Passage
 from knowledge.values import Reading, describe, interpretable, is_critical, readings
@@ -180,6 +176,20 @@ class Answerer:
         trace.append(("policy", {"refused": kind or ""}))
         if kind is not None:
             return Answer(self.messages[kind], reason=f"policy:{kind}", handoff=HANDED_OFF.get(kind, ""))
+        parts = split_question(question, self._subject)  # "what is X and how is it different from Y": each part
+        if len(parts) > 1 and not any(self.policy.kind(p) for p in parts):
+            found = [as_selection(self.part(p, trace)) for p in parts]
+            if all(f is not None for f in found):
+                chosen = [f for f in found if f is not None]
+                titles = list(dict.fromkeys(t for f in chosen for t in f.titles))
+                trace.append(("parts", {"parts": len(parts)}))
+                return self.compose(question, merged(chosen, lambda body: self.fits(body, titles)), trace)
+        found_whole = self.part(question, trace)
+        return found_whole if isinstance(found_whole, Answer) else self.compose(question, found_whole, trace)
+
+    def part(self, question: str, trace: list[tuple[str, dict[str, Any]]]) -> Answer | Selection:
+        """The answer from the documents' structure (a value, a range), else the sentences to answer from, else why
+        there are none."""
         structured = self.value_answer(question, trace) or self.range_answer(question, trace) or self.definition(
             question, trace)  # the patient's own number, a range or what a test is: from the documents' structure
         if structured is not None:
@@ -197,9 +207,12 @@ class Answerer:
             passages = distinct([*passages, *(p for c in self._codes(question)[:3] for p in self.own_document(c)[0])])
         selection = self.select(expanded, passages, groups, question_kinds(question))
         trace.append(("select", {"sentences": [s.text for s in selection.sentences]}))
-        if not selection.sentences:
-            return Answer(self.messages["handoff"], reason="nothing_to_quote")
-        return self.compose(question, selection, trace)
+        return selection if selection.sentences else Answer(self.messages["handoff"], reason="nothing_to_quote")
+
+    def _subject(self, text: str) -> str:
+        """The first name of a test (or a page's subject) ``text`` names, as written there; "" when none."""
+        found = self.library.vocabulary.mentions(text)
+        return text[found[0].start:found[0].end] if found else ""
 
     def value_answer(self, question: str, trace: list[tuple[str, dict[str, Any]]]) -> Answer | None:
         """The patient's own number in the documents' band, or None when the question gives none to place."""
@@ -271,7 +284,7 @@ class Answerer:
         trace.append(("range", {"tests": [t.code for t in tests]}))
         return Answer(with_sources(body, titles), sources=titles, grounded=True, reason="range")
 
-    def definition(self, question: str, trace: list[tuple[str, dict[str, Any]]]) -> Answer | None:
+    def definition(self, question: str, trace: list[tuple[str, dict[str, Any]]]) -> Selection | None:
         """"what is alt": the sentences of the test's own document that say what it is, ranked by meaning."""
         codes = self._codes(question)
         if not codes or self.selector is None or not asks_definition(question):
@@ -282,7 +295,7 @@ class Answerer:
         if not chosen:
             return None
         trace.append(("definition", {"test": codes[0], "sentences": [s.text for s in chosen]}))
-        return self.compose(question, Selection(tuple(chosen)), trace)
+        return Selection(tuple(chosen))
 
     def answerable(self, question: str, found: list[Passage]) -> list[Passage]:
         """The passages to answer from: similar enough, or found by a rare word or a test the question names."""
@@ -325,33 +338,12 @@ class Answerer:
         copied = copied_from(draft, context)  # the source is the passage each sentence was copied from
         titles = list(dict.fromkeys(p.title for p in copied or context))
         final = with_sources(draft, titles)
-        problem = self.check_draft(draft, final, context, question, copied=copied)
+        problem = draft_problem(draft, final, context, question, copied=copied,
+                                max_segments=self.settings.sms.max_segments)
         trace.append(("check", {"failed": problem}))
         if problem:
             return self.quote(selection, f"fallback:{problem}")
         return Answer(final, sources=titles, grounded=True, reason="generated")
-
-    def check_draft(self, draft: str, final: str, passages: Sequence[Passage], question: str, *,
-                    copied: list[Passage] | None) -> str:
-        """The first check the draft fails, or "". ``copied`` is ``copied_from(draft, passages)`` (worked out once)."""
-        if len(draft) < 2:
-            return "empty"
-        context = format_context(passages)
-        if unsupported_numbers(draft, context):
-            return "numbers"
-        if has_dosing_language(draft):
-            return "dosing"
-        if not fits_sms(final, self.settings.sms.max_segments):
-            return "length"
-        if is_repetitive(draft):
-            return "repetitive"
-        if len(informative_terms(draft, question, context, [p.title for p in passages])) < 2:
-            return "uninformative"  # it only restates the question or the title
-        if copied is None:
-            return "unfaithful"
-        if off_topic(draft, question, passages):
-            return "off_topic"
-        return ""
 
     def quote(self, selection: Selection, reason: str) -> Answer:
         """The chosen sentences, quoted, with their source."""

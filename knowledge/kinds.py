@@ -14,6 +14,8 @@ a sentence both show in the wording:
 - compare: "bmp vs cmp", "difference between ldl and hdl": the sentences that name both, else what each one is.
 - prep: "do i need to fast", "can i eat before my lipid panel": the sentences about fasting and getting ready.
 - purpose: "what is a pee test for", "what does a cbc check for": what the test is used to find.
+- list: "what all does a bmp check", "which plans do you take", "what do i bring": the section's list, its lead-in and
+  items (knowledge/lists.py), by the list's shape, not its words.
 - number: "what is the nurse line number", "how much is the no-show fee", "what time do you close": a sentence that
   gives a number, a time or a day.
 
@@ -37,7 +39,7 @@ _ASKS = {
     "symptom": re.compile(
         r"\b(symptoms?|signs?|sympt\w*|feel|feels|feeling|felt|how (would|will|do|does|can) (i|you|someone) "
         r"(know|tell)|effects? of|side effects?|does (it|that|this) (do|affect))\b", re.I),
-    "compare": re.compile(r"\b(vs\.?|versus|difference|differences|differ|compared?|comparison|same as|"
+    "compare": re.compile(r"\b(vs\.?|versus|difference|differences|differ|differs|different (from|than)|compared?|comparison|same as|"
                           r"(better|worse|bigger|more|less) than|\w+ or \w+,? which|which (one|is|has)\b[\w ]* or)\b",
                           re.I),
     "prep": re.compile(
@@ -45,9 +47,16 @@ _ASKS = {
         r"this|your|getting|i|having|doing) [\w ]{0,20}(test|draw|labs?|blood ?work|panel|visit)|eat (before|first)|"
         r"(eat|drink|food|coffee|water) before|(can|should|do) i (eat|drink))\b", re.I),
     "purpose": re.compile(
-        r"(\b(used for|for what|purpose|point of|why (do|would|did|does|should) (i|you|my|the|a|someone|they|we) "
-        r"(need|get|have|order|do)|why (get|do|order)|what (does|do|can|will) [\w ]{1,30} (find|show|detect|tell|"
+        r"(\b(used for|for what|purpose|point of|why (do|would|did|does|should) (i|you|someone|they|we|(my|the|a|your|our) \w+) "
+        r"(need|get|have|order|do|run|want|check)|why (get|do|order)|what (does|do|can|will) [\w ]{1,30} (find|show|detect|tell|"
         r"check|test|look) for)\b|\bfor\s*\??\s*$)", re.I),
+    "list": re.compile(
+        r"\b(what all|which all|(what|which) (kinds?|types|sorts) of|which (ones|plans|insurances?|tests|things|cards|"
+        r"forms|papers|documents|items)|what (insurances?|plans|tests|things|documents|papers|forms|items|cards) (do|does|"
+        r"are|is|can|should|will|must)|what (do|does|should|can|will|must) (i|we|you|they|it|the \w+|a \w+|an \w+) "
+        r"(need to |have to |got to )?(bring|include|check|cover|test|accept|take)( on| in| for| with| to)?\s*\??\s*$|"
+        r"what (do|does|should|can|will|must) (i|we|you|they|it|the \w+|a \w+|an \w+) (need to |have to |got to )?"
+        r"(bring|include|check|cover|accept|take) (on|in|to|for|with)\b|list of|steps?)\b", re.I),
     "number": re.compile(
         r"\b(number|phone|call who|how much|cost|costs|price|fee|fees|charge|charges|what time|when (is|are|do|does|"
         r"can|will)|how long|how many|how soon|how early|how late|what day|which day|what days|which days)\b",

@@ -16,13 +16,13 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
 
 from knowledge.embeddings import Embedder
 from knowledge.guard import has_dosing_language
 from knowledge.kinds import compared, gives, heading_gives, question_kinds, subject_words
+from knowledge.lists import blocks, with_lists
 from knowledge.sentences import plain_sentences, sms_safe
-from knowledge.types import Passage
+from knowledge.types import Passage, Selection, Sentence
 
 HEADING_WEIGHT = 0.5  # how much the section heading's similarity adds to a sentence's own
 RANK_PENALTY = 0.08  # per rank a section is below the best one
@@ -51,43 +51,10 @@ _ASKS = [
 ]
 HEADING_MATCH_BONUS = 0.1
 DEFINITION_BONUS = 0.25  # "what is ldl": the sentence that says what LDL is
+LIST_BONUS = 0.1  # a question that asks for a list (knowledge/kinds.py): a sentence of one of the section's lists
 ROLE_BONUS = 0.25  # a sentence that gives what the question's kind asks for (a cause, a symptom: knowledge/kinds.py)
 _NOT_DEFINITION = frozenset({"cause", "symptom", "compare", "prep"})  # "what can make my a1c wrong" is no "what is"
 _CONTRAST = re.compile(r"\b(same|adds?|both|unlike|whereas|instead|differ\w*|compared)\b", re.I)
-
-
-@dataclass(frozen=True)
-class Sentence:
-    text: str
-    passage: Passage
-    position: int  # its place in the passage
-    score: float
-    gives: bool = False  # it gives what the question's kind asks for (knowledge/kinds.py), and scores ROLE_BONUS more
-
-
-@dataclass(frozen=True)
-class Selection:
-    """The chosen sentences, in the order an answer says them (each section's in the section's order)."""
-
-    sentences: tuple[Sentence, ...] = field(default=())
-
-    @property
-    def text(self) -> str:
-        return " ".join(s.text for s in self.sentences)
-
-    @property
-    def passages(self) -> list[Passage]:
-        """One passage per section the sentences come from, holding only the chosen sentences: the model's context."""
-        out: dict[tuple[str, str], Passage] = {}
-        for s in self.sentences:
-            key = (s.passage.source, s.passage.heading)
-            kept = out.get(key)
-            out[key] = replace(s.passage, text=f"{kept.text} {s.text}" if kept else s.text)
-        return list(out.values())
-
-    @property
-    def titles(self) -> list[str]:
-        return list(dict.fromkeys(s.passage.title for s in self.sentences))
 
 
 def direction(text: str) -> str:
@@ -160,6 +127,7 @@ class SentenceSelector:
             kinds & _NOT_DEFINITION)
         subjects = {id(p): subject_words(question, names, p.heading) for p in passages}
         wants_range = bool(_RANGE_QUESTION.search(question))
+        listed = {(id(p), t) for p in passages for b in blocks(p.text) for t in b.sentences} if "list" in kinds else set()
         found = [(rank, p, n, s) for rank, p in enumerate(passages) for n, s in enumerate(candidates(p))]
         if not found:
             return []
@@ -179,6 +147,8 @@ class SentenceSelector:
                 value += NUMBER_BONUS
             if asks_what and defines(text, names):
                 value += DEFINITION_BONUS
+            if (id(passage), text) in listed:
+                value += LIST_BONUS  # "what all does it check": the lead-in and items of a list, not the page's summary
             role = any(gives(kind, text, subjects[id(passage)]) for kind in kinds)
             scored.append(Sentence(text, passage, position, value + ROLE_BONUS * role, role))
         return sorted(scored, key=lambda s: -s.score)
@@ -190,7 +160,8 @@ class SentenceSelector:
         for their text (the SMS budget with the source line). A comparison of two or more tests (``groups``: the names
         of each test the question names) gets the sentences that set them side by side, else what each one is.
         With ``refined`` (the answers do; the adapter's training set, knowledge/training/generate.py, was made
-        without), a chosen sentence that leans on the one before it ("So ...") brings that one too."""
+        without), a chosen sentence that leans on the one before it ("So ...") brings that one too, and one of a list
+        brings its lead-in and items (knowledge/lists.py)."""
         kinds = question_kinds(question) if kinds is None else kinds
         ranked = self.score(question, passages, names, kinds)
         if not ranked:
@@ -212,7 +183,7 @@ class SentenceSelector:
             trial = sorted([*chosen, sentence], key=lambda s: s.position)
             if fits(" ".join(s.text for s in trial)):
                 chosen = trial
-        chosen = with_antecedents(chosen, ranked, fits) if refined else chosen
+        chosen = with_lists(with_antecedents(chosen, ranked, fits), ranked, fits, question) if refined else chosen
         return Selection(tuple(sorted(chosen, key=lambda s: s.position)))
 
 
@@ -230,7 +201,8 @@ class SentenceSelector:
     def compare(ranked: Sequence[Sentence], sides: Sequence[Sequence[str]], fits: Callable[[str], bool]) -> Selection:
         """The best sentence that names two of the sides with a word of contrast ("The CMP has the same 8 tests as
         the BMP") and the one after it in its section; then, for each side none of them names, the best sentence that
-        says what it is (or else names it)."""
+        says what it is (or else names it), each followed by the next sentence of its section that names it too, while
+        the answer fits."""
         named = [re.compile("|".join(rf"(?<![A-Za-z0-9]){re.escape(n)}(?![A-Za-z0-9])" for n in side), re.I)
                  for side in sides]
         chosen: list[Sentence] = []
@@ -248,6 +220,14 @@ class SentenceSelector:
                 chosen.append(best)
         while chosen and not fits(" ".join(s.text for s in chosen)):
             chosen.pop()
+        for first in list(chosen):  # then what each one does: the next sentence of its section, when it names it too
+            after = next((s for s in ranked if s.passage is first.passage and s.position == first.position + 1), None)
+            naming = next((p for p in named if p.search(first.text)), None)
+            if after is None or after in chosen or naming is None or not naming.search(after.text):
+                continue
+            trial = [*chosen[: chosen.index(first) + 1], after, *chosen[chosen.index(first) + 1:]]
+            if fits(" ".join(s.text for s in trial)):
+                chosen = trial
         return Selection(tuple(chosen))
 
 

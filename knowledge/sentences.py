@@ -48,10 +48,27 @@ def terms(text: str) -> set[str]:
     return {_stem(_SAME_AS.get(w, w)) for w in words if w not in _STOPWORDS}
 
 
-def unwrap(markdown: str) -> str:
-    """Soft-wrapped lines joined into their paragraph or list item (a wrapped line may start with a number)."""
+_ITEM = re.compile(r"([-*+]|\d+[.)])\s")
+
+
+def colon_items(markdown: str) -> str:
+    """The plain lines after a lead-in that ends in ':' (up to a blank line) made list items, one a line."""
     out: list[str] = []
+    listing = False
     for line in markdown.splitlines():
+        text = line.strip()
+        listing = listing and bool(text) and not text.startswith(("|", "#")) and not (
+            out[-1].strip().endswith(":") and _ITEM.match(text))  # a bulleted list after the colon: as it is
+        out.append(f"- {text}" if listing and not _ITEM.match(text) else line)
+        listing = listing or text.endswith(":")
+    return "\n".join(out)
+
+
+def unwrap(markdown: str) -> str:
+    """Soft-wrapped lines joined into their paragraph or list item (a wrapped line may start with a number); the
+    lines after a lead-in that ends in ':' stay one item a line (colon_items)."""
+    out: list[str] = []
+    for line in colon_items(markdown).splitlines():
         text = line.strip()
         structural = not text or text.startswith(("|", "#")) or re.match(r"([-*+]|\d+[.)])\s", text)
         previous = out[-1].strip() if out else ""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True)
@@ -15,3 +15,37 @@ class Passage:
     source: str  # document path relative to the documents folder
     score: float  # cosine similarity in [0, 1]
     lexical: float = 0.0  # the best BM25 score of its chunks (0 when no word of the question is in it)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    text: str
+    passage: Passage
+    position: int  # its place in the passage
+    score: float
+    gives: bool = False  # it gives what the question's kind asks for (knowledge/kinds.py), and scores ROLE_BONUS more
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The chosen sentences, in the order an answer says them (each section's in the section's order)."""
+
+    sentences: tuple[Sentence, ...] = field(default=())
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text for s in self.sentences)
+
+    @property
+    def passages(self) -> list[Passage]:
+        """One passage per section the sentences come from, holding only the chosen sentences: the model's context."""
+        out: dict[tuple[str, str], Passage] = {}
+        for s in self.sentences:
+            key = (s.passage.source, s.passage.heading)
+            kept = out.get(key)
+            out[key] = replace(s.passage, text=f"{kept.text} {s.text}" if kept else s.text)
+        return list(out.values())
+
+    @property
+    def titles(self) -> list[str]:
+        return list(dict.fromkeys(s.passage.title for s in self.sentences))

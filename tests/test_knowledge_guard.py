@@ -73,6 +73,13 @@ def test_dosing_language_is_found_but_lab_units_are_not_dosing() -> None:
     assert not has_dosing_language("Keep taking your usual medicines with water before the test.")
 
 
+def test_a_word_that_starts_like_a_medicine_word_is_no_dosing() -> None:
+    """"take ... Medicare" is a plan, not a med: a sentence on the plans a clinic takes stays quotable."""
+    assert not has_dosing_language("The clinic takes all Medicare supplement plans.")
+    assert not has_dosing_language("We take medical records requests by fax.")
+    assert has_dosing_language("Do not take more meds than your clinician told you.")
+
+
 def test_the_sms_budget_is_the_channels_split() -> None:
     """Three one-segment messages split between sentences: 480 characters in one sentence-free run would not fit
     the way 3 x 153 counted it, and short sentences that each fill a message do."""

@@ -1,5 +1,5 @@
 """Question kinds: what a question asks for (a cause, a symptom, a comparison, how to get ready, what a test is for,
-a number) and which of the documents' sentences give it. Fast tests on the words alone, then the answers a patient
+a number, a list) and which of the documents' sentences give it. Fast tests on the words alone, then the answers a patient
 gets for each kind, on the real embedding model and the clinic's documents (slow)."""
 
 from __future__ import annotations
@@ -22,7 +22,12 @@ from knowledge.kinds import asks_besides, gives, question_kinds, subject_words
     ("do i need to fast for my labs", "prep"),
     ("can i eat before the blood draw", "prep"),
     ("what is a pee test for", "purpose"),
+    ("why did my nurse order a urine culture", "purpose"),
     ("how much is the no show fee", "number"),
+    ("how is a urine culture different from a urinalysis", "compare"),
+    ("what kinds of shots do you give", "list"),
+    ("what should i bring to my physical", "list"),
+    ("which forms do i fill out before the visit", "list"),
 ])
 def test_the_kind_of_a_question_is_read_from_its_wording(question: str, kind: str) -> None:
     assert kind in question_kinds(question)

@@ -16,6 +16,7 @@ from bot.settings import PROJECT_ROOT, Settings
 from bot.store import Conversation, Message, session_scope
 from bot.store.db import session_factory
 from knowledge.answer import Answerer, with_sources
+from knowledge.checks import draft_problem
 from knowledge.documents import load_documents
 from knowledge.sentences import copied_from, plain_sentences, sms_safe
 from knowledge.types import Passage
@@ -62,7 +63,8 @@ def test_the_longest_answer_the_check_passes_arrives_whole_by_sms(seeded: Settin
     assert not answerer.fits(f"{body} {next_sentence}", [LIPIDS])  # it is the longest: one more sentence fails
     context = [Passage(LIPIDS, "", body, "labs/lipid-panel.md", 1.0)]
     question = "what does the lipid panel check and what do the numbers mean"
-    assert answerer.check_draft(body, final, context, question, copied=copied_from(body, context)) == ""
+    assert draft_problem(body, final, context, question, copied=copied_from(body, context),
+                         max_segments=seeded.sms.max_segments) == ""
 
     sessions = session_factory(seeded.database_url)
     with session_scope(seeded.database_url) as session:
@@ -92,8 +94,8 @@ def test_an_answer_that_would_lose_sentences_fails_the_check(settings: Settings)
     text = with_sources(" ".join(sentences), ["Getting your lab results"])
     assert len(text) < 3 * 153 + 20 and not fits_sms(text, 3)
     assert len(split_for_sms(text, 99)) > 3
-    answerer = Answerer(NoStore(), settings)  # type: ignore[arg-type]
-    assert answerer.check_draft(" ".join(sentences), text, [], "when are results ready", copied=None) == "length"
+    assert draft_problem(" ".join(sentences), text, [], "when are results ready", copied=None,
+                         max_segments=settings.sms.max_segments) == "length"
 
 
 def test_lab_explanations_are_fitted_with_the_same_rule(settings: Settings) -> None:

@@ -1,0 +1,65 @@
+"""Two questions in one message (knowledge/parts.py): cut at the conjunction when each part is a question of its
+own, and both parts answered within the one SMS budget."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from bot.settings import Settings
+from knowledge.answer import Answer, Answerer
+from knowledge.embeddings import HashingEmbedder
+from knowledge.parts import as_selection, merged, split_question
+from knowledge.sentences import terms
+from knowledge.types import Passage, Selection, Sentence
+
+PARKING = Passage("Directions and parking", "Parking", "Parking is free in the lot behind the building. The lot "
+                  "has 4 accessible spaces by the ramp.", "policies/parking.md", 0.7)
+FLU = Passage("Vaccines", "Flu shots", "Flu shots are given every fall. You do not need an appointment for a flu "
+              "shot.", "policies/vaccines.md", 0.7)
+
+
+@pytest.mark.parametrize(("question", "parts"), [
+    ("where do i park and do you have flu shots", ["where do i park", "do you have flu shots"]),
+    ("when does the lab open, and how long is the wait", ["when does the lab open", "how long is the wait"]),
+    ("what is a vitamin b12 test and why is it done",
+     ["what is a vitamin b12 test", "why is vitamin b12 done"]),  # the pronoun: the first part's subject
+    ("what is the phone and fax number", ["what is the phone and fax number"]),  # one question, two things
+    ("my ldl is 160 and what should i eat", ["my ldl is 160 and what should i eat"]),  # a number: placed whole
+    ("where and when", ["where and when"]),
+])
+def test_a_message_is_cut_where_a_second_question_starts(question: str, parts: list[str]) -> None:
+    assert split_question(question, lambda text: "vitamin b12" if "b12" in text else "") == parts
+
+
+def test_the_parts_take_turns_in_the_budget_and_each_keeps_its_order() -> None:
+    one = Selection(tuple(Sentence(t, PARKING, n, 1.0) for n, t in enumerate(["Park in the back lot.",
+                                                                              "Four spaces are by the ramp."])))
+    two = Selection((Sentence("Flu shots are given every fall.", FLU, 0, 1.0),
+                     Sentence("Park in the back lot.", PARKING, 0, 1.0)))
+    assert merged([one, two], lambda _: True).text == (
+        "Park in the back lot. Four spaces are by the ramp. Flu shots are given every fall.")  # said once
+    assert merged([one, two], lambda body: len(body) <= 55).text == (
+        "Park in the back lot. Flu shots are given every fall.")  # each part's first before any second
+
+
+def test_a_range_answer_is_one_sentence_of_its_source_and_a_handoff_is_none() -> None:
+    ranged = as_selection(Answer("A typical INR is 0.8 to 1.1.\nSource: PT/INR", sources=["PT/INR"], reason="range"))
+    assert ranged is not None and ranged.text == "A typical INR is 0.8 to 1.1." and ranged.titles == ["PT/INR"]
+    assert as_selection(Answer("I'm passing your question on.", reason="low_similarity")) is None
+
+
+@dataclass
+class WordRetriever:
+    passages: list[Passage]
+
+    def query(self, text: str, k: int) -> list[Passage]:
+        return sorted(self.passages, key=lambda p: -len(terms(text) & terms(p.text)))[:k]
+
+
+def test_each_part_of_a_two_part_question_is_answered(settings: Settings) -> None:
+    answerer = Answerer(WordRetriever([PARKING, FLU]), settings, embedder=HashingEmbedder())
+    result = answerer.answer("is parking free and do i need an appointment for a flu shot")
+    assert result.grounded and "Parking is free" in result.answer and "need an appointment" in result.answer
+    assert result.sources == ["Directions and parking", "Vaccines"]
