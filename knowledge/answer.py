@@ -228,11 +228,18 @@ class Answerer:
         titles = list(dict.fromkeys(library.ranges[r.code].title for r in found[:2]))
         review = "Your clinician will review your result with you."
         meaning = self.value_meaning(question, found[0], lambda more: self.fits(
-            " ".join([*sentences, more, review]), titles)) if len(found) == 1 else []
+            " ".join([*sentences, more, review]), titles)) if self._one_side(found[:2]) else []
         if meaning:
             trace.append(("value_meaning", {"sentences": [s.text for s in meaning]}))
         body = " ".join([*sentences, *(s.text for s in meaning), review])
         return Answer(with_sources(body, titles), sources=titles, grounded=True, reason="value")
+
+    def _one_side(self, found: Sequence[Reading]) -> bool:
+        """One reading, or two of one document on the same side ("alt 78 ast 41, what causes that"): one meaning."""
+        ranges, documents = self.library.ranges, self.library.lab_documents
+        sides = {p.flag for r in found for p in ranges[r.code].place(r.value)}
+        sources = {getattr(documents.get(r.code), "source", r.code) for r in found}
+        return len(found) == 1 or (len(sides) == 1 and len(sources) == 1)
 
     def value_meaning(self, question: str, reading: Reading, fits: Callable[[str], bool]) -> list[Sentence]:
         """"tsh 6.2 what does that mean", "ldl 170 how do i get it down": besides placing the number, the sentences of

@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
+from knowledge.kinds import question_kinds
 from knowledge.ranges import Band, TestRange
 from knowledge.select import KEEP_WITHIN, Sentence, SentenceSelector, candidates, direction
 from knowledge.types import Passage
@@ -52,8 +53,8 @@ def asks_range(question: str, test: TestRange) -> bool:
     plain = _plain(question)
     if _NOT_RANGE.search(plain) and not re.search(r"\b(normal|range|typical|healthy)\b", plain):
         return False
-    if re.search(r"\b(mean|means|cause[sd]?|why)\b", plain):
-        return False
+    if re.search(r"\b(mean|means|cause[sd]?|why)\b", plain) or "cause" in question_kinds(plain):
+        return False  # "bun a bit high but creatinine normal, what can raise bun" asks for a cause, not the range
     if _RANGE.search(plain):
         return True
     return bool(_ASKS_WHICH.search(plain)) and bool(_label_words(test) & set(re.findall(r"[a-z]+", plain)))

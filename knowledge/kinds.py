@@ -31,9 +31,12 @@ from collections.abc import Iterable, Sequence
 _ASKS = {
     "cause": re.compile(
         r"\b(cause[sd]?|causing|reasons?|why (is|are|was|were|would|do|does|did|has|have|might|could)|"
-        r"what (else )?(can |could |would |might |will )?(else )?(make|makes|made|raise|raises|lower|lowers|increase|increases|"
+        r"what (else )?((kinds?|sorts?|types?) of (things? |stuff |factors? )?)?(can |could |would |might |will )?"
+        r"(else )?(make|makes|made|raise|raises|lower|lowers|increase|increases|"
         r"decrease|decreases|affect|affects|change|changes|throw|throws|mess|messes|bring|brings|drop|drops|push|"
-        r"pushes|give|gives|lead|leads)|(go|goes|went|going|gone) (up|down)|throw(s)? off|mess(es)? (up|with)|"
+        r"pushes|give|gives|lead|leads)|(go|goes|went|going|gone) (up|down|high|low|higher|lower)|"
+        r"(push|pushes|pushed|drive|drives|drove|send|sends|sent) (it|them|[\w ]{1,25}?) (up|down|higher|lower)|"
+        r"throw(s)? off|mess(es)? (up|with)|"
         r"(can|could|would|do|does|will|might) [\w ]{1,30}(raise|lower|affect|change|increase|decrease|throw off|"
         r"mess up|make [\w ]+ (high|low|wrong|off))|(raised|lowered) by|from what|how come)\b", re.I),
     "symptom": re.compile(

@@ -22,6 +22,11 @@ _NOT_A_RESULT_AFTER = re.compile(
     r"^(years?|yrs?|yo|y/o|year-old|months?|mos?|weeks?|wks?|days?|hours?|hrs?|h|minutes?|mins?|am|pm|a\.m|p\.m|"
     r"times|x|pills?|tablets?|mg|mcg|units?|iu|ml|kids?|children|lbs?|pounds|kg)$", re.I)
 _NOT_A_RESULT_BEFORE = re.compile(r"\b(at|age|aged|since|in|for|after|every|past|last|over the last)\s*$", re.I)
+# A number said of a person before the test is named is their age: "i'm 52 and my a1c", "my husband is 67, his ldl".
+_AGE_BEFORE = re.compile(r"\b(i am|i'm|im|(he|she|they) (is|are)|(he|she)'s|"
+                         r"my (?!(result|level|number|reading|value|score|lab|test)s?\b)\w+ (is|turned|just turned))\s*$", re.I)
+
+
 @dataclass(frozen=True)
 class Reading:
     code: str
@@ -49,6 +54,7 @@ def readings(question: str, vocabulary: Vocabulary, ranges: Mapping[str, TestRan
     for mention in mentions:
         after = [n for n in numbers if n[0] >= mention.end and n[0] not in used]
         before = [n for n in numbers if n[0] < mention.start and n[0] not in used]
+        before = [n for n in before if not _AGE_BEFORE.search(question[: n[0]])]  # "my dad is 74 and his psa ..."
         pick = after[0] if after else (before[-1] if before else None)
         if pick is None or any(r.code == mention.term.code for r in found):
             continue

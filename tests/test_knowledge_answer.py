@@ -175,6 +175,22 @@ def test_a_critical_value_goes_to_the_care_team_unplaced(settings: Settings) -> 
     assert "6.8" not in result.answer and "care team" in result.answer
 
 
+@pytest.mark.parametrize(("question", "said"), [
+    ("my husband is 70 and his tsh is 7", "A TSH of 7 mIU/L"),
+    ("i'm 45, potassium came back 5.4", "A potassium of 5.4 mmol/L"),
+])
+def test_a_persons_age_said_before_the_test_is_not_its_result(settings: Settings, question: str, said: str) -> None:
+    answerer, _, _ = make(settings, [FEE])
+    assert answerer.answer(question).answer.startswith(said)
+
+
+@pytest.mark.parametrize("question", ["my dad is 80 and his tsh was high, what can cause that",
+                                      "sodium normal but potassium high, what can raise potassium"])
+def test_a_question_without_a_result_or_asking_a_cause_gets_no_value_or_range(settings: Settings, question: str) -> None:
+    answerer, _, _ = make(settings, [FEE])
+    assert answerer.answer(question).reason not in ("value", "range")
+
+
 @pytest.mark.parametrize("question", ["should i get a psa test at 60", "my b12 is 300 pmol/l", "my vitamin k is 5"])
 def test_a_number_the_documents_have_no_band_for_is_not_interpreted(settings: Settings, question: str) -> None:
     answerer, _, _ = make(settings, [PARKING])

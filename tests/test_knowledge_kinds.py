@@ -28,6 +28,8 @@ from knowledge.kinds import asks_besides, gives, question_kinds, subject_words
     ("what kinds of shots do you give", "list"),
     ("what should i bring to my physical", "list"),
     ("which forms do i fill out before the visit", "list"),
+    ("what sorts of things can make potassium go high", "cause"),
+    ("what drives my tsh up", "cause"),
 ])
 def test_the_kind_of_a_question_is_read_from_its_wording(question: str, kind: str) -> None:
     assert kind in question_kinds(question)
@@ -96,3 +98,10 @@ def test_each_kind_of_question_gets_the_sentences_that_answer_it(answerer: Answe
     assert any(fact in result.answer.lower() for fact in facts), result.answer
     if "difference" in question:  # both sides of a comparison are said
         assert sum(fact in result.answer.lower() for fact in facts) == len(facts), result.answer
+
+
+@pytest.mark.slow
+def test_two_own_numbers_of_one_page_on_the_same_side_get_what_can_cause_them(answerer: Answerer) -> None:
+    result = answerer.answer("ldl 175 and total cholesterol 260 what usually raises them")
+    assert result.reason == "value" and "175" in result.answer and "260" in result.answer, result.answer
+    assert any(cause in result.answer.lower() for cause in ("diet", "families", "weight")), result.answer
