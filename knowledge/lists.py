@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from knowledge.sentences import plain_sentences, sms_safe, terms, unwrap
-from knowledge.types import Sentence
+from knowledge.types import Sentence, added_if_fits
 
 _ITEM = re.compile(r"^\s*([-*+]|\d+[.)])\s+")
 _STEP_FIRST = re.compile(r"\bfirst\b", re.I)
@@ -131,7 +131,5 @@ def _fill(out: list[Sentence], block: Block, own: dict[str, Sentence], fits: Cal
         sentence = own.get(text)
         if sentence is None or sentence in out:
             continue
-        trial = sorted([*out, sentence], key=lambda s: s.position)
-        if fits(" ".join(s.text for s in trial)):
-            out = trial
+        out = added_if_fits(out, sentence, fits)
     return out

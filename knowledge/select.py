@@ -22,7 +22,7 @@ from knowledge.guard import has_dosing_language
 from knowledge.kinds import compared, gives, heading_gives, question_kinds, subject_words
 from knowledge.lists import blocks, with_lists
 from knowledge.sentences import plain_sentences, sms_safe
-from knowledge.types import Passage, Selection, Sentence
+from knowledge.types import Passage, Selection, Sentence, added_if_fits
 
 HEADING_WEIGHT = 0.5  # how much the section heading's similarity adds to a sentence's own
 RANK_PENALTY = 0.08  # per rank a section is below the best one
@@ -180,9 +180,7 @@ class SentenceSelector:
                 continue
             if sentence.passage is not best.passage:
                 continue
-            trial = sorted([*chosen, sentence], key=lambda s: s.position)
-            if fits(" ".join(s.text for s in trial)):
-                chosen = trial
+            chosen = added_if_fits(chosen, sentence, fits)
         chosen = with_lists(with_antecedents(chosen, ranked, fits), ranked, fits, question) if refined else chosen
         return Selection(tuple(sorted(chosen, key=lambda s: s.position)))
 
@@ -249,9 +247,7 @@ def with_antecedents(chosen: Sequence[Sentence], ranked: Sequence[Sentence], fit
                       None)
         if before is None or before in out:
             continue
-        trial = sorted([*out, before], key=lambda s: s.position)
-        if fits(" ".join(s.text for s in trial)):
-            out = trial
+        out = added_if_fits(out, before, fits)
     return out
 
 

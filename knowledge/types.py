@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 
@@ -49,3 +50,10 @@ class Selection:
     @property
     def titles(self) -> list[str]:
         return list(dict.fromkeys(s.passage.title for s in self.sentences))
+
+
+def added_if_fits(chosen: Sequence[Sentence], sentence: Sentence, fits: Callable[[str], bool]) -> list[Sentence]:
+    """``chosen`` with ``sentence`` among them in the section's order when the answer still fits (``fits``: the one SMS
+    budget), else ``chosen`` as it was."""
+    trial = sorted([*chosen, sentence], key=lambda s: s.position)
+    return trial if fits(" ".join(s.text for s in trial)) else list(chosen)
