@@ -15,10 +15,9 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from knowledge.sentences import plain_sentences, sms_safe, terms, unwrap
+from knowledge.sentences import LIST_ITEM, plain_sentences, sms_safe, terms, unwrap
 from knowledge.types import Sentence, added_if_fits
 
-_ITEM = re.compile(r"^\s*([-*+]|\d+[.)])\s+")
 _STEP_FIRST = re.compile(r"\bfirst\b", re.I)
 _STEP_NEXT = re.compile(r"^(then|next|after that|finally|last)\b", re.I)
 # A question that asks yes or no ("do you take ...", "is ... covered"), not for the list.
@@ -44,7 +43,7 @@ def _lines(markdown: str) -> list[tuple[str, list[str]]]:
     for raw in unwrap(sms_safe(markdown)).splitlines():
         line = raw.strip()
         shape = ("blank" if not line else "other" if line.startswith(("|", "#")) else
-                 "item" if _ITEM.match(line) else "text")
+                 "item" if LIST_ITEM.match(line) else "text")
         out.append((shape, plain_sentences(line) if shape in ("item", "text") else []))
     return out
 

@@ -48,7 +48,7 @@ def terms(text: str) -> set[str]:
     return {_stem(_SAME_AS.get(w, w)) for w in words if w not in _STOPWORDS}
 
 
-_ITEM = re.compile(r"([-*+]|\d+[.)])\s")
+LIST_ITEM = re.compile(r"([-*+]|\d+[.)])\s")  # a Markdown bullet or numbered item, at the start of a stripped line
 
 
 def colon_items(markdown: str) -> str:
@@ -58,8 +58,8 @@ def colon_items(markdown: str) -> str:
     for line in markdown.splitlines():
         text = line.strip()
         listing = listing and bool(text) and not text.startswith(("|", "#")) and not (
-            out[-1].strip().endswith(":") and _ITEM.match(text))  # a bulleted list after the colon: as it is
-        out.append(f"- {text}" if listing and not _ITEM.match(text) else line)
+            out[-1].strip().endswith(":") and LIST_ITEM.match(text))  # a bulleted list after the colon: as it is
+        out.append(f"- {text}" if listing and not LIST_ITEM.match(text) else line)
         listing = listing or text.endswith(":")
     return "\n".join(out)
 
@@ -70,7 +70,7 @@ def unwrap(markdown: str) -> str:
     out: list[str] = []
     for line in colon_items(markdown).splitlines():
         text = line.strip()
-        structural = not text or text.startswith(("|", "#")) or re.match(r"([-*+]|\d+[.)])\s", text)
+        structural = not text or text.startswith(("|", "#")) or LIST_ITEM.match(text)
         previous = out[-1].strip() if out else ""
         if not structural and previous and not previous.startswith(("|", "#")):
             out[-1] = f"{out[-1].rstrip()} {text}"
