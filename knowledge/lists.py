@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from knowledge.sentences import LIST_ITEM, plain_sentences, sms_safe, terms, unwrap
 from knowledge.types import Sentence, added_if_fits
@@ -50,6 +51,13 @@ def _lines(markdown: str) -> list[tuple[str, list[str]]]:
 
 def blocks(markdown: str) -> list[Block]:
     """The lists of a section's Markdown, in order (see the module's doc)."""
+    return list(_blocks(markdown))
+
+
+@lru_cache(maxsize=1024)
+def _blocks(markdown: str) -> tuple[Block, ...]:
+    """:func:`blocks`, cached: the same few hundred sections are parsed for every answer, once to score list sentences
+    and once to complete the chosen list."""
     lines = _lines(markdown)
     found: list[Block] = []
     n = 0
@@ -66,7 +74,7 @@ def blocks(markdown: str) -> list[Block]:
             n += 1
         lead = _lead(lines, start)
         found.append(Block(lead, tuple(items)))
-    return found
+    return tuple(found)
 
 
 def _next_shape(lines: Sequence[tuple[str, list[str]]], n: int) -> str:
