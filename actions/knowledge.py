@@ -17,7 +17,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import conversation_for, log, settings
 from bot.conversations.handoffs import request_handoff
 from bot.store import session_scope
-from knowledge.answer import HANDED_OFF, Answer, get_answerer
+from knowledge.answer import Answer, get_answerer
+from knowledge.replies import HANDED_OFF
 
 MEDICINE_POLICIES = ("dose", "medicine")  # refused whatever the engine took the message for
 

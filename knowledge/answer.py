@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.llm.base import LLM
-from bot.llm.factory import get_llm
+from bot.llm.factory import load_llm
 from bot.llm.worker import DraftWorker
 from knowledge.asks import asks_definition, asks_range, definition_sentences, describe_range, range_sentence
 from knowledge.checks import draft_problem
@@ -43,6 +43,7 @@ from knowledge.library import Library
 from knowledge.parts import as_selection, merged, split_question
 from knowledge.policy import PolicyCheck
 from knowledge.prompt import build_messages
+from knowledge.replies import DECLINE_RE, HANDED_OFF, replies
 from knowledge.select import Selection, Sentence, SentenceSelector, candidates, direction, distinct
 from knowledge.sentences import clean_draft, copied_from, sms_safe, with_sources
 from knowledge.store import KnowledgeStore, Retriever
@@ -58,10 +59,8 @@ log = logging.getLogger(__name__)
 LEXICAL_FLOOR = 3.5  # a BM25 score this high is a rare word of the question in the section ("Humana", "interpreter")
 LEXICAL_MIN_SIMILARITY = 0.22  # ... which answers a question whose embedding alone is too vague, down to this
 TOKENS_PER_CHAR = 0.3  # SmolLM2's tokenizer on the documents' plain English: about 3.3 characters a token
-_DECLINE_RE = re.compile(r"pass (it|this|your question) (on )?to (the|our) (front desk|care team|staff)", re.I)
 # A question with the patient's own number that asks more than where it falls ("is that bad", "what does that mean").
 _ASKS_MORE = re.compile(r"\b(mean|means|meaning|bad|why|worr(y|ied)|serious|concern(ed|ing)?|dangerous)\b", re.I)
-HANDED_OFF = {"dose": "medical_question", "medicine": "medical_question", "diagnosis": "medical_question"}
 
 
 @dataclass
@@ -75,10 +74,6 @@ class Answer:
 
     def to_json(self) -> dict[str, Any]:
         return {"answer": self.answer, "sources": self.sources, "grounded": self.grounded}
-
-
-def _phone(e164: str) -> str:
-    return f"({e164[2:5]}) {e164[5:8]}-{e164[8:]}" if re.fullmatch(r"\+1\d{10}", e164) else e164
 
 
 class Answerer:
@@ -97,21 +92,7 @@ class Answerer:
         self._llm_factory = llm_factory
         self._drafts: DraftWorker | None = None
         self._lock = threading.Lock()
-        phone, clinic = _phone(settings.clinic.phone), settings.clinic.name
-        self.messages = {
-            "dose": f"I can't give advice about medicines or doses. I'm passing your question to our care team; "
-            f"you can also call us at {phone}.",
-            "medicine": "I can't say which medicine to take, or whether to start, stop or change one; your clinician "
-            f"can. I'm passing your question to our care team; you can also call us at {phone}.",
-            "diagnosis": "I can't say what a symptom or result means for you; a clinician can. I'm passing your "
-            f"question to our care team, or call us at {phone}. In an emergency, call 911.",
-            "out_of_scope": f"I can help with questions about {clinic}: visits, hours, billing, lab tests "
-            "and our policies.",
-            "handoff": "I don't have an answer to that in our clinic information, so I'm passing your question "
-            f"to the front desk. You can also call us at {phone}.",
-            "critical": "That result needs a clinician's attention. I'm passing your question to our care team now; "
-            f"call us at {phone}, or call 911 if you feel very unwell.",
-        }
+        self.messages = replies(settings)
 
     # -- what loads on first use ------------------------------------------------------------------
     @property
@@ -340,7 +321,7 @@ class Answerer:
             return self.quote(selection, "fallback:llm_error" if made.outcome == "error" else f"fallback:{made.outcome}")
         draft = clean_draft(made.text)
         trace.append(("draft", {"text": draft, "max_new_tokens": budget, "seconds": round(made.seconds, 2)}))
-        if _DECLINE_RE.search(draft):
+        if DECLINE_RE.search(draft):
             return self.quote(selection, "fallback:declined")
         copied = copied_from(draft, context)  # the source is the passage each sentence was copied from
         titles = list(dict.fromkeys(p.title for p in copied or context))
@@ -380,20 +361,3 @@ def get_answerer(settings: Settings | None = None) -> Answerer:
 def answer(question: str, settings: Settings | None = None) -> Answer:
     """Answer one open question (clinic information, labs, policies) from the knowledge store."""
     return get_answerer(settings).answer(question)
-
-
-def load_llm(settings: Settings) -> LLM | None:
-    """The configured backend, or None (quoted answers only) when none is wanted or none loads."""
-    if settings.llm.backend == "none":
-        return None
-    if settings.llm.backend == "local" and not settings.llm.allow_untuned:
-        from bot.llm.local import adapter_exists, resolve_adapter
-
-        if not adapter_exists(resolve_adapter(settings)):
-            log.warning("knowledge.answer.no_adapter_yet", extra={"adapter": str(resolve_adapter(settings))})
-            return None
-    try:
-        return get_llm(settings)
-    except Exception:
-        log.exception("knowledge.answer.llm_unavailable", extra={"backend": settings.llm.backend})
-        return None

@@ -95,8 +95,9 @@ def score(items: list[dict[str, Any]], results: list[dict[str, Any]]) -> dict[st
 
 
 def _answerer(store: Any, backend: str) -> Any:
+    from bot.llm.factory import load_llm
     from bot.settings import get_settings
-    from knowledge.answer import Answerer, load_llm
+    from knowledge.answer import Answerer
 
     settings = get_settings()
     kind, _, layout = backend.partition("-")

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from bot.llm.base import FakeLLM
+from bot.llm.factory import load_llm
 from bot.settings import Settings
 from knowledge import answer as answer_module
 from knowledge.answer import Answerer
@@ -234,15 +235,15 @@ def test_the_local_model_waits_for_a_tuned_adapter_and_answers_quote_meanwhile(s
 
     local = settings.llm.model_copy(update={"backend": "local", "base_model": "/models/not-loaded-until-asked"})
     untuned = settings.model_copy(update={"llm": local})
-    assert answer_module.load_llm(untuned) is None  # no adapter in the data directory yet
-    answerer = Answerer(StubRetriever([FEE]), untuned, llm_factory=lambda: answer_module.load_llm(untuned),
+    assert load_llm(untuned) is None  # no adapter in the data directory yet
+    answerer = Answerer(StubRetriever([FEE]), untuned, llm_factory=lambda: load_llm(untuned),
                         embedder=HashingEmbedder())
     result = answerer.answer("What is the fee for cancelling late?")
     assert result.reason == "extractive" and result.grounded and result.sources == [FEE.title]
 
     (settings.data_dir / "adapter").mkdir(parents=True)
     (settings.data_dir / "adapter" / "adapter_config.json").write_text("{}")
-    tuned = answer_module.load_llm(untuned)
+    tuned = load_llm(untuned)
     assert isinstance(tuned, LocalLLM) and tuned.adapter == settings.data_dir / "adapter"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import TYPE_CHECKING
 
@@ -10,6 +11,7 @@ from bot.llm.base import LLM, FakeLLM
 if TYPE_CHECKING:
     from bot.settings import Settings
 
+log = logging.getLogger(__name__)
 _cache: dict[str, LLM] = {}
 _lock = threading.Lock()
 
@@ -46,3 +48,21 @@ def get_llm(settings: Settings) -> LLM:
 def clear_cache() -> None:
     with _lock:
         _cache.clear()
+
+
+def load_llm(settings: Settings) -> LLM | None:
+    """The configured backend for answers, or None (quoted answers only) when none is wanted or none loads: the local
+    model is not loaded untuned unless ``llm.allow_untuned`` says so."""
+    if settings.llm.backend == "none":
+        return None
+    if settings.llm.backend == "local" and not settings.llm.allow_untuned:
+        from bot.llm.local import adapter_exists, resolve_adapter
+
+        if not adapter_exists(resolve_adapter(settings)):
+            log.warning("knowledge.answer.no_adapter_yet", extra={"adapter": str(resolve_adapter(settings))})
+            return None
+    try:
+        return get_llm(settings)
+    except Exception:
+        log.exception("knowledge.answer.llm_unavailable", extra={"backend": settings.llm.backend})
+        return None

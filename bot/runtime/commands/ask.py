@@ -27,9 +27,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from bot.llm.base import LLM
+    from bot.llm.factory import load_llm
     from bot.llm.local import adapter_exists, resolve_adapter
     from bot.settings import get_settings
-    from knowledge.answer import Answerer, load_llm
+    from knowledge.answer import Answerer
     from knowledge.store import KnowledgeStore
 
     settings = get_settings()
