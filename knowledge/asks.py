@@ -35,7 +35,7 @@ _LABEL_WORDS_SKIP = {"range", "high", "low", "very", "near", "the", "and", "from
 _DEFINITION = re.compile(
     r"^(whats|what's|(what|wat|wht) (is|are|s)) (a |an |the |my )?[\w /-]{1,30}?( test| level| number| result)?"
     r"( for| used for)?$|\bstand for$|^what does (the |a |an |my )?[\w /-]{1,30} (show|do|test|check|measure|mean|tell"
-    r"( me)?|look at)$|^what('s| is) (in|on) (a |an |the |my )?[\w /-]{1,30}$", re.I)
+    r"( me)?|look at)( for)?$|^what( all)?('s| is) (in|on) (a |an |the |my )?[\w /-]{1,30}$", re.I)
 
 
 def _plain(question: str) -> str:
@@ -61,9 +61,14 @@ def asks_range(question: str, test: TestRange) -> bool:
 
 
 def asks_definition(question: str) -> bool:
-    """"what is alt", "whats a bun test", "what does egfr mean", "what does the a1c show", "whats in a cmp"."""
+    """"what is alt", "whats a bun test", "what does egfr mean", "what does the a1c show", "whats in a cmp", said alone
+    or as one sentence of a longer message."""
     plain = _plain(question)
-    return bool(_DEFINITION.search(plain)) and not re.search(r"\b(difference|differ|vs|versus|compared?)\b", plain)
+    if re.search(r"\b(difference|differ|vs|versus|compared?)\b", plain):
+        return False
+    # the question may be one sentence of a message that tells a story around it: "my son chews ice and the doctor
+    # ordered a ferritin. what does ferritin test for"
+    return any(_DEFINITION.search(_plain(part)) for part in [question, *re.split(r"(?<=[.?!])\s+", question)])
 
 
 def _lower_first(text: str) -> str:

@@ -16,6 +16,8 @@ a sentence both show in the wording:
 - purpose: "what is a pee test for", "what does a cbc check for": what the test is used to find.
 - list: "what all does a bmp check", "which plans do you take", "what do i bring": the section's list, its lead-in and
   items (knowledge/lists.py), by the list's shape, not its words.
+- often: "how often should i get my a1c checked": a sentence that says how often ("at least twice a year", "every
+  year").
 - number: "what is the nurse line number", "how much is the no-show fee", "what time do you close": a sentence that
   gives a number, a time or a day.
 
@@ -60,6 +62,7 @@ _ASKS = {
         r"(need to |have to |got to )?(bring|include|check|cover|test|accept|take)( on| in| for| with| to)?\s*\??\s*$|"
         r"what (do|does|should|can|will|must) (i|we|you|they|it|the \w+|a \w+|an \w+) (need to |have to |got to )?"
         r"(bring|include|check|cover|accept|take) (on|in|to|for|with)\b|list of|steps?)\b", re.I),
+    "often": re.compile(r"\b(how (often|frequently|regularly)|how many times)\b", re.I),
     "number": re.compile(
         r"\b(number|phone|call who|how much|cost|costs|price|fee|fees|charge|charges|what time|when (is|are|do|does|"
         r"can|will)|how long|how many|how soon|how early|how late|what day|which day|what days|which days)\b",
@@ -81,6 +84,8 @@ _PREP = re.compile(r"\b(fast|fasting|no food|getting ready|prepare|before (a|the
 _PURPOSE = re.compile(r"\b(used (to|for|most often)|can (also )?(help )?find|help(s)? find|checks? (for|how|your|"
                       r"that|if)|looks? (for|at)|to check|to find|to see|is done|shows?|measures?|tells?|counts?)\b",
                       re.I)
+_OFTEN = re.compile(r"\b(once|twice|every|times (a|per|each)|(a|per|each) (day|week|month|year)|yearly|annual(ly)?|"
+                    r"monthly|weekly|daily)\b", re.I)
 _NUMBER = re.compile(r"\d|\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|noon|midnight)\b", re.I)
 _HEADINGS = {
     "cause": re.compile(r"\b(can (change|mean)|causes?|things that|what (a|an) (high|low)|high|low)\b", re.I),
@@ -169,6 +174,8 @@ def gives(kind: str, sentence: str, subject: set[str]) -> bool:
         return bool(_PREP.search(sentence))
     if kind == "purpose":
         return bool(_PURPOSE.search(sentence))
+    if kind == "often":
+        return bool(_OFTEN.search(sentence))
     if kind == "number":
         return bool(_NUMBER.search(sentence))
     return False

@@ -7,6 +7,7 @@ endings and stripped of stop words, the same way for the chunks and the question
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from typing import Any
 
 RRF_K = 60  # the usual constant of reciprocal rank fusion: ranks past the first few count for little
 
+RARE_IN = 2  # rare_overlap: a question's word counts when at most this many of the candidate sentences hold it
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP = frozenset(re.findall(
     r"\S+", "a an and are as at be by can do does for from how i if in is it me my of on or our should so that the "
@@ -66,3 +68,17 @@ def fuse(*rankings: Sequence[str], k: int = RRF_K) -> list[tuple[str, float]]:
         for rank, key in enumerate(ranking, start=1):
             scores[key] = scores.get(key, 0.0) + 1.0 / (k + rank)
     return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def rare_overlap(question: str, sentences: Sequence[str]) -> list[float]:
+    """For each sentence, the share of the question's words it holds, each word weighted by how rare it is among
+    ``sentences`` (its inverse document frequency there; a word most of them hold counts for nothing): 1.0 for the sentence with every word the candidates share
+    with the question, 0.0 for one with none. "is there a bus stop near you" leans to the one sentence with "bus stop",
+    not to the parking sentences beside it; the words of a long story spread the weight, so each counts for less."""
+    asked = set(tokens(question))
+    held = [set(tokens(s)) & asked for s in sentences]
+    count = len(sentences)
+    frequency = {w: sum(w in h for h in held) for w in asked}  # a word in more than two of them tells too few apart
+    weight = {w: math.log((count + 1) / (n + 0.5)) for w, n in frequency.items() if 0 < n <= RARE_IN}
+    total = sum(weight.values())
+    return [sum(weight.get(w, 0.0) for w in h) / total if total > 0 else 0.0 for h in held]

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from knowledge.embeddings import Embedder
 from knowledge.guard import has_dosing_language
 from knowledge.kinds import compared, gives, heading_gives, question_kinds, subject_words
+from knowledge.lexical import rare_overlap
 from knowledge.lists import blocks, with_lists
 from knowledge.sentences import plain_sentences, sms_safe
 from knowledge.types import Passage, Selection, Sentence, added_if_fits
@@ -53,6 +54,7 @@ HEADING_MATCH_BONUS = 0.1
 DEFINITION_BONUS = 0.25  # "what is ldl": the sentence that says what LDL is
 LIST_BONUS = 0.1  # a question that asks for a list (knowledge/kinds.py): a sentence of one of the section's lists
 ROLE_BONUS = 0.25  # a sentence that gives what the question's kind asks for (a cause, a symptom: knowledge/kinds.py)
+WORD_WEIGHT = 0.15  # a sentence holding the question's rare words (knowledge/lexical.py: rare_overlap)
 _NOT_DEFINITION = frozenset({"cause", "symptom", "compare", "prep"})  # "what can make my a1c wrong" is no "what is"
 _CONTRAST = re.compile(r"\b(same|adds?|both|unlike|whereas|instead|differ\w*|compared)\b", re.I)
 
@@ -138,9 +140,11 @@ class SentenceSelector:
         heading_sim = [_dot(q, h) + HEADING_MATCH_BONUS * (_heading_fits(question, p.heading) or any(
             heading_gives(k, p.heading) for k in kinds)) for h, p in zip(heading_vectors, passages, strict=True)]
         scored = []
-        for (rank, passage, position, text), vector, cvec in zip(found, sentence_vectors, context_vectors, strict=True):
+        overlaps = rare_overlap(question, [s for *_, s in found])
+        for (rank, passage, position, text), vector, cvec, overlap in zip(found, sentence_vectors, context_vectors,
+                                                                          overlaps, strict=True):
             value = (SENTENCE_WEIGHT * _dot(q, vector) + CONTEXT_WEIGHT * _dot(q, cvec) + HEADING_WEIGHT * heading_sim[rank]
-                     - RANK_PENALTY * rank - POSITION_PENALTY * min(position, 8))
+                     - RANK_PENALTY * rank - POSITION_PENALTY * min(position, 8) + WORD_WEIGHT * overlap)
             if wanted and direction(text) not in ("", wanted):
                 value -= 1.0  # a low-X sentence does not answer "what does high X mean"
             if wants_range and _NUMBER.search(text):
@@ -150,7 +154,7 @@ class SentenceSelector:
             if (id(passage), text) in listed:
                 value += LIST_BONUS  # "what all does it check": the lead-in and items of a list, not the page's summary
             role = any(gives(kind, text, subjects[id(passage)]) for kind in kinds)
-            scored.append(Sentence(text, passage, position, value + ROLE_BONUS * role, role))
+            scored.append(Sentence(text, passage, position, value + ROLE_BONUS * role, role, WORD_WEIGHT * overlap))
         return sorted(scored, key=lambda s: -s.score)
 
     def select(self, question: str, passages: Sequence[Passage], fits: Callable[[str], bool],
@@ -172,11 +176,11 @@ class SentenceSelector:
         best = ranked[0]
         if not fits(best.text):
             return Selection()
-        chosen = [best]
-        for sentence in ranked[1:]:  # the window is on the similarity alone: the role bonus orders, it does not cut
-            if len(chosen) == MAX_SENTENCES or sentence.score < best.score - KEEP_WITHIN - ROLE_BONUS * best.gives:
+        chosen, top = [best], best.score - best.words
+        for sentence in ranked[1:]:  # the window is on the similarity alone: the role and word bonuses order, not cut
+            if len(chosen) == MAX_SENTENCES or sentence.score < top - KEEP_WITHIN - ROLE_BONUS * best.gives:
                 break
-            if sentence.score + ROLE_BONUS * (best.gives and not sentence.gives) < best.score - KEEP_WITHIN:
+            if sentence.score + ROLE_BONUS * (best.gives and not sentence.gives) < top - KEEP_WITHIN:
                 continue
             if sentence.passage is not best.passage:
                 continue

@@ -25,6 +25,7 @@ class Sentence:
     position: int  # its place in the passage
     score: float
     gives: bool = False  # it gives what the question's kind asks for (knowledge/kinds.py), and scores ROLE_BONUS more
+    words: float = 0.0  # what the question's rare words add to its score (knowledge/select.py: WORD_WEIGHT)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,9 @@ _NUMBER = re.compile(r"(?<![\w.,/:-])(\d+(?:\.\d+)?)(?![\w/:]|\.\d)\s*(%|[a-zµ]
 _NOT_A_RESULT_AFTER = re.compile(
     r"^(years?|yrs?|yo|y/o|year-old|months?|mos?|weeks?|wks?|days?|hours?|hrs?|h|minutes?|mins?|am|pm|a\.m|p\.m|"
     r"times|x|pills?|tablets?|mg|mcg|units?|iu|ml|kids?|children|lbs?|pounds|kg)$", re.I)
-_NOT_A_RESULT_BEFORE = re.compile(r"\b(at|age|aged|since|in|for|after|every|past|last|over the last)\s*$", re.I)
+# ... nor a number that names a kind or a step: "type 2 diabetes", "stage 3 kidney disease".
+_NOT_A_RESULT_BEFORE = re.compile(r"\b(at|age|aged|since|in|for|after|every|past|last|over the last|type|stage|grade|"
+                                  r"class|phase|step)\s*$", re.I)
 # A number said of a person before the test is named is their age: "i'm 52 and my a1c", "my husband is 67, his ldl".
 _AGE_BEFORE = re.compile(r"\b(i am|i'm|im|(he|she|they) (is|are)|(he|she)'s|"
                          r"my (?!(result|level|number|reading|value|score|lab|test)s?\b)\w+ (is|turned|just turned))\s*$", re.I)
@@ -51,8 +53,13 @@ def readings(question: str, vocabulary: Vocabulary, ranges: Mapping[str, TestRan
         numbers.append((match.start(), match.group(1), unit))
     found: list[Reading] = []
     used: set[int] = set()
+    fewer = len(numbers) < len({m.term.code for m in mentions})  # not a list ("hdl and ldl are 45 and 130")
     for mention in mentions:
-        after = [n for n in numbers if n[0] >= mention.end and n[0] not in used]
+        # with fewer numbers than tests, a number after another test's name is that test's: "my cholesterol ... my
+        # triglycerides were 290"
+        after = [n for n in numbers if n[0] >= mention.end and n[0] not in used
+                 and not (fewer and any(mention.end <= m.start and m.end <= n[0] and m.term.code != mention.term.code
+                                        for m in mentions))]
         before = [n for n in numbers if n[0] < mention.start and n[0] not in used]
         before = [n for n in before if not _AGE_BEFORE.search(question[: n[0]])]  # "my dad is 74 and his psa ..."
         pick = after[0] if after else (before[-1] if before else None)

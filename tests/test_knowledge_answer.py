@@ -10,13 +10,15 @@ import pytest
 
 from bot.llm.base import FakeLLM
 from bot.llm.factory import load_llm
-from bot.settings import Settings
+from bot.settings import PROJECT_ROOT, Settings
 from knowledge import answer as answer_module
 from knowledge.answer import Answerer
 from knowledge.embeddings import HashingEmbedder
+from knowledge.library import Library
 from knowledge.select import Selection, Sentence
 from knowledge.sentences import copied_from, off_topic, plain_sentences
 from knowledge.types import Passage
+from knowledge.values import readings
 
 FEE = Passage(
     title="Cancellation policy",
@@ -179,10 +181,22 @@ def test_a_critical_value_goes_to_the_care_team_unplaced(settings: Settings) -> 
 @pytest.mark.parametrize(("question", "said"), [
     ("my husband is 70 and his tsh is 7", "A TSH of 7 mIU/L"),
     ("i'm 45, potassium came back 5.4", "A potassium of 5.4 mmol/L"),
+    ("my cholesterol test came back and my ldl was 170", "An LDL cholesterol of 170 mg/dL"),  # the nearer test's
 ])
 def test_a_persons_age_said_before_the_test_is_not_its_result(settings: Settings, question: str, said: str) -> None:
     answerer, _, _ = make(settings, [FEE])
     assert answerer.answer(question).answer.startswith(said)
+
+
+@pytest.mark.parametrize(("question", "found"), [
+    ("she has type 2 diabetes, when should her a1c be checked", []),  # a kind's number is no result
+    ("stage 3 kidney disease and my potassium is 5.1", [("potassium", "5.1")]),
+    ("my cholesterol test came back and my ldl was 170", [("ldl", "170")]),  # one number: the nearer test's
+    ("hdl and ldl are 45 and 130", [("hdl", "45"), ("ldl", "130")]),  # as many numbers as tests: in turn
+])
+def test_a_number_is_the_result_of_the_test_it_follows(question: str, found: list[tuple[str, str]]) -> None:
+    library = Library.load(PROJECT_ROOT / "knowledge" / "documents")
+    assert [(r.code, r.written) for r in readings(question, library.vocabulary, library.ranges)] == found
 
 
 @pytest.mark.parametrize("question", ["my dad is 80 and his tsh was high, what can cause that",

@@ -8,6 +8,7 @@ import pytest
 
 from bot.settings import PROJECT_ROOT, Settings
 from knowledge.answer import Answerer
+from knowledge.asks import asks_definition
 from knowledge.kinds import asks_besides, gives, question_kinds, subject_words
 
 
@@ -30,6 +31,8 @@ from knowledge.kinds import asks_besides, gives, question_kinds, subject_words
     ("which forms do i fill out before the visit", "list"),
     ("what sorts of things can make potassium go high", "cause"),
     ("what drives my tsh up", "cause"),
+    ("how frequently do i need a lipid panel", "often"),
+    ("how many times a year should my thyroid be checked", "often"),
 ])
 def test_the_kind_of_a_question_is_read_from_its_wording(question: str, kind: str) -> None:
     assert kind in question_kinds(question)
@@ -58,6 +61,12 @@ def test_a_cause_is_told_from_a_symptom_by_which_side_of_the_verb_the_test_is_on
     assert not gives("cause", "Low potassium can cause muscle cramps or weakness.", subject)
     assert gives("symptom", "Low potassium can cause muscle cramps or weakness.", subject)
     assert not gives("symptom", "Some water pills can also cause low potassium.", subject)
+
+
+def test_a_sentence_that_says_how_often_answers_how_often() -> None:
+    assert gives("often", "Adults should have a cholesterol check every 5 years.", set())
+    assert gives("often", "Most people need this test once a year.", set())
+    assert not gives("often", "The lipid panel measures the fats in your blood.", set())
 
 
 def test_a_cause_said_without_naming_one_is_no_answer_to_what_causes_it() -> None:
@@ -105,3 +114,15 @@ def test_two_own_numbers_of_one_page_on_the_same_side_get_what_can_cause_them(an
     result = answerer.answer("ldl 175 and total cholesterol 260 what usually raises them")
     assert result.reason == "value" and "175" in result.answer and "260" in result.answer, result.answer
     assert any(cause in result.answer.lower() for cause in ("diet", "families", "weight")), result.answer
+
+
+@pytest.mark.parametrize(("question", "asks"), [
+    ("whats a tsh", True),
+    ("what does a psa check for", True),
+    ("what all is in a lipid panel", True),
+    ("my mom gets tired a lot and they drew a tsh today. what does tsh test for?", True),  # one sentence of a story
+    ("my tsh came back high. what can cause that", False),
+    ("bmp vs cmp, what is the difference", False),
+])
+def test_a_definition_question_is_read_alone_or_as_one_sentence_of_a_message(question: str, asks: bool) -> None:
+    assert asks_definition(question) is asks

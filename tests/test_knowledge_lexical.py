@@ -1,0 +1,17 @@
+"""The lexical helpers beside the embeddings: a sentence holding the question's rare words (knowledge/lexical.py)."""
+
+from __future__ import annotations
+
+from knowledge.lexical import rare_overlap
+
+
+def test_the_sentence_with_the_questions_rare_word_leads_and_a_word_most_share_counts_for_nothing() -> None:
+    sentences = ["The clinic lot is free.", "The clinic lot is behind the building.",
+                 "A shuttle van leaves from the train station.", "Call the clinic to ask."]
+    overlaps = rare_overlap("i take the train, how do i get to the clinic", sentences)
+    assert overlaps[2] == 1.0 and overlaps[0] == overlaps[1] == overlaps[3] == 0.0  # "clinic" is in most of them
+
+
+def test_no_shared_word_adds_nothing() -> None:
+    assert rare_overlap("blorp", ["The clinic lot is free.", "Call the clinic."]) == [0.0, 0.0]
+    assert rare_overlap("where is the lot", []) == []
