@@ -42,6 +42,10 @@ _DOSE_PATTERNS = [
     r"\b(can|should|may) (i|we|he|she|my \w+) (take|give|have) (more|another|extra|\d+|two|three)\b",
     rf"\bmax(imum)? (amount|number)\b.*{_MEDS}",
     rf"\b(can|should|may|ok to|okay to|safe to) (i |we |he |she )?(take|give|mix|combine|use)\b.{{0,40}}\b{_DRUGS}",
+    # how often to take it: "should i go to twice a day", "can he take it 3 times a day"
+    r"\b(should|can|could|may|ok to|okay to|safe to|do) (i|we|he|she|my \w+)\b(?:(?!\b(check|test|measure|come|"
+    r"visit|call)).){0,30}\b(once|twice|three times|"
+    r"four times|\d+ times) (a|per|each) day\b",
 ]
 _MEDICINE_PATTERNS = [
     rf"\b(which|what|what kind of|best|any|a good)\b.{{0,20}}\b{_MEDS}\b.{{0,30}}\b(should|do|can|could|would|to)\b"
@@ -53,6 +57,7 @@ _MEDICINE_PATTERNS = [
     rf"(a |an |the |some |my )?{_MEDS}",  # starting one, said as going on it
     rf"\bswitch(ing)? (from|to)\b.{{0,30}}\b{_DRUGS}",
     rf"\b(what|which) {_MEDS} (is|are|works?) (best|better|safest)\b",
+    rf"(^|[.!?,]\s*){_DRUGS}\s*\?",  # a medicine named as the whole question: "statin? my ldl is 195"
     r"\b(prescribe|(call|phone|send) in (a |an |some |me )?(new )?(prescription|script|rx|z ?-?pack|antibiotics?|meds?|"
     r"medicine))\b",
 ]

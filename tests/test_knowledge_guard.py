@@ -47,6 +47,12 @@ from knowledge.guard import fits_sms, has_dosing_language, numbers_in, policy_hi
         ("glucose 118, is that the diabetes range", None),  # a band's name, not a diagnosis
         ("is my a1c of 6.6 in the diabetes range", None),
         ("a1c 6.6, is that diabetes", "diagnosis"),
+        ("sugar still 160 in the mornings. can she go up to 3 times a day", "dose"),  # how often: a dose
+        ("should we give it to him twice a day now?", "dose"),
+        ("can i check my sugar twice a day", None),  # how often to test is no dose
+        ("amoxicillin? my son's ear hurts", "medicine"),  # a medicine named as the whole question
+        ("what is a statin?", None),
+        ("my cholesterol is 240, does the lipid panel say what a statin does?", None),
     ],
 )
 def test_policy_catches_doses_diagnoses_and_off_topic_but_not_clinic_questions(
