@@ -72,9 +72,10 @@ def fuse(*rankings: Sequence[str], k: int = RRF_K) -> list[tuple[str, float]]:
 
 def rare_overlap(question: str, sentences: Sequence[str]) -> list[float]:
     """For each sentence, the share of the question's words it holds, each word weighted by how rare it is among
-    ``sentences`` (its inverse document frequency there; a word most of them hold counts for nothing): 1.0 for the sentence with every word the candidates share
-    with the question, 0.0 for one with none. "is there a bus stop near you" leans to the one sentence with "bus stop",
-    not to the parking sentences beside it; the words of a long story spread the weight, so each counts for less."""
+    ``sentences`` (its inverse document frequency there; a word more than RARE_IN of them hold counts for nothing):
+    1.0 for the sentence with every rare word the candidates share with the question, 0.0 for one with none. "is there
+    a bus stop near you" leans to the one sentence with "bus stop", not to the parking sentences beside it; the words
+    of a long story spread the weight, so each counts for less."""
     asked = set(tokens(question))
     held = [set(tokens(s)) & asked for s in sentences]
     count = len(sentences)
