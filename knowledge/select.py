@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 
 from knowledge.embeddings import Embedder
 from knowledge.guard import has_dosing_language
-from knowledge.kinds import compared, gives, heading_gives, question_kinds, subject_words
+from knowledge.kinds import compared, compared_within, gives, heading_gives, question_kinds, subject_words
 from knowledge.lexical import rare_overlap
 from knowledge.lists import blocks, with_lists
 from knowledge.sentences import plain_sentences, sms_safe
@@ -173,6 +173,9 @@ class SentenceSelector:
         sides = compared(question, groups) if "compare" in kinds else []
         if sides:
             return self.compare(ranked, sides, fits)
+        within = compared_within(question, groups)  # two parts of one test: a sentence on each that names it alone
+        if within:
+            return self.compare(ranked, within, fits, alone=True)
         best = ranked[0]
         if not fits(best.text):
             return Selection()
@@ -200,7 +203,8 @@ class SentenceSelector:
             sections)
 
     @staticmethod
-    def compare(ranked: Sequence[Sentence], sides: Sequence[Sequence[str]], fits: Callable[[str], bool]) -> Selection:
+    def compare(ranked: Sequence[Sentence], sides: Sequence[Sequence[str]], fits: Callable[[str], bool],
+                alone: bool = False) -> Selection:
         """The best sentence that names two of the sides with a word of contrast ("The CMP has the same 8 tests as
         the BMP") and the one after it in its section; then, for each side none of them names, the best sentence that
         says what it is (or else names it), each followed by the next sentence of its section that names it too, while
@@ -217,6 +221,8 @@ class SentenceSelector:
             if any(pattern.search(s.text) for s in chosen):
                 continue
             own = [s for s in ranked if pattern.search(s.text) and s not in chosen]
+            if alone:  # what this side is: a sentence that names it and not the other
+                own = [s for s in own if sum(bool(p.search(s.text)) for p in named) == 1] or own
             best = next((s for s in own if defines(s.text, side)), own[0] if own else None)
             if best is not None and fits(" ".join(s.text for s in [*chosen, best])):
                 chosen.append(best)
