@@ -140,7 +140,10 @@ class SentenceSelector:
         heading_sim = [_dot(q, h) + HEADING_MATCH_BONUS * (_heading_fits(question, p.heading) or any(
             heading_gives(k, p.heading) for k in kinds)) for h, p in zip(heading_vectors, passages, strict=True)]
         scored = []
-        overlaps = rare_overlap(question, [s for *_, s in found])
+        texts, asked = [s for *_, s in found], asked_part(question)  # a longer message: what it asks counts twice
+        overlaps = rare_overlap(question, texts)
+        if asked:
+            overlaps = [(a + b) / 2 for a, b in zip(overlaps, rare_overlap(asked, texts), strict=True)]
         for (rank, passage, position, text), vector, cvec, overlap in zip(found, sentence_vectors, context_vectors,
                                                                           overlaps, strict=True):
             value = (SENTENCE_WEIGHT * _dot(q, vector) + CONTEXT_WEIGHT * _dot(q, cvec) + HEADING_WEIGHT * heading_sim[rank]
@@ -270,6 +273,22 @@ def _heading_fits(question: str, heading: str) -> bool:
     """The section's heading is the kind of section the question asks for (a definition, a range, a meaning)."""
     plain = question.strip().rstrip("?")
     return any(asks.search(plain) and gives.search(heading) for asks, gives in _ASKS)
+
+
+_PART = re.compile(r"(?:[^.?!]|\.(?=\d))+[.?!]*")  # a sentence; not cut at the point of "10.9"
+_ADDED = re.compile(r"\s\([^()]*\)$")  # the documents' names appended to the question (knowledge/vocabulary.py)
+
+
+def asked_part(question: str) -> str:
+    """The sentences of a longer message that ask ("Good morning. Could you tell me ... on Wednesdays? I work till
+    five."), with the names appended to it; "" when every sentence asks or none does."""
+    added = _ADDED.search(question)
+    text = question[: added.start()] if added else question
+    parts = [p.strip() for p in _PART.findall(text) if p.strip(" .?!,")]
+    asking = [p for p in parts if p.endswith("?")]
+    if not asking or len(asking) == len(parts):
+        return ""
+    return " ".join(asking) + (added.group(0) if added else "")
 
 
 def _dot(a: Sequence[float], b: Sequence[float]) -> float:
