@@ -37,7 +37,7 @@ from bot.llm.worker import DraftWorker
 from knowledge.asks import asks_definition, asks_range, definition_sentences, describe_range, range_sentence
 from knowledge.checks import draft_problem
 from knowledge.embeddings import Embedder
-from knowledge.guard import fits_sms
+from knowledge.guard import fits_sms, names_condition, policy_hit
 from knowledge.kinds import asks_besides, compared, question_kinds
 from knowledge.library import Library
 from knowledge.parts import as_selection, merged, split_question
@@ -48,7 +48,14 @@ from knowledge.select import Selection, Sentence, SentenceSelector, candidates, 
 from knowledge.sentences import clean_draft, copied_from, sms_safe, with_sources
 from knowledge.store import KnowledgeStore, Retriever
 from knowledge.types import Passage
-from knowledge.values import Reading, describe, interpretable, is_critical, readings
+from knowledge.values import (
+    Reading,
+    asks_where_it_falls,
+    describe,
+    interpretable,
+    is_critical,
+    readings,
+)
 from knowledge.vocabulary import spelled_out
 
 if TYPE_CHECKING:
@@ -154,6 +161,8 @@ class Answerer:
 
     def _answer(self, question: str, trace: list[tuple[str, dict[str, Any]]]) -> Answer:
         kind = self.policy.kind(question)
+        if kind == "diagnosis" and self._places_only(question):  # "my egfr is 55, should I be worried": the band
+            kind = None
         trace.append(("policy", {"refused": kind or ""}))
         if kind is not None:
             return Answer(self.messages[kind], reason=f"policy:{kind}", handoff=HANDED_OFF.get(kind, ""))
@@ -189,6 +198,18 @@ class Answerer:
         selection = self.select(expanded, passages, groups, question_kinds(question))
         trace.append(("select", {"sentences": [s.text for s in selection.sentences]}))
         return selection if selection.sentences else Answer(self.messages["handoff"], reason="nothing_to_quote")
+
+    def _places_only(self, question: str) -> bool:
+        """The learned check's diagnosis refusal is overruled for a patient's own number asked only where it falls or
+        whether to worry (knowledge/values.py: asks_where_it_falls), when no rule refuses it and it names no condition
+        or organ ("... I have diabetes. is that bad?")."""
+        library = self.library
+        found = [r for r in readings(question, library.vocabulary, library.ranges)
+                 if interpretable(r, library.ranges[r.code])]
+        names = [n for r in found for n in library.vocabulary.names_of(r.code)]
+        if not found or policy_hit(question) is not None or not asks_where_it_falls(question, names):
+            return False
+        return not names_condition(question)
 
     def _subject(self, text: str) -> str:
         """The first name of a test (or a page's subject) ``text`` names, as written there; "" when none."""

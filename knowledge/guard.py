@@ -34,7 +34,7 @@ _MEDS = (
 _DOSE_PATTERNS = [
     r"\b(dose|doses|dosage|dosing)\b",
     r"\b\d+(\.\d+)?\s*(mg|mcg|milligrams?|micrograms?|ml|units?|iu|tablets?|pills?|capsules?)\b(?!\s*/)",
-    r"\bhow (much|many|often)\b.*\b(take|give|use|have)\b",
+    r"\bhow (much|many|often)\b(?! (notice|warning|time|lead time)\b).*\b(take|give|use|have)\b",  # not "how much notice"
     rf"\bhow (much|many)\b.*\b{_MEDS}",
     rf"\b(double|increase|decrease|lower|raise|cut|split|halve)\b.{{0,20}}\b(my |the |his |her )?{_MEDS}",
     rf"(?<!\bgo )(?<!\bgoes )(?<!\bwent )(?<!\bgoing )(?<!\bgone )\bup\b.{{0,20}}\b(my |the |his |her )?{_MEDS}",  # not "go up on"
@@ -59,7 +59,7 @@ _MEDICINE_PATTERNS = [
     rf"\b(what|which) {_MEDS} (is|are|works?) (best|better|safest)\b",
     rf"(^|[.!?,]\s*){_DRUGS}\s*\?",  # a medicine named as the whole question: "statin? my ldl is 195"
     r"\b(prescribe|(call|phone|send) in (a |an |some |me )?(new )?(prescription|script|rx|z ?-?pack|antibiotics?|meds?|"
-    r"medicine))\b",
+    rf"medicine|{_DRUGS[1:-1]}))\b",
 ]
 _CONDITIONS = (
     r"(cancer|diabetes|prediabetes|infection|uti|stroke|heart attack|heart disease|covid|flu|strep|pneumonia|"
@@ -68,6 +68,7 @@ _CONDITIONS = (
     r"gout|depression|adhd|autism|asthma|allergy|allergies|mono|lyme|shingles|sepsis|appendicitis|"
     r"something (serious|wrong|bad))\b(?! range| levels?\b| cut-?off)"  # "the diabetes range" is a band's name
 )
+_ORGANS = r"(kidneys?|liver|thyroid|parathyroids?|pancreas|heart|prostate|bones?|bone marrow|gallbladder)"
 _DIAGNOSIS_PATTERNS = [
     r"\bdiagnos(e|is|ing)\b",
     rf"\b(do|could|might|can) (i|he|she|we|my \w+) (have|has|got) (a |an )?([a-z]+ )?{_CONDITIONS}",
@@ -78,7 +79,7 @@ _DIAGNOSIS_PATTERNS = [
     r"\b(could|might|does) (it|this|that|i|he|she) (be|have) (a |an )?"
     r"(cancer|diabetes|diabetic|infection|stroke|heart attack|covid|flu|strep|pneumonia|tumou?r|disease)\b",
     r"\bis (it|this|that) (cancer|diabetes|an infection|a tumou?r|serious|contagious)\b(?! range| levels?\b)",
-    rf"\b(is|could|might) (it|this|that)( be)? (a |an )?([a-z]+ )?{_CONDITIONS}",
+    rf"\b(is|could|might) (it|this|that)( be)? (?!(always|ever|only|usually) )(a |an )?([a-z]+ )?{_CONDITIONS}",
     r"\bam i (sick|diabetic|anemic|anaemic|pregnant|dying|ok|okay)\b",
     r"\b(mole|rash|lump|spot|bump)\b.*\b(cancer|serious|dangerous|normal)\b",
     r"\b(mean|means|meaning) (that )?(i|he|she|my \w+) (have|has|am|is|got|'m)\b",
@@ -88,6 +89,9 @@ _DIAGNOSIS_PATTERNS = [
     rf"prediabetic|anemic|anaemic|{_CONDITIONS[1:]}",
     r"\b(so|then|now) (i am|i'm|im) (now |probably |officially )?(diabetic|prediabetic|anemic|anaemic|"
     r"hypothyroid|hyperthyroid)\b",
+    # the cause put on the patient's own organ: "is it his kidneys?", "is my pancreas in trouble"
+    rf"\b(is|could|might) (it|this|that)( be)? (from |because of |due to )?(my|his|her|their) {_ORGANS}\b",
+    rf"\b(is|are) (my|his|her|their) {_ORGANS} (in trouble|failing|damaged|shutting down|giving out)\b",
 ]
 _SCOPE_PATTERNS = [
     r"\b(weather|forecast|stock|stocks|crypto|bitcoin|lottery|election|president|politics)\b",
@@ -112,6 +116,15 @@ def policy_hit(question: str) -> PolicyKind | None:
         if any(p.search(text) for p in _COMPILED[kind]):
             return kind
     return None
+
+
+_CONDITION_RE = re.compile(rf"\b({_CONDITIONS[1:]}|\b{_ORGANS}\b", re.IGNORECASE)
+
+
+def names_condition(text: str) -> bool:
+    """The text names a condition or an organ ("diabetes", "my kidneys"): said beside a number, the patient links
+    the two, which is for a clinician."""
+    return bool(_CONDITION_RE.search(text))
 
 
 # -- numbers -----------------------------------------------------------------------------

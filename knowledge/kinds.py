@@ -193,6 +193,21 @@ def compared(question: str, groups: Sequence[Sequence[str]]) -> list[Sequence[st
     return named[:3] if "compare" in question_kinds(question) and len(named) >= 2 else []
 
 
+_SIDES = [re.compile(r"\bbetween (?:an? |the )?([\w/-]+(?: [\w/-]+){0,2}) and (?:an? |the )?([\w/-]+(?: [\w/-]+){0,2}?)"
+                     r"\s*(?:[?.!,;]|$)", re.I),
+          re.compile(r"(?:^|\b(?:is|are|of)\s)(?:an? |the )?([\w/-]+(?: [\w/-]+){0,2}) (?:vs\.?|versus) (?:an? |the )?"
+                     r"([\w/-]+(?: [\w/-]+){0,2}?)\s*(?:[?.!,;]|$)", re.I)]
+
+
+def compared_within(question: str, groups: Sequence[Sequence[str]]) -> list[Sequence[str]]:
+    """The two things a comparison question sets side by side in its own words when they are parts of one test ("the
+    difference between PT and INR", "a fasting glucose vs a random glucose"); [] otherwise."""
+    if "compare" not in question_kinds(question) or len([g for g in groups if g]) != 1:
+        return []
+    found = next((m for p in _SIDES if (m := p.search(question))), None)
+    return [[found.group(1)], [found.group(2)]] if found and found.group(1).lower() != found.group(2).lower() else []
+
+
 # Words that only say where a patient's own number falls, or how they got it: "my a1c came back 5.9, is that ok".
 _PLACING = frozenset(re.findall(r"\S+", (
     "normal ok okay fine good bad range typical healthy came back was were got result results lab labs blood work "

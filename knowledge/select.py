@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 
 from knowledge.embeddings import Embedder
 from knowledge.guard import has_dosing_language
-from knowledge.kinds import compared, gives, heading_gives, question_kinds, subject_words
+from knowledge.kinds import compared, compared_within, gives, heading_gives, question_kinds, subject_words
 from knowledge.lexical import rare_overlap
 from knowledge.lists import blocks, with_lists
 from knowledge.sentences import plain_sentences, sms_safe
@@ -140,7 +140,10 @@ class SentenceSelector:
         heading_sim = [_dot(q, h) + HEADING_MATCH_BONUS * (_heading_fits(question, p.heading) or any(
             heading_gives(k, p.heading) for k in kinds)) for h, p in zip(heading_vectors, passages, strict=True)]
         scored = []
-        overlaps = rare_overlap(question, [s for *_, s in found])
+        texts, asked = [s for *_, s in found], asked_part(question)  # a longer message: what it asks counts twice
+        overlaps = rare_overlap(question, texts)
+        if asked:
+            overlaps = [(a + b) / 2 for a, b in zip(overlaps, rare_overlap(asked, texts), strict=True)]
         for (rank, passage, position, text), vector, cvec, overlap in zip(found, sentence_vectors, context_vectors,
                                                                           overlaps, strict=True):
             value = (SENTENCE_WEIGHT * _dot(q, vector) + CONTEXT_WEIGHT * _dot(q, cvec) + HEADING_WEIGHT * heading_sim[rank]
@@ -173,6 +176,9 @@ class SentenceSelector:
         sides = compared(question, groups) if "compare" in kinds else []
         if sides:
             return self.compare(ranked, sides, fits)
+        within = compared_within(question, groups)  # two parts of one test: a sentence on each that names it alone
+        if within:
+            return self.compare(ranked, within, fits, alone=True)
         best = ranked[0]
         if not fits(best.text):
             return Selection()
@@ -200,7 +206,8 @@ class SentenceSelector:
             sections)
 
     @staticmethod
-    def compare(ranked: Sequence[Sentence], sides: Sequence[Sequence[str]], fits: Callable[[str], bool]) -> Selection:
+    def compare(ranked: Sequence[Sentence], sides: Sequence[Sequence[str]], fits: Callable[[str], bool],
+                alone: bool = False) -> Selection:
         """The best sentence that names two of the sides with a word of contrast ("The CMP has the same 8 tests as
         the BMP") and the one after it in its section; then, for each side none of them names, the best sentence that
         says what it is (or else names it), each followed by the next sentence of its section that names it too, while
@@ -217,6 +224,8 @@ class SentenceSelector:
             if any(pattern.search(s.text) for s in chosen):
                 continue
             own = [s for s in ranked if pattern.search(s.text) and s not in chosen]
+            if alone:  # what this side is: a sentence that names it and not the other
+                own = [s for s in own if sum(bool(p.search(s.text)) for p in named) == 1] or own
             best = next((s for s in own if defines(s.text, side)), own[0] if own else None)
             if best is not None and fits(" ".join(s.text for s in [*chosen, best])):
                 chosen.append(best)
@@ -264,6 +273,22 @@ def _heading_fits(question: str, heading: str) -> bool:
     """The section's heading is the kind of section the question asks for (a definition, a range, a meaning)."""
     plain = question.strip().rstrip("?")
     return any(asks.search(plain) and gives.search(heading) for asks, gives in _ASKS)
+
+
+_PART = re.compile(r"(?:[^.?!]|\.(?=\d))+[.?!]*")  # a sentence; not cut at the point of "10.9"
+_ADDED = re.compile(r"\s\([^()]*\)$")  # the documents' names appended to the question (knowledge/vocabulary.py)
+
+
+def asked_part(question: str) -> str:
+    """The sentences of a longer message that ask ("Good morning. Could you tell me ... on Wednesdays? I work till
+    five."), with the names appended to it; "" when every sentence asks or none does."""
+    added = _ADDED.search(question)
+    text = question[: added.start()] if added else question
+    parts = [p.strip() for p in _PART.findall(text) if p.strip(" .?!,")]
+    asking = [p for p in parts if p.endswith("?")]
+    if not asking or len(asking) == len(parts):
+        return ""
+    return " ".join(asking) + (added.group(0) if added else "")
 
 
 def _dot(a: Sequence[float], b: Sequence[float]) -> float:

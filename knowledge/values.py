@@ -11,7 +11,7 @@ the question goes to the care team.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from knowledge.ranges import TestRange
@@ -127,3 +127,36 @@ def describe(reading: Reading, test: TestRange) -> str:
             parts.append(f"{'' if where == previous else where + ' it '}{qualifier}({_lower(band.written)})")
         previous = where
     return f"{subject} {verb} {' and '.join(parts)}."
+
+
+# What a patient asks of their own number when they only ask where it falls: "is that bad", "should I be worried
+# about that", "is that considered a healthy level", "it is good or not good?". Every word of the asking sentence
+# must be one of these (after the test's names and the number are taken out).
+_WHERE_IT_FALLS = frozenset([
+    "is", "it", "that", "this", "bad", "ok", "okay", "normal", "healthy", "good", "high", "low", "too", "considered",
+    "a", "level", "range", "should", "i", "we", "be", "worried", "worry", "concerned", "concerning", "about", "or",
+    "not", "what", "does", "do", "mean", "so", "still", "really", "very", "fine", "of"
+])
+_SENTENCE = re.compile(r"(?:[^.?!]|\.(?=\d))+[.?!]*")  # not at the point of "10.9"
+
+
+def asking_sentences(question: str) -> tuple[list[str], list[str]]:
+    """The sentences that ask (end in "?", and the last one) and the others."""
+    sentences = [s.strip() for s in _SENTENCE.findall(question) if s.strip(" .?!")]
+    asking = [s for n, s in enumerate(sentences) if s.endswith("?") or n == len(sentences) - 1]
+    return asking, [s for s in sentences if s not in asking]
+
+
+def asks_where_it_falls(question: str, names: Sequence[str]) -> bool:
+    """The question gives a number and asks only where it falls or whether to worry about it: each sentence that
+    asks (ends in "?", or the last one) is made of those words alone once the test's ``names`` and the numbers are
+    taken out. Other sentences say something ("I'm 72.", "fasting sugar was 104 this morning.")."""
+    asking, _ = asking_sentences(question)
+    for sentence in asking:
+        text = sentence.lower()
+        for name in sorted(names, key=len, reverse=True):
+            text = re.sub(rf"(?<![a-z0-9]){re.escape(name.lower())}(?![a-z0-9])", " ", text)
+        words = re.findall(r"[a-z']+", re.sub(r"\d+(\.\d+)?", " ", text))
+        if not words or any(w not in _WHERE_IT_FALLS for w in words):
+            return False
+    return bool(asking)

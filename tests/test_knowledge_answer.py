@@ -15,7 +15,7 @@ from knowledge import answer as answer_module
 from knowledge.answer import Answerer
 from knowledge.embeddings import HashingEmbedder
 from knowledge.library import Library
-from knowledge.select import Selection, Sentence
+from knowledge.select import Selection, Sentence, asked_part
 from knowledge.sentences import copied_from, off_topic, plain_sentences
 from knowledge.types import Passage
 from knowledge.values import readings
@@ -287,3 +287,11 @@ def test_leaving_out_a_negation_is_not_a_copy_and_a_patients_word_counts_as_the_
     ranges = Passage("PT/INR", "INR ranges", "The INR is your PT result turned into a standard number. If you do not "
                      "take a blood thinner, a typical INR is about 0.8 to 1.1.", "labs/inr.md", 0.7)
     assert off_topic("The INR is your PT result turned into a standard number.", "what is a normal inr", [ranges])
+
+
+def test_the_asking_sentences_of_a_longer_message_are_found() -> None:
+    assert asked_part("Hello there. Do you see patients on Saturdays? I am at work all week.") == (
+        "Do you see patients on Saturdays?")
+    assert asked_part("My INR was 2.5 today. Is that in range? (PT/INR)") == "Is that in range? (PT/INR)"
+    assert asked_part("do you see patients on saturdays?") == ""  # the whole message asks
+    assert asked_part("saturday hours") == ""  # no sentence asks

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.guard import fits_sms, has_dosing_language, numbers_in, policy_hit, unsupported_numbers
+from knowledge.guard import (
+    fits_sms,
+    has_dosing_language,
+    names_condition,
+    numbers_in,
+    policy_hit,
+    unsupported_numbers,
+)
+from knowledge.values import asks_where_it_falls
 
 
 @pytest.mark.parametrize(
@@ -94,3 +102,28 @@ def test_the_sms_budget_is_the_channels_split() -> None:
     four = " ".join(["This sentence is one of several that each take most of a text message on its own here."] * 4)
     assert len(four) < 3 * 153 + 30 and not fits_sms(four, 3)  # the old count said three segments
     assert fits_sms("é" * 160, 1) and not fits_sms("a" * 69 + "’" + "a", 1)  # a curly quote: 70 per segment
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("how much notice do you need if I have to call off my visit", None),  # time, not a medicine
+    ("how much warning should I give before I reschedule", None),
+    ("how much should I give my toddler", "dose"),
+    ("could a fever be from the flu, or is it always an infection", None),  # a general question, not a diagnosis
+    ("is it an infection", "diagnosis"),
+    ("my creatinine was 1.9 last week. could it be her kidneys?", "diagnosis"),  # the cause put on an organ
+    ("calcium 11, is his parathyroid failing", "diagnosis"),
+    ("does the kidney panel look at my kidneys", None),
+    ("can you phone in some ibuprofen for me", "medicine"),
+])
+def test_policy_rules_for_time_general_and_organ_questions(question: str, kind: str | None) -> None:
+    assert policy_hit(question) == kind
+
+
+def test_a_number_asked_only_where_it_falls_or_whether_to_worry() -> None:
+    names = ["ldl", "potassium"]
+    assert asks_where_it_falls("my ldl came back 150. I'm 58. should I worry about that?", names)
+    assert asks_where_it_falls("potassium 5.1 this week. is that ok?? should i be concerned", names)
+    assert asks_where_it_falls("LDL of 130, is it considered a normal level?", names)
+    assert not asks_where_it_falls("potassium 5.1. my legs cramp. is that why?", names)
+    assert not asks_where_it_falls("ldl 190 so will i need a stent?", names)
+    assert names_condition("ldl 190 and I already had a heart attack") and not names_condition("ldl 190 is that bad")

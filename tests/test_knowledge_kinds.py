@@ -9,7 +9,7 @@ import pytest
 from bot.settings import PROJECT_ROOT, Settings
 from knowledge.answer import Answerer
 from knowledge.asks import asks_definition
-from knowledge.kinds import asks_besides, gives, question_kinds, subject_words
+from knowledge.kinds import asks_besides, compared_within, gives, question_kinds, subject_words
 
 
 @pytest.mark.parametrize(("question", "kind"), [
@@ -126,3 +126,18 @@ def test_two_own_numbers_of_one_page_on_the_same_side_get_what_can_cause_them(an
 ])
 def test_a_definition_question_is_read_alone_or_as_one_sentence_of_a_message(question: str, asks: bool) -> None:
     assert asks_definition(question) is asks
+
+
+def test_two_parts_of_one_test_compared_in_the_patients_own_words() -> None:
+    one_test = [["cholesterol"]]
+    assert compared_within("what is the difference between total cholesterol and non-hdl cholesterol?", one_test) == [
+        ["total cholesterol"], ["non-hdl cholesterol"]]
+    assert compared_within("a morning sample vs an afternoon sample?", one_test) == [["morning sample"],
+                                                                                    ["afternoon sample"]]
+    assert compared_within("difference between bmp and cmp", [["bmp"], ["cmp"]]) == []  # two tests: compared()
+    assert compared_within("what is the difference between these two?", []) == []
+
+
+def test_a_comparison_within_one_test_gets_a_sentence_on_each_side(answerer: Answerer) -> None:
+    answer = answerer.answer("tell me the difference between a random glucose and a fasting glucose")
+    assert "at any time" in answer.answer and "8 hours" in answer.answer
