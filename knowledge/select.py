@@ -22,7 +22,7 @@ from knowledge.guard import has_dosing_language
 from knowledge.kinds import compared, compared_within, gives, heading_gives, question_kinds, subject_words
 from knowledge.lexical import rare_overlap
 from knowledge.lists import blocks, with_lists
-from knowledge.sentences import plain_sentences, sms_safe
+from knowledge.sentences import message_sentences, plain_sentences, sms_safe
 from knowledge.types import Passage, Selection, Sentence, added_if_fits
 
 HEADING_WEIGHT = 0.5  # how much the section heading's similarity adds to a sentence's own
@@ -275,7 +275,6 @@ def _heading_fits(question: str, heading: str) -> bool:
     return any(asks.search(plain) and gives.search(heading) for asks, gives in _ASKS)
 
 
-_PART = re.compile(r"(?:[^.?!]|\.(?=\d))+[.?!]*")  # a sentence; not cut at the point of "10.9"
 _ADDED = re.compile(r"\s\([^()]*\)$")  # the documents' names appended to the question (knowledge/vocabulary.py)
 
 
@@ -284,7 +283,7 @@ def asked_part(question: str) -> str:
     five."), with the names appended to it; "" when every sentence asks or none does."""
     added = _ADDED.search(question)
     text = question[: added.start()] if added else question
-    parts = [p.strip() for p in _PART.findall(text) if p.strip(" .?!,")]
+    parts = message_sentences(text)
     asking = [p for p in parts if p.endswith("?")]
     if not asking or len(asking) == len(parts):
         return ""

@@ -25,6 +25,14 @@ _TYPOGRAPHY = str.maketrans(
     {"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-", "…": "...", "\u00a0": " ", "²": "2"}
 )
 
+_MESSAGE_SENTENCE = re.compile(r"(?:[^.?!]|\.(?=\d))+[.?!]*")  # not cut at the point of "10.9"
+
+
+def message_sentences(text: str) -> list[str]:
+    """A patient's message cut into its sentences, each stripped: a decimal point ("10.9") cuts nothing, and bare
+    punctuation is no sentence."""
+    return [p.strip() for p in _MESSAGE_SENTENCE.findall(text) if p.strip(" .?!,")]
+
 
 def sms_safe(text: str) -> str:
     """Typographic quotes, dashes and a squared unit become plain characters, so a message stays in the

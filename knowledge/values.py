@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from knowledge.ranges import TestRange
+from knowledge.sentences import message_sentences
 from knowledge.vocabulary import Vocabulary
 
 _NUMBER = re.compile(r"(?<![\w.,/:-])(\d+(?:\.\d+)?)(?![\w/:]|\.\d)\s*(%|[a-zµ]+/[a-z0-9.]+|[a-z]+)?", re.I)
@@ -137,12 +138,11 @@ _WHERE_IT_FALLS = frozenset([
     "a", "level", "range", "should", "i", "we", "be", "worried", "worry", "concerned", "concerning", "about", "or",
     "not", "what", "does", "do", "mean", "so", "still", "really", "very", "fine", "of"
 ])
-_SENTENCE = re.compile(r"(?:[^.?!]|\.(?=\d))+[.?!]*")  # not at the point of "10.9"
 
 
 def asking_sentences(question: str) -> tuple[list[str], list[str]]:
     """The sentences that ask (end in "?", and the last one) and the others."""
-    sentences = [s.strip() for s in _SENTENCE.findall(question) if s.strip(" .?!")]
+    sentences = message_sentences(question)
     asking = [s for n, s in enumerate(sentences) if s.endswith("?") or n == len(sentences) - 1]
     return asking, [s for s in sentences if s not in asking]
 
