@@ -203,10 +203,8 @@ class Answerer:
         """The learned check's diagnosis refusal is overruled for a patient's own number asked only where it falls or
         whether to worry (knowledge/values.py: asks_where_it_falls), when no rule refuses it and it names no condition
         or organ ("... I have diabetes. is that bad?")."""
-        library = self.library
-        found = [r for r in readings(question, library.vocabulary, library.ranges)
-                 if interpretable(r, library.ranges[r.code])]
-        names = [n for r in found for n in library.vocabulary.names_of(r.code)]
+        found = self.own_readings(question)
+        names = [n for r in found for n in self.library.vocabulary.names_of(r.code)]
         if not found or policy_hit(question) is not None or not asks_where_it_falls(question, names):
             return False
         return not names_condition(question)
@@ -216,11 +214,15 @@ class Answerer:
         found = self.library.vocabulary.mentions(text)
         return text[found[0].start:found[0].end] if found else ""
 
+    def own_readings(self, question: str) -> list[Reading]:
+        """The patient's own numbers in ``question`` that the documents' bands can place."""
+        library = self.library
+        return [r for r in readings(question, library.vocabulary, library.ranges)
+                if interpretable(r, library.ranges[r.code])]
+
     def value_answer(self, question: str, trace: list[tuple[str, dict[str, Any]]]) -> Answer | None:
         """The patient's own number in the documents' band, or None when the question gives none to place."""
-        library = self.library
-        found = [r for r in readings(question, library.vocabulary, library.ranges)
-                 if interpretable(r, library.ranges[r.code])]
+        library, found = self.library, self.own_readings(question)
         trace.append(("value", {"tests": [r.code for r in found]}))
         if not found:
             return None

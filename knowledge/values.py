@@ -140,18 +140,17 @@ _WHERE_IT_FALLS = frozenset([
 ])
 
 
-def asking_sentences(question: str) -> tuple[list[str], list[str]]:
-    """The sentences that ask (end in "?", and the last one) and the others."""
+def asking_sentences(question: str) -> list[str]:
+    """The sentences that ask: those ending in "?", and the last one."""
     sentences = message_sentences(question)
-    asking = [s for n, s in enumerate(sentences) if s.endswith("?") or n == len(sentences) - 1]
-    return asking, [s for s in sentences if s not in asking]
+    return [s for n, s in enumerate(sentences) if s.endswith("?") or n == len(sentences) - 1]
 
 
 def asks_where_it_falls(question: str, names: Sequence[str]) -> bool:
     """The question gives a number and asks only where it falls or whether to worry about it: each sentence that
     asks (ends in "?", or the last one) is made of those words alone once the test's ``names`` and the numbers are
     taken out. Other sentences say something ("I'm 72.", "fasting sugar was 104 this morning.")."""
-    asking, _ = asking_sentences(question)
+    asking = asking_sentences(question)
     for sentence in asking:
         text = sentence.lower()
         for name in sorted(names, key=len, reverse=True):
