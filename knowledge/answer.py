@@ -37,7 +37,7 @@ from bot.llm.worker import DraftWorker
 from knowledge.asks import asks_definition, asks_range, definition_sentences, describe_range, range_sentence
 from knowledge.checks import draft_problem
 from knowledge.embeddings import Embedder
-from knowledge.guard import fits_sms, names_condition, policy_hit
+from knowledge.guard import fits_sms, names_condition
 from knowledge.kinds import asks_besides, compared, question_kinds
 from knowledge.library import Library
 from knowledge.parts import as_selection, merged, split_question
@@ -160,8 +160,8 @@ class Answerer:
         return result
 
     def _answer(self, question: str, trace: list[tuple[str, dict[str, Any]]]) -> Answer:
-        kind = self.policy.kind(question)
-        if kind == "diagnosis" and self._places_only(question):  # "my egfr is 55, should I be worried": the band
+        kind, layer = self.policy.decide(question)
+        if kind == "diagnosis" and layer == "model" and self._places_only(question):  # "egfr 55, am I ok": the band
             kind = None
         trace.append(("policy", {"refused": kind or ""}))
         if kind is not None:
@@ -200,12 +200,12 @@ class Answerer:
         return selection if selection.sentences else Answer(self.messages["handoff"], reason="nothing_to_quote")
 
     def _places_only(self, question: str) -> bool:
-        """The learned check's diagnosis refusal is overruled for a patient's own number asked only where it falls or
-        whether to worry (knowledge/values.py: asks_where_it_falls), when no rule refuses it and it names no condition
-        or organ ("... I have diabetes. is that bad?")."""
+        """The learned check's diagnosis refusal (never a rule's) is overruled for a patient's own number asked only
+        where it falls or whether to worry (knowledge/values.py: asks_where_it_falls), when it names no condition or
+        organ ("... I have diabetes. is that bad?")."""
         found = self.own_readings(question)
         names = [n for r in found for n in self.library.vocabulary.names_of(r.code)]
-        if not found or policy_hit(question) is not None or not asks_where_it_falls(question, names):
+        if not found or not asks_where_it_falls(question, names):
             return False
         return not names_condition(question)
 

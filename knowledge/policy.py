@@ -37,6 +37,7 @@ POLICY_EXAMPLES = Path(__file__).resolve().parent / "training" / "policy.jsonl"
 REFUSE_AT = 0.5
 NGRAM_WEIGHT = 0.5  # how much the word and character n-grams weigh beside the embedding (each has unit length)
 Label = Literal["ok", "dose", "medicine", "diagnosis", "out_of_scope"]
+Layer = Literal["rule", "model", ""]
 
 
 def policy_examples(path: Path = POLICY_EXAMPLES) -> list[tuple[str, str]]:
@@ -137,13 +138,20 @@ class PolicyCheck:
         return dict(zip(self._labels, (float(p) for p in row), strict=True))
 
     def kind(self, question: str, vector: Sequence[float] | None = None) -> PolicyKind | None:
+        return self.decide(question, vector)[0]
+
+    def decide(self, question: str, vector: Sequence[float] | None = None) -> tuple[PolicyKind | None, Layer]:
+        """The policy a question trips (or None) and the layer that decided: "rule" (the floor, never overruled),
+        "model" (the classifier) or "" when neither refuses."""
         floor = policy_hit(question)
-        if floor is not None or self.embedder is None:
-            return floor
+        if floor is not None:
+            return floor, "rule"
+        if self.embedder is None:
+            return None, ""
         if vector is None:
             vector = self.embedder.embed([question])[0]
         probabilities = self.probabilities(question, vector)
         if not probabilities or probabilities.get("ok", 1.0) > 1 - REFUSE_AT or not self.knows_a_word(question):
-            return None
+            return None, ""
         label = max((k for k in probabilities if k != "ok"), key=lambda k: probabilities[k])
-        return "dose" if label == "medicine" else label  # type: ignore[return-value]
+        return ("dose" if label == "medicine" else label), "model"  # type: ignore[return-value]

@@ -22,7 +22,7 @@ from knowledge.guard import has_dosing_language
 from knowledge.kinds import compared, compared_within, gives, heading_gives, question_kinds, subject_words
 from knowledge.lexical import rare_overlap
 from knowledge.lists import blocks, with_lists
-from knowledge.sentences import message_sentences, plain_sentences, sms_safe
+from knowledge.sentences import asking_sentences, message_sentences, plain_sentences, sms_safe
 from knowledge.types import Passage, Selection, Sentence, added_if_fits
 
 HEADING_WEIGHT = 0.5  # how much the section heading's similarity adds to a sentence's own
@@ -283,9 +283,8 @@ def asked_part(question: str) -> str:
     five."), with the names appended to it; "" when every sentence asks or none does."""
     added = _ADDED.search(question)
     text = question[: added.start()] if added else question
-    parts = message_sentences(text)
-    asking = [p for p in parts if p.endswith("?")]
-    if not asking or len(asking) == len(parts):
+    asking = asking_sentences(text, last=False)
+    if not asking or len(asking) == len(message_sentences(text)):
         return ""
     return " ".join(asking) + (added.group(0) if added else "")
 

@@ -34,6 +34,15 @@ def message_sentences(text: str) -> list[str]:
     return [p.strip() for p in _MESSAGE_SENTENCE.findall(text) if p.strip(" .?!,")]
 
 
+def asking_sentences(text: str, *, last: bool = True) -> list[str]:
+    """The sentences of a message that ask: those ending in "?", and with ``last`` the last one too (a message
+    without a question mark asks in its last sentence: "egfr 55. im 72. should i worry"). Without ``last``, only
+    the question marks count: how a longer message's asking part is told from what it says
+    (knowledge/select.py: asked_part)."""
+    sentences = message_sentences(text)
+    return [s for n, s in enumerate(sentences) if s.endswith("?") or (last and n == len(sentences) - 1)]
+
+
 def sms_safe(text: str) -> str:
     """Typographic quotes, dashes and a squared unit become plain characters, so a message stays in the
     160-character alphabet ("mL/min/1.73 m²" would turn the whole text into 70-character segments)."""

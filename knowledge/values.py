@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from knowledge.ranges import TestRange
-from knowledge.sentences import message_sentences
+from knowledge.sentences import asking_sentences
 from knowledge.vocabulary import Vocabulary
 
 _NUMBER = re.compile(r"(?<![\w.,/:-])(\d+(?:\.\d+)?)(?![\w/:]|\.\d)\s*(%|[a-zµ]+/[a-z0-9.]+|[a-z]+)?", re.I)
@@ -138,12 +138,6 @@ _WHERE_IT_FALLS = frozenset([
     "a", "level", "range", "should", "i", "we", "be", "worried", "worry", "concerned", "concerning", "about", "or",
     "not", "what", "does", "do", "mean", "so", "still", "really", "very", "fine", "of"
 ])
-
-
-def asking_sentences(question: str) -> list[str]:
-    """The sentences that ask: those ending in "?", and the last one."""
-    sentences = message_sentences(question)
-    return [s for n, s in enumerate(sentences) if s.endswith("?") or n == len(sentences) - 1]
 
 
 def asks_where_it_falls(question: str, names: Sequence[str]) -> bool:

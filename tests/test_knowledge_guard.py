@@ -12,6 +12,7 @@ from knowledge.guard import (
     policy_hit,
     unsupported_numbers,
 )
+from knowledge.sentences import asking_sentences
 from knowledge.values import asks_where_it_falls
 
 
@@ -127,3 +128,13 @@ def test_a_number_asked_only_where_it_falls_or_whether_to_worry() -> None:
     assert not asks_where_it_falls("potassium 5.1. my legs cramp. is that why?", names)
     assert not asks_where_it_falls("ldl 190 so will i need a stent?", names)
     assert names_condition("ldl 190 and I already had a heart attack") and not names_condition("ldl 190 is that bad")
+
+
+def test_the_sentences_that_ask() -> None:
+    """With ``last``, a message without a question mark asks in its last sentence; without it only the question
+    marks count (how a longer message's asking part is told from what it says). A decimal point cuts nothing."""
+    assert asking_sentences("egfr 55. im 72. should i worry") == ["should i worry"]
+    assert asking_sentences("Is 10.9 high? I'm 58. Thanks.") == ["Is 10.9 high?", "Thanks."]
+    assert asking_sentences("Is 10.9 high? I'm 58. Thanks.", last=False) == ["Is 10.9 high?"]
+    assert asking_sentences("saturday hours", last=False) == []
+

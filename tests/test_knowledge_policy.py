@@ -11,6 +11,7 @@ import pytest
 
 from bot.settings import PROJECT_ROOT
 from knowledge.embeddings import HashingEmbedder, MiniLMEmbedder
+from knowledge.guard import policy_hit
 from knowledge.policy import POLICY_EXAMPLES, PolicyCheck
 
 pytestmark = pytest.mark.slow
@@ -80,3 +81,14 @@ def test_a_word_the_examples_never_use_is_not_refused() -> None:
     assert check.kind("blorp") is None
     assert not check.knows_a_word("zzkx qwvv")
     assert check.knows_a_word("which antibiotic should i take")
+
+
+def test_the_layer_that_refused_is_told(check: PolicyCheck) -> None:
+    """A rule's refusal is the floor and is never overruled; the answerer may overrule only the classifier's, so
+    the check says which layer decided."""
+    assert check.decide("how many mg of ibuprofen can i take") == ("dose", "rule")
+    assert check.decide("my sugar was 180 after lunch is it diabetes") == ("diagnosis", "rule")
+    kind, layer = check.decide("can i trade my lisinopril for losartan")  # no rule words: the classifier's
+    assert kind is not None and layer == "model" and policy_hit("can i trade my lisinopril for losartan") is None
+    assert check.decide("what does a high alt mean") == (None, "")
+
