@@ -33,6 +33,11 @@ from knowledge.kinds import asks_besides, compared_within, gives, question_kinds
     ("what drives my tsh up", "cause"),
     ("how frequently do i need a lipid panel", "often"),
     ("how many times a year should my thyroid be checked", "often"),
+    ("its 10 at night and your closed who do i call", "number"),  # who to call: a sentence with the number
+    ("clinic is closed, who I can call for ask?", "number"),
+    ("cual es la diferencia entre el BMP y el CMP?", "compare"),
+    ("i got this eob thing in the mail is that a bill", "identity"),
+    ("how early do i gotta show up for my first appt", "time"),
 ])
 def test_the_kind_of_a_question_is_read_from_its_wording(question: str, kind: str) -> None:
     assert kind in question_kinds(question)
@@ -74,6 +79,21 @@ def test_a_cause_said_without_naming_one_is_no_answer_to_what_causes_it() -> Non
     assert not gives("cause", "Other health problems can also cause anemia.", subject)
     assert not gives("cause", "Your clinician will look for the cause of a low hemoglobin.", subject)
     assert gives("cause", "A low hemoglobin can come from low iron.", subject)
+
+
+def test_a_length_of_time_answers_how_early_and_a_phone_number_does_not() -> None:
+    assert gives("time", "Please come 15 minutes early for your first visit to check in.", set())
+    assert gives("time", "Most results are ready in 1 to 3 business days.", set())
+    assert not gives("time", "To become a new patient, call the front desk at +1 555-555-0123.", set())
+    assert "number" not in question_kinds("how early do i gotta show up for my first appt")
+
+
+def test_a_sentence_that_says_what_a_thing_is_answers_whether_it_is_one() -> None:
+    """"is that a bill": "The EOB is not a bill." says so; the sentence that only names the EOB does not."""
+    subject = subject_words("i got this eob in the mail, is that a bill", ["EOB"], "How billing works")
+    assert gives("identity", "The EOB is not a bill.", subject)
+    assert not gives("identity", "Your insurance then sends you an Explanation of Benefits (EOB).", subject)
+    assert not gives("identity", "A copay is a set amount.", subject)
 
 
 @pytest.fixture(scope="module")
