@@ -44,7 +44,7 @@ from knowledge.asks import (
 from knowledge.checks import draft_problem
 from knowledge.embeddings import Embedder
 from knowledge.guard import fits_sms, names_condition
-from knowledge.kinds import ASKS_MORE, asks_besides, compared, question_kinds
+from knowledge.kinds import ASKS_MORE, answers_kind, asks_besides, compared, question_kinds
 from knowledge.library import Library
 from knowledge.parts import as_selection, merged, split_question
 from knowledge.policy import PolicyCheck
@@ -327,7 +327,8 @@ class Answerer:
         least = self.settings.knowledge.min_similarity
         best = max(p.score for p in found)
         named = bool(self.library.vocabulary.mentions(question))
-        lexical = best >= LEXICAL_MIN_SIMILARITY and max(p.lexical for p in found) >= LEXICAL_FLOOR
+        lexical = best >= LEXICAL_MIN_SIMILARITY and (max(p.lexical for p in found) >= LEXICAL_FLOOR or answers_kind(
+            question, candidates(found[0])))  # "how early do i gotta show up for my first appt": "... 15 minutes early ... first"
         if best < least and not named and not lexical:
             return []
         return [p for p in found if p.score >= least or p.lexical >= LEXICAL_FLOOR or p is found[0]]

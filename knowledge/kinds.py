@@ -198,6 +198,17 @@ def gives(kind: str, sentence: str, subject: set[str]) -> bool:
     return False
 
 
+_GIVEN = ("time", "number")  # kinds of answer a sentence gives in a form of its own (a length of time, a number)
+
+
+def answers_kind(question: str, sentences: Iterable[str]) -> bool:
+    """One of ``sentences`` gives what the question asks for in such a form and shares two of its content words
+    ("how early do i show up for my first appt": "Please come 15 minutes early for your first visit")."""
+    kinds, asked = question_kinds(question) & set(_GIVEN), words(question)
+    return bool(kinds) and any(len(words(s) & asked) >= 2 and any(gives(k, s, set()) for k in kinds)
+                               for s in sentences)
+
+
 def heading_gives(kind: str, heading: str) -> bool:
     pattern = _HEADINGS.get(kind)
     return bool(pattern and pattern.search(heading))

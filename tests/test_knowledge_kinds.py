@@ -9,7 +9,7 @@ import pytest
 from bot.settings import PROJECT_ROOT, Settings
 from knowledge.answer import Answerer
 from knowledge.asks import asks_definition
-from knowledge.kinds import asks_besides, compared_within, gives, question_kinds, subject_words
+from knowledge.kinds import answers_kind, asks_besides, compared_within, gives, question_kinds, subject_words
 
 
 @pytest.mark.parametrize(("question", "kind"), [
@@ -86,6 +86,15 @@ def test_a_length_of_time_answers_how_early_and_a_phone_number_does_not() -> Non
     assert gives("time", "Most results are ready in 1 to 3 business days.", set())
     assert not gives("time", "To become a new patient, call the front desk at +1 555-555-0123.", set())
     assert "number" not in question_kinds("how early do i gotta show up for my first appt")
+
+
+def test_a_sentence_in_the_asked_form_sharing_two_words_is_evidence_of_an_answer() -> None:
+    """"how early do i gotta show up for my first appt" is too vague for its similarity alone, yet a sentence gives a
+    length of time and shares "early" and "first": the section answers it."""
+    sentences = ["Bring a photo ID to your first visit.", "Please come 15 minutes early for your first visit to check in."]
+    assert answers_kind("how early do i gotta show up for my first appt", sentences)
+    assert not answers_kind("how early do i gotta show up for my first appt", sentences[:1])  # no length of time
+    assert not answers_kind("what is the capital of france", sentences)  # asks no such form
 
 
 def test_a_sentence_that_says_what_a_thing_is_answers_whether_it_is_one() -> None:
