@@ -35,7 +35,7 @@ from collections.abc import Iterable, Sequence
 
 _ASKS = {
     "cause": re.compile(
-        r"\b(cause[sd]?|causing|reasons?|why (is|are|was|were|would|do|does|did|has|have|might|could)|"
+        r"\b(cause[sd]?|causing|reasons?|causa[rn]?|por qu[eé]|why (is|are|was|were|would|do|does|did|has|have|might|could)|"
         r"what (else )?((kinds?|sorts?|types?) of (things? |stuff |factors? )?)?(can |could |would |might |will )?"
         r"(else )?(make|makes|made|raise|raises|lower|lowers|increase|increases|"
         r"decrease|decreases|affect|affects|change|changes|throw|throws|mess|messes|bring|brings|drop|drops|push|"

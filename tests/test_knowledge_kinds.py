@@ -38,6 +38,7 @@ from knowledge.kinds import answers_kind, asks_besides, compared_within, gives, 
     ("cual es la diferencia entre el BMP y el CMP?", "compare"),
     ("i got this eob thing in the mail is that a bill", "identity"),
     ("how early do i gotta show up for my first appt", "time"),
+    ("que puede causar el calcium bajo en la sangre?", "cause"),  # in Spanish
 ])
 def test_the_kind_of_a_question_is_read_from_its_wording(question: str, kind: str) -> None:
     assert kind in question_kinds(question)
@@ -170,3 +171,10 @@ def test_two_parts_of_one_test_compared_in_the_patients_own_words() -> None:
 def test_a_comparison_within_one_test_gets_a_sentence_on_each_side(answerer: Answerer) -> None:
     answer = answerer.answer("tell me the difference between a random glucose and a fasting glucose")
     assert "at any time" in answer.answer and "8 hours" in answer.answer
+
+
+def test_a_side_said_in_spanish_is_that_side() -> None:
+    from knowledge.select import direction
+
+    assert direction("mi INR salio 3.5, eso es alto?") == "high"
+    assert direction("que puede causar el calcium bajo") == "low"
