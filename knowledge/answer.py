@@ -24,7 +24,6 @@ policy -> value -> range or definition -> retrieve -> select sentences -> draft 
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -34,11 +33,18 @@ from typing import TYPE_CHECKING, Any
 from bot.llm.base import LLM
 from bot.llm.factory import load_llm
 from bot.llm.worker import DraftWorker
-from knowledge.asks import asks_definition, asks_range, definition_sentences, describe_range, range_sentence
+from knowledge.asks import (
+    asks_definition,
+    asks_range,
+    definition_sentences,
+    describe_range,
+    more_than_range,
+    range_sentence,
+)
 from knowledge.checks import draft_problem
 from knowledge.embeddings import Embedder
 from knowledge.guard import fits_sms, names_condition
-from knowledge.kinds import asks_besides, compared, question_kinds
+from knowledge.kinds import ASKS_MORE, answers_kind, asks_besides, compared, question_kinds
 from knowledge.library import Library
 from knowledge.parts import as_selection, merged, split_question
 from knowledge.policy import PolicyCheck
@@ -66,8 +72,6 @@ log = logging.getLogger(__name__)
 LEXICAL_FLOOR = 3.5  # a BM25 score this high is a rare word of the question in the section ("Humana", "interpreter")
 LEXICAL_MIN_SIMILARITY = 0.22  # ... which answers a question whose embedding alone is too vague, down to this
 TOKENS_PER_CHAR = 0.3  # SmolLM2's tokenizer on the documents' plain English: about 3.3 characters a token
-# A question with the patient's own number that asks more than where it falls ("is that bad", "what does that mean").
-_ASKS_MORE = re.compile(r"\b(mean|means|meaning|bad|why|worr(y|ied)|serious|concern(ed|ing)?|dangerous)\b", re.I)
 
 
 @dataclass
@@ -168,7 +172,7 @@ class Answerer:
             return Answer(self.messages[kind], reason=f"policy:{kind}", handoff=HANDED_OFF.get(kind, ""))
         parts = split_question(question, self._subject)  # "what is X and how is it different from Y": each part
         if len(parts) > 1 and not any(self.policy.kind(p) for p in parts):
-            found = [as_selection(self.part(p, trace)) for p in parts]
+            found = [as_selection(self.part(p, trace, within=question)) for p in parts]
             if all(f is not None for f in found):
                 chosen = [f for f in found if f is not None]
                 titles = list(dict.fromkeys(t for f in chosen for t in f.titles))
@@ -177,16 +181,19 @@ class Answerer:
         found_whole = self.part(question, trace)
         return found_whole if isinstance(found_whole, Answer) else self.compose(question, found_whole, trace)
 
-    def part(self, question: str, trace: list[tuple[str, dict[str, Any]]]) -> Answer | Selection:
+    def part(self, question: str, trace: list[tuple[str, dict[str, Any]]], within: str = "") -> Answer | Selection:
         """The answer from the documents' structure (a value, a range), else the sentences to answer from, else why
-        there are none."""
+        there are none. A part too vague to find its sections alone ("... or do u charge interest") is answered from
+        those of the message it is part of (``within``)."""
         structured = self.value_answer(question, trace) or self.range_answer(question, trace) or self.definition(
             question, trace)  # the patient's own number, a range or what a test is: from the documents' structure
         if structured is not None:
             return structured
         expanded = spelled_out(self.library.vocabulary.expand(question))
         found = self.store.query(expanded, self.settings.knowledge.top_k)
-        passages = self.answerable(question, found)
+        own = self.answerable(question, found)
+        passages = own or (self.answerable(within, self.store.query(spelled_out(self.library.vocabulary.expand(
+            within)), self.settings.knowledge.top_k)) if within else [])
         trace.append(("retrieve", {"query": expanded, "passages": [f"{p.title} - {p.heading}" for p in found],
                                    "best_similarity": round(max((p.score for p in found), default=0.0), 3),
                                    "kept": len(passages)}))
@@ -196,6 +203,8 @@ class Answerer:
         if compared(question, groups):  # "bmp vs cmp": each test's own document, where it is set beside the other
             passages = distinct([*passages, *(p for c in self._codes(question)[:3] for p in self.own_document(c)[0])])
         selection = self.select(expanded, passages, groups, question_kinds(question))
+        if not own and selection.sentences:  # a part too vague alone says only its best sentence
+            selection = Selection((max(selection.sentences, key=lambda s: s.score),))
         trace.append(("select", {"sentences": [s.text for s in selection.sentences]}))
         return selection if selection.sentences else Answer(self.messages["handoff"], reason="nothing_to_quote")
 
@@ -253,7 +262,7 @@ class Answerer:
         test, (sections, names) = self.library.ranges[reading.code], self.own_document(reading.code)
         flags = {p.flag for p in test.place(reading.value)}
         side = flags.pop() if len(flags) == 1 else None
-        ask, meaning = "", bool(kinds or _ASKS_MORE.search(question)) and side in ("high", "low")
+        ask, meaning = "", bool(kinds or ASKS_MORE.search(question)) and side in ("high", "low")
         if meaning:
             name = self.library.vocabulary.display.get(reading.code, test.name)
             sections = SentenceSelector.side_sections(sections, names, str(side))
@@ -292,6 +301,9 @@ class Answerer:
         body = f"{said} {body}" if said and self.fits(f"{said} {body}", titles) else body
         if not tests or not self.fits(body, titles):
             return None
+        if len(tests) == 1:  # what else it asks of the test's document: what the test is, or for whom ("for teens")
+            body = more_than_range(question, tests[0], body, self.selector, *self.own_document(tests[0].code),
+                                   lambda text: self.fits(text, titles))
         trace.append(("range", {"tests": [t.code for t in tests]}))
         return Answer(with_sources(body, titles), sources=titles, grounded=True, reason="range")
 
@@ -315,7 +327,8 @@ class Answerer:
         least = self.settings.knowledge.min_similarity
         best = max(p.score for p in found)
         named = bool(self.library.vocabulary.mentions(question))
-        lexical = best >= LEXICAL_MIN_SIMILARITY and max(p.lexical for p in found) >= LEXICAL_FLOOR
+        lexical = best >= LEXICAL_MIN_SIMILARITY and (max(p.lexical for p in found) >= LEXICAL_FLOOR or answers_kind(
+            question, candidates(found[0])))  # "how early do i gotta show up for my first appt": "... 15 minutes early ... first"
         if best < least and not named and not lexical:
             return []
         return [p for p in found if p.score >= least or p.lexical >= LEXICAL_FLOOR or p is found[0]]

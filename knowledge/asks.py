@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from knowledge.kinds import question_kinds
+from knowledge.kinds import question_kinds, words
 from knowledge.ranges import Band, TestRange
 from knowledge.select import KEEP_WITHIN, Sentence, SentenceSelector, candidates, direction
 from knowledge.types import Passage
@@ -35,7 +35,8 @@ _LABEL_WORDS_SKIP = {"range", "high", "low", "very", "near", "the", "and", "from
 _DEFINITION = re.compile(
     r"^(whats|what's|(what|wat|wht) (is|are|s)) (a |an |the |my )?[\w /-]{1,30}?( test| level| number| result)?"
     r"( for| used for)?$|\bstand for$|^what does (the |a |an |my )?[\w /-]{1,30} (show|do|test|check|measure|mean|tell"
-    r"( me)?|look at)( for)?$|^what( all)?('s| is) (in|on) (a |an |the |my )?[\w /-]{1,30}$", re.I)
+    r"( me)?|look at)( for)?$|^what( all)?('s| is) (in|on) (a |an |the |my )?[\w /-]{1,30}$|"
+    r"^(que|qué) (es|son) (el |la |los |las |un |una |mi |mis )?[\w /-]{1,30}$", re.I)  # and in Spanish: "que es el alt"
 
 
 def _plain(question: str) -> str:
@@ -142,3 +143,49 @@ def definition_sentences(question: str, selector: SentenceSelector, passages: Se
             chosen.append(sentence)
     order = {id(p): n for n, p in enumerate(passages)}
     return sorted(chosen, key=lambda s: (order.get(id(s.passage), 0), s.position))
+
+
+# A range question's words that only ask for the range ("what is a normal ldl"); the others qualify it ("for teens",
+# "for people who already have diabetes") or ask something besides it ("what is alt and what's the normal range").
+_ONLY_RANGE = words("normal range ranges typical healthy target goal good ideal safe should be number result reading "
+                    "value count counts what whats is are the for my his her came back but im just like really too "
+                    "pretty kinda okay ok fine flagged same as adult adults ask asking tell please hi thanks que cual es el la los "
+                    "las mi mis en del rango lab labs blood work bloodwork paper report someone somebody person not on off") | {"im"}
+# Patients' words for people, as the documents say them.
+_PEOPLE = {"kid": "children", "kids": "children", "child": "children", "toddler": "children", "teenager": "teens",
+           "teenage": "teens", "teenagers": "teens", "ppl": "people"}
+_PARTS = re.compile(r"\s*(?:[,;?.!]\s*|\b(?:and|y|also|plus)\b)\s*", re.I)
+
+
+def qualifiers(question: str, test: TestRange, names: Sequence[str]) -> set[str]:
+    """The words of a range question that are no name of the test, no band's word and no word of asking for a range
+    (stemmed; patients' words for people in the documents' words): what the range alone does not answer."""
+    plain = " ".join(_PEOPLE.get(w, w) for w in re.findall(r"[a-z0-9']+", question.lower()))
+    named = {w for n in [*names, test.name, test.code] for w in words(n)}
+    told = " ".join([*_label_words(test), *(b.qualifier for b in test.bands)])  # "diabetes", "on warfarin"
+    return {w for w in words(plain) - named - _ONLY_RANGE - words(told)
+            if not w.replace(".", "").isdigit() and len(w) > 2}
+
+
+def more_than_range(question: str, test: TestRange, body: str, selector: SentenceSelector | None,
+                    passages: Sequence[Passage], names: Sequence[str], fits: Callable[[str], bool]) -> str:
+    """The range answer ``body`` with what else the question asks of the test's own document (``passages``): before
+    it, the sentence that says what the test is when a part of the question asks that ("what is alt and what's the
+    normal range"); after it, the best sentence that holds a word qualifying the range ("is that normal for teens":
+    "ALP is normally higher in children and teens ...")."""
+    if selector is None or not passages:
+        return body
+    named = re.compile("|".join(rf"(?<![A-Za-z0-9]){re.escape(n)}(?![A-Za-z0-9])" for n in names) or "$^", re.I)
+    asked = [p for p in _PARTS.split(question) if p and named.search(p) and asks_definition(p)
+             and not asks_range(p, test)]
+    if asked:
+        said = definition_sentences(asked[0], selector, passages, names, fits, most=1)
+        if said and fits(f"{said[0].text} {body}"):
+            body = f"{said[0].text} {body}"
+    wanted = qualifiers(question, test, names)
+    if wanted:
+        ranked = selector.score(question, passages, names)
+        best = next((s for s in ranked if words(s.text) & wanted and s.text not in body and ":" not in s.text), None)
+        if best is not None and fits(f"{body} {best.text}"):
+            body = f"{body} {best.text}"
+    return body

@@ -31,7 +31,27 @@ _MEDS = (
     r"potassium|inhalers?|blood thinners?|water pills?|drugs?|creams?|shots?|injections?|prescriptions?|"
     r"antidepressants?|steroids?|hormones?)"
 )
-_DOSE_PATTERNS = [
+# The same asked in Spanish, as patients text it (accents often left off): "cuantas unidades tengo que tomar al dia",
+# "que pastilla le doy", "puedo dejar de tomar la metformina".
+_MEDS_ES = (r"(medicinas?|medicamentos?|pastillas?|p[ií]ldoras?|tabletas?|c[aá]psulas?|gotas|jarabe|inyecci[oó]n(es)?|"
+            r"unidades|miligramos|mg|insulina|metformina|ibuprofeno|paracetamol|acetaminof[eé]n|aspirina|warfarina|"
+            r"antibi[oó]ticos?|amoxicilina|prednisona|levotiroxina|suplementos?)")
+_DOSE_ES = [
+    r"\bdosis\b",
+    rf"\bcu[aá]nt[oa]s? {_MEDS_ES}",
+    r"\bcu[aá]nt[oa]s?\b(?:(?!\b(agua|caf[eé]|l[ií]quidos?|jugo)\b).){0,50}\b(tomar|darle|tomo|le doy|le damos)\b",
+    r"\b\d+(\.\d+)?\s*(unidades|miligramos|tabletas|pastillas|gotas)\b",
+    r"\b(puedo|debo|puede|podemos|se puede) (tomar|darle|dar|usar) (m[aá]s|otra|otras|doble|el doble)\b",
+]
+_MEDICINE_ES = [
+    rf"\b(qu[eé]|cu[aá]l(es)?)\b.{{0,20}}\b{_MEDS_ES}\b.{{0,30}}\b(tomar|tomo|tome|usar|darle|doy|sirve|recomienda)\b",
+    r"\b(puedo|debo|deber[ií]a|puede|podemos|se puede|es seguro) (tomar|darle|dar|mezclar|usar)\b.{0,40}\b"
+    r"(insulina|metformina|ibuprofeno|paracetamol|acetaminof[eé]n|aspirina|warfarina|antibi[oó]ticos?|amoxicilina|"
+    r"prednisona|levotiroxina|advil|tylenol|motrin|aleve)\b",
+    rf"\b(dejar de tomar|dejo de tomar|suspender|suspendo|parar|paro|cambiar|cambio|empezar a tomar|empiezo a tomar|"
+    rf"comenzar a tomar)\b.{{0,40}}\b{_MEDS_ES}",
+]
+_DOSE_PATTERNS = [*_DOSE_ES,
     r"\b(dose|doses|dosage|dosing)\b",
     r"\b\d+(\.\d+)?\s*(mg|mcg|milligrams?|micrograms?|ml|units?|iu|tablets?|pills?|capsules?)\b(?!\s*/)",
     r"\bhow (much|many|often)\b(?! (notice|warning|time|lead time)\b).*\b(take|give|use|have)\b",  # not "how much notice"
@@ -47,7 +67,7 @@ _DOSE_PATTERNS = [
     r"visit|call)).){0,30}\b(once|twice|three times|"
     r"four times|\d+ times) (a|per|each) day\b",
 ]
-_MEDICINE_PATTERNS = [
+_MEDICINE_PATTERNS = [*_MEDICINE_ES,
     rf"\b(which|what|what kind of|best|any|a good)\b.{{0,20}}\b{_MEDS}\b.{{0,30}}\b(should|do|can|could|would|to)\b"
     r".{0,15}\b(i|we|he|she|my \w+)\b.{0,12}\b(take|use|get|try|give|start|be on)\b",
     rf"\b(should|can|could|may|do|need to|ok to|okay to|safe to|is it ok(ay)? to)\b (i |we |he |she |my \w+ )?"
@@ -69,7 +89,14 @@ _CONDITIONS = (
     r"something (serious|wrong|bad))\b(?! range| levels?\b| cut-?off)"  # "the diabetes range" is a band's name
 )
 _ORGANS = r"(kidneys?|liver|thyroid|parathyroids?|pancreas|heart|prostate|bones?|bone marrow|gallbladder)"
-_DIAGNOSIS_PATTERNS = [
+_DIAGNOSIS_ES = [  # "quiere decir que tengo cancer", "es problema de mi paratiroides?"
+    r"\b(quiere decir|significa|ser[aá]|puede ser) que (tengo|tiene|tenga|tenemos)\b",
+    r"\b(tengo|tendr[eé]|tiene|tendr[aá]|es|ser[aá]) (un |una )?(c[aá]ncer|diabetes|prediabetes|anemia|infecci[oó]n|leucemia|"
+    r"hepatitis|lupus|covid|gripe|algo (grave|malo|serio))\b[^?.]{0,25}\?",
+    r"\b(es|ser[aá]|puede ser) (un )?problema (de|en|con) (mi|mis|su|sus) (paratiroides|tiroides|ri[ñn]ones?|h[ií]gado|"
+    r"coraz[oó]n|p[aá]ncreas|pr[oó]stata|huesos?)\b",
+]
+_DIAGNOSIS_PATTERNS = [*_DIAGNOSIS_ES,
     r"\bdiagnos(e|is|ing)\b",
     rf"\b(do|could|might|can) (i|he|she|we|my \w+) (have|has|got) (a |an )?([a-z]+ )?{_CONDITIONS}",
     r"\bwhat do (i|you think i) have\b",

@@ -20,6 +20,9 @@ a sentence both show in the wording:
   year").
 - number: "what is the nurse line number", "how much is the no-show fee", "what time do you close": a sentence that
   gives a number, a time or a day.
+- time: "how early do i show up", "how long do results take": a sentence that gives a length of time or a time of day
+  (a phone number is no answer to it).
+- identity: "is that a bill": the sentence that says what the thing is or is not ("The EOB is not a bill").
 
 A question may have several kinds ("what causes high potassium symptoms"); one with none is left to the similarity
 of meaning alone. The kinds only add to that similarity (knowledge/select.py): they never pick a sentence alone.
@@ -32,7 +35,7 @@ from collections.abc import Iterable, Sequence
 
 _ASKS = {
     "cause": re.compile(
-        r"\b(cause[sd]?|causing|reasons?|why (is|are|was|were|would|do|does|did|has|have|might|could)|"
+        r"\b(cause[sd]?|causing|reasons?|causa[rn]?|por qu[eé]|why (is|are|was|were|would|do|does|did|has|have|might|could)|"
         r"what (else )?((kinds?|sorts?|types?) of (things? |stuff |factors? )?)?(can |could |would |might |will )?"
         r"(else )?(make|makes|made|raise|raises|lower|lowers|increase|increases|"
         r"decrease|decreases|affect|affects|change|changes|throw|throws|mess|messes|bring|brings|drop|drops|push|"
@@ -44,7 +47,7 @@ _ASKS = {
     "symptom": re.compile(
         r"\b(symptoms?|signs?|sympt\w*|feel|feels|feeling|felt|how (would|will|do|does|can) (i|you|someone) "
         r"(know|tell)|effects? of|side effects?|does (it|that|this) (do|affect))\b", re.I),
-    "compare": re.compile(r"\b(vs\.?|versus|difference|differences|differ|differs|different (from|than)|compared?|comparison|same as|"
+    "compare": re.compile(r"\b(vs\.?|versus|difference|differences|diferencias?|differ|differs|different (from|than)|compared?|comparison|same as|"
                           r"(better|worse|bigger|more|less) than|\w+ or \w+,? which|which (one|is|has)\b[\w ]* or)\b",
                           re.I),
     "prep": re.compile(
@@ -64,11 +67,17 @@ _ASKS = {
         r"(bring|include|check|cover|accept|take) (on|in|to|for|with)\b|list of|steps?)\b", re.I),
     "often": re.compile(r"\b(how (often|frequently|regularly)|how many times)\b", re.I),
     "number": re.compile(
-        r"\b(number|phone|call who|how much|cost|costs|price|fee|fees|charge|charges|what time|when (is|are|do|does|"
-        r"can|will)|how long|how many|how soon|how early|how late|what day|which day|what days|which days)\b",
-        re.I),
+        r"\b(number|phone|call who|who (do|can|should|could|would) (i|we) call|who (i|we) (can|should) call|who to call|"
+        r"how much|cost|costs|price|fee|fees|charge|charges|what time|when (is|are|do|does|"
+        r"can|will)|how many|what day|which day|what days|which days)\b", re.I),
+    "time": re.compile(r"\bhow (long|soon|early|late)\b", re.I),  # "how early do i show up": 15 minutes, not a phone
+    # whether a thing is what the patient takes it for: "is that a bill", "is this a bill I must pay"
+    "identity": re.compile(r"\b(is|are) (it|this|that|these|those|they|the [\w ]{1,20}?) (really |actually |just )?"
+                           r"(a|an) [a-z]+", re.I),
 }
 
+# A question with the patient's own number that asks more than where it falls ("is that bad", "what does that mean").
+ASKS_MORE = re.compile(r"\b(mean|means|meaning|bad|why|worr(y|ied)|serious|concern(ed|ing)?|dangerous)\b", re.I)
 _FORWARD = re.compile(r"\b(cause[sd]?|causing|cause of|raise[sd]?|lower(s|ed)?|increase[sd]?|decrease[sd]?|"
                       r"(can|may|might|could|will|do|does) (also |often |sometimes )?change|changes|changed|"
                       r"affect(s|ed)?|lead(s)? to|make[s]?|throw(s)? off|push(es)? (up|down)|"
@@ -86,6 +95,9 @@ _PURPOSE = re.compile(r"\b(used (to|for|most often)|can (also )?(help )?find|hel
                       re.I)
 _OFTEN = re.compile(r"\b(once|twice|every|times (a|per|each)|(a|per|each) (day|week|month|year)|yearly|annual(ly)?|"
                     r"monthly|weekly|daily)\b", re.I)
+_TIME = re.compile(r"\b(\d+|a|one|two|three|four|five|a few|several)( (to|or|-) \d+)? (business |working )?(minutes?|"
+                   r"mins?|hours?|hrs?|days?|weeks?|months?|years?)\b|\d:\d\d|\b(a\.m\.|p\.m\.|noon)", re.I)
+_IDENTITY = re.compile(r"\b(is|are)( not| never| usually not| always)? (a|an) ([a-z]+)", re.I)
 _NUMBER = re.compile(r"\d|\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|noon|midnight)\b", re.I)
 _HEADINGS = {
     "cause": re.compile(r"\b(can (change|mean)|causes?|things that|what (a|an) (high|low)|high|low)\b", re.I),
@@ -94,6 +106,7 @@ _HEADINGS = {
     "purpose": re.compile(r"\b(measures?|includes|adds|what is|is done)\b|^$", re.I),
     "compare": re.compile(r"\b(measures?|includes|adds|what is)\b|^$", re.I),
     "number": re.compile(r"\b(hours|phone|number|fee|cost|price|pay|when)\b", re.I),
+    "time": re.compile(r"\b(hours|when|ready)\b", re.I),
 }
 _STOP = frozenset(re.findall(r"\S+", (
     "a an and are as at be by can could do does for from how i if in is it me my of on or our should so that the their "
@@ -178,7 +191,22 @@ def gives(kind: str, sentence: str, subject: set[str]) -> bool:
         return bool(_OFTEN.search(sentence))
     if kind == "number":
         return bool(_NUMBER.search(sentence))
+    if kind == "time":  # a length of time or a time of day
+        return bool(_TIME.search(sentence))
+    if kind == "identity":  # "The EOB is not a bill.": says what the thing is or is not, in the question's word
+        return any(_stem(m.group(4).lower()) in subject for m in _IDENTITY.finditer(sentence))
     return False
+
+
+_GIVEN = ("time", "number")  # kinds of answer a sentence gives in a form of its own (a length of time, a number)
+
+
+def answers_kind(question: str, sentences: Iterable[str]) -> bool:
+    """One of ``sentences`` gives what the question asks for in such a form and shares two of its content words
+    ("how early do i show up for my first appt": "Please come 15 minutes early for your first visit")."""
+    kinds, asked = question_kinds(question) & set(_GIVEN), words(question)
+    return bool(kinds) and any(len(words(s) & asked) >= 2 and any(gives(k, s, set()) for k in kinds)
+                               for s in sentences)
 
 
 def heading_gives(kind: str, heading: str) -> bool:

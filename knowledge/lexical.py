@@ -29,8 +29,13 @@ def _stem(word: str) -> str:
     return word
 
 
+# Patients' words for children, as the documents say them ("my kid" is the documents' "children"), on both sides.
+_SAME = {"kid": "children", "kids": "children", "child": "children", "teenager": "teen", "teenagers": "teen",
+         "teenage": "teen"}
+
+
 def tokens(text: str) -> list[str]:
-    return [_stem(w) for w in _WORD.findall(text.lower()) if w not in _STOP]
+    return [_stem(_SAME.get(w, w)) for w in _WORD.findall(text.lower()) if w not in _STOP]
 
 
 @dataclass

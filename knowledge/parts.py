@@ -24,7 +24,10 @@ class Answered(Protocol):  # knowledge/answer.py's Answer
 _QUESTION_WORD = (r"(what|whats|what's|how|which|when|where|who|why|do|does|did|is|are|am|can|could|will|would|"
                   r"should|may|must|have|has)")
 _STARTS = re.compile(rf"^{_QUESTION_WORD}\b", re.I)
-_JOIN = re.compile(rf"\s*(?:[,;?]\s*)?\b(?:and also|and then|and|also|plus|&)\s+(?={_QUESTION_WORD}\b)", re.I)
+_JOIN = re.compile(rf"\s*(?:[,;?]\s*)?\b(?:and also|and then|and|also|plus|or|&)\s+(?={_QUESTION_WORD}\b)", re.I)
+_ASKS_AFTER = re.compile(rf"[,;.?!]\s+{_QUESTION_WORD}\b", re.I)  # "got a bill i cant pay, do yall do payment plans"
+# A second part that asks for a range without naming what of: "what is alt and what's the normal range".
+_RANGE_OF_IT = re.compile(r"\b(normal|typical|healthy|usual) (range|level|value|number)s?\b|\bthe range\b", re.I)
 _PRONOUN = re.compile(r"\b(it|that|this|they|them)\b", re.I)
 MIN_WORDS = 3  # each part a question on its own, not "what and how"
 
@@ -34,15 +37,18 @@ def split_question(question: str, subject: Callable[[str], str] = lambda _: "") 
     about ("" when it names none): the second part's first pronoun becomes it. A question with a number ("my tsh is 6")
     is left whole (the patient's own value is placed whole, knowledge/values.py); a name's digit ("t4") is no number."""
     text = " ".join(question.split())
-    if re.search(r"(?<![A-Za-z0-9])\d", text) or not _STARTS.match(text):  # a number, not a name's digit ("t4", "b12")
+    if re.search(r"(?<![A-Za-z0-9])\d", text):  # a number, not a name's digit ("t4", "b12")
         return [text]
     for join in _JOIN.finditer(text):
         first, second = text[: join.start()].strip(" ,;?"), text[join.end():].strip()
-        if len(first.split()) < MIN_WORDS or len(second.split()) < MIN_WORDS:
+        if len(first.split()) < MIN_WORDS or len(second.split()) < MIN_WORDS or not (
+                _STARTS.match(first) or _ASKS_AFTER.search(first)):  # the first part asks too, at its start or after a comma
             continue
         name = subject(first)
-        if name:
+        if name and _PRONOUN.search(second):
             second = _PRONOUN.sub(name, second, count=1)
+        elif name and _RANGE_OF_IT.search(second) and not subject(second):
+            second = f"{second.rstrip(' ?')} for {name}"
         return [first, second]
     return [text]
 

@@ -38,6 +38,9 @@ REFUSE_AT = 0.5
 NGRAM_WEIGHT = 0.5  # how much the word and character n-grams weigh beside the embedding (each has unit length)
 Label = Literal["ok", "dose", "medicine", "diagnosis", "out_of_scope"]
 Layer = Literal["rule", "model", ""]
+# The classifier says "out of scope" only of a question it can read: at least this share of its words are the
+# examples' (all English). A message in Spanish is a patient's question in another language, not one off the subject.
+KNOWN_FOR_SCOPE = 0.5
 
 
 def policy_examples(path: Path = POLICY_EXAMPLES) -> list[tuple[str, str]]:
@@ -154,4 +157,18 @@ class PolicyCheck:
         if not probabilities or probabilities.get("ok", 1.0) > 1 - REFUSE_AT or not self.knows_a_word(question):
             return None, ""
         label = max((k for k in probabilities if k != "ok"), key=lambda k: probabilities[k])
+        if label == "out_of_scope" and self.known_share(question) < KNOWN_FOR_SCOPE:  # another language, not off topic
+            others = [k for k in probabilities if k not in ("ok", "out_of_scope")]
+            if sum(probabilities[k] for k in others) < probabilities.get("ok", 0.0):
+                return None, ""  # a dose, medicine or diagnosis refusal is never given up: only this one
+            label = max(others, key=lambda k: probabilities[k])
         return ("dose" if label == "medicine" else label), "model"  # type: ignore[return-value]
+
+    def known_share(self, question: str) -> float:
+        """The share of the question's words that the examples use ("voy a llegar como 20 minutos tarde": few)."""
+        self.fit()
+        if not self._grams:
+            return 1.0
+        said = self._grams[1].build_tokenizer()(question.lower())
+        known = self._grams[1].vocabulary_
+        return sum(w in known for w in said) / len(said) if said else 1.0

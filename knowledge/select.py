@@ -32,9 +32,9 @@ MAX_SENTENCES = 3
 NUMBER_BONUS = 0.15  # range questions: sentences with a number
 
 _HIGH = re.compile(r"\b(high|higher|elevated|raised|above|too much|over|hyper\w*|(go|goes|went|going) up|rising|"
-                   r"increased?)\b", re.I)
+                   r"increased?|alt[oa]s?)\b", re.I)  # and in Spanish: "alto", "bajo"
 _LOW = re.compile(r"\b(low|lower|decreased|below|too little|under|hypo\w*|deficien\w*|(go|goes|went|going) down|"
-                  r"dropp?(ed|ing)?|falling)\b", re.I)
+                  r"dropp?(ed|ing)?|falling|baj[oa]s?)\b", re.I)
 _RANGE_QUESTION = re.compile(
     r"\b(normal|range|ranges|typical|healthy|good|target|goal|level|levels|should (it|my \w+|\w+) be|cut-?off)\b", re.I)
 _NUMBER = re.compile(r"(?<![A-Za-z])\d")

@@ -28,6 +28,8 @@ _NOT_A_RESULT_BEFORE = re.compile(r"\b(at|age|aged|since|in|for|after|every|past
 # A number said of a person before the test is named is their age: "i'm 52 and my a1c", "my husband is 67, his ldl".
 _AGE_BEFORE = re.compile(r"\b(i am|i'm|im|(he|she|they) (is|are)|(he|she)'s|"
                          r"my (?!(result|level|number|reading|value|score|lab|test)s?\b)\w+ (is|turned|just turned))\s*$", re.I)
+# ... and a whole number said of a person anywhere is their age: "my ALP came back high but im 16", "he is 8".
+_PERSON_BEFORE = re.compile(r"\b(i am|i'm|i’m|im|(he|she|they) (is|are)|(he|she)'s|(i|he|she) (just )?turned)\s*$", re.I)
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,8 @@ def readings(question: str, vocabulary: Vocabulary, ranges: Mapping[str, TestRan
         if any(m.start <= match.start() < m.end for m in mentions):
             continue  # the 12 of "B12", the 4 of "T4"
         after = (match.group(2) or "").strip()
-        if _NOT_A_RESULT_AFTER.match(after) or _NOT_A_RESULT_BEFORE.search(question[: match.start()]):
+        if _NOT_A_RESULT_AFTER.match(after) or _NOT_A_RESULT_BEFORE.search(question[: match.start()]) or (
+                "." not in match.group(1) and _PERSON_BEFORE.search(question[: match.start()])):
             continue
         unit = after if ("/" in after or after == "%") else ""
         numbers.append((match.start(), match.group(1), unit))

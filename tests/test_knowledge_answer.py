@@ -295,3 +295,37 @@ def test_the_asking_sentences_of_a_longer_message_are_found() -> None:
     assert asked_part("My INR was 2.5 today. Is that in range? (PT/INR)") == "Is that in range? (PT/INR)"
     assert asked_part("do you see patients on saturdays?") == ""  # the whole message asks
     assert asked_part("saturday hours") == ""  # no sentence asks
+
+
+@pytest.mark.parametrize(("question", "found"), [
+    ("my ALP came back high but im 16, is that normal for teens??", []),  # "im 16": an age, after the test too
+    ("can i see my kid stuff on the portal he is 8, his potassium was 4.1", [("potassium", "4.1")]),
+    ("my alp is 160", [("alkaline_phosphatase", "160")]),
+])
+def test_a_whole_number_said_of_a_person_is_an_age_wherever_it_is(question: str, found: list[tuple[str, str]]) -> None:
+    library = Library.load(PROJECT_ROOT / "knowledge" / "documents")
+    assert [(r.code, r.written) for r in readings(question, library.vocabulary, library.ranges)] == found
+
+
+LIVER = [Passage("Liver tests", "What the liver tests measure", "ALT (alanine transaminase) is an enzyme found mostly "
+                 "in your liver. ALT is also called SGPT.", "labs/liver.md", 1.0),
+         Passage("Liver tests", "What a high ALP can mean", "A high ALP can be a sign of a blocked bile duct. ALP is "
+                 "normally higher in children and teens because their bones are growing.", "labs/liver.md", 1.0)]
+
+
+@pytest.mark.parametrize(("question", "said"), [
+    ("my 14 yr old sons alk phos was high, is that normal for a kid", ["ALT: About", "children and teens"]),
+    ("what is ALT and what's the normal range", ["ALT (alanine transaminase) is an enzyme", "ALT: About"]),
+    ("que es el ALT en mis liver tests y cual es el rango normal?", ["ALT (alanine transaminase)", "ALT: About"]),
+    ("what is a normal alt", ["ALT: About"]),  # the range alone
+])
+def test_a_range_answer_says_what_else_the_question_asks_of_the_tests_document(question: str, said: list[str]) -> None:
+    from knowledge.asks import more_than_range
+    from knowledge.select import SentenceSelector
+
+    library = Library.load(PROJECT_ROOT / "knowledge" / "documents")
+    code = "alkaline_phosphatase" if "alk" in question else "alt"
+    body = more_than_range(question, library.ranges[code], "ALT: About 7 to 56 U/L.", SentenceSelector(
+        HashingEmbedder()), LIVER, library.vocabulary.names_of(code), lambda text: len(text) < 300)
+    assert [body.index(part) for part in said] == sorted(body.index(part) for part in said), body
+    assert len(body.split(". ")) == len(said), body

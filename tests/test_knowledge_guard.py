@@ -138,3 +138,19 @@ def test_the_sentences_that_ask() -> None:
     assert asking_sentences("Is 10.9 high? I'm 58. Thanks.", last=False) == ["Is 10.9 high?"]
     assert asking_sentences("saturday hours", last=False) == []
 
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("mi vitamina D salio 10, cuantas unidades de vitamina D tengo que tomar al dia?", "dose"),
+    ("cuanto debo tomar?", "dose"),
+    ("cual es la dosis de vitamina d", "dose"),
+    ("que pastilla le doy a mi hijo para la fiebre", "medicine"),
+    ("puedo tomar ibuprofeno con la metformina", "medicine"),
+    ("ya me siento bien, puedo dejar de tomar mi medicina de la presion?", "medicine"),
+    ("cuantas horas de ayuno necesito para el glucose test?", None),  # fasting, not a dose
+    ("puedo tomar agua antes del examen?", None),  # "tomar" is also to drink
+    ("cuanta agua puedo tomar antes", None),
+    ("voy a llegar como 20 minutos tarde, todavia me pueden ver?", None),
+])
+def test_dose_and_medicine_questions_in_spanish_are_refused_by_the_rules(question: str, kind: str | None) -> None:
+    assert policy_hit(question) == kind

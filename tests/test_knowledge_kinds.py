@@ -9,7 +9,7 @@ import pytest
 from bot.settings import PROJECT_ROOT, Settings
 from knowledge.answer import Answerer
 from knowledge.asks import asks_definition
-from knowledge.kinds import asks_besides, compared_within, gives, question_kinds, subject_words
+from knowledge.kinds import answers_kind, asks_besides, compared_within, gives, question_kinds, subject_words
 
 
 @pytest.mark.parametrize(("question", "kind"), [
@@ -33,6 +33,12 @@ from knowledge.kinds import asks_besides, compared_within, gives, question_kinds
     ("what drives my tsh up", "cause"),
     ("how frequently do i need a lipid panel", "often"),
     ("how many times a year should my thyroid be checked", "often"),
+    ("its 10 at night and your closed who do i call", "number"),  # who to call: a sentence with the number
+    ("clinic is closed, who I can call for ask?", "number"),
+    ("cual es la diferencia entre el BMP y el CMP?", "compare"),
+    ("i got this eob thing in the mail is that a bill", "identity"),
+    ("how early do i gotta show up for my first appt", "time"),
+    ("que puede causar el calcium bajo en la sangre?", "cause"),  # in Spanish
 ])
 def test_the_kind_of_a_question_is_read_from_its_wording(question: str, kind: str) -> None:
     assert kind in question_kinds(question)
@@ -74,6 +80,30 @@ def test_a_cause_said_without_naming_one_is_no_answer_to_what_causes_it() -> Non
     assert not gives("cause", "Other health problems can also cause anemia.", subject)
     assert not gives("cause", "Your clinician will look for the cause of a low hemoglobin.", subject)
     assert gives("cause", "A low hemoglobin can come from low iron.", subject)
+
+
+def test_a_length_of_time_answers_how_early_and_a_phone_number_does_not() -> None:
+    assert gives("time", "Please come 15 minutes early for your first visit to check in.", set())
+    assert gives("time", "Most results are ready in 1 to 3 business days.", set())
+    assert not gives("time", "To become a new patient, call the front desk at +1 555-555-0123.", set())
+    assert "number" not in question_kinds("how early do i gotta show up for my first appt")
+
+
+def test_a_sentence_in_the_asked_form_sharing_two_words_is_evidence_of_an_answer() -> None:
+    """"how early do i gotta show up for my first appt" is too vague for its similarity alone, yet a sentence gives a
+    length of time and shares "early" and "first": the section answers it."""
+    sentences = ["Bring a photo ID to your first visit.", "Please come 15 minutes early for your first visit to check in."]
+    assert answers_kind("how early do i gotta show up for my first appt", sentences)
+    assert not answers_kind("how early do i gotta show up for my first appt", sentences[:1])  # no length of time
+    assert not answers_kind("what is the capital of france", sentences)  # asks no such form
+
+
+def test_a_sentence_that_says_what_a_thing_is_answers_whether_it_is_one() -> None:
+    """"is that a bill": "The EOB is not a bill." says so; the sentence that only names the EOB does not."""
+    subject = subject_words("i got this eob in the mail, is that a bill", ["EOB"], "How billing works")
+    assert gives("identity", "The EOB is not a bill.", subject)
+    assert not gives("identity", "Your insurance then sends you an Explanation of Benefits (EOB).", subject)
+    assert not gives("identity", "A copay is a set amount.", subject)
 
 
 @pytest.fixture(scope="module")
@@ -141,3 +171,10 @@ def test_two_parts_of_one_test_compared_in_the_patients_own_words() -> None:
 def test_a_comparison_within_one_test_gets_a_sentence_on_each_side(answerer: Answerer) -> None:
     answer = answerer.answer("tell me the difference between a random glucose and a fasting glucose")
     assert "at any time" in answer.answer and "8 hours" in answer.answer
+
+
+def test_a_side_said_in_spanish_is_that_side() -> None:
+    from knowledge.select import direction
+
+    assert direction("mi INR salio 3.5, eso es alto?") == "high"
+    assert direction("que puede causar el calcium bajo") == "low"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from knowledge.lexical import rare_overlap
+from knowledge.lexical import rare_overlap, tokens
 
 
 def test_the_sentence_with_the_questions_rare_word_leads_and_a_word_most_share_counts_for_nothing() -> None:
@@ -15,3 +15,10 @@ def test_the_sentence_with_the_questions_rare_word_leads_and_a_word_most_share_c
 def test_no_shared_word_adds_nothing() -> None:
     assert rare_overlap("blorp", ["The clinic lot is free.", "Call the clinic."]) == [0.0, 0.0]
     assert rare_overlap("where is the lot", []) == []
+
+
+def test_a_patients_word_for_children_is_the_documents_word() -> None:
+    """"can i see my kid stuff on the portal": the sentence on "portal access for children under 12" holds its word."""
+    assert "children" in tokens("can i see my kid stuff on the portal") and "teen" in tokens("my teenage son")
+    assert rare_overlap("my kid on the portal", ["Parents can ask for portal access for children under 12.",
+                                                 "The portal is a secure website."])[0] > 0

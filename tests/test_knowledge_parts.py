@@ -28,6 +28,11 @@ FLU = Passage("Vaccines", "Flu shots", "Flu shots are given every fall. You do n
     ("what is the phone and fax number", ["what is the phone and fax number"]),  # one question, two things
     ("my ldl is 160 and what should i eat", ["my ldl is 160 and what should i eat"]),  # a number: placed whole
     ("where and when", ["where and when"]),
+    ("got a bill i cant pay rn, do yall do payment plans or do u charge interest",  # after a comma, joined by "or"
+     ["got a bill i cant pay rn, do yall do payment plans", "do u charge interest"]),
+    ("my son has a fever and do you have flu shots", ["my son has a fever and do you have flu shots"]),  # no ask first
+    ("what is vitamin b12 and what's the normal range",  # a range of nothing named: the first part's subject
+     ["what is vitamin b12", "what's the normal range for vitamin b12"]),
 ])
 def test_a_message_is_cut_where_a_second_question_starts(question: str, parts: list[str]) -> None:
     assert split_question(question, lambda text: "vitamin b12" if "b12" in text else "") == parts

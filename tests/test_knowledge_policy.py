@@ -92,3 +92,13 @@ def test_the_layer_that_refused_is_told(check: PolicyCheck) -> None:
     assert kind is not None and layer == "model" and policy_hit("can i trade my lisinopril for losartan") is None
     assert check.decide("what does a high alt mean") == (None, "")
 
+
+
+def test_a_message_in_another_language_is_not_out_of_scope_for_that_alone(check: PolicyCheck) -> None:
+    """The examples are English: a Spanish message is mostly words they never use, and the classifier must not call
+    it off the clinic's business (the rules still refuse a dose or a medicine in Spanish)."""
+    assert check.known_share("voy a llegar como 20 minutos tarde, todavia me pueden ver?") < 0.5
+    assert check.known_share("what is the weather like tomorrow") >= 0.5
+    assert check.kind("voy a llegar como 20 minutos tarde, todavia me pueden ver?") != "out_of_scope"
+    assert check.kind("whats the weather tomorrow in chicago") == "out_of_scope"
+    assert check.kind("cuantas unidades de vitamina D tengo que tomar al dia?") == "dose"
