@@ -7,6 +7,7 @@ import pytest
 
 from bot.settings import PROJECT_ROOT, Settings
 from knowledge.answer import Answerer
+from knowledge.asks import asks_definition
 from knowledge.embeddings import HashingEmbedder
 from knowledge.library import Library
 from knowledge.spoken import join_letters, spoken_numbers
@@ -109,3 +110,8 @@ def test_a_misspelt_question_is_retrieved_in_the_documents_words(settings: Setti
     answerer, retriever = make(settings)
     answerer.answer("my mom is in a weelchair can she get in the door ok")
     assert retriever.queries and retriever.queries[0].startswith("my mom is in a wheelchair can she get in the door")
+
+
+@pytest.mark.parametrize("question", ["what does the A1c test show exactly", "what is alt lol", "whats a bun test again?"])
+def test_a_definition_asked_with_a_spoken_filler_at_the_end_is_still_one(question: str) -> None:
+    assert asks_definition(question)
