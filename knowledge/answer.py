@@ -1,7 +1,10 @@
 """Answering open questions from the knowledge store, as a pipeline of named stages:
 
-policy -> value -> range or definition -> retrieve -> select sentences -> draft (budgeted) -> check -> fallback
+heard -> policy -> value -> range or definition -> retrieve -> select sentences -> draft (budgeted) -> check -> fallback
 
+- heard: a question dictated or spelt by sound is read in the documents' words first ("my l d l came back one forty
+  five" -> "my LDL came back 145", "wite blood cells" -> "white blood cells": knowledge/spoken.py); the policy reads
+  both what was written and what was meant.
 - policy: a dose, which medicine to take or whether to start, stop or change one, what something means for the
   patient's own diagnosis, or a question outside the clinic's business is refused before retrieval (rules, then a
   classifier on the question's embedding: knowledge/policy.py); the first three are handed to the care team.
@@ -140,7 +143,7 @@ class Answerer:
             index = self.store.lexical()
             keys = dict.fromkeys((str(m.get("source", "")), str(m.get("heading", ""))) for m in index.metadatas)
             self.selector.prime([KnowledgeStore._section(index, key, {}, {}) for key in keys])
-        _ = self.library
+        self.library.hearing.warm()
         llm = self.llm
         load = getattr(llm, "load", None)
         if callable(load):
@@ -163,8 +166,13 @@ class Answerer:
                                                  "stages": len(trace)})
         return result
 
-    def _answer(self, question: str, trace: list[tuple[str, dict[str, Any]]]) -> Answer:
-        kind, layer = self.policy.decide(question)
+    def _answer(self, written: str, trace: list[tuple[str, dict[str, Any]]]) -> Answer:
+        question = self.library.hearing.read(written)  # "my l d l came back one forty five" -> "my LDL ... 145"
+        if question != written:
+            trace.append(("heard", {"question": question}))
+        kind, layer = self.policy.decide(written)
+        if kind is None and question != written:  # the policy reads both: what was written and what was meant
+            kind, layer = self.policy.decide(question)
         if kind == "diagnosis" and layer == "model" and self._places_only(question):  # "egfr 55, am I ok": the band
             kind = None
         trace.append(("policy", {"refused": kind or ""}))
@@ -239,7 +247,11 @@ class Answerer:
             return Answer(self.messages["critical"], reason="critical_value", handoff="critical_value")
         sentences = [sms_safe(describe(r, library.ranges[r.code])) for r in found[:2]]
         titles = list(dict.fromkeys(library.ranges[r.code].title for r in found[:2]))
-        review = "Your clinician will review your result with you."
+        review, test = "Your clinician will review your result with you.", library.ranges[found[0].code]
+        table = sms_safe(describe_range(test))  # "my fasting sugar was 108 what is the normal range": every band too
+        if test.banded and asks_range(question, test) and re.search(r"\b(normal|typical)\b", question, re.I) and self.fits(
+                f"{sentences[0]} {table}", titles):
+            sentences.append(table)
         meaning = self.value_meaning(question, found[0], lambda more: self.fits(
             " ".join([*sentences, more, review]), titles)) if self._one_side(found[:2]) else []
         if meaning:

@@ -39,8 +39,14 @@ _DEFINITION = re.compile(
     r"^(que|qué) (es|son) (el |la |los |las |un |una |mi |mis )?[\w /-]{1,30}$", re.I)  # and in Spanish: "que es el alt"
 
 
+_FILLER = r"(exactly|actually|again|anyway|though|tho|lol|pls|please)"
+_TRAILING = re.compile(rf"( {_FILLER})+$")
+_TRAILING_SAID = re.compile(rf"(\s+{_FILLER})+(?=\W*$)", re.I)
+
+
 def _plain(question: str) -> str:
-    return " ".join(question.lower().replace("?", " ").split())
+    """Lower case, one space, no question mark, no filler at the end ("what does the a1c test show exactly")."""
+    return _TRAILING.sub("", " ".join(question.lower().replace("?", " ").split()))
 
 
 def _label_words(test: TestRange) -> set[str]:
@@ -131,7 +137,7 @@ def definition_sentences(question: str, selector: SentenceSelector, passages: Se
     said = re.compile(r"\b(shows|measures|checks|tells|looks at|counts|is used to check)\b" if measuring else rf"\b{verb.group(1)}"
                       if verb else "$^", re.I)
     ranked = sorted((replace(s, score=s.score + (VERB_BONUS if said.search(s.text) else 0.0))
-                     for s in selector.score(question, passages)
+                     for s in selector.score(_TRAILING_SAID.sub("", question), passages)
                      if defines(s.text, names) and not _ONLY_NAMES.search(s.text)), key=lambda s: -s.score)
     if not ranked or not fits(ranked[0].text):
         return []

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from knowledge.documents import Document, DocumentError, load_documents
 from knowledge.ranges import TestRange, ranges_from
+from knowledge.spoken import Hearing
 from knowledge.vocabulary import Vocabulary
 
 log = logging.getLogger(__name__)
@@ -36,3 +38,8 @@ class Library:
                 for code in doc.tests:
                     by_code.setdefault(code, doc)
         return cls(Vocabulary.from_documents(documents), ranges_from(documents), by_code, tuple(documents))
+
+    @cached_property
+    def hearing(self) -> Hearing:
+        """How a dictated or sound-spelt question is read in the documents' words (knowledge/spoken.py)."""
+        return Hearing.from_documents(self.documents)
