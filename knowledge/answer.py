@@ -30,7 +30,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.llm.base import LLM
@@ -39,6 +38,7 @@ from bot.llm.worker import DraftWorker
 from knowledge.asks import (
     asks_definition,
     asks_range,
+    asks_typical_range,
     definition_sentences,
     describe_range,
     more_than_range,
@@ -56,7 +56,7 @@ from knowledge.replies import DECLINE_RE, HANDED_OFF, replies
 from knowledge.select import Selection, Sentence, SentenceSelector, candidates, direction, distinct
 from knowledge.sentences import clean_draft, copied_from, sms_safe, with_sources
 from knowledge.store import KnowledgeStore, Retriever
-from knowledge.types import Passage
+from knowledge.types import Answer, Passage
 from knowledge.values import (
     Reading,
     asks_where_it_falls,
@@ -75,19 +75,6 @@ log = logging.getLogger(__name__)
 LEXICAL_FLOOR = 3.5  # a BM25 score this high is a rare word of the question in the section ("Humana", "interpreter")
 LEXICAL_MIN_SIMILARITY = 0.22  # ... which answers a question whose embedding alone is too vague, down to this
 TOKENS_PER_CHAR = 0.3  # SmolLM2's tokenizer on the documents' plain English: about 3.3 characters a token
-
-
-@dataclass
-class Answer:
-    answer: str
-    sources: list[str] = field(default_factory=list)
-    grounded: bool = False
-    reason: str = ""  # generated | fallback:<check> | extractive | value | policy:<kind> | low_similarity | ...
-    handoff: str = ""  # why a person should take the conversation ("medical_question", "critical_value"), or ""
-    trace: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"answer": self.answer, "sources": self.sources, "grounded": self.grounded}
 
 
 class Answerer:
@@ -249,8 +236,7 @@ class Answerer:
         titles = list(dict.fromkeys(library.ranges[r.code].title for r in found[:2]))
         review, test = "Your clinician will review your result with you.", library.ranges[found[0].code]
         table = sms_safe(describe_range(test))  # "my fasting sugar was 108 what is the normal range": every band too
-        if test.banded and asks_range(question, test) and re.search(r"\b(normal|typical)\b", question, re.I) and self.fits(
-                f"{sentences[0]} {table}", titles):
+        if test.banded and asks_typical_range(question, test) and self.fits(f"{sentences[0]} {table}", titles):
             sentences.append(table)
         meaning = self.value_meaning(question, found[0], lambda more: self.fits(
             " ".join([*sentences, more, review]), titles)) if self._one_side(found[:2]) else []

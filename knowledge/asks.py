@@ -67,6 +67,12 @@ def asks_range(question: str, test: TestRange) -> bool:
     return bool(_ASKS_WHICH.search(plain)) and bool(_label_words(test) & set(re.findall(r"[a-z]+", plain)))
 
 
+def asks_typical_range(question: str, test: TestRange) -> bool:
+    """"my fasting sugar was 108 what is the normal range": a range asked for in "normal" or "typical" words (the
+    answer gives every band beside the patient's own; "which range is that" is answered by their band alone)."""
+    return asks_range(question, test) and bool(re.search(r"\b(normal|typical)\b", question, re.I))
+
+
 def asks_definition(question: str) -> bool:
     """"what is alt", "whats a bun test", "what does egfr mean", "what does the a1c show", "whats in a cmp", said alone
     or as one sentence of a longer message."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -58,3 +59,18 @@ def added_if_fits(chosen: Sequence[Sentence], sentence: Sentence, fits: Callable
     budget), else ``chosen`` as it was."""
     trial = sorted([*chosen, sentence], key=lambda s: s.position)
     return trial if fits(" ".join(s.text for s in trial)) else list(chosen)
+
+
+@dataclass
+class Answer:
+    """What the answerer says, from which documents, and why (``trace``: what each stage did)."""
+
+    answer: str
+    sources: list[str] = field(default_factory=list)
+    grounded: bool = False
+    reason: str = ""  # generated | fallback:<check> | extractive | value | policy:<kind> | low_similarity | ...
+    handoff: str = ""  # why a person should take the conversation ("medical_question", "critical_value"), or ""
+    trace: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"answer": self.answer, "sources": self.sources, "grounded": self.grounded}
