@@ -18,13 +18,20 @@ from knowledge.ranges import TestRange
 from knowledge.sentences import asking_sentences
 from knowledge.vocabulary import Vocabulary
 
-_NUMBER = re.compile(r"(?<![\w.,/:-])(\d+(?:\.\d+)?)(?![\w/:]|\.\d)\s*(%|[a-zµ]+/[a-z0-9.]+|[a-z]+)?", re.I)
+# A number joined by a dash to the next is no result: the low end of a reference range pasted from a report ("AST 41 H
+# [8-33 U/L]", "(7-20)", "target 2.0-3.0") or part of a name ("25-hydroxy", "24-hour urine"); nor a dipstick's grade
+# ("leukocyte esterase 2+").
+_NUMBER = re.compile(r"(?<![\w.,/:\-–])(\d+(?:\.\d+)?)(?![\w/:+\-–]|\.\d)\s*(%|[a-zµ]+/[a-z0-9.]+|[a-z]+)?", re.I)
 _NOT_A_RESULT_AFTER = re.compile(
     r"^(years?|yrs?|yo|y/o|year-old|months?|mos?|weeks?|wks?|days?|hours?|hrs?|h|minutes?|mins?|am|pm|a\.m|p\.m|"
     r"times|x|pills?|tablets?|mg|mcg|units?|iu|ml|kids?|children|lbs?|pounds|kg)$", re.I)
 # ... nor a number that names a kind or a step: "type 2 diabetes", "stage 3 kidney disease".
-_NOT_A_RESULT_BEFORE = re.compile(r"\b(at|age|aged|since|in|for|after|every|past|last|over the last|type|stage|grade|"
-                                  r"class|phase|step)\s*$", re.I)
+_NOT_A_RESULT_BEFORE = re.compile(r"(\b(at|age|aged|since|in|for|after|every|past|last|over the last|type|stage|grade|"
+                                  r"class|phase|step)|[<>≤≥]=?)\s*$", re.I)
+# ... nor a bound the report or the clinician set: "target 2.0 to 3.0", "ref: 30", "goal is 7", "(<4.0)".
+_BOUND_BEFORE = re.compile(r"\b(target|goal|ref|reference|normal range|typical range)\b[\s:=]*((is|of|range|was|=)[\s:]*)?$",
+                           re.I)
+_SENTENCE_END = re.compile(r"[.!?](?!\d)|\s/\s")  # a full stop (not a decimal point), or " / " between two questions
 # A number said of a person before the test is named is their age: "i'm 52 and my a1c", "my husband is 67, his ldl".
 _AGE_BEFORE = re.compile(r"\b(i am|i'm|im|(he|she|they) (is|are)|(he|she)'s|"
                          r"my (?!(result|level|number|reading|value|score|lab|test)s?\b)\w+ (is|turned|just turned))\s*$", re.I)
@@ -50,8 +57,10 @@ def readings(question: str, vocabulary: Vocabulary, ranges: Mapping[str, TestRan
         if any(m.start <= match.start() < m.end for m in mentions):
             continue  # the 12 of "B12", the 4 of "T4"
         after = (match.group(2) or "").strip()
-        if _NOT_A_RESULT_AFTER.match(after) or _NOT_A_RESULT_BEFORE.search(question[: match.start()]) or (
-                "." not in match.group(1) and _PERSON_BEFORE.search(question[: match.start()])):
+        hours = after != "H" and _NOT_A_RESULT_AFTER.match(after)  # "41 H" is a report's flag for high, not hours
+        said_before = question[: match.start()]
+        if hours or _NOT_A_RESULT_BEFORE.search(said_before) or _BOUND_BEFORE.search(said_before) or (
+                "." not in match.group(1) and _PERSON_BEFORE.search(said_before)):
             continue
         unit = after if ("/" in after or after == "%") else ""
         numbers.append((match.start(), match.group(1), unit))
@@ -64,7 +73,9 @@ def readings(question: str, vocabulary: Vocabulary, ranges: Mapping[str, TestRan
         after = [n for n in numbers if n[0] >= mention.end and n[0] not in used
                  and not (fewer and any(mention.end <= m.start and m.end <= n[0] and m.term.code != mention.term.code
                                         for m in mentions))]
-        before = [n for n in numbers if n[0] < mention.start and n[0] not in used]
+        # a number before the name is its result only in the same sentence: not "Dad is 80 ... can that affect his B12?"
+        before = [n for n in numbers if n[0] < mention.start and n[0] not in used
+                  and not _SENTENCE_END.search(question[n[0] + len(n[1]):mention.start])]
         before = [n for n in before if not _AGE_BEFORE.search(question[: n[0]])]  # "my dad is 74 and his psa ..."
         pick = after[0] if after else (before[-1] if before else None)
         if pick is None or any(r.code == mention.term.code for r in found):

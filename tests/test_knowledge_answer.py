@@ -307,6 +307,25 @@ def test_a_whole_number_said_of_a_person_is_an_age_wherever_it_is(question: str,
     assert [(r.code, r.written) for r in readings(question, library.vocabulary, library.ranges)] == found
 
 
+@pytest.mark.parametrize(("question", "found"), [
+    ("AST 41 H [8-33 U/L] on my portal this morning. why would AST be flagged high?", [("ast", "41")]),
+    ("INR 3.6 H, target 2.0-3.0, on warfarin. what does a high INR mean?", [("inr", "3.6")]),
+    ("Vitamin D, 25-Hydroxy: 17 ng/mL   Ref: 30-100 ng/mL   L. what does a 17 mean?", [("vitamin_d", "17")]),
+    ("BUN 26 mg/dL H (7-20), creatinine normal. what can make BUN high?", [("bun", "26")]),
+    ("PSA, total: 4.6 ng/mL H (<4.0). could a bike ride matter?", [("psa", "4.6")]),
+    ("mi INR salio 3.5 y mi target es 2 a 3, eso es alto?", [("inr", "3.5")]),
+    ("UA results: WBC 15-20 /hpf (0-5), Leukocyte Esterase 2+ (Negative). what do those mean?", []),
+    ("Dad is 80 and has been on metformin for 15 years. can that affect his B12?", []),
+    ("5.4 was my potassium, is that high", [("potassium", "5.4")]),
+])
+def test_a_pasted_report_line_gives_the_result_not_its_reference_range(question: str, found: list[tuple[str, str]]) -> None:
+    """A report's reference range, a target, a flag ("H"), a name's number ("25-hydroxy") or a dipstick grade ("2+")
+    is not the patient's result: "AST 41 H [8-33 U/L]" was placed as an AST of 8, within range. A number before the
+    test's name counts only in the same sentence."""
+    library = Library.load(PROJECT_ROOT / "knowledge" / "documents")
+    assert [(r.code, r.written) for r in readings(question, library.vocabulary, library.ranges)] == found
+
+
 LIVER = [Passage("Liver tests", "What the liver tests measure", "ALT (alanine transaminase) is an enzyme found mostly "
                  "in your liver. ALT is also called SGPT.", "labs/liver.md", 1.0),
          Passage("Liver tests", "What a high ALP can mean", "A high ALP can be a sign of a blocked bile duct. ALP is "
