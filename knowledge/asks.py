@@ -21,6 +21,7 @@ from dataclasses import replace
 from knowledge.kinds import question_kinds, words
 from knowledge.ranges import Band, TestRange
 from knowledge.select import KEEP_WITHIN, Sentence, SentenceSelector, candidates, direction
+from knowledge.sentences import PEOPLE_WORDS
 from knowledge.types import Passage
 
 _RANGE = re.compile(
@@ -163,16 +164,13 @@ _ONLY_RANGE = words("normal range ranges typical healthy target goal good ideal 
                     "value count counts what whats is are the for my his her came back but im just like really too "
                     "pretty kinda okay ok fine flagged same as adult adults ask asking tell please hi thanks que cual es el la los "
                     "las mi mis en del rango lab labs blood work bloodwork paper report someone somebody person not on off") | {"im"}
-# Patients' words for people, as the documents say them.
-_PEOPLE = {"kid": "children", "kids": "children", "child": "children", "toddler": "children", "teenager": "teens",
-           "teenage": "teens", "teenagers": "teens", "ppl": "people"}
 _PARTS = re.compile(r"\s*(?:[,;?.!]\s*|\b(?:and|y|also|plus)\b)\s*", re.I)
 
 
 def qualifiers(question: str, test: TestRange, names: Sequence[str]) -> set[str]:
     """The words of a range question that are no name of the test, no band's word and no word of asking for a range
     (stemmed; patients' words for people in the documents' words): what the range alone does not answer."""
-    plain = " ".join(_PEOPLE.get(w, w) for w in re.findall(r"[a-z0-9']+", question.lower()))
+    plain = " ".join(PEOPLE_WORDS.get(w, w) for w in re.findall(r"[a-z0-9']+", question.lower()))
     named = {w for n in [*names, test.name, test.code] for w in words(n)}
     told = " ".join([*_label_words(test), *(b.qualifier for b in test.bands)])  # "diabetes", "on warfarin"
     return {w for w in words(plain) - named - _ONLY_RANGE - words(told)

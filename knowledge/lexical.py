@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from knowledge.sentences import PEOPLE_WORDS
+
 RRF_K = 60  # the usual constant of reciprocal rank fusion: ranks past the first few count for little
 
 RARE_IN = 2  # rare_overlap: a question's word counts when at most this many of the candidate sentences hold it
@@ -29,13 +31,8 @@ def _stem(word: str) -> str:
     return word
 
 
-# Patients' words for children, as the documents say them ("my kid" is the documents' "children"), on both sides.
-_SAME = {"kid": "children", "kids": "children", "child": "children", "teenager": "teen", "teenagers": "teen",
-         "teenage": "teen"}
-
-
 def tokens(text: str) -> list[str]:
-    return [_stem(_SAME.get(w, w)) for w in _WORD.findall(text.lower()) if w not in _STOP]
+    return [_stem(PEOPLE_WORDS.get(w, w)) for w in _WORD.findall(text.lower()) if w not in _STOP]
 
 
 @dataclass

@@ -58,6 +58,10 @@ def _stem(word: str) -> str:
 
 # Patients' words for what the documents say otherwise: "a normal INR" is the documents' "a typical INR".
 _SAME_AS = {"normal": "typical", "usual": "typical", "elevated": "high", "raised": "high", "decreased": "low"}
+# Patients' words for people, as the documents say them ("my kid" is the documents' "children"): read so by BM25 and
+# the rare-word weight (knowledge/lexical.py) and by a range question's qualifiers (knowledge/asks.py).
+PEOPLE_WORDS = {"kid": "children", "kids": "children", "child": "children", "toddler": "children", "teenager": "teens",
+                "teenagers": "teens", "teenage": "teens", "ppl": "people"}
 
 
 def terms(text: str) -> set[str]:
