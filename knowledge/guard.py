@@ -33,9 +33,10 @@ _MEDS = (
 )
 # The same asked in Spanish, as patients text it (accents often left off): "cuantas unidades tengo que tomar al dia",
 # "que pastilla le doy", "puedo dejar de tomar la metformina".
+_DRUGS_ES = (r"insulina|metformina|ibuprofeno|paracetamol|acetaminof[eé]n|aspirina|warfarina|antibi[oó]ticos?|amoxicilina|"
+             r"prednisona|levotiroxina")
 _MEDS_ES = (r"(medicinas?|medicamentos?|pastillas?|p[ií]ldoras?|tabletas?|c[aá]psulas?|gotas|jarabe|inyecci[oó]n(es)?|"
-            r"unidades|miligramos|mg|insulina|metformina|ibuprofeno|paracetamol|acetaminof[eé]n|aspirina|warfarina|"
-            r"antibi[oó]ticos?|amoxicilina|prednisona|levotiroxina|suplementos?)")
+            rf"unidades|miligramos|mg|{_DRUGS_ES}|suplementos?)")
 _DOSE_ES = [
     r"\bdosis\b",
     rf"\bcu[aá]nt[oa]s? {_MEDS_ES}",
@@ -46,8 +47,7 @@ _DOSE_ES = [
 _MEDICINE_ES = [
     rf"\b(qu[eé]|cu[aá]l(es)?)\b.{{0,20}}\b{_MEDS_ES}\b.{{0,30}}\b(tomar|tomo|tome|usar|darle|doy|sirve|recomienda)\b",
     r"\b(puedo|debo|deber[ií]a|puede|podemos|se puede|es seguro) (tomar|darle|dar|mezclar|usar)\b.{0,40}\b"
-    r"(insulina|metformina|ibuprofeno|paracetamol|acetaminof[eé]n|aspirina|warfarina|antibi[oó]ticos?|amoxicilina|"
-    r"prednisona|levotiroxina|advil|tylenol|motrin|aleve)\b",
+    rf"({_DRUGS_ES}|advil|tylenol|motrin|aleve)\b",
     rf"\b(dejar de tomar|dejo de tomar|suspender|suspendo|parar|paro|cambiar|cambio|empezar a tomar|empiezo a tomar|"
     rf"comenzar a tomar)\b.{{0,40}}\b{_MEDS_ES}",
 ]

@@ -33,10 +33,11 @@ _BOUND_BEFORE = re.compile(r"\b(target|goal|ref|reference|normal range|typical r
                            re.I)
 _SENTENCE_END = re.compile(r"[.!?](?!\d)|\s/\s")  # a full stop (not a decimal point), or " / " between two questions
 # A number said of a person before the test is named is their age: "i'm 52 and my a1c", "my husband is 67, his ldl".
-_AGE_BEFORE = re.compile(r"\b(i am|i'm|im|(he|she|they) (is|are)|(he|she)'s|"
+_OF_A_PERSON = r"i am|i'm|im|(he|she|they) (is|are)|(he|she)'s"
+_AGE_BEFORE = re.compile(rf"\b({_OF_A_PERSON}|"
                          r"my (?!(result|level|number|reading|value|score|lab|test)s?\b)\w+ (is|turned|just turned))\s*$", re.I)
 # ... and a whole number said of a person anywhere is their age: "my ALP came back high but im 16", "he is 8".
-_PERSON_BEFORE = re.compile(r"\b(i am|i'm|i’m|im|(he|she|they) (is|are)|(he|she)'s|(i|he|she) (just )?turned)\s*$", re.I)
+_PERSON_BEFORE = re.compile(rf"\b({_OF_A_PERSON}|i’m|(i|he|she) (just )?turned)\s*$", re.I)
 
 
 @dataclass(frozen=True)
