@@ -54,7 +54,7 @@ from knowledge.policy import PolicyCheck
 from knowledge.prompt import build_messages
 from knowledge.replies import DECLINE_RE, HANDED_OFF, replies
 from knowledge.select import Selection, Sentence, SentenceSelector, candidates, direction, distinct
-from knowledge.sentences import clean_draft, copied_from, sms_safe, with_sources
+from knowledge.sentences import clean_draft, copied_from, copy_sources, sms_safe, with_sources
 from knowledge.store import KnowledgeStore, Retriever
 from knowledge.types import Answer, Passage
 from knowledge.values import (
@@ -349,7 +349,8 @@ class Answerer:
             return self.quote(selection, "extractive")
         context = selection.passages
         budget = min(self.settings.llm.max_new_tokens, 16 + round(len(selection.text) * TOKENS_PER_CHAR))
-        made = drafts.draft(build_messages(question, context, self.settings.clinic.name), max_new_tokens=budget)
+        made = drafts.draft(build_messages(question, context, self.settings.clinic.name), max_new_tokens=budget,
+                            copy_from=copy_sources(context))
         if made.text is None:  # over the reply budget, the model busy, or failed: the checked quote goes out
             trace.append(("draft", {"outcome": made.outcome, "seconds": round(made.seconds, 2)}))
             return self.quote(selection, "fallback:llm_error" if made.outcome == "error" else f"fallback:{made.outcome}")

@@ -13,11 +13,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Literal
 
 from bot.llm.base import cut_at_repeat
+from bot.llm.copying import SENTENCE_END as SENTENCE_END  # one sentence rule: checks, training set, decoding
 from bot.messaging.sms_budget import fits_sms
-
-# A sentence ends at . ! or ? before a capital or a digit, but not after a title ("Dr. Patel"). Shared by the
-# answer checks and the training-set generator, so both cut the documents into the same sentences.
-SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bMrs\.)\s+(?=[A-Z0-9(\"'])")
 
 PolicyKind = Literal["dose", "medicine", "diagnosis", "out_of_scope"]
 

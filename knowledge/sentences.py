@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from knowledge.guard import SENTENCE_END
+from bot.llm.copying import SENTENCE_END, WORDS_RE, is_copy
 from knowledge.types import Passage
 
 _STOPWORDS = frozenset(
@@ -20,7 +20,6 @@ _STOPWORDS = frozenset(
         "that the their there this to was what when where which who why will with you your i'm get have",
     )
 )
-_WORDS_RE = re.compile(r"[a-z0-9]+")
 _TYPOGRAPHY = str.maketrans(
     {"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-", "…": "...", "\u00a0": " ", "²": "2"}
 )
@@ -123,24 +122,9 @@ def plain_sentences(markdown: str) -> list[str]:
     return [s.strip() for para in out for s in SENTENCE_END.split(" ".join(para.split())) if s.strip()]
 
 
-_NEGATIONS = frozenset({"not", "no", "never", "without", "nor", "cannot", "t", "none", "neither"})
-
-
-def _is_copy(words: list[str], source: list[str]) -> bool:
-    """``words`` is ``source`` with some words left out: in order, ending where the source ends (a cut-off
-    "payment plans with no." is not a copy), and no negation left out ("is usually not a concern")."""
-    if not words or not source or words[-1] != source[-1]:
-        return False
-    skipped: list[str] = []
-    position = 0
-    for word in words:
-        while position < len(source) and source[position] != word:
-            skipped.append(source[position])
-            position += 1
-        if position == len(source):
-            return False
-        position += 1
-    return position == len(source) and not _NEGATIONS.intersection(skipped)
+def copy_sources(passages: Sequence[Passage]) -> list[str]:
+    """The sentences a draft from ``passages`` may copy: the copy check's and copy-constrained decoding's."""
+    return [s for p in passages for s in plain_sentences(sms_safe(p.text))]
 
 
 def copied_from(draft: str, passages: Sequence[Passage]) -> list[Passage] | None:
@@ -151,13 +135,13 @@ def copied_from(draft: str, passages: Sequence[Passage]) -> list[Passage] | None
     stitched from two others are all rejected. The tuned SmolLM2 writes such sentences (seen over 79 questions:
     inverted meanings that the number check alone let through).
     """
-    sources = [(p, _WORDS_RE.findall(s.lower())) for p in passages for s in plain_sentences(sms_safe(p.text))]
+    sources = [(p, WORDS_RE.findall(s.lower())) for p in passages for s in copy_sources([p])]
     used: list[Passage] = []
     for sentence in SENTENCE_END.split(draft):
-        words = _WORDS_RE.findall(sentence.lower())
+        words = WORDS_RE.findall(sentence.lower())
         if not words:
             continue
-        match = next((p for p, source in sources if _is_copy(words, source)), None)
+        match = next((p for p, source in sources if is_copy(words, source)), None)
         if match is None:
             return None
         used.append(match)

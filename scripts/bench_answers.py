@@ -22,7 +22,9 @@ after a warm-up, on whatever cores the machine gives (2 on the development machi
 configured (``llm.weights``); ``local-merged``, ``local-bf16`` and ``local-nf4`` load the same model and adapter in
 one weight layout each (float32 with the adapter merged, bfloat16, bitsandbytes' packed 4-bit layers),
 measured in the same run (``--llm local-layouts`` runs the three); ``local-plain`` is ``local`` without prompt lookup
-decoding (``llm.prompt_lookup: 0``, one token per forward pass; ``--llm lookup`` runs it beside ``local``). The local model uses the
+decoding (``llm.prompt_lookup: 0``, one token per forward pass; ``--llm lookup`` runs it beside ``local``);
+``local-free`` is ``local`` without copy-constrained decoding (``llm.copy_decoding: false``: the model writes any
+token, and the checks alone hold the draft; ``--llm copy`` runs it beside ``local``). The local model uses the
 adapter in ``llm.adapter`` (``CLINICBOT_LLM__ADAPTER``); without one that configuration is skipped, not faked.
 """
 
@@ -52,11 +54,12 @@ SETS = {
     "blind": ROOT / "tests" / "data" / "blind" / "answers_blind.jsonl",
 }
 # local: as configured (llm.weights); local-<weights>: that weight layout of the same model and adapter
-CONFIGS = ("none", "local", "local-plain", "local-merged", "local-bf16", "local-nf4")
+CONFIGS = ("none", "local", "local-plain", "local-free", "local-merged", "local-bf16", "local-nf4")
 DEFAULT_CONFIGS = ("none", "local", "local-nf4")
 LAYOUTS = ("local-merged", "local-bf16", "local-nf4")
 LABELS = {"none": "quoting only", "local": "local model (as configured)",
-          "local-plain": "local model, no prompt lookup", "local-merged": "local model, merged float32",
+          "local-plain": "local model, no prompt lookup", "local-free": "local model, free decoding",
+          "local-merged": "local model, merged float32",
           "local-bf16": "local model, merged bfloat16", "local-nf4": "local model, nf4 layers"}
 
 
@@ -101,10 +104,12 @@ def _answerer(store: Any, backend: str) -> Any:
 
     settings = get_settings()
     kind, _, layout = backend.partition("-")
-    plain = layout == "plain"  # the configured layout with prompt lookup decoding off
-    update: dict[str, Any] = {"backend": kind, "weights": settings.llm.weights if plain or not layout else layout}
-    if plain:
+    variant = layout in ("plain", "free")  # the configured layout, prompt lookup or copy decoding off
+    update: dict[str, Any] = {"backend": kind, "weights": settings.llm.weights if variant or not layout else layout}
+    if layout == "plain":
         update["prompt_lookup"] = 0
+    if layout == "free":
+        update["copy_decoding"] = False
     settings = settings.model_copy(update={"llm": settings.llm.model_copy(update=update)})
     return Answerer(store, settings, llm_factory=lambda: load_llm(settings))
 
@@ -173,6 +178,9 @@ def run(sets: tuple[str, ...] = ("project", "dev", "blind"), configs: tuple[str,
         plain = figures.get(f"{name}_local-plain_p95_ms")
         if plain and local:
             figures[f"{name}_p95_local_over_plain"] = round(local / plain, 2)
+        free = figures.get(f"{name}_local-free_p95_ms")
+        if free and local:
+            figures[f"{name}_p95_local_over_free"] = round(local / free, 2)
         for layout in ("bf16", "nf4"):
             other = figures.get(f"{name}_local-{layout}_p95_ms")
             if other and merged:
@@ -197,6 +205,8 @@ def table(figures: dict[str, Any]) -> str:
               for k, v in figures.items() if k.endswith("_over_merged")]
     ratios += [f"{k.split('_p95_')[0]}: p95 with prompt lookup / without {v}x"
                for k, v in figures.items() if k.endswith("_local_over_plain")]
+    ratios += [f"{k.split('_p95_')[0]}: p95 with copy decoding / free {v}x"
+               for k, v in figures.items() if k.endswith("_local_over_free")]
     ratios += [f"{k.removesuffix('_quoted_because')}: quoted because " + ", ".join(f"{r} {n}" for r, n in v.items())
                for k, v in figures.items() if k.endswith("_quoted_because") and v]
     return "\n".join(rows + (["", *ratios] if ratios else []))
@@ -205,15 +215,16 @@ def table(figures: dict[str, Any]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--set", default="all", help=f"one of {', '.join(SETS)}, all, or the path of a set")
-    parser.add_argument("--llm", choices=[*CONFIGS, "all", "local-layouts", "lookup"], default="all",
+    parser.add_argument("--llm", choices=[*CONFIGS, "all", "local-layouts", "lookup", "copy"], default="all",
                         help="all: quoting, the configured local model and nf4; local-layouts: merged, bf16, nf4; "
-                             "lookup: the configured model without and with prompt lookup")
+                             "lookup: the configured model without and with prompt lookup; copy: without and with "
+                             "copy-constrained decoding")
     parser.add_argument("--misses", action="store_true", help="print the project and dev sets' misses (never the blind set's)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     sets = tuple(SETS) if args.set == "all" else (args.set,)
     configs = {"all": DEFAULT_CONFIGS, "local-layouts": LAYOUTS,
-               "lookup": ("local-plain", "local")}.get(args.llm, (args.llm,))
+               "lookup": ("local-plain", "local"), "copy": ("local-free", "local")}.get(args.llm, (args.llm,))
     figures = run(sets, configs, misses=args.misses)
     print(json.dumps(figures, indent=2) if args.json else table(figures))
     return 0

@@ -108,7 +108,7 @@ def test_a_model_that_declines_or_fails_still_gets_the_chosen_sentences_quoted(s
     assert declines.compose("Where do I park?", chosen(PARKING, 0), []).reason == "fallback:declined"
 
     class Broken(FakeLLM):
-        def generate(self, messages, *, max_new_tokens=None, deadline=None):  # type: ignore[no-untyped-def]
+        def generate(self, messages, *, max_new_tokens=None, deadline=None, copy_from=None):  # type: ignore[no-untyped-def]
             raise RuntimeError("out of memory")
 
     broken = Answerer(StubRetriever([PARKING]), settings, llm=Broken(), embedder=HashingEmbedder())

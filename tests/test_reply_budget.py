@@ -75,7 +75,7 @@ def test_a_draft_whose_budget_ran_out_while_it_waited_is_never_made() -> None:
 
 def test_a_failing_model_is_reported_and_the_worker_keeps_serving() -> None:
     class Flaky(FakeLLM):
-        def generate(self, messages, *, max_new_tokens=None, deadline=None):  # type: ignore[no-untyped-def]
+        def generate(self, messages, *, max_new_tokens=None, deadline=None, copy_from=None):  # type: ignore[no-untyped-def]
             if not self.calls:
                 self.calls.append(messages)
                 raise RuntimeError("out of memory")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, TypedDict
 
@@ -36,9 +36,10 @@ class LLM(Protocol):
     name: str
 
     def generate(self, messages: list[ChatMessage], *, max_new_tokens: int | None = None,
-                 deadline: float | None = None) -> str:
+                 deadline: float | None = None, copy_from: Sequence[str] | None = None) -> str:
         """The whole reply (greedy, deterministic where the backend allows). ``deadline`` (a
-        ``time.monotonic()`` value): stop generating then; the text may be cut short."""
+        ``time.monotonic()`` value): stop generating then; the text may be cut short. ``copy_from``: sentences
+        the reply must copy (bot/llm/copying.py), for a backend that can hold its decoding to them."""
         ...
 
     def stream(self, messages: list[ChatMessage], *, max_new_tokens: int | None = None) -> Iterator[str]:
@@ -57,7 +58,7 @@ class FakeLLM:
     delay_s: float = 0.0  # a slow model that cannot be interrupted (it ignores the deadline)
 
     def generate(self, messages: list[ChatMessage], *, max_new_tokens: int | None = None,
-                 deadline: float | None = None) -> str:
+                 deadline: float | None = None, copy_from: Sequence[str] | None = None) -> str:
         self.calls.append(list(messages))
         if self.delay_s:
             time.sleep(self.delay_s)

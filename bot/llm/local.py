@@ -10,11 +10,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.llm.base import ChatMessage, cut_at_repeat
+from bot.llm.copying import CopyProcessor
 from bot.llm.prepare import prepare_base_model
 
 if TYPE_CHECKING:
@@ -186,6 +187,7 @@ class LocalLLM:
         name: str = "local",
         weights: str = "merged",
         prompt_lookup: int = 0,
+        copy_decoding: bool = False,
     ) -> None:
         self.base_model = base_model
         self.quantization = quantization
@@ -194,6 +196,7 @@ class LocalLLM:
         self.weights = weights  # merged: on CPU, 4-bit layers dequantized once and the adapter merged in
         self.max_new_tokens = max_new_tokens
         self.prompt_lookup = prompt_lookup  # tokens copied from the prompt checked in one step (0: plain greedy)
+        self.copy_decoding = copy_decoding  # drafts held to copies of their sources as they are generated
         self.name = name
         self._model: Any = None
         self._tokenizer: Any = None
@@ -214,6 +217,7 @@ class LocalLLM:
             name="local+adapter" if adapter_exists(adapter) else "local",
             weights=settings.llm.weights,
             prompt_lookup=settings.llm.prompt_lookup,
+            copy_decoding=settings.llm.copy_decoding,
         )
 
     def load(self) -> None:
@@ -232,13 +236,17 @@ class LocalLLM:
         device = next(self._model.parameters()).device
         return {k: v.to(device) for k, v in encoded.items()}
 
-    def _gen_kwargs(self, inputs: Any, max_new_tokens: int | None, deadline: float | None = None) -> dict[str, Any]:
-        from transformers import StoppingCriteriaList
+    def _gen_kwargs(self, inputs: Any, max_new_tokens: int | None, deadline: float | None = None,
+                    copy_from: Sequence[str] | None = None) -> dict[str, Any]:
+        from transformers import LogitsProcessorList, StoppingCriteriaList
 
-        criteria: list[Any] = [_StopOnRepeat(self._tokenizer, inputs["input_ids"].shape[1])]
+        prompt_length = inputs["input_ids"].shape[1]
+        criteria: list[Any] = [_StopOnRepeat(self._tokenizer, prompt_length)]
         if deadline is not None:
             criteria.append(_StopAtDeadline(deadline))
-        lookup = {"prompt_lookup_num_tokens": self.prompt_lookup} if self.prompt_lookup else {}
+        lookup: dict[str, Any] = {"prompt_lookup_num_tokens": self.prompt_lookup} if self.prompt_lookup else {}
+        if copy_from and self.copy_decoding:
+            lookup["logits_processor"] = LogitsProcessorList([CopyProcessor(self._tokenizer, prompt_length, copy_from)])
         return {
             **inputs,
             **lookup,
@@ -250,12 +258,12 @@ class LocalLLM:
         }
 
     def generate(self, messages: list[ChatMessage], *, max_new_tokens: int | None = None,
-                 deadline: float | None = None) -> str:
+                 deadline: float | None = None, copy_from: Sequence[str] | None = None) -> str:
         import torch
 
         inputs = self._inputs(messages)
         with self._run_lock, torch.inference_mode():
-            output = self._model.generate(**self._gen_kwargs(inputs, max_new_tokens, deadline))
+            output = self._model.generate(**self._gen_kwargs(inputs, max_new_tokens, deadline, copy_from))
         new_tokens = output[0, inputs["input_ids"].shape[1] :]
         text = str(self._tokenizer.decode(new_tokens, skip_special_tokens=True)).strip()
         cut = cut_at_repeat(text)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import httpx
@@ -80,7 +80,8 @@ class OpenAIChatLLM:
         raise LLMServerError(f"model server answered {response.status_code}: {detail}", response.status_code)
 
     def generate(self, messages: list[ChatMessage], *, max_new_tokens: int | None = None,
-                 deadline: float | None = None) -> str:
+                 deadline: float | None = None, copy_from: Sequence[str] | None = None) -> str:
+        # copy_from is not sent: an OpenAI-compatible server decodes freely, and the answer check holds the draft
         # the reply budget: the request gives up at the deadline (the server may finish the draft; it is dropped)
         timeout = httpx.USE_CLIENT_DEFAULT if deadline is None else max(0.1, deadline - time.monotonic())
         try:

@@ -17,7 +17,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
@@ -42,6 +42,7 @@ class _Job:
     messages: list[ChatMessage]
     max_new_tokens: int | None
     deadline: float  # time.monotonic() by which the draft must be ready
+    copy_from: Sequence[str] | None = None  # sentences the draft must copy (bot/llm/copying.py)
     result: Future[str | None] = field(default_factory=Future)
     abandoned: threading.Event = field(default_factory=threading.Event)
 
@@ -76,10 +77,11 @@ class DraftWorker:
         while self._queue.unfinished_tasks and time.monotonic() < until:
             time.sleep(0.05)
 
-    def draft(self, messages: list[ChatMessage], *, max_new_tokens: int | None = None) -> Draft:
+    def draft(self, messages: list[ChatMessage], *, max_new_tokens: int | None = None,
+              copy_from: Sequence[str] | None = None) -> Draft:
         """The model's draft if it is ready within the budget; otherwise ``text=None`` and why."""
         started = self._clock()
-        job = _Job(list(messages), max_new_tokens, started + self.budget_s)
+        job = _Job(list(messages), max_new_tokens, started + self.budget_s, copy_from)
         self._ensure_started()
         try:
             self._queue.put_nowait(job)
@@ -107,7 +109,8 @@ class DraftWorker:
                 if self._closing or job.abandoned.is_set() or self._clock() >= job.deadline:
                     job.result.set_result(None)  # its patient already has the quoted answer
                     continue
-                text = self.llm.generate(job.messages, max_new_tokens=job.max_new_tokens, deadline=job.deadline)
+                text = self.llm.generate(job.messages, max_new_tokens=job.max_new_tokens, deadline=job.deadline,
+                                         copy_from=job.copy_from)
                 # stopped at the deadline, the text is cut short: never send half a draft
                 job.result.set_result(None if self._clock() >= job.deadline else text)
             except Exception as exc:  # reported to the waiting caller; the worker goes on

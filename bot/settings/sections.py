@@ -165,6 +165,9 @@ class LLMSettings(BaseModel):
     # prompt lookup decoding: drafts copy the chosen sentences, so the model checks up to this many tokens taken
     # from its prompt in one forward pass instead of one token per pass (the same greedy text, faster); 0: off
     prompt_lookup: int = Field(default=10, ge=0, le=64)
+    # copy-constrained decoding (bot/llm/copying.py): of the model's likeliest next tokens, only those that keep each
+    # sentence a copy of a chosen one (the answer check's rule) are kept; the model still picks the sentences
+    copy_decoding: bool = True
     # the reply budget: a draft not ready in this many seconds is dropped and the checked quote goes out
     draft_budget_s: float = Field(default=4.0, gt=0, le=120)
     # drafts waiting for the model beyond the one being made; more go straight to the quoted answer
