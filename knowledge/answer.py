@@ -8,8 +8,8 @@ heard -> policy -> value -> range or definition -> retrieve -> select sentences 
 - policy: a dose, which medicine to take or whether to start, stop or change one, what something means for the
   patient's own diagnosis, or a question outside the clinic's business is refused before retrieval (rules, then a
   classifier on the question's embedding: knowledge/policy.py); the first three are handed to the care team.
-- value: a patient's own number ("my a1c is 5.9") is placed in the band the lab documents define (knowledge/values.py);
-  a value in the clinic's critical range goes to the care team instead.
+- value: a patient's own number ("my a1c is 5.9") is placed in the band the lab documents define (knowledge/values.py,
+  knowledge/own_number.py); a value in the clinic's critical range goes to the care team instead.
 - range or definition: "what is a normal inr" gets the range the test's table gives; "what is alt" the sentences of
   the test's own document that say what it is (knowledge/asks.py).
 - retrieve: BM25 and embeddings fused, the question expanded with the documents' own names for what it names.
@@ -38,7 +38,6 @@ from bot.llm.worker import DraftWorker
 from knowledge.asks import (
     asks_definition,
     asks_range,
-    asks_typical_range,
     definition_sentences,
     describe_range,
     more_than_range,
@@ -46,25 +45,18 @@ from knowledge.asks import (
 )
 from knowledge.checks import draft_problem
 from knowledge.embeddings import Embedder
-from knowledge.guard import fits_sms, names_condition
-from knowledge.kinds import ASKS_MORE, answers_kind, asks_besides, compared, question_kinds
+from knowledge.guard import fits_sms
+from knowledge.kinds import answers_kind, compared, question_kinds
 from knowledge.library import Library
+from knowledge.own_number import OwnNumber
 from knowledge.parts import as_selection, merged, split_question
 from knowledge.policy import PolicyCheck
 from knowledge.prompt import build_messages
 from knowledge.replies import DECLINE_RE, HANDED_OFF, replies
-from knowledge.select import Selection, Sentence, SentenceSelector, candidates, direction, distinct
+from knowledge.select import Selection, Sentence, SentenceSelector, candidates, distinct
 from knowledge.sentences import clean_draft, copied_from, copy_sources, sms_safe, with_sources
 from knowledge.store import KnowledgeStore, Retriever
 from knowledge.types import Answer, Passage
-from knowledge.values import (
-    Reading,
-    asks_where_it_falls,
-    describe,
-    interpretable,
-    is_critical,
-    readings,
-)
 from knowledge.vocabulary import spelled_out
 
 if TYPE_CHECKING:
@@ -141,6 +133,16 @@ class Answerer:
     def fits(self, body: str, titles: Sequence[str]) -> bool:
         return fits_sms(with_sources(body, titles), self.settings.sms.max_segments)
 
+    @property
+    def own_number(self) -> OwnNumber:
+        """The value stage (knowledge/own_number.py), over what this answerer holds now."""
+        return OwnNumber(self.library, self.selector, self.settings, self.messages, self.fits, self.own_document,
+                         self._search)
+
+    def _search(self, text: str, k: int) -> list[Passage]:
+        """The store's ``k`` best sections for ``text`` expanded with the documents' names and weekdays spelt out."""
+        return self.store.query(spelled_out(self.library.vocabulary.expand(text)), k)
+
     # -- the pipeline -------------------------------------------------------------------------------
     def answer(self, question: str) -> Answer:
         question = " ".join(question.split())
@@ -160,8 +162,8 @@ class Answerer:
         kind, layer = self.policy.decide(written)
         if kind is None and question != written:  # the policy reads both: what was written and what was meant
             kind, layer = self.policy.decide(question)
-        if kind == "diagnosis" and layer == "model" and self._places_only(question):  # "egfr 55, am I ok": the band
-            kind = None
+        if kind == "diagnosis" and layer == "model" and self.own_number.places_only(question):
+            kind = None  # "egfr 55, am I ok": the band
         trace.append(("policy", {"refused": kind or ""}))
         if kind is not None:
             return Answer(self.messages[kind], reason=f"policy:{kind}", handoff=HANDED_OFF.get(kind, ""))
@@ -180,15 +182,14 @@ class Answerer:
         """The answer from the documents' structure (a value, a range), else the sentences to answer from, else why
         there are none. A part too vague to find its sections alone ("... or do u charge interest") is answered from
         those of the message it is part of (``within``)."""
-        structured = self.value_answer(question, trace) or self.range_answer(question, trace) or self.definition(
+        structured = self.own_number.answer(question, trace) or self.range_answer(question, trace) or self.definition(
             question, trace)  # the patient's own number, a range or what a test is: from the documents' structure
         if structured is not None:
             return structured
-        expanded = spelled_out(self.library.vocabulary.expand(question))
-        found = self.store.query(expanded, self.settings.knowledge.top_k)
+        top_k, expanded = self.settings.knowledge.top_k, spelled_out(self.library.vocabulary.expand(question))
+        found = self._search(question, top_k)  # ``expanded`` is its query: the trace and the selection read it
         own = self.answerable(question, found)
-        passages = own or (self.answerable(within, self.store.query(spelled_out(self.library.vocabulary.expand(
-            within)), self.settings.knowledge.top_k)) if within else [])
+        passages = own or (self.answerable(within, self._search(within, top_k)) if within else [])
         trace.append(("retrieve", {"query": expanded, "passages": [f"{p.title} - {p.heading}" for p in found],
                                    "best_similarity": round(max((p.score for p in found), default=0.0), 3),
                                    "kept": len(passages)}))
@@ -203,81 +204,10 @@ class Answerer:
         trace.append(("select", {"sentences": [s.text for s in selection.sentences]}))
         return selection if selection.sentences else Answer(self.messages["handoff"], reason="nothing_to_quote")
 
-    def _places_only(self, question: str) -> bool:
-        """The learned check's diagnosis refusal (never a rule's) is overruled for a patient's own number asked only
-        where it falls or whether to worry (knowledge/values.py: asks_where_it_falls), when it names no condition or
-        organ ("... I have diabetes. is that bad?")."""
-        found = self.own_readings(question)
-        names = [n for r in found for n in self.library.vocabulary.names_of(r.code)]
-        if not found or not asks_where_it_falls(question, names):
-            return False
-        return not names_condition(question)
-
     def _subject(self, text: str) -> str:
         """The first name of a test (or a page's subject) ``text`` names, as written there; "" when none."""
         found = self.library.vocabulary.mentions(text)
         return text[found[0].start:found[0].end] if found else ""
-
-    def own_readings(self, question: str) -> list[Reading]:
-        """The patient's own numbers in ``question`` that the documents' bands can place."""
-        library = self.library
-        return [r for r in readings(question, library.vocabulary, library.ranges)
-                if interpretable(r, library.ranges[r.code])]
-
-    def value_answer(self, question: str, trace: list[tuple[str, dict[str, Any]]]) -> Answer | None:
-        """The patient's own number in the documents' band, or None when the question gives none to place."""
-        library, found = self.library, self.own_readings(question)
-        trace.append(("value", {"tests": [r.code for r in found]}))
-        if not found:
-            return None
-        if any(is_critical(r, self.settings.labs.critical) for r in found):
-            return Answer(self.messages["critical"], reason="critical_value", handoff="critical_value")
-        sentences = [sms_safe(describe(r, library.ranges[r.code])) for r in found[:2]]
-        titles = list(dict.fromkeys(library.ranges[r.code].title for r in found[:2]))
-        review, test = "Your clinician will review your result with you.", library.ranges[found[0].code]
-        table = sms_safe(describe_range(test))  # "my fasting sugar was 108 what is the normal range": every band too
-        if test.banded and asks_typical_range(question, test) and self.fits(f"{sentences[0]} {table}", titles):
-            sentences.append(table)
-        meaning = self.value_meaning(question, found[0], lambda more: self.fits(
-            " ".join([*sentences, more, review]), titles)) if self._one_side(found[:2]) else []
-        if meaning:
-            trace.append(("value_meaning", {"sentences": [s.text for s in meaning]}))
-        body = " ".join([*sentences, *(s.text for s in meaning), review])
-        return Answer(with_sources(body, titles), sources=titles, grounded=True, reason="value")
-
-    def _one_side(self, found: Sequence[Reading]) -> bool:
-        """One reading, or two of one document on the same side ("alt 78 ast 41, what causes that"): one meaning."""
-        ranges, documents = self.library.ranges, self.library.lab_documents
-        sides = {p.flag for r in found for p in ranges[r.code].place(r.value)}
-        sources = {getattr(documents.get(r.code), "source", r.code) for r in found}
-        return len(found) == 1 or (len(sides) == 1 and len(sources) == 1)
-
-    def value_meaning(self, question: str, reading: Reading, fits: Callable[[str], bool]) -> list[Sentence]:
-        """"tsh 6.2 what does that mean", "ldl 170 how do i get it down": besides placing the number, the sentences of
-        the test's own document on what a value on that side can mean (cause, feel like), or, when the question asks
-        anything else (knowledge/kinds.py: asks_besides), the sections of that document that answer it by meaning."""
-        kinds = question_kinds(question) & {"cause", "symptom"}
-        test, (sections, names) = self.library.ranges[reading.code], self.own_document(reading.code)
-        flags = {p.flag for p in test.place(reading.value)}
-        side = flags.pop() if len(flags) == 1 else None
-        ask, meaning = "", bool(kinds or ASKS_MORE.search(question)) and side in ("high", "low")
-        if meaning:
-            name = self.library.vocabulary.display.get(reading.code, test.name)
-            sections = SentenceSelector.side_sections(sections, names, str(side))
-            ask = (f"what can cause a {side} {name}" if "cause" in kinds else f"what are the symptoms of a {side} "
-                   f"{name}" if "symptom" in kinds else f"what does a {side} {name} mean")
-        elif asks_besides(question, [*names, *self.library.vocabulary.page_words([reading.code])]):
-            ask, source = " ".join(question.replace(reading.written, " ").split()), sections[0].source if sections else ""
-            found = self.store.query(spelled_out(self.library.vocabulary.expand(ask)), 2 * self.settings.knowledge.top_k)
-            sections = [p for p in found if p.source == source and direction(p.heading) in ("", side or "")]
-            if side and direction(question) == side:  # "came back high ... what else does that": that side's sections
-                sections.sort(key=lambda p: direction(p.heading) != side)
-        if self.selector is None or not sections or not ask:
-            return []
-        chosen = self.selector.select(ask, sections, fits, names, question_kinds(ask), refined=True).sentences
-        if meaning:  # all on the number's side, or none
-            return list(chosen) if all(direction(s.text) in ("", side or "") for s in chosen) else []
-        return list(chosen)  # their sections are not about the other side ("Lowering cholesterol", not "Low HDL")
 
     def _codes(self, question: str) -> list[str]:
         return list(dict.fromkeys(m.term.code for m in self.library.vocabulary.mentions(question) if m.term.code))

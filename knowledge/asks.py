@@ -42,7 +42,7 @@ _DEFINITION = re.compile(
 
 _FILLER = r"(exactly|actually|again|anyway|though|tho|lol|pls|please)"
 _TRAILING = re.compile(rf"( {_FILLER})+$")
-_TRAILING_SAID = re.compile(rf"(\s+{_FILLER})+(?=\W*$)", re.I)
+_TRAILING_SAID = re.compile(rf"(\s+{_FILLER})+(?=\W*$)", re.I)  # one for both would strip "exactly." in _plain
 
 
 def _plain(question: str) -> str:

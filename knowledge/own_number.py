@@ -1,0 +1,108 @@
+"""The value stage of the answer pipeline (knowledge/answer.py): a patient's own number ("my a1c is 5.9") placed in
+the band the lab documents define (knowledge/values.py), with what a value on that side can mean when the question
+asks; a value in the clinic's critical range goes to the care team instead. Also the overruling of the learned
+policy check's diagnosis refusal for a number asked only where it falls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from knowledge.asks import asks_typical_range, describe_range
+from knowledge.guard import names_condition
+from knowledge.kinds import ASKS_MORE, asks_besides, question_kinds
+from knowledge.library import Library
+from knowledge.select import Sentence, SentenceSelector, direction
+from knowledge.sentences import sms_safe, with_sources
+from knowledge.types import Answer, Passage
+from knowledge.values import Reading, asks_where_it_falls, describe, interpretable, is_critical, readings
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+
+@dataclass(frozen=True)
+class OwnNumber:
+    """What the stage reads, handed over by the Answerer: the documents, the sentence selector, the settings and
+    replies, whether a body fits the SMS budget with its sources, a test's own document and the store's search."""
+
+    library: Library
+    selector: SentenceSelector | None
+    settings: Settings
+    messages: dict[str, str]
+    fits: Callable[[str, Sequence[str]], bool]
+    own_document: Callable[[str], tuple[list[Passage], list[str]]]
+    search: Callable[[str, int], list[Passage]]
+
+    def places_only(self, question: str) -> bool:
+        """The learned check's diagnosis refusal (never a rule's) is overruled for a patient's own number asked only
+        where it falls or whether to worry (knowledge/values.py: asks_where_it_falls), when it names no condition or
+        organ ("... I have diabetes. is that bad?")."""
+        found = self.readings(question)
+        names = [n for r in found for n in self.library.vocabulary.names_of(r.code)]
+        if not found or not asks_where_it_falls(question, names):
+            return False
+        return not names_condition(question)
+
+    def readings(self, question: str) -> list[Reading]:
+        """The patient's own numbers in ``question`` that the documents' bands can place."""
+        library = self.library
+        return [r for r in readings(question, library.vocabulary, library.ranges)
+                if interpretable(r, library.ranges[r.code])]
+
+    def answer(self, question: str, trace: list[tuple[str, dict[str, Any]]]) -> Answer | None:
+        """The patient's own number in the documents' band, or None when the question gives none to place."""
+        library, found = self.library, self.readings(question)
+        trace.append(("value", {"tests": [r.code for r in found]}))
+        if not found:
+            return None
+        if any(is_critical(r, self.settings.labs.critical) for r in found):
+            return Answer(self.messages["critical"], reason="critical_value", handoff="critical_value")
+        sentences = [sms_safe(describe(r, library.ranges[r.code])) for r in found[:2]]
+        titles = list(dict.fromkeys(library.ranges[r.code].title for r in found[:2]))
+        review, test = "Your clinician will review your result with you.", library.ranges[found[0].code]
+        table = sms_safe(describe_range(test))  # "my fasting sugar was 108 what is the normal range": every band too
+        if test.banded and asks_typical_range(question, test) and self.fits(f"{sentences[0]} {table}", titles):
+            sentences.append(table)
+        meaning = self.meaning(question, found[0], lambda more: self.fits(
+            " ".join([*sentences, more, review]), titles)) if self._one_side(found[:2]) else []
+        if meaning:
+            trace.append(("value_meaning", {"sentences": [s.text for s in meaning]}))
+        body = " ".join([*sentences, *(s.text for s in meaning), review])
+        return Answer(with_sources(body, titles), sources=titles, grounded=True, reason="value")
+
+    def _one_side(self, found: Sequence[Reading]) -> bool:
+        """One reading, or two of one document on the same side ("alt 78 ast 41, what causes that"): one meaning."""
+        ranges, documents = self.library.ranges, self.library.lab_documents
+        sides = {p.flag for r in found for p in ranges[r.code].place(r.value)}
+        sources = {getattr(documents.get(r.code), "source", r.code) for r in found}
+        return len(found) == 1 or (len(sides) == 1 and len(sources) == 1)
+
+    def meaning(self, question: str, reading: Reading, fits: Callable[[str], bool]) -> list[Sentence]:
+        """"tsh 6.2 what does that mean", "ldl 170 how do i get it down": besides placing the number, the sentences of
+        the test's own document on what a value on that side can mean (cause, feel like), or, when the question asks
+        anything else (knowledge/kinds.py: asks_besides), the sections of that document that answer it by meaning."""
+        kinds = question_kinds(question) & {"cause", "symptom"}
+        test, (sections, names) = self.library.ranges[reading.code], self.own_document(reading.code)
+        flags = {p.flag for p in test.place(reading.value)}
+        side = flags.pop() if len(flags) == 1 else None
+        ask, meaning = "", bool(kinds or ASKS_MORE.search(question)) and side in ("high", "low")
+        if meaning:
+            name = self.library.vocabulary.display.get(reading.code, test.name)
+            sections = SentenceSelector.side_sections(sections, names, str(side))
+            ask = (f"what can cause a {side} {name}" if "cause" in kinds else f"what are the symptoms of a {side} "
+                   f"{name}" if "symptom" in kinds else f"what does a {side} {name} mean")
+        elif asks_besides(question, [*names, *self.library.vocabulary.page_words([reading.code])]):
+            ask, source = " ".join(question.replace(reading.written, " ").split()), sections[0].source if sections else ""
+            found = self.search(ask, 2 * self.settings.knowledge.top_k)
+            sections = [p for p in found if p.source == source and direction(p.heading) in ("", side or "")]
+            if side and direction(question) == side:  # "came back high ... what else does that": that side's sections
+                sections.sort(key=lambda p: direction(p.heading) != side)
+        if self.selector is None or not sections or not ask:
+            return []
+        chosen = self.selector.select(ask, sections, fits, names, question_kinds(ask), refined=True).sentences
+        if meaning:  # all on the number's side, or none
+            return list(chosen) if all(direction(s.text) in ("", side or "") for s in chosen) else []
+        return list(chosen)  # their sections are not about the other side ("Lowering cholesterol", not "Low HDL")
