@@ -6,6 +6,7 @@ import pytest
 
 from bot.llm.local import LocalLLM, adapter_exists
 from knowledge.prompt import build_messages
+from knowledge.sentences import clean_draft, copied_from, copy_sources
 from knowledge.types import Passage
 from tests.conftest import TinyAdapter
 
@@ -119,4 +120,33 @@ def test_prompt_lookup_gives_the_same_draft_in_fewer_forward_passes(tiny_adapter
     finally:
         hook.remove()
     assert looked_up == plain and plain.strip()
+    assert passes < plain_passes
+
+
+@pytest.mark.slow
+def test_copy_decoding_drafts_only_copies_and_keeps_prompt_lookups_speed(tiny_adapter: TinyAdapter) -> None:
+    """``llm.copy_decoding``: the real model's draft is made of copies of the chosen sentences (what the answer check
+    sends), and prompt lookup still checks several tokens per forward pass with the constraint on."""
+    llm = LocalLLM(str(tiny_adapter.base_model), adapter=tiny_adapter.path, max_new_tokens=48, copy_decoding=True)
+    passage = Passage("PT/INR", "What the numbers mean", "People taking warfarin, a blood thinner, usually aim for an "
+                      "INR of 2.0 to 3.0. A high INR means your blood takes longer to clot.", "labs/inr.md", 0.9)
+    messages = build_messages("what inr should i aim for on warfarin", [passage], "Maple Street Family Medicine")
+    llm.load()
+    passes = 0
+
+    def count(*_: object) -> None:
+        nonlocal passes
+        passes += 1
+
+    hook = llm._model.register_forward_hook(count)
+    try:
+        llm.prompt_lookup = 0
+        plain = llm.generate(messages, copy_from=copy_sources([passage]))
+        plain_passes, passes = passes, 0
+        llm.prompt_lookup = 10
+        looked_up = llm.generate(messages, copy_from=copy_sources([passage]))
+    finally:
+        hook.remove()
+    assert looked_up == plain and plain.strip()
+    assert copied_from(clean_draft(plain), [passage]) is not None
     assert passes < plain_passes

@@ -56,7 +56,7 @@ class CopyRule:
     """The sentences a draft may copy, and whether a draft so far can still be completed into copies of them."""
 
     def __init__(self, sources: Sequence[str]) -> None:
-        self.sources = [w for w in (words_of(s) for s in sources) if w]
+        self.sources = [w for w in (words_of(part) for s in sources for part in SENTENCE_END.split(s)) if w]
 
     def _prefix(self, words: Sequence[str], partial: str) -> bool:
         """Some source has ``words`` in order (no negation skipped) and, after them, a word starting ``partial``."""
@@ -64,7 +64,10 @@ class CopyRule:
             position, skipped = _embed(words, source)
             if position > len(source) or NEGATIONS.intersection(skipped):
                 continue
-            if not partial or any(w.startswith(partial) for w in source[position:]):
+            if not partial:
+                return True
+            later = next((n for n in range(position, len(source)) if source[n].startswith(partial)), None)
+            if later is not None and not NEGATIONS.intersection(source[position:later]):
                 return True
         return False
 
