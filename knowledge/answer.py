@@ -66,7 +66,8 @@ log = logging.getLogger(__name__)
 
 LEXICAL_FLOOR = 3.5  # a BM25 score this high is a rare word of the question in the section ("Humana", "interpreter")
 LEXICAL_MIN_SIMILARITY = 0.22  # ... which answers a question whose embedding alone is too vague, down to this
-TOKENS_PER_CHAR = 0.3  # SmolLM2's tokenizer on the documents' plain English: about 3.3 characters a token
+TOKENS_PER_CHAR = 0.3  # SmolLM2's tokenizer on the documents' plain English: about 3.3 characters a token, and one
+# a digit: "+1 555-555-0123" is 15 tokens, and drafts with phone numbers were cut short at the token budget
 
 
 class Answerer:
@@ -278,7 +279,9 @@ class Answerer:
         if drafts is None:
             return self.quote(selection, "extractive")
         context = selection.passages
-        budget = min(self.settings.llm.max_new_tokens, 16 + round(len(selection.text) * TOKENS_PER_CHAR))
+        digits = sum(c.isdigit() for c in selection.text)
+        budget = min(self.settings.llm.max_new_tokens,
+                     16 + round((len(selection.text) - digits) * TOKENS_PER_CHAR) + digits)
         made = drafts.draft(build_messages(question, context, self.settings.clinic.name), max_new_tokens=budget,
                             copy_from=copy_sources(context))
         if made.text is None:  # over the reply budget, the model busy, or failed: the checked quote goes out

@@ -82,3 +82,10 @@ def test_with_nothing_to_keep_only_the_end_of_text_is_left() -> None:
     scores = torch.tensor([[1.0, 2.0, 0.0]])
     out = processor(torch.tensor([[0]]), scores)
     assert int(out[0].argmax()) == tokenizer.eos_token_id and processor.cut_off == 1
+
+
+def test_punctuation_the_sources_do_not_have_is_no_copy() -> None:
+    rule = CopyRule(SOURCES)
+    assert rule.allows("People taking warfarin, a blood thinner, usually")
+    assert not rule.allows("People taking warfarin... a blood")  # the tuned model's "(liver...), or... ..."
+    assert not rule.allows("People taking warfarin \ufffd")  # half of a character the sources never use

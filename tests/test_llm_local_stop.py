@@ -6,6 +6,7 @@ from typing import ClassVar
 
 import torch
 
+from bot.llm.base import cut_at_repeat
 from bot.llm.local import _StopOnRepeat
 
 
@@ -30,3 +31,8 @@ def test_generation_stops_once_a_sentence_comes_back_and_not_before() -> None:
         assert stop(looping[:, :n], None).tolist() == [False]
     # only the answer counts: the same tokens with the first sentence in the prompt are no loop
     assert _StopOnRepeat(WordTokenizer(), prompt_length=4)(looping, None).tolist() == [False]
+
+
+def test_the_letters_of_am_and_pm_are_no_repeated_sentence() -> None:
+    assert cut_at_repeat("We are open 8:00 a.m. to 5:00 p.m. on Thursday.") is None
+    assert cut_at_repeat("Call us. Call us. Call us.") == "Call us."

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol, TypedDict
 
 _SENTENCE_RE = re.compile(r"[^.!?]*[.!?]+(?=\s|$)")
+_WORD_RE = re.compile(r"[a-z0-9]{2}")
 
 
 def cut_at_repeat(text: str) -> str | None:
@@ -19,6 +20,8 @@ def cut_at_repeat(text: str) -> str | None:
     seen: set[str] = set()
     for match in _SENTENCE_RE.finditer(text):
         key = " ".join(match.group().lower().split())
+        if not _WORD_RE.search(key):  # "m." of "8 a.m. to 5 p.m." is no sentence: its repeat ended drafts at "5 p."
+            continue
         if key in seen:
             return text[: match.start()].strip()
         seen.add(key)

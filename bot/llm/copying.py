@@ -22,6 +22,7 @@ NEGATIONS = frozenset({"not", "no", "never", "without", "nor", "cannot", "t", "n
 # a sentence ends at . ! or ? followed by a space and a capital, a digit, a bracket or a quote (not after "Dr.")
 SENTENCE_END = re.compile(r"(?<=[.!?])(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bMrs\.)\s+(?=[A-Z0-9(\"'])")
 _ENDS_IN_WORD = re.compile(r"[A-Za-z0-9]$")
+_MARKS = re.compile(r"[^\w\s]+")  # a run of punctuation: ", " "(" "):" "..." and the byte a token leaves half-made
 
 
 def words_of(text: str) -> list[str]:
@@ -57,6 +58,8 @@ class CopyRule:
 
     def __init__(self, sources: Sequence[str]) -> None:
         self.sources = [w for w in (words_of(part) for s in sources for part in SENTENCE_END.split(s)) if w]
+        marks = {run for s in sources for run in _MARKS.findall(s)}
+        self.marks = {run[:n] for run in marks for n in range(1, len(run) + 1)}  # every run of the sources, and its starts
 
     def _prefix(self, words: Sequence[str], partial: str) -> bool:
         """Some source has ``words`` in order (no negation skipped) and, after them, a word starting ``partial``."""
@@ -82,6 +85,8 @@ class CopyRule:
         if not all(self._whole(words_of(s)) for s in done):
             return False
         words = words_of(current)
+        if not all(run in self.marks for run in _MARKS.findall(current)):  # "(liver...), or... ..." is no copy's
+            return False
         if final:
             return self._whole(words)
         partial = words.pop() if words and _ENDS_IN_WORD.search(current) else ""
