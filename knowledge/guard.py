@@ -23,8 +23,12 @@ _DRUGS = (
     r"insulin|metformin|warfarin|coumadin|eliquis|lisinopril|amlodipine|atorvastatin|statins?|levothyroxine|"
     r"synthroid|prednisone|antibiotics?|amoxicillin|melatonin|sleeping pills?|painkillers?|opioids?)"
 )
+# Supplements and remedies patients buy themselves, named by what they are: "cinnamon or berberine for my sugar".
+_REMEDIES = (r"(cinnamon|berberine|fish oil|omega[- ]?3s?|turmeric|curcumin|red yeast rice|coq ?10|ashwagandha|"
+             r"apple cider vinegar|psyllium|metamucil|herbs?|herbal (remedy|remedies|tea|teas)|probiotics?|multivitamins?)")
 _MEDS = (
-    rf"({_DRUGS[1:-1]}|medicines?|medications?|meds|med|pills?|tablets?|vitamin [a-z0-9]+|supplements?|iron|"
+    rf"({_DRUGS[1:-1]}|{_REMEDIES[1:-1]}|medicines?|medications?|meds|med|pills?|tablets?|capsules?|caps|softgels?|"
+    r"gumm(y|ies)|vitamins?( [a-z0-9]+)?|supplements?|iron|"
     r"potassium|inhalers?|blood thinners?|water pills?|drugs?|creams?|shots?|injections?|prescriptions?|"
     r"antidepressants?|steroids?|hormones?)"
 )
@@ -74,6 +78,15 @@ _MEDICINE_PATTERNS = [*_MEDICINE_ES,
     rf"(a |an |the |some |my )?{_MEDS}",  # starting one, said as going on it
     rf"\bswitch(ing)? (from|to)\b.{{0,30}}\b{_DRUGS}",
     rf"\b(what|which) {_MEDS} (is|are|works?) (best|better|safest)\b",
+    # a choice between remedies, or the best one: "which is better for lowering, cinnamon or berberine", "fish oil or
+    # a statin", "the best vitamin for energy"
+    rf"\b(which|what)( one| kind| type)?( is| are| would be| works)? (better|best|stronger|safer|more effective)\b"
+    rf"[^.?!]{{0,60}}\b{_MEDS}\b",
+    rf"\b{_MEDS}\b[^.?!,]{{0,30}}\b(or|vs\.?|versus)\b[^.?!]{{0,30}}\b{_MEDS}\b[^.?!]{{0,40}}"
+    r"\b(better|best|stronger|safer|more effective|(for|to) (lower|rais|reduc|bring|get|improv|boost|fix)\w*)",
+    rf"\b(better|best|stronger|safer|(for|to) (lower|rais|reduc|bring|get|improv|boost|fix)\w*)\b[^.?!]{{0,40}}"
+    rf"\b{_MEDS}\b[^.?!,]{{0,30}}\b(or|vs\.?|versus)\b[^.?!]{{0,30}}\b{_MEDS}\b",
+    rf"\b(the |a )?(best|better|good|right|strongest|safest) (\w+ )?{_MEDS} (for|to)\b",
     rf"(^|[.!?,]\s*){_DRUGS}\s*\?",  # a medicine named as the whole question: "statin? my ldl is 195"
     r"\b(prescribe|(call|phone|send) in (a |an |some |me )?(new )?(prescription|script|rx|z ?-?pack|antibiotics?|meds?|"
     rf"medicine|{_DRUGS[1:-1]}))\b",

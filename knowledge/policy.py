@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,6 +28,7 @@ from typing import Any, Literal
 
 from knowledge.embeddings import Embedder
 from knowledge.guard import PolicyKind, policy_hit
+from knowledge.sentences import asking_sentences
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,13 @@ Layer = Literal["rule", "model", ""]
 # The classifier says "out of scope" only of a question it can read: at least this share of its words are the
 # examples' (all English). A message in Spanish is a patient's question in another language, not one off the subject.
 KNOWN_FOR_SCOPE = 0.5
+# A message that tells a story and then asks in general ("what is sign of low calcium in blood? my mother have cramps
+# in legs and tingle around lips") is read by the classifier as the story: the symptoms weigh towards a diagnosis. When
+# every sentence that asks (ends in "?") names no one, points back at nothing and gives no number, the classifier's
+# diagnosis refusal holds only if it refuses those sentences alone too. "TSH 6.1 what is it mean?" (a number), "is it
+# dangerous?" (points back) and a message without a question mark keep the whole message's reading.
+_PERSONAL = re.compile(r"\b(i|i'?m|im|me|my|mine|we|us|our|you|your|he|she|him|his|her|they|them|their|it|its|this|that|"
+                       r"these|those|there)\b|\d", re.I)
 
 
 def policy_examples(path: Path = POLICY_EXAMPLES) -> list[tuple[str, str]]:
@@ -157,12 +166,24 @@ class PolicyCheck:
         if not probabilities or probabilities.get("ok", 1.0) > 1 - REFUSE_AT or not self.knows_a_word(question):
             return None, ""
         label = max((k for k in probabilities if k != "ok"), key=lambda k: probabilities[k])
+        if label == "diagnosis" and self._asks_in_general(question):
+            return None, ""
         if label == "out_of_scope" and self.known_share(question) < KNOWN_FOR_SCOPE:  # another language, not off topic
             others = [k for k in probabilities if k not in ("ok", "out_of_scope")]
             if sum(probabilities[k] for k in others) < probabilities.get("ok", 0.0):
                 return None, ""  # a dose, medicine or diagnosis refusal is never given up: only this one
             label = max(others, key=lambda k: probabilities[k])
         return ("dose" if label == "medicine" else label), "model"  # type: ignore[return-value]
+
+    def _asks_in_general(self, question: str) -> bool:
+        """The message's questions ask in general (no person, no "it" or "that", no number) and the classifier,
+        reading them without the story around them, does not refuse them."""
+        asked = asking_sentences(question, last=False)
+        if not asked or " ".join(asked) == " ".join(question.split()) or any(_PERSONAL.search(a) for a in asked):
+            return False
+        assert self.embedder is not None
+        text = " ".join(asked)
+        return self.probabilities(text, self.embedder.embed([text])[0]).get("ok", 0.0) > 1 - REFUSE_AT
 
     def known_share(self, question: str) -> float:
         """The share of the question's words that the examples use ("voy a llegar como 20 minutos tarde": few)."""

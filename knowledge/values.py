@@ -2,10 +2,10 @@
 is in the prediabetes range, 5.7 % to 6.4 %." Nothing is generated and nothing is diagnosed.
 
 The test is the one the question names (the documents' vocabulary, knowledge/vocabulary.py); the number is the one
-nearest after it (else before it). Ages, durations, times and dates are not results ("a psa test at 60", "fasting
-8 hours"). A number the documents have no band for, one in another unit, or one ten times past every bound is not
-interpreted: the question then goes the usual way. A value in the clinic's critical range is not placed at all:
-the question goes to the care team.
+nearest after it (else before it). Ages, durations, times, dates and numbers in the units of other things are not
+results ("a psa test at 60", "fasting 8 hours", "rides 30 miles"). A number the documents have no band for, one in
+another unit, or one ten times past every bound is not interpreted: the question then goes the usual way. A value in
+the clinic's critical range is not placed at all: the question goes to the care team.
 """
 
 from __future__ import annotations
@@ -22,9 +22,15 @@ from knowledge.vocabulary import Vocabulary
 # [8-33 U/L]", "(7-20)", "target 2.0-3.0") or part of a name ("25-hydroxy", "24-hour urine"); nor a dipstick's grade
 # ("leukocyte esterase 2+").
 _NUMBER = re.compile(r"(?<![\w.,/:\-–])(\d+(?:\.\d+)?)(?![\w/:+\-–]|\.\d)\s*(%|[a-zµ]+/[a-z0-9.]+|[a-z]+)?", re.I)
+# A number followed by the unit of something else is no result either: a distance, a duration, a weight, a count of
+# doses, drinks or steps ("rides his bike 30 miles", "drank 3 cups of coffee", "lost 12 lbs", "2 capsules").
 _NOT_A_RESULT_AFTER = re.compile(
-    r"^(years?|yrs?|yo|y/o|year-old|months?|mos?|weeks?|wks?|days?|hours?|hrs?|h|minutes?|mins?|am|pm|a\.m|p\.m|"
-    r"times|x|pills?|tablets?|mg|mcg|units?|iu|ml|kids?|children|lbs?|pounds|kg)$", re.I)
+    r"^(years?|yrs?|yo|y/o|year-old|months?|mos?|weeks?|wks?|days?|nights?|hours?|hrs?|h|minutes?|mins?|seconds?|secs?|"
+    r"am|pm|a\.m|p\.m|times|x|"
+    r"pills?|tablets?|capsules?|caps|softgels?|gumm(y|ies)|doses?|shots?|puffs?|drops|mg|mcg|units?|iu|ml|"
+    r"kids?|children|lbs?|pounds|kg|kilos?|oz|ounces?|stones?|"
+    r"miles?|mi|km|kms|kilomet(er|re)s?|met(er|re)s?|feet|ft|laps?|blocks?|steps?|floors?|flights?|reps?|sets?|"
+    r"cups?|glasses|bottles?|cans?|drinks?|beers?|servings?|cigarettes?|cigs|packs?|degrees?|bpm)$", re.I)
 # ... nor a number that names a kind or a step: "type 2 diabetes", "stage 3 kidney disease".
 _NOT_A_RESULT_BEFORE = re.compile(r"(\b(at|age|aged|since|in|for|after|every|past|last|over the last|type|stage|grade|"
                                   r"class|phase|step)|[<>≤≥]=?)\s*$", re.I)

@@ -154,3 +154,20 @@ def test_the_sentences_that_ask() -> None:
 ])
 def test_dose_and_medicine_questions_in_spanish_are_refused_by_the_rules(question: str, kind: str | None) -> None:
     assert policy_hit(question) == kind
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    # which supplement to take and how many capsules: it was answered with the fasting glucose band
+    ("fasting sugar 112. which is better for lowering, cinnamon or berberine supplement? how many capsule", "dose"),
+    ("how many capsules of fish oil a day", "dose"),
+    ("which vitamin is better for being tired all the time", "medicine"),
+    ("what is the best supplement for lowering cholesterol", "medicine"),
+    ("cinnamon or berberine for lowering sugar?", "medicine"),
+    ("is fish oil or red yeast rice better for triglycerides", "medicine"),
+    ("which is better for lowering cholesterol, diet or exercise?", None),  # no remedy named: the documents answer
+    ("which is better, a fasting or a non-fasting lipid panel", None),
+    ("what is a good vitamin d level", None),
+    ("can supplements affect my thyroid test", None),
+])
+def test_which_supplement_to_take_and_how_many_capsules_are_refused(question: str, kind: str | None) -> None:
+    assert policy_hit(question) == kind

@@ -102,3 +102,12 @@ def test_a_message_in_another_language_is_not_out_of_scope_for_that_alone(check:
     assert check.kind("voy a llegar como 20 minutos tarde, todavia me pueden ver?") != "out_of_scope"
     assert check.kind("whats the weather tomorrow in chicago") == "out_of_scope"
     assert check.kind("cuantas unidades de vitamina D tengo que tomar al dia?") == "dose"
+
+
+def test_a_general_question_after_a_story_is_read_without_the_story(check: PolicyCheck) -> None:
+    """The classifier read "what is sign of low calcium in blood? my mother have cramps ..." as the story (symptoms:
+    a diagnosis) and refused it; its question asks in general, and is answered. A question that gives a number or
+    points back at the story keeps the whole message's reading."""
+    assert check.kind("what is sign of low calcium in blood? my mother have cramps in legs and tingle around lips") is None
+    assert check.kind("TSH 6.1 what is it mean? I am always cold and tired") == "diagnosis"
+    assert check.kind("my mother has leg cramps and tingling lips, does she have low calcium") == "diagnosis"

@@ -1,0 +1,33 @@
+"""The patient's own number (knowledge/values.py): which number in a question is the named test's result."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from knowledge.library import Library
+from knowledge.values import readings
+
+DOCUMENTS = Path(__file__).resolve().parent.parent / "knowledge" / "documents"
+
+
+@pytest.fixture(scope="module")
+def library() -> Library:
+    return Library.load(DOCUMENTS)
+
+
+@pytest.mark.parametrize(("question", "found"), [
+    # "30 miles" is how far he rode, not his PSA: it was placed as "A PSA of 30 ng/mL is above the usual cut-off"
+    ("My dad rides his bike like 30 miles every morning and then got a PSA drawn the same day. can riding a bike "
+     "change PSA?", []),
+    ("she walks 5 km a day, does walking change her a1c", []),
+    ("i drink 3 cups of coffee, can that raise my glucose", []),
+    ("lost 12 lbs and 2 weeks later my ldl was 120", [("ldl", "120")]),  # the weight and the weeks are not; 120 is
+    ("takes 2 capsules of fish oil, triglycerides 180", [("triglycerides", "180")]),
+    ("potassium 4.1 after 20 minutes of running", [("potassium", "4.1")]),
+    ("my psa is 30", [("psa", "30")]),  # a bare number after the test is still its result
+])
+def test_a_number_in_the_unit_of_something_else_is_not_the_result(library: Library, question: str,
+                                                                   found: list[tuple[str, str]]) -> None:
+    assert [(r.code, r.written) for r in readings(question, library.vocabulary, library.ranges)] == found
