@@ -116,6 +116,19 @@ def test_a_model_that_declines_or_fails_still_gets_the_chosen_sentences_quoted(s
     assert result.reason == "fallback:llm_error" and result.answer.startswith("Free parking")
 
 
+def test_the_model_is_held_to_copies_of_the_sentences_it_was_shown(settings: Settings) -> None:
+    held: list[list[str]] = []
+
+    class Recording(FakeLLM):
+        def generate(self, messages, *, max_new_tokens=None, deadline=None, copy_from=None):  # type: ignore[no-untyped-def]
+            held.append(list(copy_from or []))
+            return "A late cancellation may carry a $25 fee."
+
+    answerer = Answerer(StubRetriever([FEE]), settings, llm=Recording(), embedder=HashingEmbedder())
+    assert answerer.compose("Is there a fee if I cancel late?", chosen(FEE, 1), []).reason == "generated"
+    assert held == [[plain_sentences(FEE.text)[1]]]  # what the check takes as a copy, and nothing else
+
+
 def test_the_draft_budget_follows_the_chosen_sentences(settings: Settings) -> None:
     answerer, _, _ = make(settings, [FEE], "A late cancellation may carry a $25 fee.")
     trace: list = []
