@@ -22,6 +22,8 @@ a sentence both show in the wording:
   gives a number, a time or a day.
 - time: "how early do i show up", "how long do results take": a sentence that gives a length of time or a time of day
   (a phone number is no answer to it).
+- online: "is there an email address for the front desk", "do you have a website": a sentence that gives an email or
+  a web address.
 - identity: "is that a bill": the sentence that says what the thing is or is not ("The EOB is not a bill").
 
 A question may have several kinds ("what causes high potassium symptoms"); one with none is left to the similarity
@@ -71,6 +73,9 @@ _ASKS = {
         r"how much|cost|costs|price|fee|fees|charge|charges|what time|when (is|are|do|does|"
         r"can|will)|how many|what day|which day|what days|which days)\b", re.I),
     "time": re.compile(r"\bhow (long|soon|early|late)\b", re.I),  # "how early do i show up": 15 minutes, not a phone
+    "online": re.compile(r"\b(e-?mail|web ?site|url) (address|addy|id)\b|\b(what|what's|whats|is there|do you have|have "
+                         r"an?|your|clinic'?s?|office'?s?) (is |are )?(your |the |an? |any )?(e-?mail|web ?site|url)\b",
+                         re.I),  # "is there an email address for the front desk": the address, not the word
     # whether a thing is what the patient takes it for: "is that a bill", "is this a bill I must pay"
     "identity": re.compile(r"\b(is|are) (it|this|that|these|those|they|the [\w ]{1,20}?) (really |actually |just )?"
                            r"(a|an) [a-z]+", re.I),
@@ -98,6 +103,7 @@ _OFTEN = re.compile(r"\b(once|twice|every|times (a|per|each)|(a|per|each) (day|w
 _TIME = re.compile(r"\b(\d+|a|one|two|three|four|five|a few|several)( (to|or|-) \d+)? (business |working )?(minutes?|"
                    r"mins?|hours?|hrs?|days?|weeks?|months?|years?)\b|\d:\d\d|\b(a\.m\.|p\.m\.|noon)", re.I)
 _IDENTITY = re.compile(r"\b(is|are)( not| never| usually not| always)? (a|an) ([a-z]+)", re.I)
+_ONLINE = re.compile(r"\S@\w|\bhttps?://|\bwww\.", re.I)
 _NUMBER = re.compile(r"\d|\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|noon|midnight)\b", re.I)
 _HEADINGS = {
     "cause": re.compile(r"\b(can (change|mean)|causes?|things that|what (a|an) (high|low)|high|low)\b", re.I),
@@ -107,6 +113,7 @@ _HEADINGS = {
     "compare": re.compile(r"\b(measures?|includes|adds|what is)\b|^$", re.I),
     "number": re.compile(r"\b(hours|phone|number|fee|cost|price|pay|when)\b", re.I),
     "time": re.compile(r"\b(hours|when|ready)\b", re.I),
+    "online": re.compile(r"\b(e-?mail|website|contact)\b", re.I),
 }
 _STOP = frozenset(re.findall(r"\S+", (
     "a an and are as at be by can could do does for from how i if in is it me my of on or our should so that the their "
@@ -191,6 +198,8 @@ def gives(kind: str, sentence: str, subject: set[str]) -> bool:
         return bool(_OFTEN.search(sentence))
     if kind == "number":
         return bool(_NUMBER.search(sentence))
+    if kind == "online":  # an email address or a web address
+        return bool(_ONLINE.search(sentence))
     if kind == "time":  # a length of time or a time of day
         return bool(_TIME.search(sentence))
     if kind == "identity":  # "The EOB is not a bill.": says what the thing is or is not, in the question's word

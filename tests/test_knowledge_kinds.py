@@ -106,6 +106,14 @@ def test_a_sentence_that_says_what_a_thing_is_answers_whether_it_is_one() -> Non
     assert not gives("identity", "A copay is a set amount.", subject)
 
 
+def test_a_question_for_an_email_or_web_address_gets_the_sentence_that_gives_one() -> None:
+    """"what is your email address": the address, not a sentence that only says the word "email"."""
+    assert "online" in question_kinds("what is your email address") and "online" in question_kinds("do you have a website")
+    assert "online" not in question_kinds("can i email my doctor about my results")  # no address asked for
+    assert gives("online", "You can email the front desk at frontdesk@maplestreet.example.", set())
+    assert not gives("online", "We send a link to your email.", set())
+
+
 @pytest.fixture(scope="module")
 def answerer(tmp_path_factory: pytest.TempPathFactory) -> Answerer:
     from knowledge.embeddings import MiniLMEmbedder
@@ -129,6 +137,7 @@ def answerer(tmp_path_factory: pytest.TempPathFactory) -> Answerer:
     ("difference between ldl and hdl", ["bad", "good"]),
     ("do i need to fast for a lipid panel", ["9 to 12 hours"]),
     ("do i have to fast for an a1c", ["do not need to fast"]),
+    ("whats the email address for the clinic?", ["frontdesk@maplestreet.example"]),
 ])
 def test_each_kind_of_question_gets_the_sentences_that_answer_it(answerer: Answerer, question: str,
                                                                   facts: list[str]) -> None:
