@@ -211,7 +211,8 @@ _DOSING_RE = [
         r"puffs?|drops?)\b(?!\s*/)",
         r"\b(once|twice|three times|four times|\d+ times) (a|per|each) day\b",
         r"\bevery \d+(\s*(to|-)\s*\d+)? (hours|hrs)\b",
-        rf"\b(take|double|increase|decrease|lower|raise|stop|skip)\b.{{0,15}}\b{_MEDS}\b",  # not "Medicare"
+        # "stop taking your warfarin", not "can raise the INR on warfarin" (the medicine is not what is raised); not "Medicare"
+        rf"\b(take|double|increase|decrease|lower|raise|stop|skip)\b(?:(?!\b(?:on|in|while)\b).){{0,15}}\b{_MEDS}\b",
     )
 ]
 

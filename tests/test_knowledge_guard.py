@@ -171,3 +171,10 @@ def test_dose_and_medicine_questions_in_spanish_are_refused_by_the_rules(questio
 ])
 def test_which_supplement_to_take_and_how_many_capsules_are_refused(question: str, kind: str | None) -> None:
     assert policy_hit(question) == kind
+
+
+def test_a_value_raised_on_a_medicine_is_no_dosing_but_the_medicine_raised_is() -> None:
+    """The INR document's diet sentence was never quotable: "raise ... warfarin" read as raising the medicine."""
+    assert not has_dosing_language("Eating less vitamin K from green leafy vegetables can raise the INR on warfarin.")
+    assert has_dosing_language("Do not stop taking your warfarin before the test.")
+    assert has_dosing_language("You may need to lower your dose of lisinopril.")
