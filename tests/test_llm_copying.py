@@ -77,11 +77,20 @@ def test_prompt_lookups_probe_with_flat_logits_is_not_cropped() -> None:
 
 
 def test_with_nothing_to_keep_only_the_end_of_text_is_left() -> None:
+    tokenizer = _Words(["A", " zebra", " yak"])
+    processor = CopyProcessor(tokenizer, prompt_length=0, sources=SOURCES, top_k=2, wide=2)
+    scores = torch.tensor([[1.0, 3.0, 2.0, 0.0]])
+    out = processor(torch.tensor([[0]]), scores)
+    assert int(out[0].argmax()) == tokenizer.eos_token_id and processor.cut_off == 1
+
+
+def test_a_step_after_a_rejected_lookup_candidate_is_left_alone() -> None:
+    """Prompt lookup scores every candidate position in one pass; after a candidate the copy rule rejects, the
+    later positions are thrown away, so they are not searched (that search was most of the processor's time)."""
     tokenizer = _Words(["Call", " us"])
     processor = CopyProcessor(tokenizer, prompt_length=0, sources=SOURCES, top_k=2, wide=2)
     scores = torch.tensor([[1.0, 2.0, 0.0]])
-    out = processor(torch.tensor([[0]]), scores)
-    assert int(out[0].argmax()) == tokenizer.eos_token_id and processor.cut_off == 1
+    assert torch.equal(processor(torch.tensor([[0]]), scores), scores) and processor.cut_off == 0
 
 
 def test_punctuation_the_sources_do_not_have_is_no_copy() -> None:

@@ -60,13 +60,12 @@ class CopyRule:
         self.sources = [w for w in (words_of(part) for s in sources for part in SENTENCE_END.split(s)) if w]
         marks = {run for s in sources for run in _MARKS.findall(s)}
         self.marks = {run[:n] for run in marks for n in range(1, len(run) + 1)}  # every run of the sources, and its starts
+        self._wholes: dict[str, bool] = {}
+        self._after: dict[str, list[tuple[list[str], int]]] = {}
 
     def _prefix(self, words: Sequence[str], partial: str) -> bool:
         """Some source has ``words`` in order (no negation skipped) and, after them, a word starting ``partial``."""
-        for source in self.sources:
-            position, skipped = _embed(words, source)
-            if position > len(source) or NEGATIONS.intersection(skipped):
-                continue
+        for source, position in self._places(words):
             if not partial:
                 return True
             later = next((n for n in range(position, len(source)) if source[n].startswith(partial)), None)
@@ -74,8 +73,24 @@ class CopyRule:
                 return True
         return False
 
+    def _places(self, words: Sequence[str]) -> list[tuple[list[str], int]]:
+        """The sources that have ``words`` in order with no negation skipped, and where they end in each; the same
+        words are asked about for every candidate token of a step, so each is worked out once."""
+        key = " ".join(words)
+        if key not in self._after:
+            found = []
+            for source in self.sources:
+                position, skipped = _embed(words, source)
+                if position <= len(source) and not NEGATIONS.intersection(skipped):
+                    found.append((source, position))
+            self._after[key] = found
+        return self._after[key]
+
     def _whole(self, words: Sequence[str]) -> bool:
-        return not words or any(is_copy(words, s) for s in self.sources)
+        key = " ".join(words)
+        if key not in self._wholes:  # a finished sentence is checked again at every later step: once is enough
+            self._wholes[key] = not words or any(is_copy(words, s) for s in self.sources)
+        return self._wholes[key]
 
     def allows(self, text: str, *, final: bool = False) -> bool:
         """Whether ``text`` (the draft so far) can still become copies; ``final``: whether it may stop here."""
@@ -120,6 +135,8 @@ class CopyProcessor:
             text = self.tokenizer.decode(input_ids[row, self.prompt_length:], skip_special_tokens=True)
             best = int(scores[row].argmax())
             if self._fits(text, best):  # greedy: the model's own choice goes on, the scores are left as they are
+                continue
+            if not self.rule.allows(text):  # a prompt lookup candidate already off the path: this step is thrown away
                 continue
             keep = self._keep(text, scores[row])
             kept = scores[row, keep].clone()
