@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.llm.base import ChatMessage
 from bot.llm.local import LocalLLM, adapter_exists
 from knowledge.prompt import build_messages
 from knowledge.sentences import clean_draft, copied_from, copy_sources
@@ -95,14 +96,9 @@ def test_the_bf16_layout_predicts_the_tokens_the_merged_layout_does(tiny_adapter
     assert llm.generate(messages).strip()
 
 
-@pytest.mark.slow
-def test_prompt_lookup_gives_the_same_draft_in_fewer_forward_passes(tiny_adapter: TinyAdapter) -> None:
-    """``llm.prompt_lookup``: a draft that copies the chosen sentences is checked several prompt tokens per forward
-    pass, so it is ready sooner on the CPU, and it is the same text plain greedy decoding writes."""
-    llm = LocalLLM(str(tiny_adapter.base_model), adapter=tiny_adapter.path, max_new_tokens=40)
-    passage = Passage("Directions and parking", "Parking", "Parking is free in the lot behind the building. The lot "
-                      "has 40 spaces and two spaces for people with disabilities.", "p.md", 0.9)
-    messages = build_messages("where can i park", [passage], "Maple Street Family Medicine")
+def _with_and_without_lookup(llm: LocalLLM, messages: list[ChatMessage], copy_from: list[str] | None = None) -> tuple[
+        str, int, str, int]:
+    """The draft and the model's forward passes with prompt lookup off, then on."""
     llm.load()
     passes = 0
 
@@ -113,12 +109,24 @@ def test_prompt_lookup_gives_the_same_draft_in_fewer_forward_passes(tiny_adapter
     hook = llm._model.register_forward_hook(count)
     try:
         llm.prompt_lookup = 0
-        plain = llm.generate(messages)
+        plain = llm.generate(messages, copy_from=copy_from)
         plain_passes, passes = passes, 0
         llm.prompt_lookup = 10
-        looked_up = llm.generate(messages)
+        looked_up = llm.generate(messages, copy_from=copy_from)
     finally:
         hook.remove()
+    return plain, plain_passes, looked_up, passes
+
+
+@pytest.mark.slow
+def test_prompt_lookup_gives_the_same_draft_in_fewer_forward_passes(tiny_adapter: TinyAdapter) -> None:
+    """``llm.prompt_lookup``: a draft that copies the chosen sentences is checked several prompt tokens per forward
+    pass, so it is ready sooner on the CPU, and it is the same text plain greedy decoding writes."""
+    llm = LocalLLM(str(tiny_adapter.base_model), adapter=tiny_adapter.path, max_new_tokens=40)
+    passage = Passage("Directions and parking", "Parking", "Parking is free in the lot behind the building. The lot "
+                      "has 40 spaces and two spaces for people with disabilities.", "p.md", 0.9)
+    messages = build_messages("where can i park", [passage], "Maple Street Family Medicine")
+    plain, plain_passes, looked_up, passes = _with_and_without_lookup(llm, messages)
     assert looked_up == plain and plain.strip()
     assert passes < plain_passes
 
@@ -131,22 +139,7 @@ def test_copy_decoding_drafts_only_copies_and_keeps_prompt_lookups_speed(tiny_ad
     passage = Passage("PT/INR", "What the numbers mean", "People taking warfarin, a blood thinner, usually aim for an "
                       "INR of 2.0 to 3.0. A high INR means your blood takes longer to clot.", "labs/inr.md", 0.9)
     messages = build_messages("what inr should i aim for on warfarin", [passage], "Maple Street Family Medicine")
-    llm.load()
-    passes = 0
-
-    def count(*_: object) -> None:
-        nonlocal passes
-        passes += 1
-
-    hook = llm._model.register_forward_hook(count)
-    try:
-        llm.prompt_lookup = 0
-        plain = llm.generate(messages, copy_from=copy_sources([passage]))
-        plain_passes, passes = passes, 0
-        llm.prompt_lookup = 10
-        looked_up = llm.generate(messages, copy_from=copy_sources([passage]))
-    finally:
-        hook.remove()
+    plain, plain_passes, looked_up, passes = _with_and_without_lookup(llm, messages, copy_sources([passage]))
     assert looked_up == plain and plain.strip()
     assert copied_from(clean_draft(plain), [passage]) is not None
     assert passes < plain_passes
