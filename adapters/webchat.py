@@ -19,10 +19,11 @@ from pydantic import BaseModel, Field, StringConstraints, field_validator
 
 from adapters.live import SENDER_PATTERN, HubDep
 from bot.conversations.rows import message_view
-from bot.conversations.service import InboundResult
+from bot.conversations.service import ConversationService, InboundResult
 from bot.gateway.deps import ServiceDep, SettingsDep
 from bot.gateway.errors import ERROR_RESPONSES, ApiError, ErrorDetail, ErrorResponse, error_body
 from bot.scheduling.hours import describe_hours
+from bot.settings import Settings
 from bot.store.states import Author, ConversationState
 
 log = logging.getLogger("clinicbot.webchat")
@@ -156,15 +157,10 @@ async def chat(body: ChatRequest, settings: SettingsDep, service: ServiceDep, hu
         # page's live channel (and its history) as soon as it is made. The turn itself is not cancelled.
         result = await asyncio.wait_for(asyncio.shield(task), settings.gateway.reply_wait_s)
     except TimeoutError:
-        _LATE.add(task)
-        task.add_done_callback(_LATE.discard)
-        holding = await service.post_outbound(conversation.id, HOLDING_TEXT, author=Author.SYSTEM,
-                                              meta={"holding": True})
-        log.warning("webchat.reply_late conversation_id=%s message_id=%s wait_s=%s", conversation.id,
-                    accepted.message_id, settings.gateway.reply_wait_s)
-        return JSONResponse(ChatResponse(status="working", message_id=accepted.message_id,
-                                         messages=[MessageView(**message_view(holding))]).model_dump(exclude_none=True),
-                            status_code=202)
+        if task.done():  # answered in the very instant the budget ran out: sent as usual, with no holding line
+            result = task.result()  # after the answer (a page reading after the holding line had missed it)
+        else:
+            return await _holding(task, conversation.id, accepted.message_id, service, settings)
     if result.status == "pending":
         return JSONResponse(
             {**error_body("engine_unavailable", "The assistant is restarting. Your message is saved and will be "
@@ -181,6 +177,20 @@ async def chat(body: ChatRequest, settings: SettingsDep, service: ServiceDep, hu
     return JSONResponse(ChatResponse(status=result.status, message_id=result.message_id,
                                      messages=[MessageView(**message_view(m)) for m in result.replies]).model_dump(
         exclude_none=True))
+
+
+async def _holding(task: asyncio.Task[InboundResult], conversation_id: str, message_id: int,
+                   service: ConversationService, settings: Settings) -> JSONResponse:
+    """The reply budget ran out: "give me a moment" now (202); the turn goes on and its answer follows on the
+    page's live channel and in its history."""
+    _LATE.add(task)
+    task.add_done_callback(_LATE.discard)
+    holding = await service.post_outbound(conversation_id, HOLDING_TEXT, author=Author.SYSTEM, meta={"holding": True})
+    log.warning("webchat.reply_late conversation_id=%s message_id=%s wait_s=%s", conversation_id, message_id,
+                settings.gateway.reply_wait_s)
+    return JSONResponse(ChatResponse(status="working", message_id=message_id,
+                                     messages=[MessageView(**message_view(holding))]).model_dump(exclude_none=True),
+                        status_code=202)
 
 
 @router.get("/api/chat/messages", response_model=History, responses=ERROR_RESPONSES)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 
 import httpx
 import pytest
@@ -201,6 +201,31 @@ def test_a_slow_turn_gets_give_me_a_moment_and_the_late_answer_follows(
             time.sleep(0.1)
         assert late == ["echo: where do i park"]
         assert len(fake_rasa.received) == 1
+
+
+def test_an_answer_made_the_instant_the_budget_runs_out_is_sent_without_a_holding_line(
+    seeded: Settings, fake_rasa: FakeRasa, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the turn ends at the very moment the reply budget does (a CI run's first turn: answered 8.1 s after it
+    # arrived, the holding line stored 6 ms later, after the answer, where a reader after that line missed it)
+    seeded.gateway.reply_wait_s = 7.25  # the budget's wait is told from every other wait_for by its length
+    real_wait_for = asyncio.wait_for
+
+    async def budget_ran_out_as_the_turn_ended(awaitable: Awaitable[object], timeout: float | None) -> object:
+        if timeout != seeded.gateway.reply_wait_s:
+            return await real_wait_for(awaitable, timeout)
+        await awaitable
+        raise TimeoutError
+
+    monkeypatch.setattr(asyncio, "wait_for", budget_ran_out_as_the_turn_ended)
+    engine = RasaClient("http://rasa.test", "http://actions.test/webhook",
+                        transport=httpx.MockTransport(fake_rasa.handler))
+    with TestClient(create_app(seeded, engine)) as client:
+        response = chat(client, "where do i park")
+        assert response.status_code == 200
+        assert [m["text"] for m in response.json()["messages"]] == ["echo: where do i park"]
+        history = client.get("/api/chat/messages", params={"sender": SENDER}).json()["messages"]
+        assert not any("Give me a moment" in m["text"] for m in history)
 
 
 def test_a_dropped_connection_to_a_dying_engine_keeps_the_message_for_later(

@@ -54,9 +54,9 @@
     if (on) toBottom();
   }
 
-  async function refresh() {
+  async function refresh(after = lastId) {
     try {
-      const r = await fetch(`/api/chat/messages?sender=${encodeURIComponent(sender)}&after=${lastId}`);
+      const r = await fetch(`/api/chat/messages?sender=${encodeURIComponent(sender)}&after=${after}`);
       if (!r.ok) return;
       const data = await r.json();
       for (const m of data.messages) show(m);
@@ -83,7 +83,9 @@
       mine.classList.remove("sending");
       if (data.message_id) shown.add(data.message_id);  // the stored copy of the bubble already on screen
       for (const m of data.messages || []) show(m);
-      await refresh();  // late answers, staff replies, notices
+      // late answers, staff replies, notices: read from the patient's own message on, as an answer made in the
+      // instant the reply budget ran out is stored before the "give me a moment" line (already shown ones are skipped)
+      await refresh(data.message_id ? Math.min(lastId, data.message_id) : lastId);
       late = r.status === 202 && lastAnswerId < data.message_id;
       if (r.status === 503) {
         status.textContent = (data.error && data.error.message) || "Your message is saved and will be answered shortly.";

@@ -8,12 +8,16 @@ import asyncio
 import json
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
 
+from bot.conversations.service import ConversationService
 from bot.engine.client import RasaClient
 from bot.settings import PROJECT_ROOT, Settings
+from bot.store import Message
+from bot.store.states import Author
 from tests.browser.conftest import served
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -93,3 +97,35 @@ def test_own_message_and_typing_at_once_and_the_newest_message_always_in_view(
         page.screenshot(path=str(out / "keyboard-open.png"))
     assert (out / "answered.png").stat().st_size > 0
 
+
+
+def test_an_answer_stored_before_the_give_me_a_moment_line_still_shows(
+    seeded: Settings, browser: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The reply budget runs out while the turn is ending: the answer is stored, then the holding line after it.
+    # The page reads late answers after the patient's own message, not after the holding line it was given.
+    from playwright.sync_api import Browser, expect
+
+    assert isinstance(browser, Browser)
+    seeded.gateway.reply_wait_s = 0.3
+    post_outbound = ConversationService.post_outbound
+
+    async def holding_line_after_the_answer(self: ConversationService, conversation_id: str, text: str, *,
+                                            author: Author, meta: dict[str, Any] | None = None) -> Message:
+        if meta and meta.get("holding"):
+            for _ in range(200):
+                if any(m.author == Author.BOT for m in await asyncio.to_thread(self.history, conversation_id)):
+                    break
+                await asyncio.sleep(0.05)
+        return await post_outbound(self, conversation_id, text, author=author, meta=meta)
+
+    monkeypatch.setattr(ConversationService, "post_outbound", holding_line_after_the_answer)
+    engine = RasaClient("http://rasa.test", "http://actions.test/webhook", transport=httpx.MockTransport(slow_engine))
+    with served(seeded, engine) as url:
+        page = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+        page.goto(url + "/")
+        page.fill("#message", "where do i park")
+        page.press("#message", "Enter")
+        expect(page.locator("#log li", has_text="Give me a moment")).to_have_count(1, timeout=10_000)
+        expect(page.locator("#log li.bot").filter(has_text="(where do i park)")).to_have_count(1, timeout=10_000)
+        expect(page.locator("#typing")).to_be_hidden(timeout=5_000)

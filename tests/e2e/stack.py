@@ -210,13 +210,16 @@ class Stack:
         if response.status_code != 202:
             return response
         body = response.json()
-        after = max(int(m["id"]) for m in body["messages"])
+        # read after the patient's own message, not after the holding line: an answer made in the same instant
+        # the budget ran out is stored before the holding line (a CI run waited 60 s for one it had passed)
+        after, holding = int(body["message_id"]), {int(m["id"]) for m in body["messages"]}
         deadline, quiet_until = time.monotonic() + 60, 0.0
         late: list[dict[str, object]] = []
         while time.monotonic() < deadline and (not late or time.monotonic() < quiet_until):
             time.sleep(0.2)
-            now = [m for m in httpx.get(f"{url}/api/chat/messages", params={"sender": sender, "after": after},
-                                        timeout=10).json()["messages"] if m.get("direction") == "out"]
+            history = httpx.get(f"{url}/api/chat/messages", params={"sender": sender, "after": after},
+                                timeout=10).json()["messages"]
+            now = [m for m in history if m.get("direction") == "out" and int(m["id"]) not in holding]
             if len(now) != len(late):
                 late, quiet_until = now, time.monotonic() + 1.0
         return httpx.Response(200 if late else 504, json={**body, "status": "answered" if late else "late",
