@@ -211,7 +211,7 @@ class Answerer:
         return text[found[0].start:found[0].end] if found else ""
 
     def _codes(self, question: str) -> list[str]:
-        return list(dict.fromkeys(m.term.code for m in self.library.vocabulary.mentions(question) if m.term.code))
+        return list(dict.fromkeys(m.term.code for m in self.library.vocabulary.test_mentions(question)))
 
     def own_document(self, code: str) -> tuple[list[Passage], list[str]]:
         """The sections of the lab document that explains ``code``, and every name of the test."""

@@ -56,7 +56,7 @@ class Reading:
 
 def readings(question: str, vocabulary: Vocabulary, ranges: Mapping[str, TestRange]) -> list[Reading]:
     """Each test the question names with a number that is its result, in the order they appear."""
-    mentions = [m for m in vocabulary.mentions(question) if m.term.code in ranges]
+    mentions = [m for m in vocabulary.test_mentions(question) if m.term.code in ranges]
     if not mentions:
         return []
     numbers = []

@@ -59,21 +59,26 @@ def _pattern(text: str) -> re.Pattern[str]:
 class Vocabulary:
     """Every name and lay word of the documents, longest first (``LDL cholesterol`` before ``cholesterol``)."""
 
-    def __init__(self, terms: Iterable[Term], display: dict[str, str] | None = None) -> None:
+    def __init__(self, terms: Iterable[Term], display: dict[str, str] | None = None,
+                 only_test: dict[str, str] | None = None) -> None:
         self.terms = sorted(set(terms), key=lambda t: (-len(t.text), t.text.lower(), t.code, t.source))
         self.display = display or {}  # code -> how a sentence names the test (the first of its names)
+        self.only_test = only_test or {}  # source -> the one test a page explains ("prostate blood test" is PSA)
         self._patterns = [(_pattern(t.text), t) for t in self.terms]
 
     @classmethod
     def from_documents(cls, documents: Iterable[Document]) -> Vocabulary:
         terms: list[Term] = []
         display: dict[str, str] = {}
+        only_test: dict[str, str] = {}
         for doc in documents:
+            if len(doc.names) == 1:
+                only_test[doc.source] = next(iter(doc.names))
             for code, names in doc.names.items():
                 display.setdefault(code, names[0])
                 terms += [Term(name, code, doc.title, doc.source) for name in names]
             terms += [Term(word, "", doc.title, doc.source) for word in doc.also_called]
-        return cls(terms, display)
+        return cls(terms, display, only_test)
 
     @cached_property
     def _single_words(self) -> dict[str, Term]:
@@ -96,6 +101,19 @@ class Vocabulary:
             if close:
                 taken.append(Mention(self._single_words[close[0]], match.start(), match.end()))
         return sorted(taken, key=lambda m: m.start)
+
+    def test_mentions(self, text: str) -> list[Mention]:
+        """The tests ``text`` names: :meth:`mentions`, where a page's lay word names the one test the page explains
+        ("my prostate blood test came back 4.5", "sugar average test 6.0%") as that test; a word for a page of
+        several tests ("kidney numbers", "cholesterol test") names none of them."""
+        out = []
+        for mention in self.mentions(text):
+            term = mention.term
+            code = term.code or self.only_test.get(term.source, "")
+            if code:
+                out.append(mention if term.code else Mention(Term(term.text, code, term.title, term.source),
+                                                             mention.start, mention.end))
+        return out
 
     def expansions(self, text: str) -> list[str]:
         """The documents' words for what ``text`` names: a test's own name ("bad cholesterol" -> "LDL"), or the

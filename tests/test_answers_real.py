@@ -165,3 +165,17 @@ def test_a_patients_number_with_another_question_gets_its_answer_from_the_tests_
 def test_a_question_about_getting_a_test_is_not_a_range_question(answerer: Answerer) -> None:
     assert answerer.answer("should I be getting a psa test at my age").reason != "range"
     assert answerer.answer("what should my tsh be").reason == "range"
+
+
+@pytest.mark.parametrize(("question", "reason", "fact"), [
+    # a page's lay word names the one test it explains: the range of that test
+    ("the prostate blood test, what number do most labs call normal", "range", "under 4.0 ng/mL"),
+    # a unit asked for is no definition question: the document's conversion sentence
+    ("my vitamin D result from abroad was 50 nmol/L. what's that in ng/mL?", "extractive", "20 ng/mL"),
+    # a child into a household product: the after-hours page's Poison Help line
+    ("my toddler got into the laundry pods, what number do i call", "extractive", "1-800-222-1222"),
+])
+def test_a_lay_name_a_unit_or_a_household_poisoning_is_answered(answerer: Answerer, question: str, reason: str,
+                                                                 fact: str) -> None:
+    result = answerer.answer(question)
+    assert result.reason == reason and fact in result.answer, result.answer

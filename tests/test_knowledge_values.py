@@ -31,3 +31,13 @@ def library() -> Library:
 def test_a_number_in_the_unit_of_something_else_is_not_the_result(library: Library, question: str,
                                                                    found: list[tuple[str, str]]) -> None:
     assert [(r.code, r.written) for r in readings(question, library.vocabulary, library.ranges)] == found
+
+
+@pytest.mark.parametrize(("question", "found"), [
+    ("sugar average test came back 6.0%", [("hba1c", "6.0")]),  # a lay word of the A1c page (its one test)
+    ("my prostate blood test came back 3.1", [("psa", "3.1")]),
+    ("kidney numbers came back 1.4", []),  # a word for a page of several tests names none of them
+])
+def test_a_pages_lay_word_names_the_one_test_the_page_explains(library: Library, question: str,
+                                                              found: list[tuple[str, str]]) -> None:
+    assert [(r.code, r.written) for r in readings(question, library.vocabulary, library.ranges)] == found
