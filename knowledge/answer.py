@@ -140,9 +140,13 @@ class Answerer:
         return OwnNumber(self.library, self.selector, self.settings, self.messages, self.fits, self.own_document,
                          self._search)
 
+    def _expand(self, text: str) -> str:
+        """``text`` with the documents' names for what it names added and weekdays spelt out: the store's query."""
+        return spelled_out(self.library.vocabulary.expand(text))
+
     def _search(self, text: str, k: int) -> list[Passage]:
-        """The store's ``k`` best sections for ``text`` expanded with the documents' names and weekdays spelt out."""
-        return self.store.query(spelled_out(self.library.vocabulary.expand(text)), k)
+        """The store's ``k`` best sections for ``text``, expanded."""
+        return self.store.query(self._expand(text), k)
 
     # -- the pipeline -------------------------------------------------------------------------------
     def answer(self, question: str) -> Answer:
@@ -187,8 +191,8 @@ class Answerer:
             question, trace)  # the patient's own number, a range or what a test is: from the documents' structure
         if structured is not None:
             return structured
-        top_k, expanded = self.settings.knowledge.top_k, spelled_out(self.library.vocabulary.expand(question))
-        found = self._search(question, top_k)  # ``expanded`` is its query: the trace and the selection read it
+        top_k, expanded = self.settings.knowledge.top_k, self._expand(question)
+        found = self.store.query(expanded, top_k)  # the query the trace and the selection read too
         own = self.answerable(question, found)
         passages = own or (self.answerable(within, self._search(within, top_k)) if within else [])
         trace.append(("retrieve", {"query": expanded, "passages": [f"{p.title} - {p.heading}" for p in found],

@@ -80,6 +80,8 @@ def asks_definition(question: str) -> bool:
     plain = _plain(question)
     if re.search(r"\b(difference|differ|vs|versus|compared?)\b", plain):
         return False
+    if re.search(r"\b(in|to|into) [a-zµ]+/[a-z]+\b|\bconvert", plain):
+        return False  # "my vitamin d was 50 nmol/l. what's that in ng/ml": a unit asked for, not what the test is
     # the question may be one sentence of a message that tells a story around it: "my son chews ice and the doctor
     # ordered a ferritin. what does ferritin test for"
     return any(_DEFINITION.search(_plain(part)) for part in [question, *re.split(r"(?<=[.?!])\s+", question)])

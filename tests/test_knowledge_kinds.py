@@ -162,6 +162,7 @@ def test_two_own_numbers_of_one_page_on_the_same_side_get_what_can_cause_them(an
     ("my mom gets tired a lot and they drew a tsh today. what does tsh test for?", True),  # one sentence of a story
     ("my tsh came back high. what can cause that", False),
     ("bmp vs cmp, what is the difference", False),
+    ("my old vitamin D result was 50 nmol/L. what's that in ng/mL?", False),  # a unit asked for, not the test
 ])
 def test_a_definition_question_is_read_alone_or_as_one_sentence_of_a_message(question: str, asks: bool) -> None:
     assert asks_definition(question) is asks
