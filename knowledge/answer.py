@@ -173,7 +173,10 @@ class Answerer:
         if kind is not None:
             return Answer(self.messages[kind], reason=f"policy:{kind}", handoff=HANDED_OFF.get(kind, ""))
         parts = split_question(question, self._subject)  # "what is X and how is it different from Y": each part
-        if len(parts) > 1 and not any(self.policy.kind(p) for p in parts):
+        # a part the policy would refuse alone ("may I still drink water?" read without its fasting test) is the
+        # whole message, which the policy let through, answered beside the other part
+        parts = list(dict.fromkeys(question if self.policy.kind(p) else p for p in parts))
+        if len(parts) > 1:
             found = [as_selection(self.part(p, trace, within=question)) for p in parts]
             if all(f is not None for f in found):
                 chosen = [f for f in found if f is not None]

@@ -33,9 +33,21 @@ FLU = Passage("Vaccines", "Flu shots", "Flu shots are given every fall. You do n
     ("my son has a fever and do you have flu shots", ["my son has a fever and do you have flu shots"]),  # no ask first
     ("what is vitamin b12 and what's the normal range",  # a range of nothing named: the first part's subject
      ["what is vitamin b12", "what's the normal range for vitamin b12"]),
+    ("could you explain what inr stands for, and whom the test is used for",  # "whom"; "the test" is the subject
+     ["could you explain what inr stands for", "whom inr is used for"]),
+    ("i have diabetes how often should i get an a1c and can anemia throw the number off",  # a wh-word within
+     ["i have diabetes how often should i get an a1c", "can anemia throw a1c off"]),
+    ("my visit is tomorrow. If I cancel now is there a charge? And can I do it online?",  # asked by its mark
+     ["my visit is tomorrow. If I cancel now is there a charge", "can I do it online?"]),
+    ("2 quick things: which days is Dr. Okafor in, and what's your email?",  # a lead-in before a colon, its number
+     ["which days is Dr. Okafor in", "what's your email?"]),
+    ("what counts as low blood sugar and what does it feel like",  # the word that says which of the subject
+     ["what counts as low blood sugar", "what does low blood sugar feel like"]),
+    ("i was told 2 things: my a1c is 7 and what should i eat", ["i was told 2 things: my a1c is 7 and what should i eat"]),
 ])
 def test_a_message_is_cut_where_a_second_question_starts(question: str, parts: list[str]) -> None:
-    assert split_question(question, lambda text: "vitamin b12" if "b12" in text else "") == parts
+    names = ("vitamin b12", "inr", "a1c", "blood sugar")
+    assert split_question(question, lambda text: next((n for n in names if n in text), "")) == parts
 
 
 def test_the_parts_take_turns_in_the_budget_and_each_keeps_its_order() -> None:
@@ -47,6 +59,14 @@ def test_the_parts_take_turns_in_the_budget_and_each_keeps_its_order() -> None:
         "Park in the back lot. Four spaces are by the ramp. Flu shots are given every fall.")  # said once
     assert merged([one, two], lambda body: len(body) <= 55).text == (
         "Park in the back lot. Flu shots are given every fall.")  # each part's first before any second
+
+
+def test_each_part_gives_its_best_sentence_before_any_part_gives_a_second() -> None:
+    days = Selection((Sentence("Three clinicians work set days.", PARKING, 0, 0.3),
+                      Sentence("Dr. Okafor works Monday and Friday.", PARKING, 1, 0.9)))
+    email = Selection((Sentence("Email the front desk.", FLU, 0, 0.8),))
+    assert merged([days, email], lambda body: len(body) <= 60).text == (
+        "Dr. Okafor works Monday and Friday. Email the front desk.")  # the best, not the first said
 
 
 def test_a_range_answer_is_one_sentence_of_its_source_and_a_handoff_is_none() -> None:
@@ -68,3 +88,12 @@ def test_each_part_of_a_two_part_question_is_answered(settings: Settings) -> Non
     result = answerer.answer("is parking free and do i need an appointment for a flu shot")
     assert result.grounded and "Parking is free" in result.answer and "need an appointment" in result.answer
     assert result.sources == ["Directions and parking", "Vaccines"]
+
+
+def test_a_part_the_policy_refuses_alone_is_answered_by_the_whole_message(settings: Settings) -> None:
+    answerer = Answerer(WordRetriever([PARKING, FLU]), settings, embedder=HashingEmbedder())
+    answerer.policy.decide = lambda question, vector=None: (  # type: ignore[method-assign]
+        ("dose", "model") if question.startswith("may i") else (None, ""))
+    result = answerer.answer("is parking free in the lot, and may i bring my kids for flu shots every fall")
+    assert result.grounded and "Parking is free" in result.answer and "Flu shots" in result.answer
+    assert ("parts", {"parts": 2}) in result.trace  # not the whole message alone, as when a part was refused
