@@ -121,6 +121,8 @@ def test_a_general_question_after_a_story_is_read_without_the_story(check: Polic
     "does my son have to skip breakfast before his cbc",  # fasting for a test, not skipping a medicine
     "no tengo seguro. can i still see a doctor there?",  # insurance, in two languages
     "why are my results in the portal before my doctor has called",
+    "Doctor say I have Gilbert syndrome, the bilirubin is little high. It is dangerous thing?",  # a named condition
+    "one of my results says H next to it, does flagged mean something is wrong",  # what a flag means
 ])
 def test_a_general_question_about_a_cause_claim_or_visit_is_answered(check: PolicyCheck, question: str) -> None:
     """Questions the documents answer were refused as a diagnosis or a dose: a medicine's known effect on a test, a
