@@ -61,6 +61,9 @@ _DOSE_PATTERNS = [*_DOSE_ES,
     rf"(?<!\bgo )(?<!\bgoes )(?<!\bwent )(?<!\bgoing )(?<!\bgone )\bup\b.{{0,20}}\b(my |the |his |her )?{_MEDS}",  # not "go up on"
     rf"\b(should|can|could|may|do|shall) (i|we|he|she|my \w+) (go|move|bump) up\b.{{0,20}}\b{_MEDS}",
     r"\b(can|should|may) (i|we|he|she|my \w+) (take|give|have) (more|another|extra|\d+|two|three)\b",
+    # a new amount said without a medicine's name: "the 25 isnt doing anything can i go up to 50"
+    r"\b(should|can|could|may|do|shall) (i|we|he|she) (go|move|bump|step|jump|switch) (up |down )?(from \d+(\.\d+)? )?"
+    r"to \d",
     rf"\bmax(imum)? (amount|number)\b.*{_MEDS}",
     rf"\b(can|should|may|ok to|okay to|safe to) (i |we |he |she )?(take|give|mix|combine|use)\b.{{0,40}}\b{_DRUGS}",
     # how often to take it: "should i go to twice a day", "can he take it 3 times a day"

@@ -59,6 +59,10 @@ from knowledge.values import asks_where_it_falls
         ("sugar still 160 in the mornings. can she go up to 3 times a day", "dose"),  # how often: a dose
         ("should we give it to him twice a day now?", "dose"),
         ("can i check my sugar twice a day", None),  # how often to test is no dose
+        ("the 25 isnt doing anything can i go up to 50", "dose"),  # a new amount, the medicine unnamed
+        ("could he switch from 5 to 10?", "dose"),
+        ("can my a1c go down to 6 with diet", None),  # a result going down is no dose
+        ("can i go to the lab at 8", None),
         ("amoxicillin? my son's ear hurts", "medicine"),  # a medicine named as the whole question
         ("what is a statin?", None),
         ("my cholesterol is 240, does the lipid panel say what a statin does?", None),
