@@ -78,7 +78,7 @@ def asks_definition(question: str) -> bool:
     """"what is alt", "whats a bun test", "what does egfr mean", "what does the a1c show", "whats in a cmp", said alone
     or as one sentence of a longer message."""
     plain = _plain(question)
-    if re.search(r"\b(difference|differ|vs|versus|compared?)\b", plain):
+    if re.search(r"\b(difference|differ|diffs?|vs|versus|compared?)\b", plain):
         return False
     if re.search(r"\b(in|to|into) [a-zµ]+/[a-z]+\b|\bconvert", plain):
         return False  # "my vitamin d was 50 nmol/l. what's that in ng/ml": a unit asked for, not what the test is
@@ -131,6 +131,20 @@ def range_sentence(passages: Sequence[Passage], names: Sequence[str]) -> str:
 
 
 VERB_BONUS = 0.1
+# The words of a definition question that only ask what a thing is ("what does the ... test show exactly"): any other
+# word names what is asked about: three or more of them that name no test ask of something else (a lay name of the test,
+# "the prostate blood test", is one or two).
+_ASKING_WORDS = words("what whats wat wht is are does do show shows measure measures check checks tell tells me look "
+                      "looks at stand stands used all in on que es el la los las un una mi mis it that this these "
+                      "those one stuff thing exactly actually again anyway though tho lol pls please blood")
+
+
+def _asks_of(question: str, names: Sequence[str]) -> bool:
+    """A part of the question that asks what a thing is asks it of the test ``names`` name, or of "it" ("what does it
+    test for"), not of something else it names ("what's the advice for men his age" after "PSA every year")."""
+    named = {w for n in names for w in words(n)}
+    parts = [_plain(p) for p in [question, *re.split(r"(?<=[.?!])\s+", question)]]
+    return any(_DEFINITION.search(p) and len(words(p) - named - _ASKING_WORDS) < 3 for p in parts)
 _ONLY_NAMES = re.compile(r"\b(also called|another name|also known as|is short for)\b", re.I)  # names, not what it is
 
 
@@ -139,7 +153,7 @@ def definition_sentences(question: str, selector: SentenceSelector, passages: Se
     """The sentences of ``passages`` (a test's own document) that say what one of ``names`` is, best by meaning
     first, then up to ``most`` of them that score nearly as well, in the document's order; [] when the question is
     about a high or low value or none says what the test is."""
-    if direction(question):
+    if direction(question) or not _asks_of(question, names):
         return []
     verb = re.search(r"\b(show|measure|check|test|mean|tell|look at)s?$", _plain(question))
     measuring = verb is not None and verb.group(1) != "mean"  # "what does the a1c measure": "The A1c test shows ..."

@@ -45,11 +45,13 @@ _ASKS = {
         r"(push|pushes|pushed|drive|drives|drove|send|sends|sent) (it|them|[\w ]{1,25}?) (up|down|higher|lower)|"
         r"throw(s)? off|mess(es)? (up|with)|"
         r"(can|could|would|do|does|will|might) [\w ]{1,30}(raise|lower|affect|change|increase|decrease|throw off|"
-        r"mess up|make [\w ]+ (high|low|wrong|off))|(raised|lowered) by|from what|how come)\b", re.I),
+        r"mess up|make [\w ]+ (high|low|wrong|off))|(raised|lowered) by|from what|how come|"
+        r"(can|could|would|might|did|does|do) (the|my|a|an|all|that|this) [\w ]{1,25}(do|cause) (that|this|it))\b",
+        re.I),
     "symptom": re.compile(
         r"\b(symptoms?|signs?|sympt\w*|feel|feels|feeling|felt|how (would|will|do|does|can) (i|you|someone) "
         r"(know|tell)|effects? of|side effects?|does (it|that|this) (do|affect))\b", re.I),
-    "compare": re.compile(r"\b(vs\.?|versus|difference|differences|diferencias?|differ|differs|different (from|than)|compared?|comparison|same as|"
+    "compare": re.compile(r"\b(vs\.?|versus|difference|differences|diffs?|diferencias?|differ|differs|different (from|than)|compared?|comparison|same as|"
                           r"(better|worse|bigger|more|less) than|\w+ or \w+,? which|which (one|is|has)\b[\w ]* or)\b",
                           re.I),
     "prep": re.compile(
@@ -78,7 +80,8 @@ _ASKS = {
                          re.I),  # "is there an email address for the front desk": the address, not the word
     # whether a thing is what the patient takes it for: "is that a bill", "is this a bill I must pay"
     "identity": re.compile(r"\b(is|are) (it|this|that|these|those|they|the [\w ]{1,20}?) (really |actually |just )?"
-                           r"(a|an) [a-z]+", re.I),
+                           r"(a|an) [a-z]+|\b(must|do|should) (i|we) (really )?(have to |need to )?pay (for )?(it|this|that|these|those|them)\b",
+                           re.I),
 }
 
 # A question with the patient's own number that asks more than where it falls ("is that bad", "what does that mean").

@@ -66,8 +66,9 @@ class OwnNumber:
         table = sms_safe(describe_range(test))  # "my fasting sugar was 108 what is the normal range": every band too
         if test.banded and asks_typical_range(question, test) and self.fits(f"{sentences[0]} {table}", titles):
             sentences.append(table)
+        told = self._one_side(found[:2]) or (self._one_document(found[:2]) and not self._asks_meaning(question))
         meaning = self.meaning(question, found[0], lambda more: self.fits(
-            " ".join([*sentences, more, review]), titles)) if self._one_side(found[:2]) else []
+            " ".join([*sentences, more, review]), titles)) if told else []
         if meaning:
             trace.append(("value_meaning", {"sentences": [s.text for s in meaning]}))
         body = " ".join([*sentences, *(s.text for s in meaning), review])
@@ -79,6 +80,16 @@ class OwnNumber:
         sides = {p.flag for r in found for p in ranges[r.code].place(r.value)}
         sources = {getattr(documents.get(r.code), "source", r.code) for r in found}
         return len(found) == 1 or (len(sides) == 1 and len(sources) == 1)
+
+    def _one_document(self, found: Sequence[Reading]) -> bool:
+        """Two readings of one document, whatever their sides ("TSH 5.2 H, free T4 1.2: is that common"): what else
+        the question asks is answered from that document; what a side means is not (there are two sides)."""
+        documents = self.library.lab_documents
+        return len({getattr(documents.get(r.code), "source", r.code) for r in found}) == 1
+
+    @staticmethod
+    def _asks_meaning(question: str) -> bool:
+        return bool(question_kinds(question) & {"cause", "symptom"} or ASKS_MORE.search(question))
 
     def meaning(self, question: str, reading: Reading, fits: Callable[[str], bool]) -> list[Sentence]:
         """"tsh 6.2 what does that mean", "ldl 170 how do i get it down": besides placing the number, the sentences of

@@ -183,13 +183,13 @@ class SentenceSelector:
         if not fits(best.text):
             return Selection()
         chosen, top = [best], best.score - best.words
-        for sentence in ranked[1:]:  # the window is on the similarity alone: the role and word bonuses order, not cut
-            if len(chosen) == MAX_SENTENCES or sentence.score < top - KEEP_WITHIN - ROLE_BONUS * best.gives:
+        window = [s for s in ranked[1:] if s.passage is best.passage and s.score >= top - KEEP_WITHIN - ROLE_BONUS * best.gives
+                  and s.score + ROLE_BONUS * (best.gives and not s.gives) >= top - KEEP_WITHIN]
+        # the window is on the similarity alone: the role and word bonuses order, not cut; a sentence that gives what
+        # the question asks for ("The EOB is not a bill.") is taken before one that does not
+        for sentence in sorted(window, key=lambda s: not s.gives):
+            if len(chosen) == MAX_SENTENCES:
                 break
-            if sentence.score + ROLE_BONUS * (best.gives and not sentence.gives) < top - KEEP_WITHIN:
-                continue
-            if sentence.passage is not best.passage:
-                continue
             chosen = added_if_fits(chosen, sentence, fits)
         chosen = with_lists(with_antecedents(chosen, ranked, fits), ranked, fits, question) if refined else chosen
         return Selection(tuple(sorted(chosen, key=lambda s: s.position)))

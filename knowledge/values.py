@@ -63,10 +63,11 @@ def readings(question: str, vocabulary: Vocabulary, ranges: Mapping[str, TestRan
     for match in _NUMBER.finditer(question):
         if any(m.start <= match.start() < m.end for m in mentions):
             continue  # the 12 of "B12", the 4 of "T4"
-        after = (match.group(2) or "").strip()
+        after = (match.group(2) or "").strip().rstrip(".")  # "16 ng/mL." ends a sentence: the unit is "ng/mL"
         hours = after != "H" and _NOT_A_RESULT_AFTER.match(after)  # "41 H" is a report's flag for high, not hours
         said_before = question[: match.start()]
-        if hours or _NOT_A_RESULT_BEFORE.search(said_before) or _BOUND_BEFORE.search(said_before) or (
+        measured = "/" in after  # "came back at 16 ng/mL": a number in a lab's unit is a result, whatever is before it
+        if hours or (_NOT_A_RESULT_BEFORE.search(said_before) and not measured) or _BOUND_BEFORE.search(said_before) or (
                 "." not in match.group(1) and _PERSON_BEFORE.search(said_before)):
             continue
         unit = after if ("/" in after or after == "%") else ""

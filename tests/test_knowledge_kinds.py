@@ -39,6 +39,9 @@ from knowledge.kinds import answers_kind, asks_besides, compared_within, gives, 
     ("i got this eob thing in the mail is that a bill", "identity"),
     ("how early do i gotta show up for my first appt", "time"),
     ("que puede causar el calcium bajo en la sangre?", "cause"),  # in Spanish
+    ("whats the diff btw bmp n cmp", "compare"),  # "diff": a comparison in short
+    ("ran a half marathon sat, now ast is high. could the run do that", "cause"),  # "could X do that": a cause
+    ("I got an Explanation of Benefits in the post. Must I pay it?", "identity"),  # whether it is a bill
 ])
 def test_the_kind_of_a_question_is_read_from_its_wording(question: str, kind: str) -> None:
     assert kind in question_kinds(question)
@@ -163,6 +166,7 @@ def test_two_own_numbers_of_one_page_on_the_same_side_get_what_can_cause_them(an
     ("my tsh came back high. what can cause that", False),
     ("bmp vs cmp, what is the difference", False),
     ("my old vitamin D result was 50 nmol/L. what's that in ng/mL?", False),  # a unit asked for, not the test
+    ("whats the diff btw bmp n cmp", False),  # a comparison
 ])
 def test_a_definition_question_is_read_alone_or_as_one_sentence_of_a_message(question: str, asks: bool) -> None:
     assert asks_definition(question) is asks
@@ -188,3 +192,27 @@ def test_a_side_said_in_spanish_is_that_side() -> None:
 
     assert direction("mi INR salio 3.5, eso es alto?") == "high"
     assert direction("que puede causar el calcium bajo") == "low"
+
+
+def test_a_what_is_question_about_something_else_than_the_test_is_no_definition() -> None:
+    """"What's the advice for men his age?" after "a PSA every year" asks of the advice, not what a PSA is."""
+    from knowledge.asks import _asks_of
+
+    names = ["PSA", "prostate-specific antigen"]
+    assert not _asks_of("My dad turned 72 and should get a PSA every year. What's the advice for men his age?", names)
+    assert _asks_of("what is the prostate blood test", names)  # a lay name of the test is still the test
+    assert _asks_of("my son had a psa. what does it test for", names)
+
+
+@pytest.mark.slow
+def test_a_sentence_that_gives_what_is_asked_comes_before_one_that_does_not(answerer: Answerer) -> None:
+    """"Must I pay it?": "The EOB is not a bill." is kept before the billing steps that score as well by meaning."""
+    result = answerer.answer("I received an Explanation of Benefits in the post from my insurer. Must I pay it?")
+    assert "not a bill" in result.answer, result.answer
+
+
+@pytest.mark.slow
+def test_two_own_numbers_of_one_page_on_two_sides_get_what_else_is_asked(answerer: Answerer) -> None:
+    result = answerer.answer("TSH 5.2 H (ref 0.4-4.0), Free T4 1.2 (ref 0.8-1.8). Is a slightly high TSH with a "
+                             "normal T4 common?")
+    assert result.reason == "value" and "normal free T4 is common" in result.answer, result.answer

@@ -41,3 +41,18 @@ def test_a_number_in_the_unit_of_something_else_is_not_the_result(library: Libra
 def test_a_pages_lay_word_names_the_one_test_the_page_explains(library: Library, question: str,
                                                               found: list[tuple[str, str]]) -> None:
     assert [(r.code, r.written) for r in readings(question, library.vocabulary, library.ranges)] == found
+
+
+@pytest.mark.parametrize(("question", "found"), [
+    ("New mom, and my own vitamin D came back at 16 ng/mL. What does that level mean?", [("vitamin_d", "16")]),  # a unit
+    ("got a psa test at 60", []),  # "at" an age, no unit: no result
+])
+def test_a_number_in_a_labs_unit_is_a_result_whatever_comes_before_it(library: Library, question: str,
+                                                                      found: list[tuple[str, str]]) -> None:
+    assert [(r.code, r.written) for r in readings(question, library.vocabulary, library.ranges)] == found
+
+
+def test_a_full_stop_after_the_unit_ends_the_sentence_not_the_unit(library: Library) -> None:
+    """"came back at 16 ng/mL." was read in the unit "ng/mL." and not placed (no band is in that unit)."""
+    found = readings("my vitamin D came back at 16 ng/mL. What does that mean?", library.vocabulary, library.ranges)
+    assert [(r.code, r.unit) for r in found] == [("vitamin_d", "ng/mL")]
