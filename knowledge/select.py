@@ -13,9 +13,11 @@ are a few thousand sentences.
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from knowledge.embeddings import Embedder
 from knowledge.guard import has_dosing_language
@@ -25,11 +27,40 @@ from knowledge.lists import blocks, with_lists
 from knowledge.sentences import asking_sentences, message_sentences, plain_sentences, sms_safe
 from knowledge.types import Passage, Selection, Sentence, added_if_fits
 
-HEADING_WEIGHT = 0.5  # how much the section heading's similarity adds to a sentence's own
-RANK_PENALTY = 0.08  # per rank a section is below the best one
+# What a sentence is scored on, and each one's weight (knowledge/selection_weights.json when it is there, fitted on
+# the project's answer sets by scripts/fit_selection.py; else these, set by hand):
+FEATURES = (
+    "sentence",  # the sentence's embedding's similarity to the question's
+    "context",  # the same for the sentence written after its section's heading (in_context)
+    "heading",  # the section heading's similarity to the question
+    "heading_kind",  # the heading is the kind of section the question asks for ("What a high TSH can mean")
+    "rank",  # how many sections rank above the sentence's
+    "position",  # its place in its section (up to 8): a section's first sentences carry its point
+    "rare_words",  # the question's rare words it holds (knowledge/lexical.py: rare_overlap)
+    "other_direction",  # it speaks of a low value where a high one is asked, or the other way round
+    "number_for_range",  # a range or normal value is asked and it gives a number
+    "definition",  # "what is ldl": it says what LDL is
+    "list_item",  # a list is asked for (knowledge/kinds.py) and it is of one of the section's lists
+    "role",  # it gives what the question's kind asks for (a cause, a symptom: knowledge/kinds.py)
+)
+HAND_WEIGHTS = {"sentence": 0.5, "context": 0.5, "heading": 0.5, "heading_kind": 0.05, "rank": -0.08, "position": -0.01,
+                "rare_words": 0.15, "other_direction": -1.0, "number_for_range": 0.15, "definition": 0.25,
+                "list_item": 0.1, "role": 0.25}
+WEIGHTS_FILE = Path(__file__).resolve().parent / "selection_weights.json"
+
+
+def load_weights(path: Path = WEIGHTS_FILE) -> dict[str, float]:
+    """The fitted weights (a feature the file lacks keeps its hand weight); the hand weights without the file."""
+    if not path.is_file():
+        return dict(HAND_WEIGHTS)
+    fitted = json.loads(path.read_text(encoding="utf-8"))["weights"]
+    return {f: float(fitted.get(f, HAND_WEIGHTS[f])) for f in FEATURES}
+
+
+WEIGHTS = load_weights()
+_ROLE, _RARE = FEATURES.index("role"), FEATURES.index("rare_words")
 KEEP_WITHIN = 0.14  # further sentences of the best section are kept when they score this close to the best
 MAX_SENTENCES = 3
-NUMBER_BONUS = 0.15  # range questions: sentences with a number
 
 _HIGH = re.compile(r"\b(high|higher|elevated|raised|above|too much|over|hyper\w*|(go|goes|went|going) up|rising|"
                    r"increased?|alt[oa]s?)\b", re.I)  # and in Spanish: "alto", "bajo"
@@ -50,11 +81,6 @@ _ASKS = [
     (re.compile(r"\b(call|worried|worry|emergency|911|symptoms?|signs?)\b", re.I),
      re.compile(r"\b(when to call|call|can mean)\b", re.I)),
 ]
-HEADING_MATCH_BONUS = 0.1
-DEFINITION_BONUS = 0.25  # "what is ldl": the sentence that says what LDL is
-LIST_BONUS = 0.1  # a question that asks for a list (knowledge/kinds.py): a sentence of one of the section's lists
-ROLE_BONUS = 0.25  # a sentence that gives what the question's kind asks for (a cause, a symptom: knowledge/kinds.py)
-WORD_WEIGHT = 0.15  # a sentence holding the question's rare words (knowledge/lexical.py: rare_overlap)
 _NOT_DEFINITION = frozenset({"cause", "symptom", "compare", "prep"})  # "what can make my a1c wrong" is no "what is"
 _CONTRAST = re.compile(r"\b(same|adds?|both|unlike|whereas|instead|differ\w*|compared)\b", re.I)
 
@@ -66,9 +92,6 @@ def direction(text: str) -> str:
 
 
 CONTEXT = True
-SENTENCE_WEIGHT = 0.5
-CONTEXT_WEIGHT = 0.5
-POSITION_PENALTY = 0.01  # a section's first sentences carry its point: the documents are written that way
 
 
 def in_context(passage: Passage, sentence: str) -> str:
@@ -117,12 +140,12 @@ class SentenceSelector:
         headings = [f"{p.title} - {p.heading}" if p.heading else p.title for p in passages]
         self.vectors([*headings, *(t for p in passages for s in candidates(p) for t in (s, in_context(p, s)))])
 
-    def score(self, question: str, passages: Sequence[Passage], names: Sequence[str] = (),
-              kinds: frozenset[str] | None = None) -> list[Sentence]:
-        """Every candidate sentence of ``passages`` with its score, best first. ``names`` are the documents' names
-        for the test the question names: asked what it is, the sentence that says so comes first. ``kinds`` are what
-        the question asks for (knowledge/kinds.py; read from ``question`` when not given): a sentence that gives it
-        scores more."""
+    def features(self, question: str, passages: Sequence[Passage], names: Sequence[str] = (),
+                 kinds: frozenset[str] | None = None) -> list[tuple[Passage, int, str, list[float]]]:
+        """Every candidate sentence of ``passages`` (its section, its place there, its text) with the values of
+        :data:`FEATURES` for it. ``names`` are the documents' names for the test the question names (asked what it is,
+        the sentence that says so); ``kinds`` are what the question asks for (knowledge/kinds.py; read from
+        ``question`` when not given)."""
         wanted = direction(question)
         kinds = question_kinds(question) if kinds is None else kinds
         asks_what = bool(names) and bool(_ASKS[0][0].search(question.strip().rstrip("?"))) and not (
@@ -137,27 +160,37 @@ class SentenceSelector:
         q, *rest = self.vectors([question, *headings, *(s for *_, s in found), *(in_context(p, s) for _, p, _, s in found)])
         heading_vectors, sentence_vectors = rest[: len(headings)], rest[len(headings):len(headings) + len(found)]
         context_vectors = rest[len(headings) + len(found):]
-        heading_sim = [_dot(q, h) + HEADING_MATCH_BONUS * (_heading_fits(question, p.heading) or any(
-            heading_gives(k, p.heading) for k in kinds)) for h, p in zip(heading_vectors, passages, strict=True)]
-        scored = []
+        heading_sim = [_dot(q, h) for h in heading_vectors]
+        heading_kind = [float(_heading_fits(question, p.heading) or any(heading_gives(k, p.heading) for k in kinds))
+                        for p in passages]
         texts, asked = [s for *_, s in found], asked_part(question)  # a longer message: what it asks counts twice
         overlaps = rare_overlap(question, texts)
         if asked:
             overlaps = [(a + b) / 2 for a, b in zip(overlaps, rare_overlap(asked, texts), strict=True)]
+        rows = []
         for (rank, passage, position, text), vector, cvec, overlap in zip(found, sentence_vectors, context_vectors,
                                                                           overlaps, strict=True):
-            value = (SENTENCE_WEIGHT * _dot(q, vector) + CONTEXT_WEIGHT * _dot(q, cvec) + HEADING_WEIGHT * heading_sim[rank]
-                     - RANK_PENALTY * rank - POSITION_PENALTY * min(position, 8) + WORD_WEIGHT * overlap)
-            if wanted and direction(text) not in ("", wanted):
-                value -= 1.0  # a low-X sentence does not answer "what does high X mean"
-            if wants_range and _NUMBER.search(text):
-                value += NUMBER_BONUS
-            if asks_what and defines(text, names):
-                value += DEFINITION_BONUS
-            if (id(passage), text) in listed:
-                value += LIST_BONUS  # "what all does it check": the lead-in and items of a list, not the page's summary
-            role = any(gives(kind, text, subjects[id(passage)]) for kind in kinds)
-            scored.append(Sentence(text, passage, position, value + ROLE_BONUS * role, role, WORD_WEIGHT * overlap))
+            values = {
+                "sentence": _dot(q, vector), "context": _dot(q, cvec), "heading": heading_sim[rank],
+                "heading_kind": heading_kind[rank], "rank": float(rank), "position": float(min(position, 8)),
+                "rare_words": overlap,
+                "other_direction": float(bool(wanted) and direction(text) not in ("", wanted)),
+                "number_for_range": float(wants_range and bool(_NUMBER.search(text))),
+                "definition": float(asks_what and defines(text, names)),
+                "list_item": float((id(passage), text) in listed),
+                "role": float(any(gives(kind, text, subjects[id(passage)]) for kind in kinds)),
+            }
+            rows.append((passage, position, text, [values[f] for f in FEATURES]))
+        return rows
+
+    def score(self, question: str, passages: Sequence[Passage], names: Sequence[str] = (),
+              kinds: frozenset[str] | None = None) -> list[Sentence]:
+        """Every candidate sentence of ``passages`` with its score (:meth:`features` weighed by :data:`WEIGHTS`),
+        best first."""
+        weights = [WEIGHTS[f] for f in FEATURES]
+        scored = [Sentence(text, passage, position, sum(w * v for w, v in zip(weights, values, strict=True)),
+                           bool(values[_ROLE]), WEIGHTS["rare_words"] * values[_RARE])
+                  for passage, position, text, values in self.features(question, passages, names, kinds)]
         return sorted(scored, key=lambda s: -s.score)
 
     def select(self, question: str, passages: Sequence[Passage], fits: Callable[[str], bool],
@@ -183,8 +216,9 @@ class SentenceSelector:
         if not fits(best.text):
             return Selection()
         chosen, top = [best], best.score - best.words
-        window = [s for s in ranked[1:] if s.passage is best.passage and s.score >= top - KEEP_WITHIN - ROLE_BONUS * best.gives
-                  and s.score + ROLE_BONUS * (best.gives and not s.gives) >= top - KEEP_WITHIN]
+        role = WEIGHTS["role"]
+        window = [s for s in ranked[1:] if s.passage is best.passage and s.score >= top - KEEP_WITHIN - role * best.gives
+                  and s.score + role * (best.gives and not s.gives) >= top - KEEP_WITHIN]
         # the window is on the similarity alone: the role and word bonuses order, not cut; a sentence that gives what
         # the question asks for ("The EOB is not a bill.") is taken before one that does not
         for sentence in sorted(window, key=lambda s: not s.gives):

@@ -25,8 +25,8 @@ class Sentence:
     passage: Passage
     position: int  # its place in the passage
     score: float
-    gives: bool = False  # it gives what the question's kind asks for (knowledge/kinds.py), and scores ROLE_BONUS more
-    words: float = 0.0  # what the question's rare words add to its score (knowledge/select.py: WORD_WEIGHT)
+    gives: bool = False  # it gives what the question's kind asks for (knowledge/kinds.py), and scores the role weight more (knowledge/select.py)
+    words: float = 0.0  # what the question's rare words add to its score (knowledge/select.py)
 
 
 @dataclass(frozen=True)
