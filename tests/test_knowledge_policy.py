@@ -111,30 +111,3 @@ def test_a_general_question_after_a_story_is_read_without_the_story(check: Polic
     assert check.kind("what is sign of low calcium in blood? my mother have cramps in legs and tingle around lips") is None
     assert check.kind("TSH 6.1 what is it mean? I am always cold and tired") == "diagnosis"
     assert check.kind("my mother has leg cramps and tingling lips, does she have low calcium") == "diagnosis"
-
-
-@pytest.mark.parametrize("question", [
-    "can metformin lower b12? I've been on it for years",  # a medicine's known effect, asked in general
-    "my friend says a slightly high alt means liver damage for sure, is that true",  # a claim heard, asked back
-    "a website said high calcium = cancer, is that the only thing that causes it",
-    "what is gilbert syndrome, is it dangerous",  # a condition the documents explain
-    "does my son have to skip breakfast before his cbc",  # fasting for a test, not skipping a medicine
-    "no tengo seguro. can i still see a doctor there?",  # insurance, in two languages
-    "why are my results in the portal before my doctor has called",
-    "Doctor say I have Gilbert syndrome, the bilirubin is little high. It is dangerous thing?",  # a named condition
-    "one of my results says H next to it, does flagged mean something is wrong",  # what a flag means
-])
-def test_a_general_question_about_a_cause_claim_or_visit_is_answered(check: PolicyCheck, question: str) -> None:
-    """Questions the documents answer were refused as a diagnosis or a dose: a medicine's known effect on a test, a
-    friend's or a website's claim asked back in general, fasting for a blood count, insurance."""
-    assert check.kind(question) is None
-
-
-@pytest.mark.parametrize("question", [
-    "my b12 is 150, does that explain the numbness",  # a value linked to the patient's own symptom
-    "my iron came back 18, is that why i'm exhausted all the time",
-    "i stay in all day, should i be taking vitamin d",  # starting a medicine
-    "my calcium is 11 and my sister says it's cancer, is she right",  # a claim about the patient's own value
-])
-def test_the_patients_own_symptom_or_medicine_stays_refused(check: PolicyCheck, question: str) -> None:
-    assert check.kind(question) is not None
