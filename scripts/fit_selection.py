@@ -29,11 +29,13 @@ from scipy.optimize import minimize
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))  # its sibling bench_answers.py, imported as mypy and pytest name it
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from bench_answers import DOCUMENTS, SETS, load_set  # noqa: E402
+
 from knowledge.select import FEATURES, HAND_WEIGHTS, WEIGHTS, WEIGHTS_FILE, SentenceSelector  # noqa: E402
-from scripts.bench_answers import DOCUMENTS, SETS, load_set  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 FIT_SETS = ["project", "dev", *(f"dev{n}" for n in range(2, 12))]
@@ -51,10 +53,11 @@ def set_path(name: str) -> Path:
 
 def collect(names: Sequence[str], store_dir: Path) -> dict[str, list[Record]]:
     """Each set's scored candidates with their right ones, from answering its questions (quoting only)."""
+    from bench_answers import _answerer
+
     from knowledge.embeddings import MiniLMEmbedder
     from knowledge.ingest import ingest
     from knowledge.store import KnowledgeStore
-    from scripts.bench_answers import _answerer
 
     store = KnowledgeStore("fit_selection", chroma_dir=store_dir, embedder=MiniLMEmbedder())
     ingest(DOCUMENTS, store)
