@@ -172,10 +172,7 @@ def test_a_question_about_getting_a_test_is_not_a_range_question(answerer: Answe
     ("the prostate blood test, what number do most labs call normal", "range", "under 4.0 ng/mL"),
     # a unit asked for is no definition question: the document's conversion sentence
     ("my vitamin D result from abroad was 50 nmol/L. what's that in ng/mL?", "extractive", "20 ng/mL"),
-    # a child into a household product: the after-hours page's Poison Help line
-    ("my toddler got into the laundry pods, what number do i call", "extractive", "1-800-222-1222"),
 ])
-def test_a_lay_name_a_unit_or_a_household_poisoning_is_answered(answerer: Answerer, question: str, reason: str,
-                                                                 fact: str) -> None:
+def test_a_lay_name_or_a_unit_asked_for_is_answered(answerer: Answerer, question: str, reason: str, fact: str) -> None:
     result = answerer.answer(question)
     assert result.reason == reason and fact in result.answer, result.answer
