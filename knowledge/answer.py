@@ -175,7 +175,8 @@ class Answerer:
         parts = split_question(question, self._subject)  # "what is X and how is it different from Y": each part
         # a part the policy would refuse alone ("may I still drink water?" read without its fasting test) is the
         # whole message, which the policy let through, answered beside the other part
-        parts = list(dict.fromkeys(question if self.policy.kind(p) else p for p in parts))
+        if len(parts) > 1:  # (a message left whole was read by the policy above: not again)
+            parts = list(dict.fromkeys(question if self.policy.kind(p) else p for p in parts))
         if len(parts) > 1:
             found = [as_selection(self.part(p, trace, within=question)) for p in parts]
             if all(f is not None for f in found):
