@@ -183,7 +183,8 @@ _SCOPE_PATTERNS = [
     r"\btranslate\b",
     r"\b(capital of|who won|tell me about yourself|meaning of life)\b",
     # legal matters: "can I sue him", "fight the other driver's insurance company"
-    r"\b(sue|suing|lawsuit|lawyer|attorney|legal advice|small claims)\b",
+    r"\b(can|could|should|do) (i|we) (sue|take \w+ to court)\b|\b(suing|lawsuit|legal advice|small claims)\b|"
+    r"\b(know|recommend|find|need) (me )?(a |an )?(good |cheap )?(lawyer|attorney)\b",  # not "my lawyer needs my records"
     r"\b(fight|negotiate with|argue with|claim against|go after)\b[^.?!]{0,30}\b(other driver|other party|at-fault)"
     r"[^.?!]{0,20}\binsurance\b",
     # another business's hours: "what time does the walgreens on 5th street close"

@@ -246,6 +246,7 @@ def test_going_on_again_or_borrowing_a_medicine_is_refused(question: str, kind: 
     # legal matters and another business's hours
     ("can I sue the hospital for this bill?", "out_of_scope"),
     ("do you know a good lawyer", "out_of_scope"),
+    ("my attorney needs a copy of my records, how do i request them?", None),  # a records request, the clinic's
     ("how do I fight the other driver's insurance after the crash", "out_of_scope"),
     ("I was in a car accident and my neck hurts, can I be seen today?", None),
     ("does my insurance cover the A1C test", None),
