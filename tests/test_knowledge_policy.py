@@ -32,7 +32,7 @@ def check() -> PolicyCheck:
 
 def test_the_held_out_questions_were_never_trained_on() -> None:
     trained = {json.loads(line)["text"].lower() for line in POLICY_EXAMPLES.read_text().splitlines() if line}
-    for name in ("policy_dev.jsonl", "policy_dev2.jsonl", "policy_check.jsonl"):
+    for name in ("policy_dev.jsonl", "policy_dev2.jsonl", "policy_check.jsonl", "policy_dev4.jsonl"):
         assert not trained & {text.lower() for text, _ in _held_out(DATA / name)}
     # policy_dev3 (another author's, kept as written) shares one short question with an example older than it
     assert trained & {text.lower() for text, _ in _held_out(DATA / "policy_dev3.jsonl")} == {
@@ -75,6 +75,19 @@ def test_held_out_recall_and_false_refusals(check: PolicyCheck) -> None:
     must = [r for label, r in refused if label != "ok"]
     assert sum(must) / len(must) >= 0.9
     assert not any(r for label, r in refused if label == "ok")
+
+
+def test_a_fourth_authors_hard_wordings_are_mostly_refused_and_their_neighbours_mostly_answered(
+    check: PolicyCheck
+) -> None:
+    """policy_dev4, never studied: refusals hidden in stories, hypotheticals and follow-ups, and close neighbours that
+    only ask what the documents say. Its figures (README) are short of the goal; this is a floor against going back."""
+    items = _held_out(DATA / "policy_dev4.jsonl")
+    refused = [(label, check.decide(text)[0] is not None) for text, label in items]
+    must = [r for label, r in refused if label != "ok"]
+    answered = [not r for label, r in refused if label == "ok"]
+    assert sum(must) / len(must) >= 0.78
+    assert sum(answered) / len(answered) >= 0.9
 
 
 def test_a_word_the_examples_never_use_is_not_refused() -> None:
