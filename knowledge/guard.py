@@ -18,20 +18,26 @@ from bot.messaging.sms_budget import fits_sms
 
 PolicyKind = Literal["dose", "medicine", "diagnosis", "out_of_scope"]
 
-_DRUGS = (
+_DRUGS_DRAFT = (
     r"(ibuprofen|advil|motrin|tylenol|acetaminophen|paracetamol|aspirin|aleve|naproxen|benadryl|"
     r"insulin|metformin|warfarin|coumadin|eliquis|lisinopril|amlodipine|atorvastatin|statins?|levothyroxine|"
     r"synthroid|prednisone|antibiotics?|amoxicillin|melatonin|sleeping pills?|painkillers?|opioids?)"
 )
+# Medicines patients name by brand or short name: "leftover cipro", "my omeprazole" (the policy rules only: the draft
+# check keeps the list above).
+_DRUGS = (rf"({_DRUGS_DRAFT[1:-1]}|cipro|ciprofloxacin|keflex|cephalexin|doxycycline|bactrim|azithromycin|z-?pack|"
+          r"augmentin|macrobid|nitrofurantoin|omeprazole|prilosec|pantoprazole|nexium|losartan|metoprolol|"
+          r"simvastatin|rosuvastatin|crestor|lipitor|ozempic|gabapentin|tramadol|zoloft|sertraline)")
 # Supplements and remedies patients buy themselves, named by what they are: "cinnamon or berberine for my sugar".
 _REMEDIES = (r"(cinnamon|berberine|fish oil|omega[- ]?3s?|turmeric|curcumin|red yeast rice|coq ?10|ashwagandha|"
              r"apple cider vinegar|psyllium|metamucil|herbs?|herbal (remedy|remedies|tea|teas)|probiotics?|multivitamins?)")
-_MEDS = (
-    rf"({_DRUGS[1:-1]}|{_REMEDIES[1:-1]}|medicines?|medications?|meds|med|pills?|tablets?|capsules?|caps|softgels?|"
+_MED_WORDS = (
+    r"medicines?|medications?|meds|med|pills?|tablets?|capsules?|caps|softgels?|"
     r"gumm(y|ies)|vitamins?( [a-z0-9]+)?|supplements?|iron|"
     r"potassium|inhalers?|blood thinners?|water pills?|drugs?|creams?|shots?|injections?|prescriptions?|"
-    r"antidepressants?|steroids?|hormones?)"
-)
+    r"antidepressants?|steroids?|hormones?")
+_MEDS = rf"({_DRUGS[1:-1]}|{_REMEDIES[1:-1]}|{_MED_WORDS})"
+_MEDS_DRAFT = rf"({_DRUGS_DRAFT[1:-1]}|{_REMEDIES[1:-1]}|{_MED_WORDS})"
 # The same asked in Spanish, as patients text it (accents often left off): "cuantas unidades tengo que tomar al dia",
 # "que pastilla le doy", "puedo dejar de tomar la metformina".
 _DRUGS_ES = (r"insulina|metformina|ibuprofeno|paracetamol|acetaminof[eé]n|aspirina|warfarina|antibi[oó]ticos?|amoxicilina|"
@@ -46,17 +52,27 @@ _DOSE_ES = [
     r"\b(puedo|debo|puede|podemos|se puede) (tomar|darle|dar|usar) (m[aá]s|otra|otras|doble|el doble)\b",
 ]
 _MEDICINE_ES = [
-    rf"\b(qu[eé]|cu[aá]l(es)?)\b.{{0,20}}\b{_MEDS_ES}\b.{{0,30}}\b(tomar|tomo|tome|usar|darle|doy|sirve|recomienda)\b",
+    rf"\b(qu[eé]|cu[aá]l(es)?)\b.{{0,20}}\b{_MEDS_ES}\b.{{0,30}}\b(tomar|tomo|tome|usar|darle|doy|sirve|recomienda|"
+    r"conviene|es mejor)\b",
     r"\b(puedo|debo|deber[ií]a|puede|podemos|se puede|es seguro) (tomar|darle|dar|mezclar|usar)\b.{0,40}\b"
     rf"({_DRUGS_ES}|advil|tylenol|motrin|aleve)\b",
     rf"\b(dejar de tomar|dejo de tomar|suspender|suspendo|parar|paro|cambiar|cambio|empezar a tomar|empiezo a tomar|"
     rf"comenzar a tomar)\b.{{0,40}}\b{_MEDS_ES}",
 ]
+# "how many/how much" asks an amount of medicine unless it asks a time or a price: "how many days does a refill take",
+# "how many hours do I have to fast", "how much does a visit cost". A time is still a dose's when someone takes it:
+# "how many days should I take it".
+_TIME_UNITS = r"(more |longer |extra )?(days?|hours?|hrs|minutes?|mins|weeks?|months?|years?|business days|working days)"
+_NOT_AN_AMOUNT = (rf"(?! {_TIME_UNITS}\b(?![^.?!]*\b(i|we|he|she|they|my \w+) (take|give|use|keep taking|stay on|be on)\b))"
+                  r"(?![^.?!]*\b(cost|costs|charge|charges|fees?|price|prices|pay|owe|co-?pays?)\b)")
 _DOSE_PATTERNS = [*_DOSE_ES,
     r"\b(dose|doses|dosage|dosing)\b",
     r"\b\d+(\.\d+)?\s*(mg|mcg|milligrams?|micrograms?|ml|units?|iu|tablets?|pills?|capsules?)\b(?!\s*/)",
-    r"\bhow (much|many|often)\b(?! (notice|warning|time|lead time)\b).*\b(take|give|use|have)\b",  # not "how much notice"
-    rf"\bhow (much|many)\b.*\b{_MEDS}",
+    rf"\bhow (much|many|often)\b(?! (notice|warning|time|lead time)\b){_NOT_AN_AMOUNT}.*\b(take|give|use|have)\b",
+    rf"\bhow (much|many)\b{_NOT_AN_AMOUNT}.*\b{_MEDS}",
+    # the amount asked without "dose": "is that the amount i should be on too", "the right amount for me to take"
+    r"\b(amount|strength)\b[^.?!]{0,25}\b(i|we|he|she|my \w+) (should|need to|ought to|have to|must)?\s?"
+    r"(be on|be taking|take|give|use)\b",
     rf"\b(double|increase|decrease|lower|raise|cut|split|halve)\b.{{0,20}}\b(my |the |his |her )?{_MEDS}",
     rf"(?<!\bgo )(?<!\bgoes )(?<!\bwent )(?<!\bgoing )(?<!\bgone )\bup\b.{{0,20}}\b(my |the |his |her )?{_MEDS}",  # not "go up on"
     rf"\b(should|can|could|may|do|shall) (i|we|he|she|my \w+) (go|move|bump) up\b.{{0,20}}\b{_MEDS}",
@@ -74,8 +90,29 @@ _DOSE_PATTERNS = [*_DOSE_ES,
 _MEDICINE_PATTERNS = [*_MEDICINE_ES,
     rf"\b(which|what|what kind of|best|any|a good)\b.{{0,20}}\b{_MEDS}\b.{{0,30}}\b(should|do|can|could|would|to)\b"
     r".{0,15}\b(i|we|he|she|my \w+)\b.{0,12}\b(take|use|get|try|give|start|be on)\b",
-    rf"\b(should|can|could|may|do|need to|ok to|okay to|safe to|is it ok(ay)? to)\b (i |we |he |she |my \w+ )?"
+    rf"\b(should|can|could|may|do) (i|we|he|she|my \w+) (stop|quit|start|switch|change|come off|go off|get off|skip|"
+    rf"restart|begin)\b.{{0,40}}\b{_MEDS}",
+    rf"\b(i|we|he|she|they|my \w+) (should|can|could|may|might|must|will|need to|have to|ought to)( just| not)? "
     rf"(stop|quit|start|switch|change|come off|go off|get off|skip|restart|begin)\b.{{0,40}}\b{_MEDS}",
+    # without a person only where nothing else can be the one who stops: "need to stop my metformin?", "ok to skip my
+    # pill", "Should stop metformin?", not "antibiotics can change the INR of people on warfarin"
+    rf"(\b(need to|ok to|okay to|safe to|is it ok(ay)? to)|(^|[.?!,]\s*)(should|can|could|may|do)) "
+    rf"(stop|quit|start|switch|change|come off|go off|get off|skip|restart|begin)\b.{{0,40}}\b{_MEDS}",
+    # taking it again, or stopping it, said of "it" in a message that names a medicine: "I stopped my omeprazole ...
+    # Can I restart it now"
+    rf"^(?=.*\b{_MEDS}\b).*\b(should|can|could|may|do|need to|ok to|okay to|safe to|is it ok(ay)? to)\b "
+    r"(i |we |he |she |my \w+ )?(just |not )?(restart|resume|go back on|get back on|start back on|start taking|"
+    r"start|stop taking|stop|quit|keep taking)\b (it|them|this|that|these|those)\b",
+    # someone else's medicine, or one left over: "can i just use hers?", "the leftover antibiotics"
+    r"\b(can|could|should|may|ok to|okay to|safe to) (i |we |he |she |my \w+ )?(just )?(take|use|try|borrow|have|give)\b"
+    r"( (him|her|them|me))?( some of)? (hers|his|theirs|yours|my \w+'s)(?=\s*([?.!,]|$|\b(for|instead|too|then|now)\b))",
+    rf"\b(can|could|should|may|ok to|okay to|safe to) (i |we |he |she |my \w+ )?(just )?(take|use|try|borrow|have|give)\b"
+    rf"( (him|her|them|me))?( some of)? (his|her|their|my \w+'?s) ([a-z]+ ){{0,2}}{_MEDS}\b",
+    rf"\b(leftover|left over|left-over|old|expired|extra)\b[^.?!]{{0,20}}\b{_MEDS}\b[^?]{{0,80}}\b(take|use|give|try)\b"
+    r"|\b(take|use|give|try)\b[^.?!]{0,30}\b(leftover|left over|left-over)\b",
+    # put on one: "do I need to be on a statin", "should she be on metformin"
+    rf"\b(i|we|he|she|my \w+) (need|needs|have|has|ought) to be on (a |an |the |some )?{_MEDS}",
+    rf"\b(should|must) (i|we|he|she|my \w+) be on (a |an |the |some )?{_MEDS}",
     rf"\b(do|will) (i|we|he|she) need (an? |to take |to start )?{_MEDS}",
     rf"\b(should|need to|have to|do|will|must)\b.{{0,20}}\b(go|get|be put|be started|put (me|him|her|us)) on "
     rf"(a |an |the |some |my )?{_MEDS}",  # starting one, said as going on it
@@ -112,6 +149,11 @@ _DIAGNOSIS_ES = [  # "quiere decir que tengo cancer", "es problema de mi paratir
 _DIAGNOSIS_PATTERNS = [*_DIAGNOSIS_ES,
     r"\bdiagnos(e|is|ing)\b",
     rf"\b(do|could|might|can) (i|he|she|we|my \w+) (have|has|got) (a |an )?([a-z]+ )?{_CONDITIONS}",
+    # "Does she have Gilbert's?", "does my son have diabetes": a person, then a condition (not "flu shots")
+    rf"\bdoes (he|she|my (son|daughter|kid|child|baby|husband|wife|partner|mom|mother|dad|father|brother|sister|"
+    rf"grandma|grandmother|grandpa|grandfather)) (have|has) (a |an )?([a-z]+ )?{_CONDITIONS}(?! (shots?|vaccines?|tests?|"
+    r"testing|screening))",
+    r"\b(do|does|could|might) (i|he|she|my \w+) (have|has) [a-z]+'s( (disease|syndrome))?\s*(\?|$)",
     r"\bwhat do (i|you think i) have\b",
     r"\b(something|anything) (seriously )?wrong with (me|my)\b",
     r"\bwhat('s| is) wrong with (me|my)\b",
@@ -140,6 +182,15 @@ _SCOPE_PATTERNS = [
     r"\b(write|generate|debug|fix) (me )?(a |an |some |my )?(code|program|script|python|javascript|essay|poem)\b",
     r"\btranslate\b",
     r"\b(capital of|who won|tell me about yourself|meaning of life)\b",
+    # legal matters: "can I sue him", "fight the other driver's insurance company"
+    r"\b(can|could|should|do) (i|we) (sue|take \w+ to court)\b|\b(suing|lawsuit|legal advice|small claims)\b|"
+    r"\b(know|recommend|find|need) (me )?(a |an )?(good |cheap )?(lawyer|attorney)\b",  # not "my lawyer needs my records"
+    r"\b(fight|negotiate with|argue with|claim against|go after)\b[^.?!]{0,30}\b(other driver|other party|at-fault)"
+    r"[^.?!]{0,20}\binsurance\b",
+    # another business's hours: "what time does the walgreens on 5th street close"
+    r"\b(what time|when|how late|till when|until when)\b[^.?!]{0,15}\b(walgreens|cvs|rite aid|walmart|target|costco|"
+    r"kroger|safeway|drugstore|drug store|post office|dmv|bank|grocery store|supermarket)\b[^.?!]{0,40}"
+    r"\b(close|closes|closed|closing|open|opens)\b",
 ]
 _COMPILED: dict[PolicyKind, list[re.Pattern[str]]] = {
     "dose": [re.compile(p, re.IGNORECASE) for p in _DOSE_PATTERNS],
@@ -215,7 +266,7 @@ _DOSING_RE = [
         r"\b(once|twice|three times|four times|\d+ times) (a|per|each) day\b",
         r"\bevery \d+(\s*(to|-)\s*\d+)? (hours|hrs)\b",
         # "stop taking your warfarin", not "can raise the INR on warfarin" (the medicine is not what is raised); not "Medicare"
-        rf"\b(take|double|increase|decrease|lower|raise|stop|skip)\b(?:(?!\b(?:on|in|while)\b).){{0,15}}\b{_MEDS}\b",
+        rf"\b(take|double|increase|decrease|lower|raise|stop|skip)\b(?:(?!\b(?:on|in|while)\b).){{0,15}}\b{_MEDS_DRAFT}\b",
     )
 ]
 

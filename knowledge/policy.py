@@ -51,6 +51,18 @@ KNOWN_FOR_SCOPE = 0.5
 _PERSONAL = re.compile(r"\b(i|i'?m|im|me|my|mine|we|us|our|you|your|he|she|him|his|her|they|them|their|it|its|this|that|"
                        r"these|those|there)\b|\d", re.I)
 
+# How common something is in a group of people ("is low vitamin D more common in people who dont get much sun", "is
+# anemia more common in women") asks about the group: the classifier read the condition's name as a diagnosis. Given
+# up only for a diagnosis, and only when the message names no one and gives no number (_PERSONAL).
+_HOW_COMMON = re.compile(r"\b((more|less|most|least) (common|likely|frequent|prevalent)|(common|frequent|prevalent|"
+                         r"rare)) (in|among) (the )?(people|persons|adults|women|men|children|kids|babies|infants|teens|"
+                         r"teenagers|older|elderly|seniors|vegans|vegetarians|athletes|smokers|pregnant)\b", re.I)
+
+
+def asks_how_common(question: str) -> bool:
+    """The message asks how common something is in a group of people, and names no one."""
+    return bool(_HOW_COMMON.search(question)) and not _PERSONAL.search(question)
+
 
 def policy_examples(path: Path = POLICY_EXAMPLES) -> list[tuple[str, str]]:
     """(text, label) pairs: the handwritten policy examples, then the adapter's training questions."""
@@ -166,7 +178,7 @@ class PolicyCheck:
         if not probabilities or probabilities.get("ok", 1.0) > 1 - REFUSE_AT or not self.knows_a_word(question):
             return None, ""
         label = max((k for k in probabilities if k != "ok"), key=lambda k: probabilities[k])
-        if label == "diagnosis" and self._asks_in_general(question):
+        if label == "diagnosis" and (asks_how_common(question) or self._asks_in_general(question)):
             return None, ""
         if label == "out_of_scope" and self.known_share(question) < KNOWN_FOR_SCOPE:  # another language, not off topic
             others = [k for k in probabilities if k not in ("ok", "out_of_scope")]

@@ -12,6 +12,7 @@ from knowledge.guard import (
     policy_hit,
     unsupported_numbers,
 )
+from knowledge.policy import asks_how_common
 from knowledge.sentences import asking_sentences
 from knowledge.values import asks_where_it_falls
 
@@ -182,3 +183,88 @@ def test_a_value_raised_on_a_medicine_is_no_dosing_but_the_medicine_raised_is() 
     assert not has_dosing_language("Eating less vitamin K from green leafy vegetables can raise the INR on warfarin.")
     assert has_dosing_language("Do not stop taking your warfarin before the test.")
     assert has_dosing_language("You may need to lower your dose of lisinopril.")
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    # a time or a price is no amount of medicine; an amount of medicine still is
+    ("how many days does it take to process a refill", None),
+    ("How many hours should I fast before my blood draw?", None),
+    ("how much does a lab visit cost without insurance", None),
+    ("how much is the fee for a missed appointment", None),
+    ("how many weeks until the office gets my records", None),
+    ("how many should I take", "dose"),
+    ("how much tylenol is safe", "dose"),
+    ("how many days should I take it for", "dose"),
+    ("how many days should he take the amoxicillin", "dose"),
+    ("how many pills can I have in a day", "dose"),
+    # the amount said without "dose"
+    ("my friend takes 2000 a day, is that the amount I should take?", "dose"),
+    ("what strength should she be taking", "dose"),
+    ("what amount of water should I drink before a urine test", None),
+])
+def test_how_many_asks_a_dose_only_of_a_medicine(question: str, kind: str | None) -> None:
+    assert policy_hit(question) == kind
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    # going on one
+    ("do I need to be on a statin with this cholesterol?", "medicine"),
+    ("should my mom be on a blood thinner", "medicine"),
+    ("does a statin need to be taken at night in general", None),
+    # taking it again or stopping it, said of "it" once a medicine is named
+    ("I quit my metformin last month. Can I restart it?", "medicine"),
+    ("I was on omeprazole for a year, should I go back on it?", "medicine"),
+    ("the metformin upsets my stomach, should he stop it", "medicine"),
+    ("my appointment got cancelled, can I restart it online?", None),
+    ("I should stop the lisinopril?", "medicine"),
+    ("Should stop metformin?", "medicine"),
+    # the medicine is the subject, no one is told to change it
+    ("Is it true that antibiotics can change the INR of people on warfarin?", None),
+    ("can metformin change my B12 level over time", None),
+    # someone else's medicine, or one left over
+    ("my sister has some of her antibiotics left, can I just use hers?", "medicine"),
+    ("can i take my husband's pills for this", "medicine"),
+    ("there is leftover cipro in the cabinet from last time, should we try that?", "medicine"),
+    ("we have leftover amoxicillin, is it ok to use it", "medicine"),
+    ("can I use his insurance card to check in", None),
+    # which pill, in Spanish
+    ("que pastilla le conviene a mi papa para el azucar", "medicine"),
+    ("cual medicina es mejor para la presion", "medicine"),
+    ("a que hora abre la clinica", None),
+])
+def test_going_on_again_or_borrowing_a_medicine_is_refused(question: str, kind: str | None) -> None:
+    assert policy_hit(question) == kind
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("Does she have Gilbert's?", "diagnosis"),
+    ("my son's TSH is 8, does he have Hashimoto's disease?", "diagnosis"),
+    ("does my daughter have anemia?", "diagnosis"),
+    ("does my pharmacy have flu shots", None),
+    ("does he have to fast before the test", None),
+    ("does the clinic have Saturday hours", None),
+    # legal matters and another business's hours
+    ("can I sue the hospital for this bill?", "out_of_scope"),
+    ("do you know a good lawyer", "out_of_scope"),
+    ("my attorney needs a copy of my records, how do i request them?", None),  # a records request, the clinic's
+    ("how do I fight the other driver's insurance after the crash", "out_of_scope"),
+    ("I was in a car accident and my neck hurts, can I be seen today?", None),
+    ("does my insurance cover the A1C test", None),
+    ("what time does the CVS close on sunday", "out_of_scope"),
+    ("what time does the clinic close today", None),
+    ("my pharmacy closes at 6, can the refill get there before then?", None),
+])
+def test_a_named_condition_legal_matters_and_other_shops_hours(question: str, kind: str | None) -> None:
+    assert policy_hit(question) == kind
+
+
+@pytest.mark.parametrize(("question", "general"), [
+    ("is low vitamin D more common in people who dont get much sun", True),
+    ("are kidney stones more common in men", True),
+    ("is anemia common among vegans", True),
+    ("is my low vitamin D more common in people like me", False),  # names someone
+    ("my ferritin is 9, is anemia more common in women", False),  # a number: the patient's own
+    ("does low vitamin D cause tiredness", False),  # not how common in a group
+])
+def test_how_common_something_is_in_a_group_asks_in_general(question: str, general: bool) -> None:
+    assert asks_how_common(question) is general
