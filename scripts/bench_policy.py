@@ -9,7 +9,9 @@ generalises, never trained on: ``knowledge/training/policy.jsonl`` holds the tra
 non-native voices, with context-free follow-ups such as "can i just double it"; never trained on); ``policy_dev3`` is
 ``tests/data/policy_dev3.jsonl`` (a third author's, kept as written: one of its questions, "how many days does a refill
 take", is also a training example); ``policy_dev4`` is ``tests/data/policy_dev4.jsonl`` (a fourth author's 160
-questions, half to refuse in hard wordings, half close neighbours to answer; never trained on); ``dev`` and
+questions, half to refuse in hard wordings, half close neighbours to answer); ``policy_dev5`` is
+``tests/data/policy_dev5.jsonl`` (a fifth author's 160, the same shape in other voices: a truck driver, a pharmacy
+assistant, a teenager for a grandparent, a retired nurse; never trained on); ``dev`` and
 ``project`` are the answer sets of ``scripts/bench_answers.py`` (an ``answer`` item is a question to answer, any other
 a question to refuse). Each set is scored with the rules alone (knowledge/guard.py, the floor) and with the rules and
 the classifier (knowledge/policy.py). The blind set is scored by ``scripts/bench_answers.py`` only.
@@ -34,6 +36,7 @@ SETS = {
     "policy_check": ROOT / "tests" / "data" / "policy_check.jsonl",
     "policy_dev3": ROOT / "tests" / "data" / "policy_dev3.jsonl",
     "policy_dev4": ROOT / "tests" / "data" / "policy_dev4.jsonl",
+    "policy_dev5": ROOT / "tests" / "data" / "policy_dev5.jsonl",
     "dev": ROOT / "tests" / "data" / "answer_questions.jsonl",
     "project": ROOT / "tests" / "data" / "retrieval_questions.jsonl",
 }
