@@ -180,7 +180,8 @@ _SCOPE_PATTERNS = [
     r"\b(football|soccer|baseball|basketball|nfl|nba|super bowl|world cup)\b",
     r"\b(recipe|restaurant|movie|netflix|song|lyrics|joke|riddle|poem|story|essay|homework)\b",
     r"\b(write|generate|debug|fix) (me )?(a |an |some |my )?(code|program|script|python|javascript|essay|poem)\b",
-    r"\btranslate\b",
+    # a text to translate, not someone to interpret at a visit ("can you get someone to translate at her visit")
+    r"\btranslate\b(?![^.?!]{0,60}\b(visits?|appointments?|appts?|doctor|nurse|clinician|provider|exam|check-?ups?)\b)",
     r"\b(capital of|who won|tell me about yourself|meaning of life)\b",
     # legal matters: "can I sue him", "fight the other driver's insurance company"
     r"\b(can|could|should|do) (i|we) (sue|take \w+ to court)\b|\b(suing|lawsuit|legal advice|small claims)\b|"
@@ -210,6 +211,22 @@ def policy_hit(question: str) -> PolicyKind | None:
 
 
 _CONDITION_RE = re.compile(rf"\b({_CONDITIONS[1:]}|\b{_ORGANS}\b", re.IGNORECASE)
+
+
+_MEDS_RE = re.compile(rf"\b{_MEDS}\b", re.IGNORECASE)
+_PRICE = r"(cost|costs|charge|charges|charged|fees?|price|prices|pay|owe|co-?pays?|bill|billed)"
+_PRICE_RE = re.compile(rf"\bhow (much|many)\b[^.?!]*\b{_PRICE}\b|\b{_PRICE}\b[^.?!]*\bhow (much|many)\b|"
+                       rf"\bwhat(s| is|'s| are) the {_PRICE}\b", re.IGNORECASE)
+# a concentration in blood or urine, the unit a lab result is given in (never a medicine's amount)
+_LAB_UNIT = r"(n|p|m|µ|u|micro)?(g|mol|mmol|iu|units?)\s?/\s?(d?l|ml)"
+_CONVERSION_RE = re.compile(rf"\b(in|to|into)\s{_LAB_UNIT}\b|\bconvert\w*\b[^.?!]{{0,40}}\b{_LAB_UNIT}\b", re.IGNORECASE)
+
+
+def asks_price_or_unit(text: str) -> bool:
+    """The message asks what something costs and names no medicine ("how much do u charge if i cancel same day"), or
+    asks a lab result in another unit ("vitamin d 50 nmol/L, how much is that in ng/mL"): "how much" is no amount to
+    take there."""
+    return bool(_CONVERSION_RE.search(text)) or (bool(_PRICE_RE.search(text)) and not _MEDS_RE.search(text))
 
 
 def names_condition(text: str) -> bool:

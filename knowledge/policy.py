@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from knowledge.embeddings import Embedder
-from knowledge.guard import PolicyKind, policy_hit
+from knowledge.guard import PolicyKind, asks_price_or_unit, policy_hit
 from knowledge.sentences import asking_sentences
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,32 @@ _PERSONAL = re.compile(r"\b(i|i'?m|im|me|my|mine|we|us|our|you|your|he|she|him|h
 _HOW_COMMON = re.compile(r"\b((more|less|most|least) (common|likely|frequent|prevalent)|(common|frequent|prevalent|"
                          r"rare)) (in|among) (the )?(people|persons|adults|women|men|children|kids|babies|infants|teens|"
                          r"teenagers|older|elderly|seniors|vegans|vegetarians|athletes|smokers|pregnant)\b", re.I)
+
+
+# What a medicine does to a test or a value, asked as a fact ("could the metformin be why", "can antibiotics throw off
+# an INR test", "can certain blood pressure medicines raise potassium?"): the classifier reads the medicine's name as a
+# medicine decision. Given up for a dose or medicine refusal when the sentence that asks names a cause or an
+# interference, or (naming no one and nothing of the patient's) a rise or a fall, and asks nothing of anyone: no
+# "should", "ok to", "help", "best", "which", no "can I take/stop/start...". "my a1c is 7, would metformin lower it"
+# asks a treatment and stays refused.
+_CAUSE = re.compile(r"\b(can|could|does|do|will|would|might|may|is it true)\b[^.?!]*\b(affect|affects|throw off|throws off|"
+                    r"mess (up|with)|messes (up|with)|interfere|interferes|skew|skews|be (why|the reason|behind|causing))\b",
+                    re.I)
+_RISE_OR_FALL = re.compile(r"\b(can|could|does|do|will|would|might|may|is it true)\b[^.?!]*\b(raise|raises|raising|lower|"
+                           r"lowers|lowering|change|changes|go (up|down)|goes (up|down))\b", re.I)
+_DECISION = re.compile(r"\b(should|ought|ok to|okay to|safe to|alright to|all right to|need to|needs to|have to|has to|"
+                       r"better to|worth|help|helps|best|which|recommend\w*|instead|try|trying|want to|wanna|switch\w*)\b|"
+                       r"\b(can|could|may|do|shall|would it be) (i|we|he|she|they|you|my \w+)\b[^.?!]{0,20}\b(take|start|"
+                       r"stop|skip|switch|hold|restart|quit|try|use|give|have|go off|go on|cut|double|change)\b", re.I)
+
+
+def asks_an_effect(question: str) -> bool:
+    """The message asks what something does to a test or a value, as a fact, and asks no one to do anything."""
+    asked = asking_sentences(question)
+    if not asked or any(_DECISION.search(a) for a in asked):
+        return False
+    last = asked[-1]
+    return bool(_CAUSE.search(last)) or (bool(_RISE_OR_FALL.search(last)) and not _PERSONAL.search(last))
 
 
 def asks_how_common(question: str) -> bool:
@@ -180,6 +206,8 @@ class PolicyCheck:
         label = max((k for k in probabilities if k != "ok"), key=lambda k: probabilities[k])
         if label == "diagnosis" and (asks_how_common(question) or self._asks_in_general(question)):
             return None, ""
+        if label in ("dose", "medicine") and (asks_price_or_unit(question) or asks_an_effect(question)):
+            return None, ""  # "how much" asks a price or a unit; what a medicine does to a test is asked as a fact
         if label == "out_of_scope" and self.known_share(question) < KNOWN_FOR_SCOPE:  # another language, not off topic
             others = [k for k in probabilities if k not in ("ok", "out_of_scope")]
             if sum(probabilities[k] for k in others) < probabilities.get("ok", 0.0):

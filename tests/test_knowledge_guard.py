@@ -268,3 +268,10 @@ def test_a_named_condition_legal_matters_and_other_shops_hours(question: str, ki
 ])
 def test_how_common_something_is_in_a_group_asks_in_general(question: str, general: bool) -> None:
     assert asks_how_common(question) is general
+
+
+def test_an_interpreter_at_a_visit_is_not_a_translation_request() -> None:
+    """"can you get someone to translate at her visit" asks for the clinic's interpreter (the new-patient page says to
+    tell us when you book); translating a text is still out of scope."""
+    assert policy_hit("my mom only speaks Tagalog, can you get someone to translate at her visit") is None
+    assert policy_hit("translate this paragraph into spanish for me") == "out_of_scope"

@@ -12,7 +12,7 @@ import pytest
 from bot.settings import PROJECT_ROOT
 from knowledge.embeddings import HashingEmbedder, MiniLMEmbedder
 from knowledge.guard import policy_hit
-from knowledge.policy import POLICY_EXAMPLES, PolicyCheck
+from knowledge.policy import POLICY_EXAMPLES, PolicyCheck, asks_an_effect
 
 pytestmark = pytest.mark.slow
 
@@ -135,3 +135,24 @@ def test_how_common_something_is_in_a_group_is_answered(check: PolicyCheck) -> N
     assert check.kind("is low vitamin D more common in people who dont get much sun") is None
     assert check.kind("are kidney stones more common in people who dont drink much water") is None
     assert check.kind("calcium 10.9 and my lower back hurts on one side, is that a kidney stone?") == "diagnosis"
+
+
+def test_how_much_asking_a_price_or_a_unit_is_answered(check: PolicyCheck) -> None:
+    """The classifier read "how much" as a dose at even odds (0.52, 0.53). A price with no medicine named, or a lab
+    result in another unit, is answered; "how much" of a medicine is still a dose."""
+    assert check.kind("how much do u charge if i cancel same day") is None
+    assert check.kind("vitamin d 50 nmol/L, how much is that in ng/mL") is None
+    assert check.kind("how much metformin should i take") == "dose"
+    assert check.kind("how many should I take? I dont want to pay for more") == "dose"
+
+
+def test_what_a_medicine_does_to_a_test_is_asked_as_a_fact(check: PolicyCheck) -> None:
+    """"could the metformin be why" (his B12 is low) asks what a medicine does, which the documents say; asked of the
+    patient's own value, or with "should", "which", "can I take...", it is the patient's treatment and still refused."""
+    assert check.kind("my dad has been on metformin like 10 years and now his b12 is low, could the metformin be why") \
+        is None
+    assert check.kind("For someone on warfarin, can starting a new antibiotic make the INR go up?") is None
+    assert not asks_an_effect("my a1c is 7, would metformin lower it")  # a treatment for the patient's own value
+    assert check.kind("does it matter which statin i take, can some raise my sugar more") is not None
+    assert check.kind("want to try a different antidepressant, can i just change") is not None
+    assert check.kind("if my potassium is high could my lisinopril be the reason, should i stop it") is not None

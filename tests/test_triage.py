@@ -171,6 +171,20 @@ def test_warning_signs_of_suicide_are_emergencies(text: str) -> None:
     assert "suicide" in result.red_flags
 
 
+@pytest.mark.parametrize("text", ["been feeling really low and having some dark thoughts tonight, who can i talk to",
+                                  "my daughter says shes having dark thoughts again"])
+def test_dark_thoughts_get_the_crisis_line(text: str) -> None:
+    """How many people first say it; neither layer knew it (the model gave it 0.31 emergency), so the clinic closed, a
+    patient got a routine booking line instead of 988."""
+    result = triage(text)
+    assert result.urgency == "emergency" and "suicide" in result.red_flags
+    assert "988" in result.advice
+
+
+def test_no_dark_thoughts_is_not_a_crisis() -> None:
+    assert triage("tired all the time but no dark thoughts, just want my thyroid checked").urgency != "emergency"
+
+
 @pytest.mark.parametrize("who", ["my dad", "my son", "my baby", "my wife", "grandma", "my roommate"])
 def test_third_person_is_still_an_emergency(who: str) -> None:
     assert [f.id for f in detect_red_flags(f"{who} is having a seizure")] == ["seizure"]

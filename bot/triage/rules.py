@@ -243,6 +243,9 @@ SUICIDE = rx(
     r"\b(?:thoughts?|thinking|think) (?:about|of) (?:ending|killing|hurting|dying|death|taking (?:my|his|her) (?:own )?life)\b",
     r"\b(?:want|wants|going|thinking (?:about|of)|plan\w*) (?:to )?jump(?:ing)? (?:off|from|in front of)\b",
     r"\b(?:goodbye|suicide) (?:note|letter)s?\b",
+    # "dark thoughts" is how many people first say it (988's and the NHS's wording of the warning signs); asked with
+    # "no" or "any" before it, it is not said of oneself
+    r"(?<!\bno )(?<!\bany )(?<!\bwithout )\bdark thoughts?\b",
     # warning signs in the 988 Lifeline's and AFSP's lists: giving away possessions, talk of being a burden that is
     # about to end ("won't be a problem for anybody much longer")
     r"\b(?:giv(?:e|es|ing|en)|gave) away (?:\w+ ){0,2}?(?:my|his|her|their) (?:\w+ )?"
