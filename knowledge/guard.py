@@ -127,6 +127,9 @@ _MEDICINE_PATTERNS = [*_MEDICINE_ES,
     rf"\b(better|best|stronger|safer|(for|to) (lower|rais|reduc|bring|get|improv|boost|fix)\w*)\b[^.?!]{{0,40}}"
     rf"\b{_MEDS}\b[^.?!,]{{0,30}}\b(or|vs\.?|versus)\b[^.?!]{{0,30}}\b{_MEDS}\b",
     rf"\b(the |a )?(best|better|good|right|strongest|safest) (\w+ )?{_MEDS} (for|to)\b",
+    # whether one would work as a treatment: "would taking fish oil capsules help thin my blood", "would saw palmetto
+    # be worth a try"
+    rf"\b(would|will|could|can|does|do|might)\b[^.?!]{{0,40}}\b{_MEDS}\b[^.?!]{{0,30}}\b(help|helps|be worth|worth (a try|trying|it))\b",
     rf"(^|[.!?,]\s*){_DRUGS}\s*\?",  # a medicine named as the whole question: "statin? my ldl is 195"
     r"\b(prescribe|(call|phone|send) in (a |an |some |me )?(new )?(prescription|script|rx|z ?-?pack|antibiotics?|meds?|"
     rf"medicine|{_DRUGS[1:-1]}))\b",
@@ -165,6 +168,9 @@ _DIAGNOSIS_PATTERNS = [*_DIAGNOSIS_ES,
     r"\bam i (sick|diabetic|anemic|anaemic|pregnant|dying|ok|okay)\b",
     r"\b(mole|rash|lump|spot|bump)\b.*\b(cancer|serious|dangerous|normal)\b",
     r"\b(mean|means|meaning) (that )?(i|he|she|my \w+) (have|has|am|is|got|'m)\b",
+    # the same said with a contraction: "does that mean it's cancer?", "worried thats an infection"
+    rf"\b(mean|means|meaning|think|worried|afraid|scared|sure)( that)? (it'?s|its|it is|that'?s|thats|this is|there'?s) "
+    rf"(a |an )?([a-z]+ )?{_CONDITIONS}",
     r"\b(mean|means|meaning) (that )?(i'm|im|i am) (a )?\w+",
     rf"\b(sign|because) (that )?(i|he|she) (have|has|got) (a |an )?{_CONDITIONS}",
     rf"\bmeans? (that )?(i'?m |i am |im |i have |i've got )?(a |an )?(hypothyroid\w*|hyperthyroid\w*|diabetic|"

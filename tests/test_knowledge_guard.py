@@ -275,3 +275,20 @@ def test_an_interpreter_at_a_visit_is_not_a_translation_request() -> None:
     tell us when you book); translating a text is still out of scope."""
     assert policy_hit("my mom only speaks Tagalog, can you get someone to translate at her visit") is None
     assert policy_hit("translate this paragraph into spanish for me") == "out_of_scope"
+
+
+@pytest.mark.parametrize("text", ["and if it's still high after that, does that mean it's cancer?",
+                                  "im worried thats an infection"])
+def test_a_condition_after_a_contraction_is_a_diagnosis_question(text: str) -> None:
+    """"is it cancer" was refused by rule and "does that mean it's cancer" was not (a follow-up with nothing else for
+    the classifier to read); a band's name is still answered."""
+    assert policy_hit(text) == "diagnosis"
+    assert policy_hit("does that mean its the diabetes range") is None
+
+
+def test_whether_a_remedy_would_help_is_a_medicine_question() -> None:
+    """Whether one would work as the patient's treatment ("would taking fish oil capsules help thin my blood") is which
+    medicine to take; a refill that "would work" or water before a urine test is not."""
+    assert policy_hit("My INR was 1.6. Would taking fish oil capsules help thin my blood a bit more?") == "medicine"
+    assert policy_hit("can i get my pills refilled, would that work") is None
+    assert policy_hit("would it help to drink water before my urine test") is None
