@@ -43,6 +43,7 @@ from knowledge.asks import (
     more_than_range,
     range_sentence,
 )
+from knowledge.causes import known_names, named_causes
 from knowledge.checks import draft_problem
 from knowledge.embeddings import Embedder
 from knowledge.guard import fits_sms
@@ -208,10 +209,26 @@ class Answerer:
         if compared(question, groups):  # "bmp vs cmp": each test's own document, where it is set beside the other
             passages = distinct([*passages, *(p for c in self._codes(question)[:3] for p in self.own_document(c)[0])])
         selection = self.select(expanded, passages, groups, question_kinds(question))
+        selection = self.named_cause(question, selection)
         if not own and selection.sentences:  # a part too vague alone says only its best sentence
             selection = Selection((max(selection.sentences, key=lambda s: s.score),))
         trace.append(("select", {"sentences": [s.text for s in selection.sentences]}))
         return selection if selection.sentences else Answer(self.messages["handoff"], reason="nothing_to_quote")
+
+    def named_cause(self, question: str, selection: Selection) -> Selection:
+        """"rode my bike the day my PSA was drawn, would that mess it up": the sentence of the test's own document on
+        the cause the question names first (knowledge/causes.py), then what was chosen while it fits."""
+        codes = self._codes(question)
+        sections, names = self.own_document(codes[0]) if len(codes) == 1 else ([], [])
+        known = known_names(question, self.library.vocabulary, codes[0]) if len(codes) == 1 else []
+        named = named_causes(question, self.selector, sections, names, known, None,
+                             lambda body: self.fits(body, [sections[0].title]))
+        chosen = list(named)
+        for sentence in selection.sentences if named else ():
+            trial = Selection((*chosen, sentence))
+            if sentence.text not in {s.text for s in chosen} and self.fits(trial.text, trial.titles):
+                chosen.append(sentence)
+        return Selection(tuple(chosen)) if named else selection
 
     def _subject(self, text: str) -> str:
         """The first name of a test (or a page's subject) ``text`` names, as written there; "" when none."""

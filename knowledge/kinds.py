@@ -43,7 +43,7 @@ _ASKS = {
         r"decrease|decreases|affect|affects|change|changes|throw|throws|mess|messes|bring|brings|drop|drops|push|"
         r"pushes|give|gives|lead|leads)|(go|goes|went|going|gone) (up|down|high|low|higher|lower)|"
         r"(push|pushes|pushed|drive|drives|drove|send|sends|sent) (it|them|[\w ]{1,25}?) (up|down|higher|lower)|"
-        r"throw(s)? off|mess(es)? (up|with)|"
+        r"throw(s)? off|mess(es)? (up|with)|(mess|messes|throw|throws) (it|them|that|this|things) (up|off)|"
         r"(can|could|would|do|does|will|might) [\w ]{1,30}(raise|lower|affect|change|increase|decrease|throw off|"
         r"mess up|make [\w ]+ (high|low|wrong|off))|(raised|lowered) by|from what|how come|"
         r"(can|could|would|might|did|does|do) (the|my|a|an|all|that|this) [\w ]{1,25}(do|cause) (that|this|it))\b",
@@ -91,6 +91,7 @@ _FORWARD = re.compile(r"\b(cause[sd]?|causing|cause of|raise[sd]?|lower(s|ed)?|i
                       r"affect(s|ed)?|lead(s)? to|make[s]?|throw(s)? off|push(es)? (up|down)|"
                       r"bring(s)? (up|down)|give[s]? (you )?(a|an))\b", re.I)
 _BACKWARD = re.compile(r"\b(comes? from|came from|happens? (if|when|with|after|because)|can happen|caused by|"
+                       r"(up|down|high|higher|low|lower) (for a (short )?while |for a short time )?(after|in people (with|who))|"
                        r"due to|because of|results? from|from (not|too|eating|drinking|taking|using|a|an|low|high)|"
                        r"most often means|can mean you|(more |most )?common (with|in|if|when|after)|(can|may|might)( also)? be a "
                        r"sign|is (often )?a sign)\b", re.I)
@@ -256,10 +257,15 @@ _PLACING = frozenset(re.findall(r"\S+", (
     "level number reading value test checked check im am been mine")))
 
 
+def besides_words(question: str, names: Iterable[str]) -> set[str]:
+    """The content words of a question with a patient's own number that are no name of the test, no number and no
+    word of placing it: what else it speaks of ("ran a half marathon ..., AST 40 high": "half", "marathon", "ran")."""
+    named = {w for n in names for w in words(n)}
+    return {w for w in words(question) - named - {_stem(p) for p in _PLACING} if not w.replace(".", "").isdigit()}
+
+
 def asks_besides(question: str, names: Iterable[str]) -> bool:
     """Whether a question with a patient's own number asks something besides where it falls: two or more content
-    words that are no name of the test, no number and no word of placing it ("total cholesterol 232, how do i get it
-    down with food" does; "my a1c came back 5.9, is that ok" does not)."""
-    named = {w for n in names for w in words(n)}
-    rest = {w for w in words(question) - named - {_stem(p) for p in _PLACING} if not w.replace(".", "").isdigit()}
-    return len(rest) >= 2
+    words besides (:func:`besides_words`: "total cholesterol 232, how do i get it down with food" does; "my a1c came
+    back 5.9, is that ok" does not)."""
+    return len(besides_words(question, names)) >= 2

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from knowledge.asks import asks_typical_range, describe_range
+from knowledge.causes import known_names, named_causes
 from knowledge.guard import names_condition
 from knowledge.kinds import ASKS_MORE, asks_besides, question_kinds
 from knowledge.library import Library
@@ -66,13 +67,26 @@ class OwnNumber:
         table = sms_safe(describe_range(test))  # "my fasting sugar was 108 what is the normal range": every band too
         if test.banded and asks_typical_range(question, test) and self.fits(f"{sentences[0]} {table}", titles):
             sentences.append(table)
+        code = found[0].code
+        named = named_causes(question, self.selector, *self.own_document(code),
+                             known_names(question, library.vocabulary, code), self._side(found[0]),
+                             lambda more: self.fits(" ".join([*sentences, more, review]), titles))
+        if named:  # "AST 40, ran a half marathon, could the run do that": the document's sentence on that cause
+            trace.append(("value_cause", {"sentences": [s.text for s in named]}))
+            sentences.extend(s.text for s in named)
         told = self._one_side(found[:2]) or (self._one_document(found[:2]) and not self._asks_meaning(question))
         meaning = self.meaning(question, found[0], lambda more: self.fits(
             " ".join([*sentences, more, review]), titles)) if told else []
         if meaning:
             trace.append(("value_meaning", {"sentences": [s.text for s in meaning]}))
-        body = " ".join([*sentences, *(s.text for s in meaning), review])
+        body = " ".join([*sentences, *(s.text for s in meaning if s.text not in sentences), review])
         return Answer(with_sources(body, titles), sources=titles, grounded=True, reason="value")
+
+    def _side(self, reading: Reading) -> str | None:
+        """"high" or "low" when every band the reading falls in is on that side, else None."""
+        flags = {p.flag for p in self.library.ranges[reading.code].place(reading.value)}
+        side = flags.pop() if len(flags) == 1 else None
+        return side if side in ("high", "low") else None
 
     def _one_side(self, found: Sequence[Reading]) -> bool:
         """One reading, or two of one document on the same side ("alt 78 ast 41, what causes that"): one meaning."""

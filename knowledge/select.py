@@ -91,6 +91,13 @@ def direction(text: str) -> str:
     return "high" if high and not low else "low" if low and not high else ""
 
 
+def first_direction(text: str) -> str:
+    """"high" or "low": the side ``text`` speaks of first ("High sodium most often means you are low on fluids" is
+    about a high sodium); "" when it speaks of neither."""
+    high, low = _HIGH.search(text), _LOW.search(text)
+    return "" if not high and not low else "high" if high and (not low or high.start() < low.start()) else "low"
+
+
 CONTEXT = True
 
 
@@ -278,7 +285,7 @@ class SentenceSelector:
 
 # A sentence that leans on the one before it ("So your clinician may check your albumin ...", "This is why ..."): said
 # alone it answers nothing, so the one before it comes with it.
-_LEANS_BACK = re.compile(r"^(so|this|that|these|those|then|thus|but|because of this|for this reason)\b(?! (test|tests|"
+LEANS_BACK = re.compile(r"^(so|this|that|these|those|then|thus|but|because of this|for this reason)\b(?! (test|tests|"
                          r"page|panel|number|result)\b)", re.I)
 
 
@@ -288,7 +295,7 @@ def with_antecedents(chosen: Sequence[Sentence], ranked: Sequence[Sentence], fit
     "This means ..."), where the answer still fits."""
     out = sorted(chosen, key=lambda s: s.position)
     for sentence in list(out):
-        if not _LEANS_BACK.match(sentence.text):
+        if not LEANS_BACK.match(sentence.text):
             continue
         before = next((r for r in ranked if r.passage is sentence.passage and r.position == sentence.position - 1),
                       None)
