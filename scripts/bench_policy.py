@@ -11,7 +11,8 @@ non-native voices, with context-free follow-ups such as "can i just double it"; 
 take", is also a training example); ``policy_dev4`` is ``tests/data/policy_dev4.jsonl`` (a fourth author's 160
 questions, half to refuse in hard wordings, half close neighbours to answer); ``policy_dev5`` is
 ``tests/data/policy_dev5.jsonl`` (a fifth author's 160, the same shape in other voices: a truck driver, a pharmacy
-assistant, a teenager for a grandparent, a retired nurse; never trained on); ``dev`` and
+assistant, a teenager for a grandparent, a retired nurse; never trained on, kept as written: one of its
+questions, "what is ferritin", is also a training example); ``dev`` and
 ``project`` are the answer sets of ``scripts/bench_answers.py`` (an ``answer`` item is a question to answer, any other
 a question to refuse). Each set is scored with the rules alone (knowledge/guard.py, the floor) and with the rules and
 the classifier (knowledge/policy.py). The blind set is scored by ``scripts/bench_answers.py`` only.
