@@ -12,7 +12,9 @@ take", is also a training example); ``policy_dev4`` is ``tests/data/policy_dev4.
 questions, half to refuse in hard wordings, half close neighbours to answer); ``policy_dev5`` is
 ``tests/data/policy_dev5.jsonl`` (a fifth author's 160, the same shape in other voices: a truck driver, a pharmacy
 assistant, a teenager for a grandparent, a retired nurse; never trained on, kept as written: one of its
-questions, "what is ferritin", is also a training example); ``dev`` and
+questions, "what is ferritin", is also a training example); ``policy_dev6`` is ``tests/data/policy_dev6.jsonl`` (a
+sixth author's 160: a night-shift guard, a grandmother dictating, a mother of four, a recent immigrant; never studied);
+``dev`` and
 ``project`` are the answer sets of ``scripts/bench_answers.py`` (an ``answer`` item is a question to answer, any other
 a question to refuse). Each set is scored with the rules alone (knowledge/guard.py, the floor) and with the rules and
 the classifier (knowledge/policy.py). The blind set is scored by ``scripts/bench_answers.py`` only.
@@ -38,6 +40,7 @@ SETS = {
     "policy_dev3": ROOT / "tests" / "data" / "policy_dev3.jsonl",
     "policy_dev4": ROOT / "tests" / "data" / "policy_dev4.jsonl",
     "policy_dev5": ROOT / "tests" / "data" / "policy_dev5.jsonl",
+    "policy_dev6": ROOT / "tests" / "data" / "policy_dev6.jsonl",
     "dev": ROOT / "tests" / "data" / "answer_questions.jsonl",
     "project": ROOT / "tests" / "data" / "retrieval_questions.jsonl",
 }
