@@ -208,8 +208,10 @@ class Answerer:
         groups = self.library.vocabulary.name_groups(question)
         if compared(question, groups):  # "bmp vs cmp": each test's own document, where it is set beside the other
             passages = distinct([*passages, *(p for c in self._codes(question)[:3] for p in self.own_document(c)[0])])
-        selection = self.select(expanded, passages, groups, question_kinds(question))
-        selection = self.named_cause(question, selection)
+        kinds = question_kinds(question)
+        selection = self.select(expanded, passages, groups, kinds)
+        if "cause" in kinds:  # the test's own sections are read only for a question that asks a cause
+            selection = self.named_cause(question, selection)
         if not own and selection.sentences:  # a part too vague alone says only its best sentence
             selection = Selection((max(selection.sentences, key=lambda s: s.score),))
         trace.append(("select", {"sentences": [s.text for s in selection.sentences]}))
@@ -219,16 +221,19 @@ class Answerer:
         """"rode my bike the day my PSA was drawn, would that mess it up": the sentence of the test's own document on
         the cause the question names first (knowledge/causes.py), then what was chosen while it fits."""
         codes = self._codes(question)
-        sections, names = self.own_document(codes[0]) if len(codes) == 1 else ([], [])
-        known = known_names(question, self.library.vocabulary, codes[0]) if len(codes) == 1 else []
-        named = named_causes(question, self.selector, sections, names, known, None,
-                             lambda body: self.fits(body, [sections[0].title]))
-        chosen = list(named)
-        for sentence in selection.sentences if named else ():
+        if len(codes) != 1:  # one test's own document says its causes
+            return selection
+        sections, names = self.own_document(codes[0])
+        chosen = named_causes(question, self.selector, sections, names,
+                              known_names(question, self.library.vocabulary, codes[0]), None,
+                              lambda body: self.fits(body, [sections[0].title]))
+        if not chosen:
+            return selection
+        for sentence in selection.sentences:
             trial = Selection((*chosen, sentence))
             if sentence.text not in {s.text for s in chosen} and self.fits(trial.text, trial.titles):
                 chosen.append(sentence)
-        return Selection(tuple(chosen)) if named else selection
+        return Selection(tuple(chosen))
 
     def _subject(self, text: str) -> str:
         """The first name of a test (or a page's subject) ``text`` names, as written there; "" when none."""

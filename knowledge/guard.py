@@ -63,8 +63,9 @@ _MEDICINE_ES = [
 # "how many hours do I have to fast", "how much does a visit cost". A time is still a dose's when someone takes it:
 # "how many days should I take it".
 _TIME_UNITS = r"(more |longer |extra )?(days?|hours?|hrs|minutes?|mins|weeks?|months?|years?|business days|working days)"
+_PRICE_WORDS = r"cost|costs|charge|charges|fees?|price|prices|pay|owe|co-?pays?"
 _NOT_AN_AMOUNT = (rf"(?! {_TIME_UNITS}\b(?![^.?!]*\b(i|we|he|she|they|my \w+) (take|give|use|keep taking|stay on|be on)\b))"
-                  r"(?![^.?!]*\b(cost|costs|charge|charges|fees?|price|prices|pay|owe|co-?pays?)\b)")
+                  rf"(?![^.?!]*\b({_PRICE_WORDS})\b)")
 _DOSE_PATTERNS = [*_DOSE_ES,
     r"\b(dose|doses|dosage|dosing)\b",
     r"\b\d+(\.\d+)?\s*(mg|mcg|milligrams?|micrograms?|ml|units?|iu|tablets?|pills?|capsules?)\b(?!\s*/)",
@@ -220,7 +221,7 @@ _CONDITION_RE = re.compile(rf"\b({_CONDITIONS[1:]}|\b{_ORGANS}\b", re.IGNORECASE
 
 
 _MEDS_RE = re.compile(rf"\b{_MEDS}\b", re.IGNORECASE)
-_PRICE = r"(cost|costs|charge|charges|charged|fees?|price|prices|pay|owe|co-?pays?|bill|billed)"
+_PRICE = rf"({_PRICE_WORDS}|charged|bill|billed)"
 _PRICE_RE = re.compile(rf"\bhow (much|many)\b[^.?!]*\b{_PRICE}\b|\b{_PRICE}\b[^.?!]*\bhow (much|many)\b|"
                        rf"\bwhat(s| is|'s| are) the {_PRICE}\b", re.IGNORECASE)
 # a concentration in blood or urine, the unit a lab result is given in (never a medicine's amount)

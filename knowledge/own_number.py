@@ -70,7 +70,8 @@ class OwnNumber:
         code = found[0].code
         named = named_causes(question, self.selector, *self.own_document(code),
                              known_names(question, library.vocabulary, code), self._side(found[0]),
-                             lambda more: self.fits(" ".join([*sentences, more, review]), titles))
+                             lambda more: self.fits(" ".join([*sentences, more, review]), titles)
+                             ) if "cause" in question_kinds(question) else []  # its sections read only then
         if named:  # "AST 40, ran a half marathon, could the run do that": the document's sentence on that cause
             trace.append(("value_cause", {"sentences": [s.text for s in named]}))
             sentences.extend(s.text for s in named)
