@@ -64,8 +64,11 @@ _MEDICINE_ES = [
 # "how many days should I take it".
 _TIME_UNITS = r"(more |longer |extra )?(days?|hours?|hrs|minutes?|mins|weeks?|months?|years?|business days|working days)"
 _PRICE_WORDS = r"cost|costs|charge|charges|fees?|price|prices|pay|owe|co-?pays?"
+# nor a supply still on hand: "when should i ask for my refill, like how many pills left"
+_ON_HAND = (r"(?! (more )?(pills?|tablets?|capsules?|doses?|days?|refills?)( of \w+)? (are |do i have |i have )?"
+            r"(left|remaining)\b(?![^.?!]*\b(take|give|use)\b))")
 _NOT_AN_AMOUNT = (rf"(?! {_TIME_UNITS}\b(?![^.?!]*\b(i|we|he|she|they|my \w+) (take|give|use|keep taking|stay on|be on)\b))"
-                  rf"(?![^.?!]*\b({_PRICE_WORDS})\b)")
+                  rf"(?![^.?!]*\b({_PRICE_WORDS})\b){_ON_HAND}")
 _DOSE_PATTERNS = [*_DOSE_ES,
     r"\b(dose|doses|dosage|dosing)\b",
     r"\b\d+(\.\d+)?\s*(mg|mcg|milligrams?|micrograms?|ml|units?|iu|tablets?|pills?|capsules?)\b(?!\s*/)",

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from knowledge.embeddings import Embedder
-from knowledge.guard import PolicyKind, asks_price_or_unit, policy_hit
+from knowledge.guard import PolicyKind, asks_price_or_unit, names_condition, policy_hit
 from knowledge.sentences import asking_sentences
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,44 @@ def asks_an_effect(question: str) -> bool:
         return False
     last = asked[-1]
     return bool(_CAUSE.search(last)) or (bool(_RISE_OR_FALL.search(last)) and not _PERSONAL.search(last))
+
+
+# Whether to get in touch ("on warfarin and my gums bleed a little when i brush. should i call yall"): the documents
+# say when to call, and no one is asked to take, stop or change anything. The classifier read the medicine beside
+# "should i" as a medicine decision; its dose or medicine refusal is given up when the sentence that asks is this.
+_CONTACT = re.compile(r"\b((should|do|can|could|shall|must) (i|we|he|she|my \w+) (just )?(call|text|message|phone|ring|"
+                      r"contact|reach out to|let)\b|who (do|should|can|could) (i|we) (call|text|contact|talk to))"
+                      r"(?![^.?!]*\b(take|stop|start|skip|double|change|switch)\b)", re.I)
+# What something does to a test's result ("i have anemia. can that throw off my a1c?"): how far a result can be
+# trusted, as a fact. The classifier read the condition in the story as a diagnosis; its diagnosis refusal is given up
+# when the sentence that asks is about interference with a result and names no condition or organ itself, asks
+# nothing of anyone, and asks no "why" of the patient's value ("could my liver be why", "can that affect my
+# kidneys" stay refused).
+_INTERFERES = re.compile(r"\b(can|could|does|do|will|would|might|may|is it true)\b[^.?!]*\b(affect|affects|throw off|"
+                         r"throws off|mess (up|with)|messes (up|with)|interfere( with)?|interferes( with)?|skew|skews|"
+                         r"change|changes)\b( (the|my|his|her|an?|their) \w+)?( (test|result|results|reading|number)s?)?"
+                         r"\W*$", re.I)
+
+
+# a story of too much medicine taken keeps its refusal (and triage's overdose rule): "i took an extra pill, should i call"
+_TOOK_TOO_MUCH = re.compile(r"\b(too (many|much)|extra|double\w*|overdos\w*|wrong (pill|medicine|dose|one)|by mistake|"
+                            r"twice|accident\w*)\b", re.I)
+
+
+def asks_about_contact(question: str) -> bool:
+    """The message's last asking sentence asks whether, or whom, to call or message, after no story of too much
+    medicine taken."""
+    asked = asking_sentences(question)
+    return bool(asked) and bool(_CONTACT.search(asked[-1])) and not _TOOK_TOO_MUCH.search(question)
+
+
+def asks_interference(question: str) -> bool:
+    """The message's last asking sentence asks whether something throws off a result, naming no condition."""
+    asked = asking_sentences(question)
+    if not asked or any(_DECISION.search(a) for a in asked):
+        return False
+    last = asked[-1]
+    return bool(_INTERFERES.search(last)) and not names_condition(last)
 
 
 def asks_how_common(question: str) -> bool:
@@ -206,8 +244,11 @@ class PolicyCheck:
         label = max((k for k in probabilities if k != "ok"), key=lambda k: probabilities[k])
         if label == "diagnosis" and (asks_how_common(question) or self._asks_in_general(question)):
             return None, ""
-        if label in ("dose", "medicine") and (asks_price_or_unit(question) or asks_an_effect(question)):
+        if label in ("dose", "medicine") and (asks_price_or_unit(question) or asks_an_effect(question)
+                                              or asks_about_contact(question)):
             return None, ""  # "how much" asks a price or a unit; what a medicine does to a test is asked as a fact
+        if label == "diagnosis" and asks_interference(question):
+            return None, ""  # what throws a result off is a fact about the test
         if label == "out_of_scope" and self.known_share(question) < KNOWN_FOR_SCOPE:  # another language, not off topic
             others = [k for k in probabilities if k not in ("ok", "out_of_scope")]
             if sum(probabilities[k] for k in others) < probabilities.get("ok", 0.0):

@@ -197,6 +197,10 @@ def test_a_value_raised_on_a_medicine_is_no_dosing_but_the_medicine_raised_is() 
     ("how many days should I take it for", "dose"),
     ("how many days should he take the amoxicillin", "dose"),
     ("how many pills can I have in a day", "dose"),
+    # a supply still on hand asks when to ask for a refill; taking that many is still a dose
+    ("when should i ask for my refill, like how many pills left", None),
+    ("how many refills do i have left on my lisinopril", None),
+    ("how many pills of metformin left should i take", "dose"),
     # the amount said without "dose"
     ("my friend takes 2000 a day, is that the amount I should take?", "dose"),
     ("what strength should she be taking", "dose"),
