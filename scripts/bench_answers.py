@@ -68,9 +68,13 @@ def load_set(path: Path) -> list[dict[str, Any]]:
 
 
 def holds_facts(answer: str, facts: list[list[str]]) -> bool:
-    """One alternative of every fact group appears in the answer (case-insensitive)."""
-    text = answer.lower()
-    return bool(facts) and all(any(alt.lower() in text for alt in group) for group in facts)
+    """One alternative of every fact group appears in the answer (case-insensitive), each compared as SMS sends it:
+    an answer says the documents' "mL/min/1.73 m²" as "m2" and their typographic quotes and dashes plainly
+    (knowledge/sentences.py: sms_safe), so a fact copied from a document is read the same way."""
+    from knowledge.sentences import sms_safe
+
+    text = sms_safe(answer).lower()
+    return bool(facts) and all(any(sms_safe(alt).lower() in text for alt in group) for group in facts)
 
 
 def percentile(values: list[float], share: float) -> float:

@@ -30,3 +30,11 @@ def test_the_score_counts_key_facts_refusals_drafts_sent_and_why_the_rest_were_q
     assert figures["sent_as_generated"] == round(1 / 3, 3)
     assert figures["quoted_because"] == {"budget": 1, "off_topic": 1}
     assert figures["p95_ms"] == 5000.0
+
+
+def test_a_fact_copied_from_a_document_is_read_as_sms_sends_it() -> None:
+    """The documents write "mL/min/1.73 m²"; an answer sends it as "m2" (one 160-character alphabet), and the fact
+    still counts. A different number does not."""
+    facts = [["under 60 mL/min/1.73 m²"]]
+    assert bench.holds_facts("An eGFR under 60 mL/min/1.73 m2 for 3 months can mean kidney disease.", facts)
+    assert not bench.holds_facts("An eGFR under 90 mL/min/1.73 m2 is lower than typical.", facts)
