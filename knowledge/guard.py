@@ -71,7 +71,10 @@ _NOT_AN_AMOUNT = (rf"(?! {_TIME_UNITS}\b(?![^.?!]*\b(i|we|he|she|they|my \w+) (t
                   rf"(?![^.?!]*\b({_PRICE_WORDS})\b){_ON_HAND}")
 _DOSE_PATTERNS = [*_DOSE_ES,
     r"\b(dose|doses|dosage|dosing)\b",
-    r"\b\d+(\.\d+)?\s*(mg|mcg|milligrams?|micrograms?|ml|units?|iu|tablets?|pills?|capsules?)\b(?!\s*/)",
+    # (not a supply on hand: "im down to like 6 pills", "3 tablets left")
+    r"(?<!down to )(?<!down to like )(?<!down to about )"
+    r"\b\d+(\.\d+)?\s*(mg|mcg|milligrams?|micrograms?|ml|units?|iu|tablets?|pills?|capsules?)\b(?!\s*/)"
+    r"(?!\s+(left|remaining)\b)",
     rf"\bhow (much|many|often)\b(?! (notice|warning|time|lead time)\b){_NOT_AN_AMOUNT}.*\b(take|give|use|have)\b",
     rf"\bhow (much|many)\b{_NOT_AN_AMOUNT}.*\b{_MEDS}",
     # the amount asked without "dose": "is that the amount i should be on too", "the right amount for me to take"
@@ -237,6 +240,11 @@ def asks_price_or_unit(text: str) -> bool:
     asks a lab result in another unit ("vitamin d 50 nmol/L, how much is that in ng/mL"): "how much" is no amount to
     take there."""
     return bool(_CONVERSION_RE.search(text)) or (bool(_PRICE_RE.search(text)) and not _MEDS_RE.search(text))
+
+
+def names_medicine(text: str) -> bool:
+    """The text names a medicine, a remedy or a word for one ("metformin", "fish oil", "my pills")."""
+    return bool(_MEDS_RE.search(text))
 
 
 def names_condition(text: str) -> bool:

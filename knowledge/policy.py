@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from knowledge.embeddings import Embedder
-from knowledge.guard import PolicyKind, asks_price_or_unit, names_condition, policy_hit
-from knowledge.sentences import asking_sentences
+from knowledge.guard import PolicyKind, asks_price_or_unit, names_condition, names_medicine, policy_hit
+from knowledge.sentences import asking_sentences, message_sentences
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +74,32 @@ _DECISION = re.compile(r"\b(should|ought|ok to|okay to|safe to|alright to|all ri
                        r"better to|worth|help|helps|best|which|recommend\w*|instead|try|trying|want to|wanna|switch\w*)\b|"
                        r"\b(can|could|may|do|shall|would it be) (i|we|he|she|they|you|my \w+)\b[^.?!]{0,20}\b(take|start|"
                        r"stop|skip|switch|hold|restart|quit|try|use|give|have|go off|go on|cut|double|change)\b", re.I)
+
+
+# a last sentence that asks without its question mark ("... tingling in my fingers. what can cause low calcium")
+_OPENS_A_QUESTION = re.compile(r"^(what|whats|what's|why|how|when|where|which|who|can|could|does|do|is|are)\b", re.I)
+# Coming in, late or not, with no medicine in the message ("gonna be like 25 min late for my 2 oclock. still ok to
+# come?"): the classifier read "ok to" as a medicine decision (0.37, even with ok). Given up for a dose or medicine
+# refusal only.
+_VISIT = re.compile(r"\b(late|appt|appts|appointment|appointments|visit|visits|come in|to come|get there|arrive|"
+                    r"check in|reschedule)\b", re.I)
+_TAKING = re.compile(r"\b(take|takes|taking|took|dose|doses|dosing|pill|pills|tablet|tablets|capsules?|shot|shots)\b",
+                     re.I)
+
+
+# Getting a refill ("whats the fastest way to get my bp med refilled, im down to like 6 pills"): how, when and how
+# fast are the refill page's; nothing is asked about taking, stopping or changing the medicine.
+_REFILL = re.compile(r"\b(refill|refills|refilled|refilling)\b", re.I)
+_TAKING_OR_CHANGING = re.compile(r"\b(take|takes|taking|took|stop|stopped|start|switch|skip|double|dose|doses|dosage|"
+                                 r"how much|instead|change|increase|decrease|more|less|higher|lower|stronger)\b", re.I)
+
+
+def asks_about_a_visit(question: str) -> bool:
+    """The message is about coming to a visit and names no medicine and nothing taken, or about getting a refill and
+    asks nothing about taking or changing the medicine."""
+    if _REFILL.search(question) and not _TAKING_OR_CHANGING.search(question):
+        return True
+    return bool(_VISIT.search(question)) and not names_medicine(question) and not _TAKING.search(question)
 
 
 def asks_an_effect(question: str) -> bool:
@@ -245,7 +271,7 @@ class PolicyCheck:
         if label == "diagnosis" and (asks_how_common(question) or self._asks_in_general(question)):
             return None, ""
         if label in ("dose", "medicine") and (asks_price_or_unit(question) or asks_an_effect(question)
-                                              or asks_about_contact(question)):
+                                              or asks_about_contact(question) or asks_about_a_visit(question)):
             return None, ""  # "how much" asks a price or a unit; what a medicine does to a test is asked as a fact
         if label == "diagnosis" and asks_interference(question):
             return None, ""  # what throws a result off is a fact about the test
@@ -259,7 +285,8 @@ class PolicyCheck:
     def _asks_in_general(self, question: str) -> bool:
         """The message's questions ask in general (no person, no "it" or "that", no number) and the classifier,
         reading them without the story around them, does not refuse them."""
-        asked = asking_sentences(question, last=False)
+        asked = asking_sentences(question, last=False) or [s for s in message_sentences(question)[-1:]
+                                                           if _OPENS_A_QUESTION.match(s)]
         if not asked or " ".join(asked) == " ".join(question.split()) or any(_PERSONAL.search(a) for a in asked):
             return False
         assert self.embedder is not None

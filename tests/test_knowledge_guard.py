@@ -201,6 +201,10 @@ def test_a_value_raised_on_a_medicine_is_no_dosing_but_the_medicine_raised_is() 
     ("when should i ask for my refill, like how many pills left", None),
     ("how many refills do i have left on my lisinopril", None),
     ("how many pills of metformin left should i take", "dose"),
+    ("whats the fastest way to get my bp med refilled, im down to like 6 pills", None),
+    ("i have 3 tablets left, when should i call for a refill", None),
+    ("i have 2 pills should i take both", "dose"),
+    ("can i take 2 pills", "dose"),
     # the amount said without "dose"
     ("my friend takes 2000 a day, is that the amount I should take?", "dose"),
     ("what strength should she be taking", "dose"),

@@ -174,3 +174,21 @@ def test_what_throws_off_a_result_is_a_fact_about_the_test(check: PolicyCheck) -
     assert check.kind("i have anemia. can that throw off my a1c?") is None
     assert check.kind("my alt is high, could my liver be why") == "diagnosis"
     assert check.kind("i think i have hepatitis, can that throw off my liver") == "diagnosis"
+
+
+def test_coming_in_late_and_getting_a_refill_are_no_medicine_questions(check: PolicyCheck) -> None:
+    """"gonna be like 25 min late for my 2 oclock. still ok to come?" was refused as a medicine decision ("ok to", 0.37
+    with ok at 0.37), and "whats the fastest way to get my bp med refilled" as a dose. A medicine taken before the visit,
+    or a refill with a change to how it is taken, keeps its refusal."""
+    assert check.kind("stuck behind a wreck on i-55, gonna be like 25 min late for my 2 oclock. still ok to come?") is None
+    assert check.kind("whats the fastest way to get my bp med refilled, im down to like 6 pills") is None
+    assert check.kind("is it ok to take it before my appt") == "dose"
+    assert check.kind("need a refill, should i take half till then") == "dose"
+
+
+def test_a_general_last_question_counts_without_its_question_mark(check: PolicyCheck) -> None:
+    """"... tingling in my fingers. what can cause low calcium" asks in general, as it does with a "?": the story's
+    symptoms no longer make it a diagnosis. Asked of the patient ("is it my thyroid"), it stays refused."""
+    assert check.kind("my calcium came back a bit low and i've had tingling in my fingers. what can cause low calcium") \
+        is None
+    assert check.kind("my calcium came back a bit low and i've had tingling in my fingers. is it my thyroid") is not None
