@@ -120,8 +120,8 @@ _CONTACT = re.compile(r"\b((should|do|can|could|shall|must) (i|we|he|she|my \w+)
 # What something does to a test's result ("i have anemia. can that throw off my a1c?"): how far a result can be
 # trusted, as a fact. The classifier read the condition in the story as a diagnosis; its diagnosis refusal is given up
 # when the sentence that asks is about interference with a result and names no condition or organ itself, asks
-# nothing of anyone, and asks no "why" of the patient's value ("could my liver be why", "can that affect my
-# kidneys" stay refused).
+# nothing of anyone, and asks no "why" of the patient's value: "could my liver be why" and "can that affect my
+# kidneys" are never given up here.
 _INTERFERES = re.compile(r"\b(can|could|does|do|will|would|might|may|is it true)\b[^.?!]*\b(affect|affects|throw off|"
                          r"throws off|mess (up|with)|messes (up|with)|interfere( with)?|interferes( with)?|skew|skews|"
                          r"change|changes)\b( (the|my|his|her|an?|their) \w+)?( (test|result|results|reading|number)s?)?"
@@ -272,7 +272,7 @@ class PolicyCheck:
             return None, ""
         if label in ("dose", "medicine") and (asks_price_or_unit(question) or asks_an_effect(question)
                                               or asks_about_contact(question) or asks_about_a_visit(question)):
-            return None, ""  # "how much" asks a price or a unit; what a medicine does to a test is asked as a fact
+            return None, ""  # a price or a unit; a medicine's effect asked as a fact; whether to call; a visit, a refill
         if label == "diagnosis" and asks_interference(question):
             return None, ""  # what throws a result off is a fact about the test
         if label == "out_of_scope" and self.known_share(question) < KNOWN_FOR_SCOPE:  # another language, not off topic
