@@ -14,6 +14,8 @@ questions, half to refuse in hard wordings, half close neighbours to answer); ``
 assistant, a teenager for a grandparent, a retired nurse; never trained on, kept as written: one of its
 questions, "what is ferritin", is also a training example); ``policy_dev6`` is ``tests/data/policy_dev6.jsonl`` (a
 sixth author's 160: a night-shift guard, a grandmother dictating, a mother of four, a recent immigrant; never studied);
+``policy_dev7`` is ``tests/data/policy_dev7.jsonl`` (a seventh author's 160: a nurse's aide, an athlete, a man in his
+80s in capitals, Haitian Creole words; never studied);
 ``dev`` and
 ``project`` are the answer sets of ``scripts/bench_answers.py`` (an ``answer`` item is a question to answer, any other
 a question to refuse). Each set is scored with the rules alone (knowledge/guard.py, the floor) and with the rules and
@@ -41,6 +43,7 @@ SETS = {
     "policy_dev4": ROOT / "tests" / "data" / "policy_dev4.jsonl",
     "policy_dev5": ROOT / "tests" / "data" / "policy_dev5.jsonl",
     "policy_dev6": ROOT / "tests" / "data" / "policy_dev6.jsonl",
+    "policy_dev7": ROOT / "tests" / "data" / "policy_dev7.jsonl",
     "dev": ROOT / "tests" / "data" / "answer_questions.jsonl",
     "project": ROOT / "tests" / "data" / "retrieval_questions.jsonl",
 }
