@@ -51,8 +51,13 @@ def set_path(name: str) -> Path:
     return SETS.get(name) or (Path(name) if Path(name).suffix == ".jsonl" else DATA / f"answers_{name}.jsonl")
 
 
-def collect(names: Sequence[str], store_dir: Path) -> dict[str, list[Record]]:
-    """Each set's scored candidates with their right ones, from answering its questions (quoting only)."""
+# one scoring kept whole: the question as the selection read it, the candidates' texts, their features (x) and which
+# of them are right (scripts/try_reranker.py trains on the texts; the fit here reads x and right)
+Scoring = dict[str, Any]
+
+
+def collect_scorings(names: Sequence[str], store_dir: Path) -> dict[str, list[Scoring]]:
+    """Each set's scorings that have a right and a wrong sentence, from answering its questions (quoting only)."""
     from bench_answers import _answerer
 
     from knowledge.embeddings import MiniLMEmbedder
@@ -64,8 +69,8 @@ def collect(names: Sequence[str], store_dir: Path) -> dict[str, list[Record]]:
     answerer = _answerer(store, "none")
     answerer.warm_up()
     facts: list[list[str]] = []
-    out: dict[str, list[Record]] = {}
-    records: list[Record] = []
+    out: dict[str, list[Scoring]] = {}
+    records: list[Scoring] = []
     score = SentenceSelector.score
 
     def recording(self: SentenceSelector, question: str, passages: Any, names: Sequence[str] = (),
@@ -73,7 +78,8 @@ def collect(names: Sequence[str], store_dir: Path) -> dict[str, list[Record]]:
         rows = self.features(question, passages, names, kinds)
         right = np.array([any(p.lower() in text.lower() for group in facts for p in group) for *_, text, _ in rows])
         if right.any() and not right.all():
-            records.append((np.array([values for *_, values in rows], dtype=float), right))
+            records.append({"question": question, "texts": [text for *_, text, _ in rows],
+                            "x": np.array([values for *_, values in rows], dtype=float), "right": right})
         return score(self, question, passages, names, kinds)
 
     SentenceSelector.score = recording  # type: ignore[method-assign]
@@ -93,6 +99,12 @@ def collect(names: Sequence[str], store_dir: Path) -> dict[str, list[Record]]:
         SentenceSelector.score = score  # type: ignore[method-assign]
         WEIGHTS.update(in_use)
     return out
+
+
+def collect(names: Sequence[str], store_dir: Path) -> dict[str, list[Record]]:
+    """Each set's scored candidates with their right ones (:func:`collect_scorings` without the texts)."""
+    return {name: [(s["x"], s["right"]) for s in scorings]
+            for name, scorings in collect_scorings(names, store_dir).items()}
 
 
 def unpack(params: np.ndarray) -> tuple[np.ndarray, float]:

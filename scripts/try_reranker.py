@@ -2,7 +2,7 @@
 
 A trial, not a shipped stage (knowledge/select.py does not read it yet). Every question to answer of the studied sets
 is answered as a patient's would be (quoting only); each time the answerer scores a section's sentences, the question,
-the candidates, their features and which of them hold a key fact are kept (as scripts/fit_selection.py does). The
+the candidates, their features and which of them hold a key fact are kept (scripts/fit_selection.py: collect_scorings). The
 packaged all-MiniLM-L6-v2 reads (question, sentence) pairs with a linear head on its mean-pooled output and is trained
 so the right sentences take the most of a softmax over each scoring's candidates. The check sets are never trained on;
 for each, the share of scorings whose best sentence is right is printed by the hand weights alone and with the
@@ -32,58 +32,13 @@ sys.path.insert(0, str(ROOT / "scripts"))  # its siblings, imported as mypy and 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from bench_answers import DOCUMENTS, load_set  # noqa: E402
-from fit_selection import FIT_SETS, set_path  # noqa: E402
+from fit_selection import FIT_SETS, Scoring, collect_scorings  # noqa: E402
 
-from knowledge.select import FEATURES, HAND_WEIGHTS, SentenceSelector  # noqa: E402
+from knowledge.select import FEATURES, HAND_WEIGHTS  # noqa: E402
 
 CHECK_SETS = ["dev13", "dev14", "dev15", "dev16"]
 MIXES = (0.0, 0.05, 0.1, 0.2, float("inf"))  # the cross-encoder's weight beside the hand score
 MAX_CANDIDATES = 24  # a scoring with more candidates trains on every right one and a sample of the wrong ones
-
-Scoring = dict[str, Any]  # question, texts, x (features), right
-
-
-def collect(names: Sequence[str], store_dir: Path) -> dict[str, list[Scoring]]:
-    """Each set's scorings that have a right and a wrong sentence, from answering its questions (quoting only)."""
-    from bench_answers import _answerer
-
-    from knowledge.embeddings import MiniLMEmbedder
-    from knowledge.ingest import ingest
-    from knowledge.store import KnowledgeStore
-
-    store = KnowledgeStore("try_reranker", chroma_dir=store_dir, embedder=MiniLMEmbedder())
-    ingest(DOCUMENTS, store)
-    answerer = _answerer(store, "none")
-    answerer.warm_up()
-    facts: list[list[str]] = []
-    scorings: list[Scoring] = []
-    score = SentenceSelector.score
-
-    def recording(self: SentenceSelector, question: str, passages: Any, names: Sequence[str] = (),
-                  kinds: frozenset[str] | None = None) -> Any:
-        rows = self.features(question, passages, names, kinds)
-        right = np.array([any(a.lower() in text.lower() for group in facts for a in group) for *_, text, _ in rows])
-        if right.any() and not right.all():
-            scorings.append({"question": question, "texts": [text for *_, text, _ in rows],
-                             "x": np.array([values for *_, values in rows], dtype=float), "right": right})
-        return score(self, question, passages, names, kinds)
-
-    SentenceSelector.score = recording  # type: ignore[method-assign]
-    out: dict[str, list[Scoring]] = {}
-    try:
-        for name in names:
-            scorings = []
-            for item in load_set(set_path(name)):
-                if item["kind"] == "answer":
-                    facts[:] = item.get("facts", [])
-                    answerer.answer(item["question"])
-            out[name] = scorings
-            print(f"{name}: {len(scorings)} scorings with a right and a wrong sentence", flush=True)
-    finally:
-        SentenceSelector.score = score  # type: ignore[method-assign]
-    return out
-
 
 class CrossEncoder:
     """all-MiniLM-L6-v2 reading a (question, sentence) pair, mean-pooled, and a linear head: one score a pair."""
@@ -163,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
     started = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
-        by_set = collect([*args.sets, *args.check], Path(tmp))
+        by_set = collect_scorings([*args.sets, *args.check], Path(tmp))
     trained_on = [s for name in args.sets for s in by_set[name]]
     model = CrossEncoder()
     model.train(trained_on, args.epochs)
