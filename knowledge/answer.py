@@ -45,7 +45,7 @@ from knowledge.asks import (
 )
 from knowledge.causes import known_names, named_causes
 from knowledge.checks import draft_problem
-from knowledge.embeddings import Embedder
+from knowledge.embeddings import Embedder, MiniLMEmbedder
 from knowledge.guard import fits_sms
 from knowledge.kinds import answers_kind, compared, question_kinds
 from knowledge.library import Library
@@ -54,6 +54,8 @@ from knowledge.parts import as_selection, merged, split_question
 from knowledge.policy import PolicyCheck
 from knowledge.prompt import build_messages
 from knowledge.replies import DECLINE_RE, HANDED_OFF, replies
+from knowledge.reranker import Reranker
+from knowledge.reranker import available as reranker_available
 from knowledge.select import Selection, Sentence, SentenceSelector, candidates, distinct
 from knowledge.sentences import clean_draft, copied_from, copy_sources, sms_safe, with_sources
 from knowledge.store import KnowledgeStore, Retriever
@@ -71,6 +73,14 @@ TOKENS_PER_CHAR = 0.3  # SmolLM2's tokenizer on the documents' plain English: ab
 # a digit: "+1 555-555-0123" is 15 tokens, and drafts with phone numbers were cut short at the token budget
 
 
+def learned_scorer(settings: Settings, embedder: Embedder) -> Reranker | None:
+    """The packaged learned sentence scorer, where the settings want it and it is there. It is trained on the packaged
+    all-MiniLM-L6-v2, so a store built on another embedder (the tests' hashing one) keeps the features alone."""
+    if not settings.knowledge.reranker or not isinstance(embedder, MiniLMEmbedder) or not reranker_available():
+        return None
+    return Reranker()
+
+
 class Answerer:
     """Holds the retriever, the embedding model, the language model (or a way to load it) and the settings."""
 
@@ -81,7 +91,8 @@ class Answerer:
         self.settings = settings
         self.embedder: Embedder | None = embedder or getattr(store, "embedder", None)
         self.policy = PolicyCheck(self.embedder)
-        self.selector = SentenceSelector(self.embedder) if self.embedder is not None else None
+        self.selector = SentenceSelector(self.embedder, learned_scorer(settings, self.embedder)) if (
+            self.embedder is not None) else None
         self._library = library
         self._llm = llm
         self._llm_factory = llm_factory
@@ -124,6 +135,8 @@ class Answerer:
             index = self.store.lexical()
             keys = dict.fromkeys((str(m.get("source", "")), str(m.get("heading", ""))) for m in index.metadatas)
             self.selector.prime([KnowledgeStore._section(index, key, {}, {}) for key in keys])
+        if self.selector is not None and self.selector.reranker is not None:
+            self.selector.reranker.scores("clinic hours", ["The clinic is open on weekdays."])
         self.library.hearing.warm()
         llm = self.llm
         load = getattr(llm, "load", None)

@@ -67,7 +67,7 @@ class MiniLMEmbedder:
         # Similar lengths share a batch, so little time goes into padding; the order is restored below.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         vectors: list[list[float]] = [[] for _ in texts]
-        with _threads(1 if len(texts) <= SMALL_BATCH else 0):
+        with torch_threads(1 if len(texts) <= SMALL_BATCH else 0):
             self._embed_batches(texts, order, vectors)
         return vectors
 
@@ -93,7 +93,7 @@ SMALL_BATCH = 64  # a question or a section's sentences: one thread is as fast, 
 
 
 @contextmanager
-def _threads(count: int) -> Iterator[None]:
+def torch_threads(count: int) -> Iterator[None]:
     """Torch's intra-op threads set to ``count`` (0: unchanged) for the block. A small model on one short text gains
     nothing from a second thread, and two threads that wait on each other on a loaded machine take 20x longer
     (0.8 s instead of 40 ms per question, measured with other jobs on both cores)."""

@@ -128,7 +128,11 @@ class OwnNumber:
                 sections.sort(key=lambda p: direction(p.heading) != side)
         if self.selector is None or not sections or not ask:
             return []
-        chosen = self.selector.select(ask, sections, fits, names, question_kinds(ask), refined=True).sentences
+        # the features alone: the ask is this stage's own template ("what does a high INR mean"), which the features'
+        # roles and heading kinds were made for; the learned scorer reads it as the patient's words and prefers the
+        # sentence that defines a high INR to the ones on what it means for them
+        chosen = self.selector.select(ask, sections, fits, names, question_kinds(ask), refined=True,
+                                      learned=False).sentences
         if meaning:  # all on the number's side, or none
             return list(chosen) if all(direction(s.text) in ("", side or "") for s in chosen) else []
         return list(chosen)  # their sections are not about the other side ("Lowering cholesterol", not "Low HDL")

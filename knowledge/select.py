@@ -6,6 +6,9 @@ even where it only says "An overactive thyroid can cause ..."), less a little fo
 first. Two floors stay in words: a question about a high value does not get a sentence only about a low one (and the
 other way round), and a question about a range or a normal value prefers sentences that give the numbers.
 
+A learned sentence scorer (knowledge/reranker.py), which reads the question and the sentence together, adds a tenth
+of its score when the selector has one.
+
 The best sentence is taken, then the next best ones of the same section that score nearly as well, in the section's
 order, as long as the answer still fits the SMS budget. Embeddings are cached per sentence text: a clinic's documents
 are a few thousand sentences.
@@ -24,6 +27,7 @@ from knowledge.guard import has_dosing_language
 from knowledge.kinds import compared, compared_within, gives, heading_gives, question_kinds, subject_words
 from knowledge.lexical import rare_overlap
 from knowledge.lists import blocks, with_lists
+from knowledge.reranker import Reranker
 from knowledge.sentences import asking_sentences, message_sentences, plain_sentences, sms_safe
 from knowledge.types import Passage, Selection, Sentence, added_if_fits
 
@@ -58,6 +62,10 @@ def load_weights(path: Path = WEIGHTS_FILE) -> dict[str, float]:
 
 
 WEIGHTS = load_weights()
+# The learned sentence scorer's weight beside them (knowledge/reranker.py, when the selector has one): its scores spread
+# over a few units where the features' weighed sum spreads over tenths, so a tenth of it orders the close calls (the
+# right sentence of the right page) and leaves the floors (the other direction, -1) where they were.
+LEARNED_WEIGHT = 0.1
 _ROLE, _RARE = FEATURES.index("role"), FEATURES.index("rare_words")
 KEEP_WITHIN = 0.14  # further sentences of the best section are kept when they score this close to the best
 MAX_SENTENCES = 3
@@ -127,8 +135,9 @@ def defines(sentence: str, names: Sequence[str]) -> bool:
 
 
 class SentenceSelector:
-    def __init__(self, embedder: Embedder) -> None:
+    def __init__(self, embedder: Embedder, reranker: Reranker | None = None) -> None:
         self.embedder = embedder
+        self.reranker = reranker
         self._cache: dict[str, list[float]] = {}
         self._lock = threading.Lock()
 
@@ -191,26 +200,30 @@ class SentenceSelector:
         return rows
 
     def score(self, question: str, passages: Sequence[Passage], names: Sequence[str] = (),
-              kinds: frozenset[str] | None = None) -> list[Sentence]:
-        """Every candidate sentence of ``passages`` with its score (:meth:`features` weighed by :data:`WEIGHTS`),
-        best first."""
+              kinds: frozenset[str] | None = None, learned: bool = True) -> list[Sentence]:
+        """Every candidate sentence of ``passages`` with its score (:meth:`features` weighed by :data:`WEIGHTS`, plus
+        :data:`LEARNED_WEIGHT` times the learned scorer's when there is one), best first."""
         weights = [WEIGHTS[f] for f in FEATURES]
-        scored = [Sentence(text, passage, position, sum(w * v for w, v in zip(weights, values, strict=True)),
-                           bool(values[_ROLE]), WEIGHTS["rare_words"] * values[_RARE])
-                  for passage, position, text, values in self.features(question, passages, names, kinds)]
+        rows = self.features(question, passages, names, kinds)
+        added = [LEARNED_WEIGHT * v for v in self.reranker.scores(question, [text for _, _, text, _ in rows])] if (
+            self.reranker and rows and learned) else [0.0] * len(rows)
+        scored = [Sentence(text, passage, position, sum(w * v for w, v in zip(weights, values, strict=True)) + extra,
+                           bool(values[_ROLE]), WEIGHTS["rare_words"] * values[_RARE], extra)
+                  for (passage, position, text, values), extra in zip(rows, added, strict=True)]
         return sorted(scored, key=lambda s: -s.score)
 
     def select(self, question: str, passages: Sequence[Passage], fits: Callable[[str], bool],
                names: Sequence[str] = (), kinds: frozenset[str] | None = None,
-               groups: Sequence[Sequence[str]] = (), refined: bool = False) -> Selection:
+               groups: Sequence[Sequence[str]] = (), refined: bool = False, learned: bool = True) -> Selection:
         """The best sentence, then the next best of its section that score nearly as well, while ``fits`` holds
         for their text (the SMS budget with the source line). A comparison of two or more tests (``groups``: the names
         of each test the question names) gets the sentences that set them side by side, else what each one is.
         With ``refined`` (the answers do; the adapter's training set, knowledge/training/generate.py, was made
         without), a chosen sentence that leans on the one before it ("So ...") brings that one too, and one of a list
-        brings its lead-in and items (knowledge/lists.py)."""
+        brings its lead-in and items (knowledge/lists.py). ``learned`` (on) adds the learned scorer's score, where
+        the selector has one."""
         kinds = question_kinds(question) if kinds is None else kinds
-        ranked = self.score(question, passages, names, kinds)
+        ranked = self.score(question, passages, names, kinds, learned)
         if not ranked:
             return Selection()
         sides = compared(question, groups) if "compare" in kinds else []
@@ -222,12 +235,14 @@ class SentenceSelector:
         best = ranked[0]
         if not fits(best.text):
             return Selection()
-        chosen, top = [best], best.score - best.words
+        chosen, top = [best], best.score - best.words - best.learned
         role = WEIGHTS["role"]
-        window = [s for s in ranked[1:] if s.passage is best.passage and s.score >= top - KEEP_WITHIN - role * best.gives
-                  and s.score + role * (best.gives and not s.gives) >= top - KEEP_WITHIN]
+        window = [s for s in ranked[1:] if s.passage is best.passage and s.score - s.learned >= top - KEEP_WITHIN
+                  - role * best.gives and s.score - s.learned + role * (best.gives and not s.gives) >= top - KEEP_WITHIN]
         # the window is on the similarity alone: the role and word bonuses order, not cut; a sentence that gives what
-        # the question asks for ("The EOB is not a bill.") is taken before one that does not
+        # the question asks for ("The EOB is not a bill.") is taken before one that does not. The learned score
+        # chooses the best sentence and orders the rest, but is left out of the window: in it, its scale (a tenth of
+        # a logit, an arbitrary zero) cut the further sentences that held the fact (a first adapter: project 0.974 -> 0.910)
         for sentence in sorted(window, key=lambda s: not s.gives):
             if len(chosen) == MAX_SENTENCES:
                 break

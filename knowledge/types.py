@@ -27,6 +27,7 @@ class Sentence:
     score: float
     gives: bool = False  # it gives what the question's kind asks for (knowledge/kinds.py), and scores the role weight more (knowledge/select.py)
     words: float = 0.0  # what the question's rare words add to its score (knowledge/select.py)
+    learned: float = 0.0  # what the learned sentence scorer adds to its score (knowledge/select.py, reranker.py)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,8 @@ configured (``llm.weights``); ``local-merged``, ``local-bf16`` and ``local-nf4``
 one weight layout each (float32 with the adapter merged, bfloat16, bitsandbytes' packed 4-bit layers),
 measured in the same run (``--llm local-layouts`` runs the three); ``local-plain`` is ``local`` without prompt lookup
 decoding (``llm.prompt_lookup: 0``, one token per forward pass; ``--llm lookup`` runs it beside ``local``);
-``local-free`` is ``local`` without copy-constrained decoding (``llm.copy_decoding: false``: the model writes any
+``none-features`` is ``none`` without the learned sentence scorer (knowledge/reranker.py: the selection's hand-weighted
+features alone; ``--llm learned`` runs it beside ``none``); ``local-free`` is ``local`` without copy-constrained decoding (``llm.copy_decoding: false``: the model writes any
 token, and the checks alone hold the draft; ``--llm copy`` runs it beside ``local``). The local model uses the
 adapter in ``llm.adapter`` (``CLINICBOT_LLM__ADAPTER``); without one that configuration is skipped, not faked.
 """
@@ -54,10 +55,10 @@ SETS = {
     "blind": ROOT / "tests" / "data" / "blind" / "answers_blind.jsonl",
 }
 # local: as configured (llm.weights); local-<weights>: that weight layout of the same model and adapter
-CONFIGS = ("none", "local", "local-plain", "local-free", "local-merged", "local-bf16", "local-nf4")
+CONFIGS = ("none", "none-features", "local", "local-plain", "local-free", "local-merged", "local-bf16", "local-nf4")
 DEFAULT_CONFIGS = ("none", "local", "local-nf4")
 LAYOUTS = ("local-merged", "local-bf16", "local-nf4")
-LABELS = {"none": "quoting only", "local": "local model (as configured)",
+LABELS = {"none": "quoting only", "none-features": "quoting only, features alone (no learned scorer)", "local": "local model (as configured)",
           "local-plain": "local model, no prompt lookup", "local-free": "local model, free decoding",
           "local-merged": "local model, merged float32",
           "local-bf16": "local model, merged bfloat16", "local-nf4": "local model, nf4 layers"}
@@ -108,14 +109,18 @@ def _answerer(store: Any, backend: str) -> Any:
 
     settings = get_settings()
     kind, _, layout = backend.partition("-")
-    variant = layout in ("plain", "free")  # the configured layout, prompt lookup or copy decoding off
+    variant = layout in ("plain", "free", "features")  # the configured layout, prompt lookup, copy decoding or the
+    # learned sentence scorer off
     update: dict[str, Any] = {"backend": kind, "weights": settings.llm.weights if variant or not layout else layout}
     if layout == "plain":
         update["prompt_lookup"] = 0
     if layout == "free":
         update["copy_decoding"] = False
     settings = settings.model_copy(update={"llm": settings.llm.model_copy(update=update)})
-    return Answerer(store, settings, llm_factory=lambda: load_llm(settings))
+    answerer = Answerer(store, settings, llm_factory=lambda: load_llm(settings))
+    if layout == "features" and answerer.selector is not None:
+        answerer.selector.reranker = None
+    return answerer
 
 
 def local_model_ready() -> str:
@@ -182,6 +187,9 @@ def run(sets: tuple[str, ...] = ("project", "dev", "blind"), configs: tuple[str,
         plain = figures.get(f"{name}_local-plain_p95_ms")
         if plain and local:
             figures[f"{name}_p95_local_over_plain"] = round(local / plain, 2)
+        features = figures.get(f"{name}_none-features_p95_ms")
+        if features and quoting:
+            figures[f"{name}_p95_learned_over_features"] = round(quoting / features, 2)
         free = figures.get(f"{name}_local-free_p95_ms")
         if free and local:
             figures[f"{name}_p95_local_over_free"] = round(local / free, 2)
@@ -195,7 +203,7 @@ def run(sets: tuple[str, ...] = ("project", "dev", "blind"), configs: tuple[str,
 def table(figures: dict[str, Any]) -> str:
     rows = ["| set | answers by | questions | key fact | refusals | sent as generated | median ms | p95 ms |",
             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
-    names = dict.fromkeys([*SETS, *(k.split("_none_")[0].split("_local")[0] for k in figures if k.endswith("_questions"))])
+    names = dict.fromkeys([*SETS, *(k.split("_none")[0].split("_local")[0] for k in figures if k.endswith("_questions"))])
     for name in names:
         for config in CONFIGS:
             key = f"{name}_{config}_"
@@ -211,6 +219,8 @@ def table(figures: dict[str, Any]) -> str:
                for k, v in figures.items() if k.endswith("_local_over_plain")]
     ratios += [f"{k.split('_p95_')[0]}: p95 with copy decoding / free {v}x"
                for k, v in figures.items() if k.endswith("_local_over_free")]
+    ratios += [f"{k.split('_p95_')[0]}: p95 quoting with the learned sentence scorer / features alone {v}x"
+               for k, v in figures.items() if k.endswith("_learned_over_features")]
     ratios += [f"{k.removesuffix('_quoted_because')}: quoted because " + ", ".join(f"{r} {n}" for r, n in v.items())
                for k, v in figures.items() if k.endswith("_quoted_because") and v]
     return "\n".join(rows + (["", *ratios] if ratios else []))
@@ -219,16 +229,17 @@ def table(figures: dict[str, Any]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--set", default="all", help=f"one of {', '.join(SETS)}, all, or the path of a set")
-    parser.add_argument("--llm", choices=[*CONFIGS, "all", "local-layouts", "lookup", "copy"], default="all",
+    parser.add_argument("--llm", choices=[*CONFIGS, "all", "local-layouts", "lookup", "copy", "learned"], default="all",
                         help="all: quoting, the configured local model and nf4; local-layouts: merged, bf16, nf4; "
                              "lookup: the configured model without and with prompt lookup; copy: without and with "
-                             "copy-constrained decoding")
+                             "copy-constrained decoding; learned: quoting without and with the learned sentence scorer")
     parser.add_argument("--misses", action="store_true", help="print the project and dev sets' misses (never the blind set's)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     sets = tuple(SETS) if args.set == "all" else (args.set,)
     configs = {"all": DEFAULT_CONFIGS, "local-layouts": LAYOUTS,
-               "lookup": ("local-plain", "local"), "copy": ("local-free", "local")}.get(args.llm, (args.llm,))
+               "lookup": ("local-plain", "local"), "copy": ("local-free", "local"),
+               "learned": ("none-features", "none")}.get(args.llm, (args.llm,))
     figures = run(sets, configs, misses=args.misses)
     print(json.dumps(figures, indent=2) if args.json else table(figures))
     return 0

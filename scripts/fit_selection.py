@@ -67,6 +67,7 @@ def collect_scorings(names: Sequence[str], store_dir: Path) -> dict[str, list[Sc
     store = KnowledgeStore("fit_selection", chroma_dir=store_dir, embedder=MiniLMEmbedder())
     ingest(DOCUMENTS, store)
     answerer = _answerer(store, "none")
+    answerer.selector.reranker = None  # the features alone: what the weights are fitted on, what the scorer learns beside
     answerer.warm_up()
     facts: list[list[str]] = []
     out: dict[str, list[Scoring]] = {}
@@ -74,13 +75,13 @@ def collect_scorings(names: Sequence[str], store_dir: Path) -> dict[str, list[Sc
     score = SentenceSelector.score
 
     def recording(self: SentenceSelector, question: str, passages: Any, names: Sequence[str] = (),
-                  kinds: frozenset[str] | None = None) -> Any:
+                  kinds: frozenset[str] | None = None, learned: bool = True) -> Any:
         rows = self.features(question, passages, names, kinds)
         right = np.array([any(p.lower() in text.lower() for group in facts for p in group) for *_, text, _ in rows])
         if right.any() and not right.all():
             records.append({"question": question, "texts": [text for *_, text, _ in rows],
                             "x": np.array([values for *_, values in rows], dtype=float), "right": right})
-        return score(self, question, passages, names, kinds)
+        return score(self, question, passages, names, kinds, learned)
 
     SentenceSelector.score = recording  # type: ignore[method-assign]
     in_use = dict(WEIGHTS)

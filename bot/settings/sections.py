@@ -202,6 +202,8 @@ class KnowledgeSettings(BaseModel):
     chroma_url: str = ""  # http://host:8000 for a Chroma server; empty means persistent under data dir
     top_k: int = Field(default=3, ge=1, le=20)
     min_similarity: float = Field(default=0.35, ge=0, le=1)
+    # the learned sentence scorer (knowledge/reranker.py) beside the hand-weighted features; off: the features alone
+    reranker: bool = True
 
 
 class PhiSettings(BaseModel):
