@@ -33,6 +33,18 @@ def default_model_path() -> Path:
     return Path(get_model_path())
 
 
+def load_encoder(path: Path | None = None) -> tuple[Any, Any]:
+    """The tokenizer and encoder of all-MiniLM-L6-v2 (the packaged one unless ``path``), offline, no progress bars."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from transformers import AutoModel, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    where = str(path or default_model_path())
+    return AutoTokenizer.from_pretrained(where), AutoModel.from_pretrained(where)
+
+
 class MiniLMEmbedder:
     """all-MiniLM-L6-v2 (384 dimensions) on the CPU."""
 
@@ -50,15 +62,8 @@ class MiniLMEmbedder:
         with self._lock:
             if self._model is not None:
                 return
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-            from transformers import AutoModel, AutoTokenizer
-            from transformers.utils import logging as hf_logging
-
-            hf_logging.disable_progress_bar()
-            path = self._model_path or default_model_path()
-            self._tokenizer = AutoTokenizer.from_pretrained(str(path))
-            self._model = AutoModel.from_pretrained(str(path)).eval()
+            self._tokenizer, model = load_encoder(self._model_path)
+            self._model = model.eval()
 
     def embed(self, texts: list[str]) -> list[list[float]]:
         if not texts:

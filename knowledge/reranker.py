@@ -15,7 +15,6 @@ with the head, what it was trained on and its figures). ``scripts/train_reranker
 from __future__ import annotations
 
 import json
-import os
 import random
 import threading
 import time
@@ -64,18 +63,11 @@ class Reranker:
         with self._lock:
             if self._encoder is not None:
                 return
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
             import torch
-            from transformers import AutoModel, AutoTokenizer
-            from transformers.utils import logging as hf_logging
 
-            from knowledge.embeddings import default_model_path
+            from knowledge.embeddings import load_encoder
 
-            hf_logging.disable_progress_bar()
-            path = str(self.model_path or default_model_path())
-            tokenizer = AutoTokenizer.from_pretrained(path)
-            encoder = AutoModel.from_pretrained(path)
+            tokenizer, encoder = load_encoder(self.model_path)
             head = torch.nn.Linear(encoder.config.hidden_size, 1)
             if self.config is not None:  # to train: a fresh adapter on the encoder
                 from peft import LoraConfig, get_peft_model
