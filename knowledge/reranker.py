@@ -1,8 +1,8 @@
 """A learned sentence scorer: all-MiniLM-L6-v2 reading (question, sentence) pairs, with a LoRA adapter and a head.
 
 The selection's hand-weighted features (knowledge/select.py) compare the question and a sentence each on its own
-embedding; this reads the two together, as a cross-encoder, so "saw my results in the portal before my doctor called"
-can prefer the sentence that says results may reach the portal first over the portal's sign-in sentences. Its score is
+embedding; this reads the two together, as a cross-encoder, so "ua says nitrite positive what does that mean" gets the
+sentence on what a positive nitrite can point to rather than the one on what the test looks at. Its score is
 one more feature of the selection, weighed beside the others: it orders the candidates, and the checks around the
 answer (the copy check, the numbers, the policy) are the same whatever it says.
 
@@ -46,7 +46,8 @@ def available(folder: Path = ADAPTER_DIR) -> bool:
 
 
 class Reranker:
-    """Scores (question, sentence) pairs; loaded on the first call. ``trainable`` builds a fresh adapter to train."""
+    """Scores (question, sentence) pairs; loaded on the first call. With a ``config``, a fresh adapter to train
+    (:meth:`train`, :meth:`save`); without, the one in ``folder``."""
 
     def __init__(self, folder: Path | None = ADAPTER_DIR, model_path: Path | None = None,
                  config: RerankerTuneConfig | None = None) -> None:
