@@ -52,7 +52,7 @@ def set_path(name: str) -> Path:
 
 
 # one scoring kept whole: the question as the selection read it, the candidates' texts, their features (x) and which
-# of them are right (scripts/try_reranker.py trains on the texts; the fit here reads x and right)
+# of them are right (scripts/train_reranker.py trains on the texts; the fit here reads x and right)
 Scoring = dict[str, Any]
 
 
