@@ -8,8 +8,8 @@ most of a softmax over each scoring's candidates, and saved into knowledge/reran
 never trained on; for each, the share of scorings whose best sentence is right is printed by the hand weights alone
 and with the learned score added at several weights (``alone``: the learned score only). The blind set is never read.
 
-    python scripts/train_reranker.py                     # train on the studied sets, check on the newest (~20 min)
-    python scripts/train_reranker.py --out /tmp/reranker --epochs 2
+    python scripts/train_reranker.py                     # train on the studied sets, check on the newest (~25 min)
+    python scripts/train_reranker.py --out /tmp/reranker --epochs 1   # a trial, the shipped adapter left alone
 """
 
 from __future__ import annotations
