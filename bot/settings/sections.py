@@ -200,7 +200,7 @@ class KnowledgeSettings(BaseModel):
     documents_dir: Path = PROJECT_ROOT / "knowledge" / "documents"
     collection: str = "clinic_knowledge"
     chroma_url: str = ""  # http://host:8000 for a Chroma server; empty means persistent under data dir
-    top_k: int = Field(default=3, ge=1, le=20)
+    top_k: int = Field(default=4, ge=1, le=20)
     min_similarity: float = Field(default=0.35, ge=0, le=1)
     # the learned sentence scorer (knowledge/reranker.py) beside the hand-weighted features; off: the features alone
     reranker: bool = True
