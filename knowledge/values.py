@@ -31,9 +31,12 @@ _NOT_A_RESULT_AFTER = re.compile(
     r"kids?|children|lbs?|pounds|kg|kilos?|oz|ounces?|stones?|"
     r"miles?|mi|km|kms|kilomet(er|re)s?|met(er|re)s?|feet|ft|laps?|blocks?|steps?|floors?|flights?|reps?|sets?|"
     r"cups?|glasses|bottles?|cans?|drinks?|beers?|servings?|cigarettes?|cigs|packs?|degrees?|bpm)$", re.I)
-# ... nor a number that names a kind or a step: "type 2 diabetes", "stage 3 kidney disease".
+# ... nor a number that names a kind or a step: "type 2 diabetes", "stage 3 kidney disease"; nor a bound asked about:
+# "what does it mean if egfr is under 60" asks what under 60 means (it was placed as "an eGFR of 60 is within the
+# typical adult range"), and "a1c over 7" is no value to place in a band either.
 _NOT_A_RESULT_BEFORE = re.compile(r"(\b(at|age|aged|since|in|for|after|every|past|last|over the last|type|stage|grade|"
-                                  r"class|phase|step)|[<>≤≥]=?)\s*$", re.I)
+                                  r"class|phase|step|under|below|above|over|less than|more than|greater than|"
+                                  r"higher than|lower than|at least|at most)|[<>≤≥]=?)\s*$", re.I)
 # ... nor a bound the report or the clinician set: "target 2.0 to 3.0", "ref: 30", "goal is 7", "(<4.0)".
 _BOUND_BEFORE = re.compile(r"\b(target|goal|ref|reference|normal range|typical range)\b[\s:=]*((is|of|range|was|=)[\s:]*)?$",
                            re.I)

@@ -34,6 +34,19 @@ def test_a_number_in_the_unit_of_something_else_is_not_the_result(library: Libra
 
 
 @pytest.mark.parametrize(("question", "found"), [
+    # a bound asked about is no value of the patient's: this was answered "An eGFR of 60 ... is within the typical
+    # adult range", the opposite of what under 60 means
+    ("what does it mean if egfr is under 60", []),
+    ("is an a1c above 6.5 always diabetes", []),
+    ("what happens when potassium is less than 3", []),
+    ("my egfr was 48 and they said under 60 is low", [("egfr", "48")]),  # the patient's own value is still read
+])
+def test_a_bound_asked_about_is_not_the_patients_value(library: Library, question: str,
+                                                      found: list[tuple[str, str]]) -> None:
+    assert [(r.code, r.written) for r in readings(question, library.vocabulary, library.ranges)] == found
+
+
+@pytest.mark.parametrize(("question", "found"), [
     ("sugar average test came back 6.0%", [("hba1c", "6.0")]),  # a lay word of the A1c page (its one test)
     ("my prostate blood test came back 3.1", [("psa", "3.1")]),
     ("kidney numbers came back 1.4", []),  # a word for a page of several tests names none of them
