@@ -159,6 +159,11 @@ _DIAGNOSIS_ES = [  # "quiere decir que tengo cancer", "es problema de mi paratir
 _DIAGNOSIS_PATTERNS = [*_DIAGNOSIS_ES,
     r"\bdiagnos(e|is|ing)\b",
     rf"\b(do|could|might|can) (i|he|she|we|my \w+) (have|has|got) (a |an )?([a-z]+ )?{_CONDITIONS}",
+    # asked politely or indirectly: "tell me plainly whether I have prostate cancer", "let me know if she has diabetes"
+    rf"\b(whether|(tell|let|say|know)( me| us)? if) (i|he|she|we|my \w+) (have|has|got) (a |an )?([a-z]+ )?{_CONDITIONS}",
+    # the stage of a disease asked for the patient: "egfr 48 what stage of ckd am i in", "is my dad stage 3"
+    r"\bwhat stage\b[^.?!]{0,30}\b(am i|are we|is (he|she|it|my \w+)|i'?m in|im in)\b|"
+    r"\b(am i|is (he|she|my \w+)) (in )?stage \d",
     # "Does she have Gilbert's?", "does my son have diabetes": a person, then a condition (not "flu shots")
     rf"\bdoes (he|she|my (son|daughter|kid|child|baby|husband|wife|partner|mom|mother|dad|father|brother|sister|"
     rf"grandma|grandmother|grandpa|grandfather)) (have|has) (a |an )?([a-z]+ )?{_CONDITIONS}(?! (shots?|vaccines?|tests?|"

@@ -294,6 +294,20 @@ def test_a_condition_after_a_contraction_is_a_diagnosis_question(text: str) -> N
     assert policy_hit("does that mean its the diabetes range") is None
 
 
+@pytest.mark.parametrize("text", [
+    "My PSA has risen to 6.1 ng/mL. I should be grateful if you would tell me plainly whether I have prostate cancer.",
+    "can you let me know if my mom has diabetes",
+    "egfr 48 what stage of ckd am i in",
+    "is my dad stage 3 kidney disease",
+])
+def test_a_diagnosis_asked_indirectly_or_as_a_stage_is_refused(text: str) -> None:
+    """Both were answered with the value's band: the classifier let them through and no rule read "whether I have"
+    or "what stage am I in". Asked in general, a stage or a condition beside "if" is no diagnosis question."""
+    assert policy_hit(text) == "diagnosis"
+    assert policy_hit("what does stage 3 kidney disease mean") is None
+    assert policy_hit("do i still fast before labs if i have diabetes") is None
+
+
 def test_whether_a_remedy_would_help_is_a_medicine_question() -> None:
     """Whether one would work as the patient's treatment ("would taking fish oil capsules help thin my blood") is which
     medicine to take; a refill that "would work" or water before a urine test is not."""
