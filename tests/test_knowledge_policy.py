@@ -158,6 +158,15 @@ def test_what_a_medicine_does_to_a_test_is_asked_as_a_fact(check: PolicyCheck) -
     assert check.kind("if my potassium is high could my lisinopril be the reason, should i stop it") is not None
 
 
+def test_an_effect_asked_formally_is_a_fact_too(check: PolicyCheck) -> None:
+    """A formal "Might that alter my INR?" and "Is it possible this affects my vitamin B12?" were refused as dose
+    questions: "alter" and "is it possible" were not among the words that ask an effect."""
+    assert asks_an_effect("I take warfarin and have of late been eating a great deal of spinach. Might that alter my "
+                          "INR?")
+    assert asks_an_effect("I have taken metformin for a decade. Is it possible this affects my vitamin B12?")
+    assert not asks_an_effect("Is it possible I should alter my warfarin dose?")  # asks what to do: still refused
+
+
 def test_whether_to_call_is_answered_unless_too_much_was_taken(check: PolicyCheck) -> None:
     """"should i call yall" after a story of bleeding gums on warfarin asks when to call, which the documents say: the
     classifier read the medicine beside "should i" as a medicine decision (0.41 against 0.46 ok). A story of too much
