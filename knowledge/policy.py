@@ -65,11 +65,13 @@ _HOW_COMMON = re.compile(r"\b((more|less|most|least) (common|likely|frequent|pre
 # interference, or (naming no one and nothing of the patient's) a rise or a fall, and asks nothing of anyone: no
 # "should", "ok to", "help", "best", "which", no "can I take/stop/start...". "my a1c is 7, would metformin lower it"
 # asks a treatment and stays refused.
-_CAUSE = re.compile(r"\b(can|could|does|do|will|would|might|may|is it true|is it possible)\b[^.?!]*\b(affect|affects|alter|alters|"
+# the words that open a question about an effect, shared by the two patterns below
+_ASKS_EFFECT = r"\b(can|could|does|do|will|would|might|may|is it true|is it possible)\b[^.?!]*"
+_CAUSE = re.compile(_ASKS_EFFECT + r"\b(affect|affects|alter|alters|"
                     r"throw off|throws off|"
                     r"mess (up|with)|messes (up|with)|interfere|interferes|skew|skews|be (why|the reason|behind|causing))\b",
                     re.I)
-_RISE_OR_FALL = re.compile(r"\b(can|could|does|do|will|would|might|may|is it true|is it possible)\b[^.?!]*\b(raise|raises|raising|lower|"
+_RISE_OR_FALL = re.compile(_ASKS_EFFECT + r"\b(raise|raises|raising|lower|"
                            r"lowers|lowering|change|changes|go (up|down)|goes (up|down))\b", re.I)
 _DECISION = re.compile(r"\b(should|ought|ok to|okay to|safe to|alright to|all right to|need to|needs to|have to|has to|"
                        r"better to|worth|help|helps|best|which|recommend\w*|instead|try|trying|want to|wanna|switch\w*)\b|"
