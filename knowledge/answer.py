@@ -27,6 +27,7 @@ heard -> policy -> value -> range or definition -> retrieve -> select sentences 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -69,6 +70,11 @@ log = logging.getLogger(__name__)
 
 LEXICAL_FLOOR = 3.5  # a BM25 score this high is a rare word of the question in the section ("Humana", "interpreter")
 LEXICAL_MIN_SIMILARITY = 0.22  # ... which answers a question whose embedding alone is too vague, down to this
+_NAMED_ROLES = {  # what a test's own document says of it, by the kind of question that asks it (knowledge/kinds.py)
+    "prep": re.compile(r"\b(to fast|fast (for|first|before)|no food)\b", re.I),  # fasting for it, or not
+    "often": re.compile(r"\b(once a|twice|every (year|\w+ (months|years))|times (a|per|each)|yearly|annual(ly)?)\b", re.I),
+}
+NEAREST_K = 8  # sections read for one similar enough by meaning alone, when the fused best are not
 TOKENS_PER_CHAR = 0.3  # SmolLM2's tokenizer on the documents' plain English: about 3.3 characters a token, and one
 # a digit: "+1 555-555-0123" is 15 tokens, and drafts with phone numbers were cut short at the token budget
 
@@ -211,7 +217,7 @@ class Answerer:
             return structured
         top_k, expanded = self.settings.knowledge.top_k, self._expand(question)
         found = self.store.query(expanded, top_k)  # the query the trace and the selection read too
-        own = self.answerable(question, found)
+        own = self.answerable(question, found) or self.nearest(expanded, top_k)
         passages = own or (self.answerable(within, self._search(within, top_k)) if within else [])
         trace.append(("retrieve", {"query": expanded, "passages": [f"{p.title} - {p.heading}" for p in found],
                                    "best_similarity": round(max((p.score for p in found), default=0.0), 3),
@@ -225,6 +231,8 @@ class Answerer:
         selection = self.select(expanded, passages, groups, kinds)
         if "cause" in kinds:  # the test's own sections are read only for a question that asks a cause
             selection = self.named_cause(question, selection)
+        for kind in [k for k in _NAMED_ROLES if k in kinds]:  # ... or how to get ready for it, or how often it is done
+            selection = self.named_role(question, selection, kind)
         if not own and selection.sentences:  # a part too vague alone says only its best sentence
             selection = Selection((max(selection.sentences, key=lambda s: s.score),))
         trace.append(("select", {"sentences": [s.text for s in selection.sentences]}))
@@ -248,6 +256,31 @@ class Answerer:
                 chosen.append(sentence)
         return Selection(tuple(chosen))
 
+    def named_role(self, question: str, selection: Selection, kind: str) -> Selection:
+        """"do i need to fast for the a1c, appt at 9", "how often should a diabetic get an a1c": what the test's own
+        document says of it (``kind``: how to get ready for it, how often it is done), the sentence nearest the
+        question, first ("You do not need to fast for an A1c test"); then what was chosen (the clinic's general fasting
+        page, found by the question's words) while it fits. A question may name the test while its words find other
+        pages, or other sections of the test's page."""
+        codes = self._codes(question)
+        if len(codes) != 1 or self.selector is None:  # one test's own document says how it is done
+            return selection
+        sections, _ = self.own_document(codes[0])
+        found = [(p, n, s) for p in sections for n, s in enumerate(candidates(p)) if _NAMED_ROLES[kind].search(s)]
+        if not found:
+            return selection
+        asked, *vectors = self.selector.vectors([question, *(s for *_, s in found)])
+        (passage, position, text), _ = max(zip(found, vectors, strict=True),
+                                           key=lambda f: sum(a * b for a, b in zip(asked, f[1], strict=True)))
+        if not self.fits(text, [passage.title]):
+            return selection
+        chosen = [Sentence(text, passage, position, 1.0, True)]
+        for sentence in selection.sentences:
+            trial = Selection((*chosen, sentence))
+            if sentence.text != text and self.fits(trial.text, trial.titles):
+                chosen.append(sentence)
+        return Selection(tuple(chosen))
+
     def _subject(self, text: str) -> str:
         """The first name of a test (or a page's subject) ``text`` names, as written there; "" when none."""
         found = self.library.vocabulary.mentions(text)
@@ -267,7 +300,8 @@ class Answerer:
         """"what is a normal inr": the range the document's table gives for the test named, after the document's
         own sentence giving it when there is one (knowledge/asks.py)."""
         ranges = self.library.ranges
-        tests = [ranges[c] for c in self._codes(question) if c in ranges and asks_range(question, ranges[c])][:2]
+        tests = [ranges[c] for c in self._codes(question) if c in ranges and asks_range(
+            question, ranges[c], self.library.vocabulary.names_of(c))][:2]
         titles, body = list(dict.fromkeys(t.title for t in tests)), " ".join(sms_safe(describe_range(t)) for t in tests)
         said = sms_safe(range_sentence(*self.own_document(tests[0].code))) if len(tests) == 1 else ""
         body = f"{said} {body}" if said and self.fits(f"{said} {body}", titles) else body
@@ -304,6 +338,16 @@ class Answerer:
         if best < least and not named and not lexical:
             return []
         return [p for p in found if p.score >= least or p.lexical >= LEXICAL_FLOOR or p is found[0]]
+
+    def nearest(self, expanded: str, top_k: int) -> list[Passage]:
+        """The one section similar enough by meaning when the fusion ranked it below the ``top_k`` it keeps: "my
+        toddler got into grandma's pill organizer, who do i call" shares words ("call", "get into") with pages that do
+        not answer it, and its meaning with "Poison help" alone."""
+        if top_k >= NEAREST_K:
+            return []
+        least = self.settings.knowledge.min_similarity
+        found = [p for p in self.store.query(expanded, NEAREST_K)[top_k:] if p.score >= least]
+        return [max(found, key=lambda p: p.score)] if found else []
 
     def select(self, question: str, passages: list[Passage], groups: Sequence[Sequence[str]] = (),
                kinds: frozenset[str] | None = None) -> Selection:

@@ -56,8 +56,10 @@ def _label_words(test: TestRange) -> set[str]:
     return words - _LABEL_WORDS_SKIP - set(re.findall(r"[a-z]+", f"{test.name} {test.code}".lower()))
 
 
-def asks_range(question: str, test: TestRange) -> bool:
-    """"what is a normal tsh", "what should my hdl be", "what a1c is diabetes" (a band's own label word)."""
+def asks_range(question: str, test: TestRange, names: Sequence[str] = ()) -> bool:
+    """"what is a normal tsh", "what should my hdl be", "what a1c is diabetes" (a band's own label word). A label word
+    that is also one of the test's ``names`` ("sugar" of "low blood sugar" and "sugar test") only names the test: "what
+    does the a1c measure, how is it different from a regular sugar test" asks no range of glucose."""
     plain = _plain(question)
     if _NOT_RANGE.search(plain) and not re.search(r"\b(normal|range|typical|healthy)\b", plain):
         return False
@@ -65,7 +67,8 @@ def asks_range(question: str, test: TestRange) -> bool:
         return False  # "bun a bit high but creatinine normal, what can raise bun" asks for a cause, not the range
     if _RANGE.search(plain):
         return True
-    return bool(_ASKS_WHICH.search(plain)) and bool(_label_words(test) & set(re.findall(r"[a-z]+", plain)))
+    named = {w for n in names for w in re.findall(r"[a-z]+", n.lower())}
+    return bool(_ASKS_WHICH.search(plain)) and bool((_label_words(test) - named) & set(re.findall(r"[a-z]+", plain)))
 
 
 def asks_typical_range(question: str, test: TestRange) -> bool:

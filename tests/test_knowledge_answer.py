@@ -234,6 +234,23 @@ def test_low_similarity_gets_the_handoff_message(settings: Settings) -> None:
     assert llm.calls == []
 
 
+def test_a_section_similar_enough_by_meaning_is_answered_from_when_the_fused_best_are_not(settings: Settings) -> None:
+    # the fusion ranks four sections first by shared words ("call", "got into") and the one that answers fifth: "my
+    # toddler got into grandma's pill organizer, who do i call" went to the front desk with Poison Help ranked fifth
+    weak = [Passage(FEE.title, f"Part {n}", FEE.text, FEE.source, score=0.2) for n in range(4)]
+    answerer, _, _ = make(settings, [*weak, PARKING], "anything")
+    assert answerer.settings.knowledge.top_k == 4 and PARKING.score >= answerer.settings.knowledge.min_similarity
+    result = answerer.answer("Where should cars go when we arrive?")
+    assert result.grounded and result.sources == ["Directions and parking"], result.answer
+    assert "lot behind the building" in result.answer
+    answer_module.NEAREST_K, kept = 4, answer_module.NEAREST_K  # read no further than the fused best: the front desk
+    try:
+        assert make(settings, [*weak, PARKING])[0].answer("Where should cars go when we arrive?").reason == (
+            "low_similarity")
+    finally:
+        answer_module.NEAREST_K = kept
+
+
 def test_a_question_is_answered_through_every_stage_and_the_trace_says_so(settings: Settings) -> None:
     answerer, _, retriever = make(settings, [PARKING], "Free parking is in the lot behind the building.")
     result = answerer.answer("Is parking free?")

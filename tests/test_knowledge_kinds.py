@@ -140,6 +140,12 @@ def answerer(tmp_path_factory: pytest.TempPathFactory) -> Answerer:
     ("difference between ldl and hdl", ["bad", "good"]),
     ("do i need to fast for a lipid panel", ["9 to 12 hours"]),
     ("do i have to fast for an a1c", ["do not need to fast"]),
+    # a question that names one test while its words find the clinic's general fasting page: the test's own sentence
+    # first ("Some blood tests need you to fast first" alone left it unanswered)
+    ("can i eat breakfast before my a1c blood draw tomorrow or do i have to fast like for other labs",
+     ["do not need to fast for an a1c"]),
+    # ... or other sections of its own page ("The A1c test shows your average blood sugar ...")
+    ("i have type 2 diabetes, how often do i need the a1c", ["at least twice a year"]),
     ("whats the email address for the clinic?", ["frontdesk@maplestreet.example"]),
 ])
 def test_each_kind_of_question_gets_the_sentences_that_answer_it(answerer: Answerer, question: str,
@@ -216,3 +222,17 @@ def test_two_own_numbers_of_one_page_on_two_sides_get_what_else_is_asked(answere
     result = answerer.answer("TSH 5.2 H (ref 0.4-4.0), Free T4 1.2 (ref 0.8-1.8). Is a slightly high TSH with a "
                              "normal T4 common?")
     assert result.reason == "value" and "normal free T4 is common" in result.answer, result.answer
+
+
+def test_a_word_that_names_the_test_is_no_band_label_asked_for() -> None:
+    # "sugar" is a word of the band "low blood sugar" and a name of the glucose test ("sugar test"): a question that
+    # only names the test asks for no range ("how is it different from a regular sugar test" got the glucose table)
+    from knowledge.asks import asks_range
+    from knowledge.library import Library
+
+    library = Library.load(PROJECT_ROOT / "knowledge" / "documents")
+    glucose, names = library.ranges["glucose"], library.vocabulary.names_of("glucose")
+    assert not asks_range("what does the a1c measure, like how is it different from a regular sugar test", glucose,
+                          names)
+    assert asks_range("what sugar number is prediabetes", glucose, names)  # a band's own word: its range
+    assert asks_range("what is a normal blood sugar", glucose, names)
