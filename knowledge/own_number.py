@@ -6,11 +6,18 @@ policy check's diagnosis refusal for a number asked only where it falls.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from knowledge.asks import asks_typical_range, describe_range
+from knowledge.asks import (
+    asks_definition,
+    asks_range,
+    asks_typical_range,
+    definition_sentences,
+    describe_range,
+)
 from knowledge.causes import known_names, named_causes
 from knowledge.guard import names_condition
 from knowledge.kinds import ASKS_MORE, asks_besides, question_kinds
@@ -80,8 +87,25 @@ class OwnNumber:
             " ".join([*sentences, more, review]), titles)) if told else []
         if meaning:
             trace.append(("value_meaning", {"sentences": [s.text for s in meaning]}))
+        elif len(found) == 1:  # "what is co2 on my blood work, mine says 21": what the test is, then where it falls
+            defined = self.definition(question, code, lambda more: self.fits(" ".join([more, *sentences, review]),
+                                                                            titles))
+            if defined:
+                trace.append(("value_definition", {"sentences": [s.text for s in defined]}))
+                sentences[:0] = [s.text for s in defined]
         body = " ".join([*sentences, *(s.text for s in meaning if s.text not in sentences), review])
         return Answer(with_sources(body, titles), sources=titles, grounded=True, reason="value")
+
+    def definition(self, question: str, code: str, fits: Callable[[str], bool]) -> list[Sentence]:
+        """The sentences of the test's own document that say what it is, when a clause of the question names the test
+        and asks what it is ("what is co2 on my blood work, mine says 21"), not its range ("whats normal egfr")."""
+        test, vocabulary = self.library.ranges[code], self.library.vocabulary
+        names = vocabulary.names_of(code)
+        asked = [c for c in re.split(r"[,;]\s*|(?<=[.?!])\s+", question) if asks_definition(c) and not asks_range(
+            c, test, names) and any(m.term.code == code for m in vocabulary.test_mentions(c))]
+        if self.selector is None or not asked:
+            return []
+        return definition_sentences(asked[0], self.selector, *self.own_document(code), fits, most=1)
 
     def _side(self, reading: Reading) -> str | None:
         """"high" or "low" when every band the reading falls in is on that side, else None."""

@@ -166,6 +166,20 @@ def test_a_patients_number_with_another_question_gets_its_answer_from_the_tests_
     assert plain.reason == "value" and "smoking" not in plain.answer
 
 
+@pytest.mark.parametrize(("question", "band", "what_it_is"), [
+    ("tsh 7, what is tsh anyway", "above the typical adult range", "thyroid-stimulating hormone"),
+    ("what's a bun, mine came back 25", "above the typical adult range", "waste"),
+])
+def test_a_patients_number_with_what_the_test_is_gets_both(answerer: Answerer, question: str, band: str,
+                                                           what_it_is: str) -> None:
+    """A clause that asks what the test is ("what is tsh anyway") is answered before the band; it was left out."""
+    result = answerer.answer(question)
+    assert result.reason == "value" and band in result.answer, result.answer
+    assert what_it_is in result.answer and result.answer.index(what_it_is) < result.answer.index(band), result.answer
+    assert "enzyme" not in answerer.answer("my alt was 60, is that ok").answer  # no clause asks it: the band alone
+    assert "creatinine, age" not in answerer.answer("egfr 52, what is normal").answer  # the range asked, not what it is
+
+
 def test_a_question_about_getting_a_test_is_not_a_range_question(answerer: Answerer) -> None:
     assert answerer.answer("should I be getting a psa test at my age").reason != "range"
     assert answerer.answer("what should my tsh be").reason == "range"
