@@ -87,7 +87,7 @@ class OwnNumber:
             " ".join([*sentences, more, review]), titles)) if told else []
         if meaning:
             trace.append(("value_meaning", {"sentences": [s.text for s in meaning]}))
-        elif len(found) == 1:  # "what is co2 on my blood work, mine says 21": what the test is, then where it falls
+        elif len(found) == 1:  # "tsh 7, what is tsh anyway": what the test is, then where it falls
             defined = self.definition(question, code, lambda more: self.fits(" ".join([more, *sentences, review]),
                                                                             titles))
             if defined:
@@ -98,7 +98,7 @@ class OwnNumber:
 
     def definition(self, question: str, code: str, fits: Callable[[str], bool]) -> list[Sentence]:
         """The sentences of the test's own document that say what it is, when a clause of the question names the test
-        and asks what it is ("what is co2 on my blood work, mine says 21"), not its range ("whats normal egfr")."""
+        and asks what it is ("what's a bun, mine came back 25"), not its range ("whats normal egfr")."""
         test, vocabulary = self.library.ranges[code], self.library.vocabulary
         names = vocabulary.names_of(code)
         asked = [c for c in re.split(r"[,;]\s*|(?<=[.?!])\s+", question) if asks_definition(c) and not asks_range(
