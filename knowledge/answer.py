@@ -27,7 +27,6 @@ heard -> policy -> value -> range or definition -> retrieve -> select sentences 
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -37,11 +36,13 @@ from bot.llm.base import LLM
 from bot.llm.factory import load_llm
 from bot.llm.worker import DraftWorker
 from knowledge.asks import (
+    OWN_PAGE_ROLES,
     asks_definition,
     asks_range,
     definition_sentences,
     describe_range,
     more_than_range,
+    own_page_first,
     range_sentence,
 )
 from knowledge.causes import known_names, named_causes
@@ -70,10 +71,6 @@ log = logging.getLogger(__name__)
 
 LEXICAL_FLOOR = 3.5  # a BM25 score this high is a rare word of the question in the section ("Humana", "interpreter")
 LEXICAL_MIN_SIMILARITY = 0.22  # ... which answers a question whose embedding alone is too vague, down to this
-_NAMED_ROLES = {  # what a test's own document says of it, by the kind of question that asks it (knowledge/kinds.py)
-    "prep": re.compile(r"\b(to fast|fast (for|first|before)|no food)\b", re.I),  # fasting for it, or not
-    "often": re.compile(r"\b(once a|twice|every (year|\w+ (months|years))|times (a|per|each)|yearly|annual(ly)?)\b", re.I),
-}
 NEAREST_K = 8  # sections read for one similar enough by meaning alone, when the fused best are not
 TOKENS_PER_CHAR = 0.3  # SmolLM2's tokenizer on the documents' plain English: about 3.3 characters a token, and one
 # a digit: "+1 555-555-0123" is 15 tokens, and drafts with phone numbers were cut short at the token budget
@@ -231,8 +228,10 @@ class Answerer:
         selection = self.select(expanded, passages, groups, kinds)
         if "cause" in kinds:  # the test's own sections are read only for a question that asks a cause
             selection = self.named_cause(question, selection)
-        for kind in [k for k in _NAMED_ROLES if k in kinds]:  # ... or how to get ready for it, or how often it is done
-            selection = self.named_role(question, selection, kind)
+        codes = self._codes(question)
+        for kind in [k for k in OWN_PAGE_ROLES if k in kinds and len(codes) == 1]:  # ... or how to get ready for it, or
+            selection = own_page_first(question, kind, self.selector, self.own_document(codes[0])[0], selection,
+                                       self.fits)  # how often it is done
         if not own and selection.sentences:  # a part too vague alone says only its best sentence
             selection = Selection((max(selection.sentences, key=lambda s: s.score),))
         trace.append(("select", {"sentences": [s.text for s in selection.sentences]}))
@@ -253,31 +252,6 @@ class Answerer:
         for sentence in selection.sentences:
             trial = Selection((*chosen, sentence))
             if sentence.text not in {s.text for s in chosen} and self.fits(trial.text, trial.titles):
-                chosen.append(sentence)
-        return Selection(tuple(chosen))
-
-    def named_role(self, question: str, selection: Selection, kind: str) -> Selection:
-        """"do i need to fast for the a1c, appt at 9", "how often should a diabetic get an a1c": what the test's own
-        document says of it (``kind``: how to get ready for it, how often it is done), the sentence nearest the
-        question, first ("You do not need to fast for an A1c test"); then what was chosen (the clinic's general fasting
-        page, found by the question's words) while it fits. A question may name the test while its words find other
-        pages, or other sections of the test's page."""
-        codes = self._codes(question)
-        if len(codes) != 1 or self.selector is None:  # one test's own document says how it is done
-            return selection
-        sections, _ = self.own_document(codes[0])
-        found = [(p, n, s) for p in sections for n, s in enumerate(candidates(p)) if _NAMED_ROLES[kind].search(s)]
-        if not found:
-            return selection
-        asked, *vectors = self.selector.vectors([question, *(s for *_, s in found)])
-        (passage, position, text), _ = max(zip(found, vectors, strict=True),
-                                           key=lambda f: sum(a * b for a, b in zip(asked, f[1], strict=True)))
-        if not self.fits(text, [passage.title]):
-            return selection
-        chosen = [Sentence(text, passage, position, 1.0, True)]
-        for sentence in selection.sentences:
-            trial = Selection((*chosen, sentence))
-            if sentence.text != text and self.fits(trial.text, trial.titles):
                 chosen.append(sentence)
         return Selection(tuple(chosen))
 

@@ -22,7 +22,7 @@ from knowledge.kinds import question_kinds, words
 from knowledge.ranges import Band, TestRange
 from knowledge.select import KEEP_WITHIN, Sentence, SentenceSelector, candidates, direction
 from knowledge.sentences import PEOPLE_WORDS
-from knowledge.types import Passage
+from knowledge.types import Passage, Selection
 
 _RANGE = re.compile(
     r"\b(normal|range|ranges|typical|healthy|target|goal|should (it|they|my [\w ]+|[\w ]+) be(?! \w+ing\b)|cut-?off|counts? as|"
@@ -218,3 +218,32 @@ def more_than_range(question: str, test: TestRange, body: str, selector: Sentenc
         if best is not None and fits(f"{body} {best.text}"):
             body = f"{body} {best.text}"
     return body
+
+
+OWN_PAGE_ROLES = {  # what a test's own document says of it, by the kind of question that asks it (knowledge/kinds.py)
+    "prep": re.compile(r"\b(to fast|fast (for|first|before)|no food)\b", re.I),  # fasting for it, or not
+    "often": re.compile(r"\b(once a|twice|every (year|\w+ (months|years))|times (a|per|each)|yearly|annual(ly)?)\b", re.I),
+}
+
+
+def own_page_first(question: str, kind: str, selector: SentenceSelector | None, sections: Sequence[Passage],
+                   selection: Selection, fits: Callable[[str, Sequence[str]], bool]) -> Selection:
+    """"do i need to fast for the a1c, appt at 9", "how often should a diabetic get an a1c": what the test's own
+    document (``sections``) says of it (``kind``: how to get ready for it, how often it is done), the sentence nearest
+    the question, first ("You do not need to fast for an A1c test"); then what was chosen (the clinic's general fasting
+    page, found by the question's words) while ``fits`` (a body and its titles) holds. A question may name the test
+    while its words find other pages, or other sections of the test's page."""
+    found = [(p, n, s) for p in sections for n, s in enumerate(candidates(p)) if OWN_PAGE_ROLES[kind].search(s)]
+    if selector is None or not found:
+        return selection
+    asked, *vectors = selector.vectors([question, *(s for *_, s in found)])
+    (passage, position, text), _ = max(zip(found, vectors, strict=True),
+                                       key=lambda f: sum(a * b for a, b in zip(asked, f[1], strict=True)))
+    if not fits(text, [passage.title]):
+        return selection
+    chosen = [Sentence(text, passage, position, 1.0, True)]
+    for sentence in selection.sentences:
+        trial = Selection((*chosen, sentence))
+        if sentence.text != text and fits(trial.text, trial.titles):
+            chosen.append(sentence)
+    return Selection(tuple(chosen))
