@@ -61,7 +61,7 @@ from knowledge.reranker import available as reranker_available
 from knowledge.select import Selection, Sentence, SentenceSelector, candidates, distinct
 from knowledge.sentences import clean_draft, copied_from, copy_sources, sms_safe, with_sources
 from knowledge.store import KnowledgeStore, Retriever
-from knowledge.types import Answer, Passage
+from knowledge.types import Answer, Passage, first_then
 from knowledge.vocabulary import spelled_out
 
 if TYPE_CHECKING:
@@ -221,14 +221,13 @@ class Answerer:
                                    "kept": len(passages)}))
         if not passages:
             return Answer(self.messages["handoff"], reason="low_similarity")
-        groups = self.library.vocabulary.name_groups(question)
+        groups, codes = self.library.vocabulary.name_groups(question), self._codes(question)
         if compared(question, groups):  # "bmp vs cmp": each test's own document, where it is set beside the other
-            passages = distinct([*passages, *(p for c in self._codes(question)[:3] for p in self.own_document(c)[0])])
+            passages = distinct([*passages, *(p for c in codes[:3] for p in self.own_document(c)[0])])
         kinds = question_kinds(question)
         selection = self.select(expanded, passages, groups, kinds)
         if "cause" in kinds:  # the test's own sections are read only for a question that asks a cause
             selection = self.named_cause(question, selection)
-        codes = self._codes(question)
         for kind in [k for k in OWN_PAGE_ROLES if k in kinds and len(codes) == 1]:  # ... or how to get ready for it, or
             selection = own_page_first(question, kind, self.selector, self.own_document(codes[0])[0], selection,
                                        self.fits)  # how often it is done
@@ -247,13 +246,7 @@ class Answerer:
         chosen = named_causes(question, self.selector, sections, names,
                               known_names(question, self.library.vocabulary, codes[0]), None,
                               lambda body: self.fits(body, [sections[0].title]))
-        if not chosen:
-            return selection
-        for sentence in selection.sentences:
-            trial = Selection((*chosen, sentence))
-            if sentence.text not in {s.text for s in chosen} and self.fits(trial.text, trial.titles):
-                chosen.append(sentence)
-        return Selection(tuple(chosen))
+        return first_then(chosen, selection, self.fits) if chosen else selection
 
     def _subject(self, text: str) -> str:
         """The first name of a test (or a page's subject) ``text`` names, as written there; "" when none."""

@@ -22,7 +22,7 @@ from knowledge.kinds import question_kinds, words
 from knowledge.ranges import Band, TestRange
 from knowledge.select import KEEP_WITHIN, Sentence, SentenceSelector, candidates, direction
 from knowledge.sentences import PEOPLE_WORDS
-from knowledge.types import Passage, Selection
+from knowledge.types import Passage, Selection, first_then
 
 _RANGE = re.compile(
     r"\b(normal|range|ranges|typical|healthy|target|goal|should (it|they|my [\w ]+|[\w ]+) be(?! \w+ing\b)|cut-?off|counts? as|"
@@ -241,9 +241,4 @@ def own_page_first(question: str, kind: str, selector: SentenceSelector | None, 
                                        key=lambda f: sum(a * b for a, b in zip(asked, f[1], strict=True)))
     if not fits(text, [passage.title]):
         return selection
-    chosen = [Sentence(text, passage, position, 1.0, True)]
-    for sentence in selection.sentences:
-        trial = Selection((*chosen, sentence))
-        if sentence.text != text and fits(trial.text, trial.titles):
-            chosen.append(sentence)
-    return Selection(tuple(chosen))
+    return first_then([Sentence(text, passage, position, 1.0, True)], selection, fits)

@@ -55,6 +55,17 @@ class Selection:
         return list(dict.fromkeys(s.passage.title for s in self.sentences))
 
 
+def first_then(first: Sequence[Sentence], selection: Selection, fits: Callable[[str, Sequence[str]], bool]) -> Selection:
+    """``first``, then each sentence of ``selection`` not among them while the answer still fits (``fits``: a body and
+    its source titles, the one SMS budget)."""
+    chosen = list(first)
+    for sentence in selection.sentences:
+        trial = Selection((*chosen, sentence))
+        if sentence.text not in {s.text for s in chosen} and fits(trial.text, trial.titles):
+            chosen.append(sentence)
+    return Selection(tuple(chosen))
+
+
 def added_if_fits(chosen: Sequence[Sentence], sentence: Sentence, fits: Callable[[str], bool]) -> list[Sentence]:
     """``chosen`` with ``sentence`` among them in the section's order when the answer still fits (``fits``: the one SMS
     budget), else ``chosen`` as it was."""
