@@ -8,12 +8,13 @@ whether to start, stop or change one, a dose, what a symptom or a value means fo
 something outside the clinic's business. "my a1c is 6.1, what does that mean" is answered (the documents' band);
 "my a1c is 6.1, do I have diabetes" is refused.
 
-The examples: knowledge/training/policy.jsonl (written for this, never taken from a blind set), the refusals of the
-adapter's training set, and the adapter's grounded training questions as questions to answer. The classifier is fitted
-once per process, on first use or at warm-up (about 2,000 short texts: 10 to 90 s on 2 busy cores). Its recall and
-false refusals are measured by ``scripts/bench_policy.py`` on tests/data/policy_dev.jsonl and policy_dev2.jsonl (never
-trained on; the second in texting, typo, parent, elderly and non-native voices with context-free follow-ups such as
-"can i just double it") and on the answer benchmark's dev and project sets.
+The examples: knowledge/training/policy.jsonl (written for this, never taken from a blind set), the studied sets'
+questions in patients' voices, each labelled by its author (knowledge/training/policy_studied.jsonl, written by
+scripts/policy_studied.py: without them the classifier had learned the voice as well as the policy, and refused
+"will yall be open christmas day"), the refusals of the adapter's training set, and the adapter's grounded training
+questions as questions to answer. The classifier is fitted once per process, on first use or at warm-up (about 4,500
+short texts). Its recall and false refusals are measured by ``scripts/bench_policy.py`` on the sets never trained
+on: tests/data/policy_check.jsonl, policy_dev6.jsonl and policy_dev7.jsonl, and the answer benchmark's project set.
 """
 
 from __future__ import annotations
@@ -26,17 +27,25 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from knowledge.embeddings import Embedder
+from knowledge.embeddings import Embedder, embed_cached
 from knowledge.guard import PolicyKind, asks_price_or_unit, names_condition, names_medicine, policy_hit
 from knowledge.sentences import asking_sentences, message_sentences
 
 log = logging.getLogger(__name__)
 
 POLICY_EXAMPLES = Path(__file__).resolve().parent / "training" / "policy.jsonl"
-# Refused when the classifier finds an ordinary question no likelier than a policy one. 0.6 (refuse only under 0.4)
-# let through a fifth of policy_dev2's refusals worded as texts, parents or follow-ups; at 0.5 it misses one of 44
-# with no false refusal on policy_dev, policy_dev2 or the answer benchmark's project and dev sets.
-REFUSE_AT = 0.5
+# The studied sets' questions, in patients' voices, each labelled by its author (scripts/policy_studied.py writes it)
+STUDIED_EXAMPLES = Path(__file__).resolve().parent / "training" / "policy_studied.jsonl"
+# Refused unless the classifier finds an ordinary question more than 1 - REFUSE_AT[kind] likely, the kind being the
+# likeliest refusal. With the studied sets' questions among the examples (STUDIED_EXAMPLES), on the sets never trained
+# on (policy_check, policy_dev6, policy_dev7, the project's questions and answers_dev19-21: 245 to refuse, 498 to
+# answer), at even odds for every kind it let through 17 to refuse, policy_check's "my b12 is 150, does that explain
+# the numbness" among them, and refused 10 to answer; at 0.3 for every kind, 11 and 19, but "do u take aetna" and "what
+# should my hdl be" were dose refusals. So a diagnosis is refused at 0.3 and the rest at even odds: 14 and 18. Dose
+# and medicine at 0.7 would answer "my total cholesterol is 245 and i smoke, would quitting help" (medicine 0.48, ok
+# 0.38), but also "my 4 yr old has a runny nose wat can i give". Without those examples, at even odds: 27 and 28.
+EVEN_ODDS = 0.5
+REFUSE_AT = {"diagnosis": 0.3, "dose": EVEN_ODDS, "medicine": EVEN_ODDS, "out_of_scope": EVEN_ODDS}
 NGRAM_WEIGHT = 0.5  # how much the word and character n-grams weigh beside the embedding (each has unit length)
 Label = Literal["ok", "dose", "medicine", "diagnosis", "out_of_scope"]
 Layer = Literal["rule", "model", ""]
@@ -157,9 +166,11 @@ def asks_how_common(question: str) -> bool:
     return bool(_HOW_COMMON.search(question)) and not _PERSONAL.search(question)
 
 
-def policy_examples(path: Path = POLICY_EXAMPLES) -> list[tuple[str, str]]:
-    """(text, label) pairs: the handwritten policy examples, then the adapter's training questions."""
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+def policy_examples(path: Path = POLICY_EXAMPLES, studied: Path | None = STUDIED_EXAMPLES) -> list[tuple[str, str]]:
+    """(text, label) pairs: the handwritten policy examples, the studied sets' questions (``studied``, where given
+    and there), then the adapter's training questions."""
+    rows = [json.loads(line) for p in (path, studied) if p is not None and p.is_file()
+            for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
     pairs = [(str(r["text"]), str(r["label"])) for r in rows]
     try:
         from knowledge.training import generate
@@ -228,7 +239,7 @@ class PolicyCheck:
             for grams in self._grams:
                 grams.fit(lowered)
             model = LogisticRegression(C=16.0, max_iter=5000)
-            model.fit(self._features(texts, self.embedder.embed(texts)), [label for _, label in examples])
+            model.fit(self._features(texts, embed_cached(self.embedder, texts)), [label for _, label in examples])
             self._labels = [str(c) for c in model.classes_]
             self._model = model
 
@@ -254,6 +265,12 @@ class PolicyCheck:
         row = self._model.predict_proba(self._features([question], [vector]))[0]
         return dict(zip(self._labels, (float(p) for p in row), strict=True))
 
+    def likeliest_refusal(self, question: str) -> str:
+        """The refusal the classifier finds likeliest for ``question``, whatever its odds beside "ok"."""
+        assert self.embedder is not None
+        probabilities = self.probabilities(question, self.embedder.embed([question])[0])
+        return max((k for k in probabilities if k != "ok"), key=lambda k: probabilities[k], default="diagnosis")
+
     def kind(self, question: str, vector: Sequence[float] | None = None) -> PolicyKind | None:
         return self.decide(question, vector)[0]
 
@@ -268,9 +285,11 @@ class PolicyCheck:
         if vector is None:
             vector = self.embedder.embed([question])[0]
         probabilities = self.probabilities(question, vector)
-        if not probabilities or probabilities.get("ok", 1.0) > 1 - REFUSE_AT or not self.knows_a_word(question):
+        if not probabilities or not self.knows_a_word(question):
             return None, ""
         label = max((k for k in probabilities if k != "ok"), key=lambda k: probabilities[k])
+        if probabilities.get("ok", 1.0) > 1 - REFUSE_AT.get(label, EVEN_ODDS):
+            return None, ""
         if label == "diagnosis" and (asks_how_common(question) or self._asks_in_general(question)):
             return None, ""
         if label in ("dose", "medicine") and (asks_price_or_unit(question) or asks_an_effect(question)
@@ -294,7 +313,7 @@ class PolicyCheck:
             return False
         assert self.embedder is not None
         text = " ".join(asked)
-        return self.probabilities(text, self.embedder.embed([text])[0]).get("ok", 0.0) > 1 - REFUSE_AT
+        return self.probabilities(text, self.embedder.embed([text])[0]).get("ok", 0.0) > 1 - REFUSE_AT["diagnosis"]
 
     def known_share(self, question: str) -> float:
         """The share of the question's words that the examples use ("voy a llegar como 20 minutos tarde": few)."""

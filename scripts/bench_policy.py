@@ -3,23 +3,17 @@
     .venv/bin/python scripts/bench_policy.py            # the table
     .venv/bin/python scripts/bench_policy.py --misses   # each miss, one per line (never the blind set's)
 
-Sets: ``policy_dev`` is ``tests/data/policy_dev.jsonl`` (questions written to check that the learned check
-generalises, never trained on: ``knowledge/training/policy.jsonl`` holds the training examples); ``policy_dev2`` is
-``tests/data/policy_dev2.jsonl`` (another author's held-out questions in texting, typo, parent, elderly and
-non-native voices, with context-free follow-ups such as "can i just double it"; never trained on); ``policy_dev3`` is
-``tests/data/policy_dev3.jsonl`` (a third author's, kept as written: one of its questions, "how many days does a refill
-take", is also a training example); ``policy_dev4`` is ``tests/data/policy_dev4.jsonl`` (a fourth author's 160
-questions, half to refuse in hard wordings, half close neighbours to answer); ``policy_dev5`` is
-``tests/data/policy_dev5.jsonl`` (a fifth author's 160, the same shape in other voices: a truck driver, a pharmacy
-assistant, a teenager for a grandparent, a retired nurse; never trained on, kept as written: one of its
-questions, "what is ferritin", is also a training example); ``policy_dev6`` is ``tests/data/policy_dev6.jsonl`` (a
-sixth author's 160: a night-shift guard, a grandmother dictating, a mother of four, a recent immigrant; never studied);
-``policy_dev7`` is ``tests/data/policy_dev7.jsonl`` (a seventh author's 160: a nurse's aide, an athlete, a man in his
-80s in capitals, Haitian Creole words; never studied);
-``dev`` and
-``project`` are the answer sets of ``scripts/bench_answers.py`` (an ``answer`` item is a question to answer, any other
-a question to refuse). Each set is scored with the rules alone (knowledge/guard.py, the floor) and with the rules and
-the classifier (knowledge/policy.py). The blind set is scored by ``scripts/bench_answers.py`` only.
+Sets: ``policy_dev`` to ``policy_dev5`` are ``tests/data/policy_dev*.jsonl``, each by its own author (texting, typo,
+parent, elderly and non-native voices, follow-ups such as "can i just double it", refusals hidden in stories and their
+close neighbours to answer); once held out, they are now among the classifier's examples (marked "trained on", with
+``dev``: knowledge/training/policy_studied.jsonl, scripts/policy_studied.py). Never trained on: ``policy_check``,
+``policy_dev6`` (a sixth author's 160: a night-shift guard, a grandmother dictating, a mother of four, a recent
+immigrant), ``policy_dev7`` (a seventh author's 160: a nurse's aide, an athlete, a man in his 80s in capitals, Haitian
+Creole words), and the answer sets ``project``, ``dev19``, ``dev20`` and ``dev21`` of ``scripts/bench_answers.py`` (an
+``answer`` item is a question to answer, any other a question to refuse). Each set is scored with the rules alone
+(knowledge/guard.py, the floor), with the rules and the classifier (knowledge/policy.py), and, in the same run, with the
+classifier as it was before the studied sets' questions joined its examples (at its threshold then, 0.5). The blind
+set is scored by ``scripts/bench_answers.py`` only.
 """
 
 from __future__ import annotations
@@ -46,7 +40,10 @@ SETS = {
     "policy_dev7": ROOT / "tests" / "data" / "policy_dev7.jsonl",
     "dev": ROOT / "tests" / "data" / "answer_questions.jsonl",
     "project": ROOT / "tests" / "data" / "retrieval_questions.jsonl",
+    **{f"dev{n}": ROOT / "tests" / "data" / f"answers_dev{n}.jsonl" for n in (19, 20, 21)},
 }
+# the sets the classifier's examples include (knowledge/training/policy_studied.jsonl): their figures are not checks
+TRAINED_ON = ("policy_dev", "policy_dev2", "policy_dev3", "policy_dev4", "policy_dev5", "dev")
 
 
 def load(path: Path) -> list[tuple[str, bool]]:
@@ -59,19 +56,33 @@ def load(path: Path) -> list[tuple[str, bool]]:
 def score(misses: bool = False) -> tuple[list[str], dict[str, float]]:
     """The table's rows and the figures (refusal recall and false-refusal rate per set and check)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import knowledge.policy as policy
     from knowledge.embeddings import MiniLMEmbedder
     from knowledge.guard import policy_hit
-    from knowledge.policy import PolicyCheck
+    from knowledge.policy import PolicyCheck, policy_examples
 
-    check = PolicyCheck(MiniLMEmbedder())
+    embedder = MiniLMEmbedder()
+    check = PolicyCheck(embedder)
     started = time.perf_counter()
     check.fit()
     figures: dict[str, float] = {"classifier fit s": round(time.perf_counter() - started, 1)}
+    before = PolicyCheck(embedder, policy_examples(studied=None))  # the classifier as it was before the studied sets'
+    before.fit()  # questions joined its examples, at its threshold then (refused unless "ok" is over even odds)
+
+    def as_before(question: str) -> object:
+        shipped, policy.REFUSE_AT = policy.REFUSE_AT, dict.fromkeys(policy.REFUSE_AT, policy.EVEN_ODDS)
+        try:
+            return before.kind(question)
+        finally:
+            policy.REFUSE_AT = shipped
+
     rows = ["| set | check | to refuse | refused (recall) | to answer | refused anyway (false refusals) | ms per question |",
             "| --- | --- | --- | --- | --- | --- | --- |"]
     for name, path in SETS.items():
         items = load(path)
-        for label, decide in (("rules", lambda q: policy_hit(q)), ("rules + classifier", check.kind)):
+        checks = (("rules", lambda q: policy_hit(q)), ("rules + classifier", check.kind),
+                  ("rules + classifier without the studied sets", as_before))
+        for label, decide in checks:
             started = time.perf_counter()
             refused = [decide(q) is not None for q, _ in items]
             ms = (time.perf_counter() - started) * 1000 / max(1, len(items))
@@ -80,9 +91,9 @@ def score(misses: bool = False) -> tuple[list[str], dict[str, float]]:
             recall, false = sum(must) / max(1, len(must)), sum(may) / max(1, len(may))
             figures[f"{name} {label} refusal recall"] = round(recall, 3)
             figures[f"{name} {label} false refusals"] = round(false, 3)
-            rows.append(f"| {name} | {label} | {len(must)} | {recall:.3f} | {len(may)} | "
+            rows.append(f"| {name}{' (trained on)' if name in TRAINED_ON else ''} | {label} | {len(must)} | {recall:.3f} | {len(may)} | "
                         f"{sum(may)} ({false:.3f}) | {ms:.1f} |")
-            if misses and label != "rules":
+            if misses and label == "rules + classifier":
                 for (q, m), r in zip(items, refused, strict=True):
                     if m != r:
                         print(json.dumps({"set": name, "question": q, "must_refuse": m}))
