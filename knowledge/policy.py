@@ -23,7 +23,7 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -213,9 +213,11 @@ def value_questions(documents_dir: Path) -> list[tuple[str, str]]:
 class PolicyCheck:
     """Rules first, then the learned check; ``kind(question, vector)`` is the policy a question trips, or None."""
 
-    def __init__(self, embedder: Embedder | None, examples: Sequence[tuple[str, str]] | None = None) -> None:
+    def __init__(self, embedder: Embedder | None, examples: Sequence[tuple[str, str]] | None = None,
+                 refuse_at: Mapping[str, float] | None = None) -> None:
         self.embedder = embedder
         self._examples = examples
+        self.refuse_at = dict(REFUSE_AT if refuse_at is None else refuse_at)  # per kind (see REFUSE_AT)
         self._model: Any = None
         self._grams: list[Any] = []
         self._labels: list[str] = []
@@ -285,10 +287,10 @@ class PolicyCheck:
         if vector is None:
             vector = self.embedder.embed([question])[0]
         probabilities = self.probabilities(question, vector)
-        if not probabilities or not self.knows_a_word(question):
+        if not probabilities:
             return None, ""
         label = max((k for k in probabilities if k != "ok"), key=lambda k: probabilities[k])
-        if probabilities.get("ok", 1.0) > 1 - REFUSE_AT.get(label, EVEN_ODDS):
+        if probabilities.get("ok", 1.0) > 1 - self.refuse_at.get(label, EVEN_ODDS) or not self.knows_a_word(question):
             return None, ""
         if label == "diagnosis" and (asks_how_common(question) or self._asks_in_general(question)):
             return None, ""
@@ -313,7 +315,7 @@ class PolicyCheck:
             return False
         assert self.embedder is not None
         text = " ".join(asked)
-        return self.probabilities(text, self.embedder.embed([text])[0]).get("ok", 0.0) > 1 - REFUSE_AT["diagnosis"]
+        return self.probabilities(text, self.embedder.embed([text])[0]).get("ok", 0.0) > 1 - self.refuse_at["diagnosis"]
 
     def known_share(self, question: str) -> float:
         """The share of the question's words that the examples use ("voy a llegar como 20 minutos tarde": few)."""

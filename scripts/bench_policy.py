@@ -56,32 +56,25 @@ def load(path: Path) -> list[tuple[str, bool]]:
 def score(misses: bool = False) -> tuple[list[str], dict[str, float]]:
     """The table's rows and the figures (refusal recall and false-refusal rate per set and check)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    import knowledge.policy as policy
     from knowledge.embeddings import MiniLMEmbedder
     from knowledge.guard import policy_hit
-    from knowledge.policy import PolicyCheck, policy_examples
+    from knowledge.policy import EVEN_ODDS, REFUSE_AT, PolicyCheck, policy_examples
 
     embedder = MiniLMEmbedder()
     check = PolicyCheck(embedder)
     started = time.perf_counter()
     check.fit()
     figures: dict[str, float] = {"classifier fit s": round(time.perf_counter() - started, 1)}
-    before = PolicyCheck(embedder, policy_examples(studied=None))  # the classifier as it was before the studied sets'
-    before.fit()  # questions joined its examples, at its threshold then (refused unless "ok" is over even odds)
-
-    def as_before(question: str) -> object:
-        shipped, policy.REFUSE_AT = policy.REFUSE_AT, dict.fromkeys(policy.REFUSE_AT, policy.EVEN_ODDS)
-        try:
-            return before.kind(question)
-        finally:
-            policy.REFUSE_AT = shipped
+    # the classifier as it was before the studied sets' questions joined its examples, at its threshold then
+    before = PolicyCheck(embedder, policy_examples(studied=None), dict.fromkeys(REFUSE_AT, EVEN_ODDS))
+    before.fit()
 
     rows = ["| set | check | to refuse | refused (recall) | to answer | refused anyway (false refusals) | ms per question |",
             "| --- | --- | --- | --- | --- | --- | --- |"]
     for name, path in SETS.items():
         items = load(path)
         checks = (("rules", lambda q: policy_hit(q)), ("rules + classifier", check.kind),
-                  ("rules + classifier without the studied sets", as_before))
+                  ("rules + classifier without the studied sets", before.kind))
         for label, decide in checks:
             started = time.perf_counter()
             refused = [decide(q) is not None for q, _ in items]

@@ -41,24 +41,24 @@ CHECK_ANSWER_SETS = ["answers_dev19", "answers_dev20", "answers_dev21"]
 CHECK_POLICY_SETS = ["policy_check", "policy_dev6", "policy_dev7"]
 
 
-def rows(name: str) -> list[dict]:
-    if "blind" in name or name in CHECK_ANSWER_SETS or name in CHECK_POLICY_SETS:
-        raise SystemExit(f"{name} is a check set: never an example")
+def _read(name: str) -> list[dict]:
     path = DATA / f"{name}.jsonl"
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def rows(name: str) -> list[dict]:
+    """A studied set's rows; a check set or the blind set is refused."""
+    if "blind" in name or name in CHECK_ANSWER_SETS or name in CHECK_POLICY_SETS:
+        raise SystemExit(f"{name} is a check set: never an example")
+    return _read(name)
 
 
 def check_texts() -> set[str]:
     """The check sets' and the blind set's questions, lower case: an example that is word for word one of them (a short
     common question two authors both wrote, "what is free t4") is left out, so they stay unseen. Nothing else of them
     is read."""
-    texts: set[str] = set()
-    for name in (*CHECK_ANSWER_SETS, *CHECK_POLICY_SETS, "blind/answers_blind"):
-        for line in (DATA / f"{name}.jsonl").read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                row = json.loads(line)
-                texts.add(str(row.get("text") or row["question"]).lower())
-    return texts
+    return {str(row.get("text") or row["question"]).lower()
+            for name in (*CHECK_ANSWER_SETS, *CHECK_POLICY_SETS, "blind/answers_blind") for row in _read(name)}
 
 
 def studied_examples(answer_sets: Sequence[str] = ANSWER_SETS,
