@@ -4,6 +4,10 @@ lead-in and that item."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from knowledge.embeddings import HashingEmbedder
 from knowledge.lists import Block, asks_yes_no, blocks, with_lists
 from knowledge.select import SentenceSelector, candidates
@@ -92,3 +96,25 @@ def test_the_selection_quotes_the_list_its_best_sentence_belongs_to() -> None:
     assert picked.text.startswith("The clinic gives most routine vaccines. Flu shots. Tetanus boosters.")
     unrefined = selector.select("which vaccines does the clinic give", [VACCINES], lambda body: len(body) <= 300)
     assert len(unrefined.sentences) <= 3  # the adapter's training examples are made without it
+
+
+def test_the_documents_sentences_are_embedded_once_and_read_back_by_the_next_process(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Priming embeds every sentence of the sections; the vectors are kept on disk, so the next action server
+    (or test process) reads them back instead of embedding them again, and scores the same."""
+    import knowledge.embeddings as embeddings
+
+    monkeypatch.setattr(embeddings, "CACHE_DIR", tmp_path)
+    passage = Passage(title="Lipid panel", heading="HDL", text="HDL is often called good cholesterol. A higher HDL is "
+                      "better. For men, an HDL of 40 mg/dL or higher is good.", source="labs/lipid-panel.md", score=0.8)
+    counting = HashingEmbedder()
+    first = SentenceSelector(counting)
+    first.prime([passage])
+    assert sum(counting.calls) > 3 and list(tmp_path.glob("embeddings-*.npy"))
+
+    embedder = HashingEmbedder()
+    again = SentenceSelector(embedder)
+    again.prime([passage])
+    assert embedder.calls == []  # read back from disk
+    scored = [(s.text, round(s.score, 5)) for s in first.score("what is hdl", [passage])]
+    assert [(s.text, round(s.score, 5)) for s in again.score("what is hdl", [passage])] == scored

@@ -251,3 +251,32 @@ def test_a_general_last_question_counts_without_its_question_mark(check: PolicyC
     assert check.kind("my calcium came back a bit low and i've had tingling in my fingers. what can cause low calcium") \
         is None
     assert check.kind("my calcium came back a bit low and i've had tingling in my fingers. is it my thyroid") is not None
+
+
+def test_a_fitted_classifier_is_read_back_and_a_changed_example_fits_anew(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fitted classifier is kept on disk: the next process reads it back and reads questions the same, and a
+    changed example (or a broken file) is fitted again, never read stale."""
+    import knowledge.embeddings as embeddings
+
+    monkeypatch.setattr(embeddings, "CACHE_DIR", tmp_path)
+    examples = [("what is an a1c test", "ok"), ("what does ldl mean", "ok"), ("how much ibuprofen should i take", "dose"),
+                ("how many tylenol can i take", "dose"), ("what dose of metformin", "dose"), ("what is hdl", "ok")]
+    question = "how much advil can i take"
+    first = PolicyCheck(HashingEmbedder(), examples)
+    expected = first.probabilities(question, HashingEmbedder().embed([question])[0])
+    assert expected["dose"] > expected["ok"]
+    stored = list(tmp_path.glob("policy-*.pickle"))
+    assert len(stored) == 1
+
+    embedder = HashingEmbedder()
+    again = PolicyCheck(embedder, examples)
+    assert again.probabilities(question, HashingEmbedder().embed([question])[0]) == expected
+    assert embedder.calls == []  # read back, nothing embedded or fitted
+
+    changed = PolicyCheck(HashingEmbedder(), [*examples, ("what does a high tsh mean", "ok")])
+    changed.fit()
+    assert len(list(tmp_path.glob("policy-*.pickle"))) == 2
+
+    stored[0].write_bytes(b"not a pickle")
+    broken = PolicyCheck(HashingEmbedder(), examples)
+    assert broken.probabilities(question, HashingEmbedder().embed([question])[0]) == pytest.approx(expected)
