@@ -153,7 +153,7 @@ def fitted_cached(kind: str, key: str, fit: Callable[[], T], cache_dir: Path | N
     try:
         with path.open("rb") as stored:
             return cast(T, pickle.load(stored))
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, ValueError):
+    except Exception:  # missing, broken, or written by other library versions: fitted again
         pass
     value = fit()
     _write_whole(path, lambda out: pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL))

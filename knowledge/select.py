@@ -159,7 +159,7 @@ class SentenceSelector:
 
     def prime(self, passages: Sequence[Passage]) -> None:
         """Embed every sentence of ``passages`` now, so a question only embeds itself. The vectors are kept on disk
-        (``embed_cached``): about 3,000 texts, half a minute on 2 cores in each action server and test process."""
+        (``embed_cached``): about 2,000 texts, 15 s on 2 cores in each action server and test process."""
         headings = [f"{p.title} - {p.heading}" if p.heading else p.title for p in passages]
         texts = list(dict.fromkeys([*headings, *(t for p in passages for s in candidates(p)
                                                   for t in (s, in_context(p, s)))]))
