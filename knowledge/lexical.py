@@ -1,12 +1,14 @@
 """The lexical half of retrieval: BM25 (the ``bm25s`` package) over the stored chunks, and reciprocal rank fusion.
 
 A chunk is indexed with its document's title and section heading, so "bun" finds the kidney page's chunks even
-where the chunk's own text says "blood urea nitrogen" once. Words are lower-cased, stemmed by their common English
-endings and stripped of stop words, the same way for the chunks and the question.
+where the chunk's own text says "blood urea nitrogen" once. Words are lower-cased, stemmed by NLTK's Snowball stemmer
+for English and stripped of stop words, the same way for the chunks and the question. (A hand-written stripper of
+"-ing", "-ed", "-es" and "-s" was here before: it left "bruise" and "bruising", "translate" and "translator" apart.)
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Sequence
@@ -24,11 +26,16 @@ _STOP = frozenset(re.findall(
     "their there this to was what when where which who why will with you your im get have has been about whats u r"))
 
 
+@functools.lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    from nltk.stem.snowball import SnowballStemmer  # code only: no NLTK data is downloaded for it
+
+    return SnowballStemmer("english")
+
+
+@functools.lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
-    for suffix in ("ing", "ed", "es", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)]
-    return word
+    return str(_stemmer().stem(word))
 
 
 def tokens(text: str) -> list[str]:

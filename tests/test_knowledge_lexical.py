@@ -22,3 +22,13 @@ def test_a_patients_word_for_children_is_the_documents_word() -> None:
     assert "children" in tokens("can i see my kid stuff on the portal") and "teen" in tokens("my teenage son")
     assert rare_overlap("my kid on the portal", ["Parents can ask for portal access for children under 12.",
                                                  "The portal is a secure website."])[0] > 0
+
+
+def test_a_words_other_forms_are_the_same_word() -> None:
+    """"why do i bruise so easily" holds the rare word of the sentence on "easy bruising", and "can someone translate"
+    the one of the sentence naming a translator (the hand-written suffix stripper before kept both pairs apart)."""
+    assert rare_overlap("why do i bruise so easily", ["With a low platelet count, you may notice easy bruising.",
+                                                      "Platelets help your blood clot."])[0] > 0
+    assert rare_overlap("can someone translate for my mom", ["Ask the front desk for a translator.",
+                                                            "Ask the front desk for a parking pass."])[0] > 0
+    assert tokens("cancelled, canceling") == tokens("cancel cancel")
