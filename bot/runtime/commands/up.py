@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 from types import FrameType
+from typing import NoReturn
 
 import httpx
 
@@ -157,10 +158,9 @@ def wait_healthy(url: str, timeout_s: float, sup: Supervisor, should_stop: objec
 def run(args: argparse.Namespace) -> int:
     """Serve until Ctrl-C or SIGTERM, then leave at once (:func:`leave`)."""
     leave(serve(args))
-    return 0  # not reached
 
 
-def leave(code: int) -> None:
+def leave(code: int) -> NoReturn:
     """Exit with ``code`` once the children are stopped and every log is flushed, without the interpreter's
     teardown: this process loaded Chroma's Rust bindings, torch and spaCy (to ingest the documents and scrub the
     children's logs), and tearing those down crashed it with SIGSEGV after "stopped" was printed (once in a local CI
