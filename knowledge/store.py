@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from urllib.parse import urlparse
 
 from knowledge.documents import Chunk, Document
-from knowledge.embeddings import Embedder, MiniLMEmbedder
+from knowledge.embeddings import CACHE_DIR, Embedder, MiniLMEmbedder, embed_cached
 from knowledge.lexical import LexicalIndex, fuse
 from knowledge.types import Passage
 
@@ -64,6 +64,7 @@ class KnowledgeStore:
         chroma_url: str = "",
         embedder: Embedder | None = None,
         client: Any = None,
+        embedding_cache: Path | None = None,
     ) -> None:
         if len(collection) < 3:
             raise ValueError("knowledge.collection: Chroma needs a name of 3 or more characters")
@@ -72,6 +73,7 @@ class KnowledgeStore:
         self._chroma_dir = chroma_dir
         self._chroma_url = chroma_url
         self._client = client
+        self._embedding_cache = embedding_cache  # chunk embeddings kept on disk: a store built again embeds nothing
         self._collection: Any = None
         self._lock = threading.Lock()
         self._lexical: LexicalIndex | None = None
@@ -83,7 +85,8 @@ class KnowledgeStore:
     def from_settings(cls, settings: Any, embedder: Embedder | None = None) -> KnowledgeStore:
         """From the app's :class:`bot.settings.Settings`."""
         k = settings.knowledge
-        return cls(k.collection, chroma_dir=settings.chroma_dir, chroma_url=k.chroma_url, embedder=embedder)
+        return cls(k.collection, chroma_dir=settings.chroma_dir, chroma_url=k.chroma_url, embedder=embedder,
+                   embedding_cache=CACHE_DIR)
 
     # -- the collection ----------------------------------------------------------------
     @property
@@ -119,7 +122,9 @@ class KnowledgeStore:
         self.delete_document(doc.source)
         if not chunks:
             return 0
-        vectors = self.embedder.embed([c.embed_text for c in chunks])
+        texts = [c.embed_text for c in chunks]
+        vectors = (embed_cached(self.embedder, texts, self._embedding_cache) if self._embedding_cache is not None
+                   else self.embedder.embed(texts))
         self.collection.upsert(
             ids=[c.id for c in chunks],
             embeddings=vectors,

@@ -158,3 +158,24 @@ def test_a_long_section_stored_as_several_chunks_comes_back_whole_and_once(tmp_p
     whole = found[sections.index("What a high LDL can mean")].text
     assert [f"Point {i}:" in whole for i in range(30)] == [True] * 30
     assert whole.index("Point 3:") < whole.index("Point 29:")  # in the document's order
+
+
+def test_a_store_built_again_on_a_new_data_folder_embeds_nothing_and_finds_the_same(
+    docs_dir: Path, tmp_path: Path
+) -> None:
+    """`clinicbot up` on a fresh data folder (a second gateway machine, a rebuilt store, every end-to-end test) reads
+    the chunks' embeddings back from the project's cache instead of embedding every document again."""
+    first = KnowledgeStore("test_kb", chroma_dir=tmp_path / "a", embedder=HashingEmbedder(),
+                           embedding_cache=tmp_path / "cache")
+    ingest(docs_dir, first)
+    embedder = HashingEmbedder()
+    again = KnowledgeStore("test_kb", chroma_dir=tmp_path / "b", embedder=embedder, embedding_cache=tmp_path / "cache")
+    report = ingest(docs_dir, again)
+    assert report.chunks_embedded == again.count() == first.count() > 3
+    assert embedder.calls == []  # no chunk was embedded
+    assert [p.text for p in again.query("where do I park", 3)] == [p.text for p in first.query("where do I park", 3)]
+    assert len(embedder.calls) == 1  # the question
+    path = docs_dir / "policies" / "parking.md"  # an edited document is embedded, and only it
+    path.write_text(path.read_text().replace("route 12", "route 47 and the green line"))
+    ingest(docs_dir, again)
+    assert len(embedder.calls) == 2

@@ -9,6 +9,7 @@ Two backends, chosen for the whole run by ``CLINICBOT_E2E_BACKEND``:
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import os
@@ -33,6 +34,16 @@ from bot.settings import PROJECT_ROOT
 
 CLINICBOT = Path(sys.executable).parent / "clinicbot"
 TEST_MODELS_DIR = PROJECT_ROOT / "var" / "test-models"
+
+
+@functools.cache
+def shared_base() -> Path:
+    """The base model prepared once under ``var/models`` (in a process of its own: the tests need no torch)."""
+    models = PROJECT_ROOT / "var" / "models"
+    subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; from bot.llm.prepare import "
+                    "prepare_base_model; prepare_base_model(Path(sys.argv[1]))", str(models)],
+                   check=True, cwd=PROJECT_ROOT, timeout=600)
+    return models / "base"
 
 
 def backend() -> str:
@@ -154,10 +165,10 @@ class Stack:
 
     def start(self, timeout_s: float = 600) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        shared_base, base = PROJECT_ROOT / "var" / "models" / "base", self.data_dir / "models" / "base"
-        if shared_base.is_dir() and not base.exists():  # the prepared base model (the gateway's triage model
-            base.parent.mkdir(parents=True, exist_ok=True)  # loads it), linked rather than prepared per stack
-            base.symlink_to(shared_base)
+        base = self.data_dir / "models" / "base"
+        if not base.exists():  # the prepared base model (the gateway's triage model loads it), prepared once for
+            base.parent.mkdir(parents=True, exist_ok=True)  # the run and linked, not prepared again per stack (~25 s)
+            base.symlink_to(shared_base())
         log = open(self.data_dir / "up-output.log", "ab")  # noqa: SIM115 - closed with the process
         self.proc = subprocess.Popen([str(CLINICBOT), "up", "--gateways", str(self.gateways)], env=self.env(),
                                      stdout=log, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT)
