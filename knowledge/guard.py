@@ -69,13 +69,18 @@ _ON_HAND = (r"(?! (more )?(pills?|tablets?|capsules?|doses?|days?|refills?)( of 
             r"(left|remaining)\b(?![^.?!]*\b(take|give|use)\b))")
 _NOT_AN_AMOUNT = (rf"(?! {_TIME_UNITS}\b(?![^.?!]*\b(i|we|he|she|they|my \w+) (take|give|use|keep taking|stay on|be on)\b))"
                   rf"(?![^.?!]*\b({_PRICE_WORDS})\b){_ON_HAND}")
+# nor how often a test is done: "how often ought I to have the A1c test performed", "how often should he have his
+# potassium checked" (the test's page says; "how often can i have another one" is still a dose)
+_NOT_A_TEST = (r"(?! (it |this |that |my |his |her |the |a |an |these |those )?([\w-]+ ){0,2}(tests?|checked|done|drawn|"
+               r"labs?|blood ?work|screenings?|panels?|physicals?|check-?ups?|visits?|appointments?)\b)")
 _DOSE_PATTERNS = [*_DOSE_ES,
     r"\b(dose|doses|dosage|dosing)\b",
     # (not a supply on hand: "im down to like 6 pills", "3 tablets left")
     r"(?<!down to )(?<!down to like )(?<!down to about )"
     r"\b\d+(\.\d+)?\s*(mg|mcg|milligrams?|micrograms?|ml|units?|iu|tablets?|pills?|capsules?)\b(?!\s*/)"
     r"(?!\s+(left|remaining)\b)",
-    rf"\bhow (much|many|often)\b(?! (notice|warning|time|lead time)\b){_NOT_AN_AMOUNT}.*\b(take|give|use|have)\b",
+    rf"\bhow (much|many|often)\b(?! (notice|warning|time|lead time)\b){_NOT_AN_AMOUNT}.*\b(take|give|use|have"
+    rf"{_NOT_A_TEST})\b",
     rf"\bhow (much|many)\b{_NOT_AN_AMOUNT}.*\b{_MEDS}",
     # the amount asked without "dose": "is that the amount i should be on too", "the right amount for me to take"
     r"\b(amount|strength)\b[^.?!]{0,25}\b(i|we|he|she|my \w+) (should|need to|ought to|have to|must)?\s?"

@@ -161,7 +161,9 @@ def describe(reading: Reading, test: TestRange) -> str:
 _WHERE_IT_FALLS = frozenset([
     "is", "it", "that", "this", "bad", "ok", "okay", "normal", "healthy", "good", "high", "low", "too", "considered",
     "a", "level", "range", "should", "i", "we", "be", "worried", "worry", "concerned", "concerning", "about", "or",
-    "not", "what", "does", "do", "mean", "so", "still", "really", "very", "fine", "of"
+    "not", "what", "does", "do", "mean", "so", "still", "really", "very", "fine", "of",
+    # the number given in the same sentence: "my potassium was 5.2 is that bad", "his sugar came back 140, ok?"
+    "my", "his", "her", "was", "were", "came", "back", "result", "reading", "level's", "levels"
 ])
 
 

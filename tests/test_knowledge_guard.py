@@ -60,6 +60,10 @@ from knowledge.values import asks_where_it_falls
         ("sugar still 160 in the mornings. can she go up to 3 times a day", "dose"),  # how often: a dose
         ("should we give it to him twice a day now?", "dose"),
         ("can i check my sugar twice a day", None),  # how often to test is no dose
+        ("How often ought I to have the A1c test performed?", None),  # how often a test is done (answers_dev19)
+        ("how often do i need to have my cholesterol checked", None),
+        ("how often can i have another one of these pills", "dose"),
+        ("how many should i have a day", "dose"),
         ("the 25 isnt doing anything can i go up to 50", "dose"),  # a new amount, the medicine unnamed
         ("could he switch from 5 to 10?", "dose"),
         ("can my a1c go down to 6 with diet", None),  # a result going down is no dose
@@ -131,6 +135,8 @@ def test_a_number_asked_only_where_it_falls_or_whether_to_worry() -> None:
     assert asks_where_it_falls("potassium 5.1 this week. is that ok?? should i be concerned", names)
     assert asks_where_it_falls("LDL of 130, is it considered a normal level?", names)
     assert not asks_where_it_falls("potassium 5.1. my legs cramp. is that why?", names)
+    assert asks_where_it_falls("my potassium was 5.2 is that bad", names)  # the number given as it is asked about
+    assert not asks_where_it_falls("my potassium was 5.2 was it my kidneys", names)
     assert not asks_where_it_falls("ldl 190 so will i need a stent?", names)
     assert names_condition("ldl 190 and I already had a heart attack") and not names_condition("ldl 190 is that bad")
 
