@@ -21,9 +21,17 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from knowledge.embeddings import Embedder, MiniLMEmbedder
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 ADAPTER_DIR = Path(__file__).resolve().parent / "reranker"
+# the same kind of scorer trained with a null candidate (RerankerTuneConfig.null) on questions no document answers
+# too: the answers' check that a chosen sentence answers at all (knowledge/answer.py: answer_check)
+ANSWERABLE_DIR = Path(__file__).resolve().parent / "answerable"
 MAX_LENGTH = 128  # tokens of a (question, sentence) pair: a long message is cut, its sentence is kept whole enough
 # the encoder's linear layers the adapter changes (BERT's names; the pooler is not used by mean pooling)
 TARGET_MODULES = r".*encoder\.layer\.\d+\..*(query|key|value|dense)$"
@@ -38,11 +46,30 @@ class RerankerTuneConfig:
     learning_rate: float = 5e-4  # the adapter's
     head_learning_rate: float = 1e-3
     max_candidates: int = 24  # a scoring with more trains on every right one and a sample of the wrong ones
+    null: bool = False  # a null candidate scored 0, so a score above 0 says "this answers it" (the answer check)
     seed: int = 0
 
 
 def available(folder: Path = ADAPTER_DIR) -> bool:
     return all((folder / name).is_file() for name in ("adapter_config.json", "adapter_model.safetensors", "head.json"))
+
+
+def learned_scorer(settings: Settings, embedder: Embedder) -> Reranker | None:
+    """The packaged learned sentence scorer, where the settings want it and it is there. It is trained on the packaged
+    all-MiniLM-L6-v2, so a store built on another embedder (the tests' hashing one) keeps the features alone."""
+    if not settings.knowledge.reranker or not isinstance(embedder, MiniLMEmbedder) or not available():
+        return None
+    return Reranker()
+
+
+def answer_check(settings: Settings, embedder: Embedder | None) -> Reranker | None:
+    """The packaged learned check that a chosen sentence answers the question (the scorer's encoder with its own
+    adapter, ``knowledge/answerable/``: a score under 0 says none does), where ``knowledge.min_answer_score`` asks for
+    it, on the embedder it was trained on."""
+    if settings.knowledge.min_answer_score is None or not isinstance(embedder, MiniLMEmbedder) or not (
+            available(ANSWERABLE_DIR)):
+        return None
+    return Reranker(ANSWERABLE_DIR)
 
 
 class Reranker:
@@ -110,7 +137,8 @@ class Reranker:
 
     def train(self, scorings: Sequence[Scoring], progress: Callable[[str], None] = print) -> list[float]:
         """Fit the adapter and head so each scoring's right texts take the most of a softmax over its candidates (the
-        listwise loss); the mean loss of each epoch."""
+        listwise loss), beside a null candidate scored 0 (``config.null``) that a scoring without a right text (a
+        question the documents do not answer) must give the most to; the mean loss of each epoch."""
         if self.config is None:
             raise ValueError("a Reranker built without a config is not trained")
         self._load()
@@ -133,8 +161,13 @@ class Reranker:
                     right = [i for i in keep if scoring.right[i]]
                     wrong = [i for i in keep if not scoring.right[i]]
                     keep = right + rng.sample(wrong, max(0, cfg.max_candidates - len(right)))
-                logp = torch.log_softmax(self._forward(scoring.question, [scoring.texts[i] for i in keep]), 0)
-                loss = -torch.logsumexp(logp[torch.tensor([bool(scoring.right[i]) for i in keep])], 0)
+                # the null candidate, a logit fixed at 0, stands for "none of these answers": it wins a scoring
+                # of a question no document answers, and loses to the right texts of one that is answered
+                scores = self._forward(scoring.question, [scoring.texts[i] for i in keep])
+                logp = torch.log_softmax(torch.cat([scores.new_zeros(1), scores]) if cfg.null else scores, 0)
+                target = [bool(scoring.right[i]) for i in keep]
+                target = [not any(target), *target] if cfg.null else target
+                loss = -torch.logsumexp(logp[torch.tensor(target)], 0)
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()

@@ -56,8 +56,10 @@ def set_path(name: str) -> Path:
 Scoring = dict[str, Any]
 
 
-def collect_scorings(names: Sequence[str], store_dir: Path) -> dict[str, list[Scoring]]:
-    """Each set's scorings that have a right and a wrong sentence, from answering its questions (quoting only)."""
+def collect_scorings(names: Sequence[str], store_dir: Path, unanswerable: Sequence[str] = ()) -> dict[str, list[Scoring]]:
+    """Each set's scorings that have a right and a wrong sentence, from answering its questions (quoting only). The
+    sets named in ``unanswerable`` hold questions no document answers (tests/data/answers_unknown.jsonl): every
+    scoring of theirs is kept, none of its sentences right."""
     from bench_answers import _answerer
 
     from knowledge.embeddings import MiniLMEmbedder
@@ -72,13 +74,14 @@ def collect_scorings(names: Sequence[str], store_dir: Path) -> dict[str, list[Sc
     facts: list[list[str]] = []
     out: dict[str, list[Scoring]] = {}
     records: list[Scoring] = []
+    none_right = False
     score = SentenceSelector.score
 
     def recording(self: SentenceSelector, question: str, passages: Any, names: Sequence[str] = (),
                   kinds: frozenset[str] | None = None, learned: bool = True) -> Any:
         rows = self.features(question, passages, names, kinds)
         right = np.array([any(p.lower() in text.lower() for group in facts for p in group) for *_, text, _ in rows])
-        if right.any() and not right.all():
+        if (right.any() and not right.all()) or (none_right and len(rows) > 0):
             records.append({"question": question, "texts": [text for *_, text, _ in rows],
                             "x": np.array([values for *_, values in rows], dtype=float), "right": right})
         return score(self, question, passages, names, kinds, learned)
@@ -87,15 +90,15 @@ def collect_scorings(names: Sequence[str], store_dir: Path) -> dict[str, list[Sc
     in_use = dict(WEIGHTS)
     WEIGHTS.update(HAND_WEIGHTS)  # the answers take the paths the hand weights give them, whatever file is there
     try:
-        for name in names:
-            records = []
-            items = [i for i in load_set(set_path(name)) if i["kind"] == "answer"]
+        for name in [*names, *unanswerable]:
+            records, none_right = [], name in unanswerable
+            items = [i for i in load_set(set_path(name)) if i["kind"] == ("refuse" if none_right else "answer")]
             for item in items:
                 facts[:] = item.get("facts", [])
                 answerer.answer(item["question"])
             out[name] = records
-            print(f"{name}: {len(items)} questions, {len(records)} scorings with a right and a wrong sentence",
-                  flush=True)
+            print(f"{name}: {len(items)} questions, {len(records)} scorings "
+                  f"{'(none answers)' if none_right else 'with a right and a wrong sentence'}", flush=True)
     finally:
         SentenceSelector.score = score  # type: ignore[method-assign]
         WEIGHTS.update(in_use)

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from bot.settings import Settings
-from knowledge.answer import learned_scorer
+from knowledge.answer import answer_check, learned_scorer
 from knowledge.embeddings import HashingEmbedder, MiniLMEmbedder
-from knowledge.reranker import ADAPTER_DIR, Reranker, RerankerTuneConfig, Scoring, available
+from knowledge.reranker import ADAPTER_DIR, ANSWERABLE_DIR, Reranker, RerankerTuneConfig, Scoring, available
 from knowledge.select import FEATURES, HAND_WEIGHTS, LEARNED_CANDIDATES, LEARNED_WEIGHT, SentenceSelector
 from knowledge.types import Passage
 from tests.bench_scripts import load_bench
@@ -63,6 +63,30 @@ def test_a_trained_adapter_comes_back_the_same_from_its_files(tmp_path: Path) ->
     assert json.loads((tmp_path / "head.json").read_text(encoding="utf-8"))["trained_on"] == ["toy"]
 
 
+def test_the_answer_check_learns_to_score_no_sentence_above_zero_for_a_question_none_answers() -> None:
+    """Trained with the null candidate (scored 0), a question's right sentence ends above 0, and every sentence of a
+    question no document answers below it: the answers' check that a chosen sentence answers at all."""
+    right = "Fasting means nothing to eat or drink except water for 8 to 12 hours before the test."
+    wrong = ["The portal shows results after your clinician reviews them.", "Parking is free behind the building."]
+    texts = (wrong[0], right, wrong[1])
+    answered = [Scoring(q, texts, (False, True, False)) for q in (
+        "do i need to fast before my blood test", "can i eat before labs", "fasting for bloodwork?")]
+    unanswered = [Scoring(q, texts, (False, False, False)) for q in (
+        "do you have a fax number", "is there a pharmacy in the building", "can i bring my dog")]
+    model = Reranker(config=RerankerTuneConfig(epochs=4, learning_rate=1e-3, head_learning_rate=1e-2, null=True))
+    model.train([*answered, *unanswered] * 2, progress=lambda _line: None)
+    assert model.scores("can i eat before my labs", [right])[0] > 0
+    assert max(model.scores("do you have a fax number", list(texts))) < 0
+
+
+def test_the_answer_check_is_used_only_where_the_settings_ask_for_it(settings: Settings) -> None:
+    on = settings.model_copy(update={"knowledge": settings.knowledge.model_copy(update={"min_answer_score": 1.0})})
+    off = settings.model_copy(update={"knowledge": settings.knowledge.model_copy(update={"min_answer_score": None})})
+    check = answer_check(on, MiniLMEmbedder())
+    assert isinstance(check, Reranker) and check.folder == ANSWERABLE_DIR and available(ANSWERABLE_DIR)
+    assert answer_check(off, MiniLMEmbedder()) is None and answer_check(on, HashingEmbedder()) is None
+
+
 def test_a_missing_adapter_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="train_reranker"):
         Reranker(tmp_path).scores("q", ["a sentence"])
@@ -103,10 +127,10 @@ def test_it_reads_only_the_features_best_candidates_and_those_stay_first() -> No
 
 
 def test_on_a_set_it_never_saw_the_learned_score_picks_the_right_sentence_more_often(packaged: Reranker) -> None:
-    """dev16: questions by an author the project never studied, which the adapter was not trained on. Each scoring
+    """dev21: questions by an author the project never studied, which the adapter was not trained on. Each scoring
     is one time the answers weighed a section's sentences; right is a sentence holding the asked fact."""
     with tempfile.TemporaryDirectory() as tmp:
-        scorings = training.collect_scorings(["dev16"], Path(tmp))["dev16"]
+        scorings = training.collect_scorings(["dev21"], Path(tmp))["dev21"]
     assert len(scorings) > 40
     shares = training.best_right(packaged, scorings, (0.0, LEARNED_WEIGHT))
     assert shares[LEARNED_WEIGHT] >= shares[0.0] + 0.1, shares
