@@ -47,7 +47,7 @@ from knowledge.asks import (
 )
 from knowledge.causes import known_names, named_causes
 from knowledge.checks import draft_problem
-from knowledge.embeddings import Embedder, MiniLMEmbedder
+from knowledge.embeddings import Embedder
 from knowledge.guard import fits_sms
 from knowledge.kinds import answers_kind, compared, question_kinds
 from knowledge.library import Library
@@ -56,8 +56,7 @@ from knowledge.parts import as_selection, merged, split_question
 from knowledge.policy import PolicyCheck
 from knowledge.prompt import build_messages
 from knowledge.replies import DECLINE_RE, HANDED_OFF, replies
-from knowledge.reranker import Reranker
-from knowledge.reranker import available as reranker_available
+from knowledge.reranker import answer_check, learned_scorer
 from knowledge.select import Selection, Sentence, SentenceSelector, candidates, distinct
 from knowledge.sentences import clean_draft, copied_from, copy_sources, sms_safe, with_sources
 from knowledge.store import KnowledgeStore, Retriever
@@ -76,14 +75,6 @@ TOKENS_PER_CHAR = 0.3  # SmolLM2's tokenizer on the documents' plain English: ab
 # a digit: "+1 555-555-0123" is 15 tokens, and drafts with phone numbers were cut short at the token budget
 
 
-def learned_scorer(settings: Settings, embedder: Embedder) -> Reranker | None:
-    """The packaged learned sentence scorer, where the settings want it and it is there. It is trained on the packaged
-    all-MiniLM-L6-v2, so a store built on another embedder (the tests' hashing one) keeps the features alone."""
-    if not settings.knowledge.reranker or not isinstance(embedder, MiniLMEmbedder) or not reranker_available():
-        return None
-    return Reranker()
-
-
 class Answerer:
     """Holds the retriever, the embedding model, the language model (or a way to load it) and the settings."""
 
@@ -96,6 +87,7 @@ class Answerer:
         self.policy = PolicyCheck(self.embedder)
         self.selector = SentenceSelector(self.embedder, learned_scorer(settings, self.embedder)) if (
             self.embedder is not None) else None
+        self.answer_check = answer_check(settings, self.embedder)
         self._library = library
         self._llm = llm
         self._llm_factory = llm_factory
@@ -138,8 +130,9 @@ class Answerer:
             index = self.store.lexical()
             keys = dict.fromkeys((str(m.get("source", "")), str(m.get("heading", ""))) for m in index.metadatas)
             self.selector.prime([KnowledgeStore._section(index, key, {}, {}) for key in keys])
-        if self.selector is not None and self.selector.reranker is not None:
-            self.selector.reranker.scores("clinic hours", ["The clinic is open on weekdays."])
+        for scorer in (self.selector.reranker if self.selector is not None else None, self.answer_check):
+            if scorer is not None:
+                scorer.scores("clinic hours", ["The clinic is open on weekdays."])
         self.library.hearing.warm()
         llm = self.llm
         load = getattr(llm, "load", None)
@@ -226,6 +219,10 @@ class Answerer:
             passages = distinct([*passages, *(p for c in codes[:3] for p in self.own_document(c)[0])])
         kinds = question_kinds(question)
         selection = self.select(expanded, passages, groups, kinds)
+        answers = self.answers(expanded, selection)
+        if answers is not None and answers < (self.settings.knowledge.min_answer_score or 0.0):
+            trace.append(("select", {"sentences": [], "answers": round(answers, 2)}))
+            return Answer(self.messages["handoff"], reason="not_answered")
         if "cause" in kinds:  # the test's own sections are read only for a question that asks a cause
             selection = self.named_cause(question, selection)
         for kind in [k for k in OWN_PAGE_ROLES if k in kinds and len(codes) == 1]:  # ... or how to get ready for it, or
@@ -235,6 +232,12 @@ class Answerer:
             selection = Selection((max(selection.sentences, key=lambda s: s.score),))
         trace.append(("select", {"sentences": [s.text for s in selection.sentences]}))
         return selection if selection.sentences else Answer(self.messages["handoff"], reason="nothing_to_quote")
+
+    def answers(self, question: str, selection: Selection) -> float | None:
+        """How surely the best of the chosen sentences answers ``question`` by the learned check (None without it)."""
+        if self.answer_check is None or not selection.sentences:
+            return None
+        return max(self.answer_check.scores(question, [s.text for s in selection.sentences]))
 
     def named_cause(self, question: str, selection: Selection) -> Selection:
         """"rode my bike the day my PSA was drawn, would that mess it up": the sentence of the test's own document on

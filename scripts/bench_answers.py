@@ -13,7 +13,10 @@ with their own numbers, abbreviations and questions to refuse: the development s
 check were tuned on); ``dev2`` is ``tests/data/answers_dev2.jsonl`` (70 questions of the same kind by another author,
 held out while the question kinds were built, then studied); ``dev3`` is ``tests/data/answers_dev3.jsonl`` (100
 questions by a third author, 80 to answer and 20 to refuse, scored before any change and then studied); ``--set PATH`` scores any file of that format; ``blind`` is ``tests/data/blind/answers_blind.jsonl``, written independently of the code and
-only ever scored here: its items are never printed (``--misses`` lists project misses only).
+only ever scored here: its items are never printed (``--misses`` lists project misses only). ``unknown`` is
+``tests/data/answers_unknown.jsonl`` (120 questions no document answers, to be handed off: the learned sentence
+scorer is trained on them as such) and ``unknown_blind`` ``tests/data/blind/answers_unknown_blind.jsonl`` (100 more by
+another author, never trained on or read); for these "refusals" is the share handed off.
 
 An answer item holds its key fact when the answer contains one alternative of every fact group (case-insensitive);
 a refuse item is right when the answer is not a grounded one (a policy refusal or a handoff). "Sent as generated" is
@@ -23,7 +26,8 @@ configured (``llm.weights``); ``local-merged``, ``local-bf16`` and ``local-nf4``
 one weight layout each (float32 with the adapter merged, bfloat16, bitsandbytes' packed 4-bit layers),
 measured in the same run (``--llm local-layouts`` runs the three); ``local-plain`` is ``local`` without prompt lookup
 decoding (``llm.prompt_lookup: 0``, one token per forward pass; ``--llm lookup`` runs it beside ``local``);
-``none-features`` is ``none`` without the learned sentence scorer (knowledge/reranker.py: the selection's hand-weighted
+``none-unchecked`` is ``none`` without the learned answer check (``knowledge.min_answer_score: null``; ``--llm check``
+runs it beside ``none``); ``none-features`` is ``none`` without the learned sentence scorer (knowledge/reranker.py: the selection's hand-weighted
 features alone; ``--llm learned`` runs it beside ``none``); ``local-free`` is ``local`` without copy-constrained decoding (``llm.copy_decoding: false``: the model writes any
 token, and the checks alone hold the draft; ``--llm copy`` runs it beside ``local``). The local model uses the
 adapter in ``llm.adapter`` (``CLINICBOT_LLM__ADAPTER``); without one that configuration is skipped, not faked.
@@ -53,12 +57,15 @@ SETS = {
     "dev2": ROOT / "tests" / "data" / "answers_dev2.jsonl",
     "dev3": ROOT / "tests" / "data" / "answers_dev3.jsonl",
     "blind": ROOT / "tests" / "data" / "blind" / "answers_blind.jsonl",
+    "unknown": ROOT / "tests" / "data" / "answers_unknown.jsonl",  # no document answers these: all to hand off
+    "unknown_blind": ROOT / "tests" / "data" / "blind" / "answers_unknown_blind.jsonl",
 }
 # local: as configured (llm.weights); local-<weights>: that weight layout of the same model and adapter
-CONFIGS = ("none", "none-features", "local", "local-plain", "local-free", "local-merged", "local-bf16", "local-nf4")
+CONFIGS = ("none", "none-features", "none-unchecked", "local", "local-plain", "local-free", "local-merged", "local-bf16", "local-nf4")
 DEFAULT_CONFIGS = ("none", "local", "local-nf4")
 LAYOUTS = ("local-merged", "local-bf16", "local-nf4")
-LABELS = {"none": "quoting only", "none-features": "quoting only, features alone (no learned scorer)", "local": "local model (as configured)",
+LABELS = {"none": "quoting only", "none-features": "quoting only, features alone (no learned scorer)",
+          "none-unchecked": "quoting only, no answer check", "local": "local model (as configured)",
           "local-plain": "local model, no prompt lookup", "local-free": "local model, free decoding",
           "local-merged": "local model, merged float32",
           "local-bf16": "local model, merged bfloat16", "local-nf4": "local model, nf4 layers"}
@@ -109,14 +116,16 @@ def _answerer(store: Any, backend: str) -> Any:
 
     settings = get_settings()
     kind, _, layout = backend.partition("-")
-    variant = layout in ("plain", "free", "features")  # the configured layout, prompt lookup, copy decoding or the
-    # learned sentence scorer off
+    variant = layout in ("plain", "free", "features", "unchecked")  # the configured layout, prompt lookup, copy
+    # decoding, the learned sentence scorer or the learned answer check off
     update: dict[str, Any] = {"backend": kind, "weights": settings.llm.weights if variant or not layout else layout}
     if layout == "plain":
         update["prompt_lookup"] = 0
     if layout == "free":
         update["copy_decoding"] = False
-    settings = settings.model_copy(update={"llm": settings.llm.model_copy(update=update)})
+    knowledge = settings.knowledge.model_copy(update={"min_answer_score": None}) if layout == "unchecked" else (
+        settings.knowledge)
+    settings = settings.model_copy(update={"llm": settings.llm.model_copy(update=update), "knowledge": knowledge})
     answerer = Answerer(store, settings, llm_factory=lambda: load_llm(settings))
     if layout == "features" and answerer.selector is not None:
         answerer.selector.reranker = None
@@ -142,7 +151,7 @@ def answer_all(answerer: Any, items: list[dict[str, Any]]) -> list[dict[str, Any
     return out
 
 
-def run(sets: tuple[str, ...] = ("project", "dev", "blind"), configs: tuple[str, ...] = DEFAULT_CONFIGS,
+def run(sets: tuple[str, ...] = ("project", "dev", "blind", "unknown_blind"), configs: tuple[str, ...] = DEFAULT_CONFIGS,
         misses: bool = False) -> dict[str, Any]:
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -169,7 +178,7 @@ def run(sets: tuple[str, ...] = ("project", "dev", "blind"), configs: tuple[str,
                 results = answer_all(answerer, items)
                 for key, value in score(items, results).items():
                     figures[f"{name}_{config}_{key}"] = value
-                if misses and path.resolve() != SETS["blind"].resolve():  # never the blind set's items
+                if misses and "blind" not in path.resolve().parts:  # never a blind set's items
                     for item, result in zip(items, results, strict=True):
                         held = holds_facts(result["answer"], item["facts"]) if item["kind"] == "answer" else (
                             not result["grounded"])
@@ -187,6 +196,9 @@ def run(sets: tuple[str, ...] = ("project", "dev", "blind"), configs: tuple[str,
         plain = figures.get(f"{name}_local-plain_p95_ms")
         if plain and local:
             figures[f"{name}_p95_local_over_plain"] = round(local / plain, 2)
+        unchecked = figures.get(f"{name}_none-unchecked_p95_ms")
+        if unchecked and quoting:
+            figures[f"{name}_p95_checked_over_unchecked"] = round(quoting / unchecked, 2)
         features = figures.get(f"{name}_none-features_p95_ms")
         if features and quoting:
             figures[f"{name}_p95_learned_over_features"] = round(quoting / features, 2)
@@ -221,6 +233,8 @@ def table(figures: dict[str, Any]) -> str:
                for k, v in figures.items() if k.endswith("_local_over_free")]
     ratios += [f"{k.split('_p95_')[0]}: p95 quoting with the learned sentence scorer / features alone {v}x"
                for k, v in figures.items() if k.endswith("_learned_over_features")]
+    ratios += [f"{k.split('_p95_')[0]}: p95 quoting with the answer check / without {v}x"
+               for k, v in figures.items() if k.endswith("_checked_over_unchecked")]
     ratios += [f"{k.removesuffix('_quoted_because')}: quoted because " + ", ".join(f"{r} {n}" for r, n in v.items())
                for k, v in figures.items() if k.endswith("_quoted_because") and v]
     return "\n".join(rows + (["", *ratios] if ratios else []))
@@ -229,17 +243,19 @@ def table(figures: dict[str, Any]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--set", default="all", help=f"one of {', '.join(SETS)}, all, or the path of a set")
-    parser.add_argument("--llm", choices=[*CONFIGS, "all", "local-layouts", "lookup", "copy", "learned"], default="all",
+    parser.add_argument("--llm", choices=[*CONFIGS, "all", "local-layouts", "lookup", "copy", "learned", "check"],
+                        default="all",
                         help="all: quoting, the configured local model and nf4; local-layouts: merged, bf16, nf4; "
                              "lookup: the configured model without and with prompt lookup; copy: without and with "
-                             "copy-constrained decoding; learned: quoting without and with the learned sentence scorer")
+                             "copy-constrained decoding; learned: quoting without and with the learned sentence scorer; "
+                             "check: quoting without and with the learned answer check")
     parser.add_argument("--misses", action="store_true", help="print the project and dev sets' misses (never the blind set's)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     sets = tuple(SETS) if args.set == "all" else (args.set,)
     configs = {"all": DEFAULT_CONFIGS, "local-layouts": LAYOUTS,
                "lookup": ("local-plain", "local"), "copy": ("local-free", "local"),
-               "learned": ("none-features", "none")}.get(args.llm, (args.llm,))
+               "learned": ("none-features", "none"), "check": ("none-unchecked", "none")}.get(args.llm, (args.llm,))
     figures = run(sets, configs, misses=args.misses)
     print(json.dumps(figures, indent=2) if args.json else table(figures))
     return 0

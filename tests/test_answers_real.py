@@ -77,6 +77,23 @@ def test_an_unrelated_question_is_handed_to_the_front_desk(answerer: Answerer) -
     assert not result.grounded and result.reason in {"low_similarity", "policy:out_of_scope"}
 
 
+@pytest.mark.parametrize("question", [
+    "Do you have an X-ray machine at the clinic?",  # finds the address by its words
+    "Which hospital are your doctors affiliated with?",
+    "Can you mail me a paper copy of my lab results? I don't use the computer.",  # finds when results are ready
+])
+def test_a_question_the_documents_do_not_answer_goes_to_the_front_desk_not_to_a_nearby_sentence(
+        answerer: Answerer, question: str) -> None:
+    """Questions of tests/data/answers_unknown.jsonl (which the answer check was trained on): their words find a
+    section, whose best sentences the answer check scores as answering nothing; without the check they were quoted."""
+    assert answerer.answer_check is not None
+    result = answerer.answer(question)
+    assert result.reason == "not_answered" and not result.grounded and "front desk" in result.answer, result
+    unchecked = answerer.settings.model_copy(update={"knowledge": answerer.settings.knowledge.model_copy(
+        update={"min_answer_score": None})})
+    assert Answerer(answerer.store, unchecked).answer(question).grounded
+
+
 def test_warm_up_embeds_the_documents_sentences_once(answerer: Answerer) -> None:
     answerer.warm_up()
     assert answerer.selector is not None and len(answerer.selector._cache) > 1000

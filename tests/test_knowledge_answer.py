@@ -238,6 +238,37 @@ def test_low_similarity_gets_the_handoff_message(settings: Settings) -> None:
     assert llm.calls == []
 
 
+class Scores:
+    """A learned answer check that scores each sentence by a word in it (knowledge/reranker.py's interface)."""
+
+    def __init__(self, by_word: dict[str, float]) -> None:
+        self.by_word = by_word
+        self.read: list[str] = []
+
+    def scores(self, question: str, texts: list[str]) -> list[float]:
+        self.read = list(texts)
+        return [next((v for w, v in self.by_word.items() if w in t), -4.0) for t in texts]
+
+
+def test_a_question_none_of_the_chosen_sentences_answers_goes_to_the_front_desk(settings: Settings) -> None:
+    """A question whose sections are found but whose chosen sentences the learned answer check scores below
+    ``knowledge.min_answer_score`` ("is there a fax number" finds the phone number by its words) is handed to the front
+    desk rather than sent a true sentence that does not answer it; one scored above it is answered. The check reads
+    only the chosen sentences, and without it every question found is answered."""
+    gated = settings.model_copy(update={"knowledge": settings.knowledge.model_copy(update={"min_answer_score": 1.0})})
+    answerer, _, _ = make(gated, [FEE, PARKING], "anything")
+    answerer.answer_check = Scores({"lot behind": 2.5})  # type: ignore[assignment]
+    parked = answerer.answer("Where is parking for the building?")
+    assert parked.grounded and "lot behind the building" in parked.answer, parked.answer
+    answerer.answer_check = check = Scores({"lot behind": 0.5})  # type: ignore[assignment]
+    result = answerer.answer("Where is parking for the building?")
+    assert result.reason == "not_answered" and not result.grounded and "front desk" in result.answer
+    assert ("select", {"sentences": [], "answers": 0.5}) in result.trace
+    assert check.read and all(s in PARKING.text + FEE.text for s in check.read) and len(check.read) <= 3
+    answerer.answer_check = None
+    assert answerer.answer("Where is parking for the building?").grounded
+
+
 def test_a_section_similar_enough_by_meaning_is_answered_from_when_the_fused_best_are_not(settings: Settings) -> None:
     # the fusion ranks four sections first by shared words ("call", "got into") and the one that answers fifth: "my
     # toddler got into grandma's pill organizer, who do i call" went to the front desk with Poison Help ranked fifth
