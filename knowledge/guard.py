@@ -69,8 +69,8 @@ _ON_HAND = (r"(?! (more )?(pills?|tablets?|capsules?|doses?|days?|refills?)( of 
             r"(left|remaining)\b(?![^.?!]*\b(take|give|use)\b))")
 _NOT_AN_AMOUNT = (rf"(?! {_TIME_UNITS}\b(?![^.?!]*\b(i|we|he|she|they|my \w+) (take|give|use|keep taking|stay on|be on)\b))"
                   rf"(?![^.?!]*\b({_PRICE_WORDS})\b){_ON_HAND}")
-# nor how often a test is done: "how often ought I to have the A1c test performed", "how often should he have his
-# potassium checked" (the test's page says; "how often can i have another one" is still a dose)
+# nor how often a test is done: "how often ought I to have the A1c test performed", "how often do i need to have my
+# cholesterol checked" (the test's page says; "how often can i have another one" is still a dose)
 _NOT_A_TEST = (r"(?! (it |this |that |my |his |her |the |a |an |these |those )?([\w-]+ ){0,2}(tests?|checked|done|drawn|"
                r"labs?|blood ?work|screenings?|panels?|physicals?|check-?ups?|visits?|appointments?)\b)")
 _DOSE_PATTERNS = [*_DOSE_ES,

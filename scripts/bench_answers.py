@@ -14,8 +14,8 @@ check were tuned on); ``dev2`` is ``tests/data/answers_dev2.jsonl`` (70 question
 held out while the question kinds were built, then studied); ``dev3`` is ``tests/data/answers_dev3.jsonl`` (100
 questions by a third author, 80 to answer and 20 to refuse, scored before any change and then studied); ``--set PATH`` scores any file of that format; ``blind`` is ``tests/data/blind/answers_blind.jsonl``, written independently of the code and
 only ever scored here: its items are never printed (``--misses`` lists project misses only). ``unknown`` is
-``tests/data/answers_unknown.jsonl`` (120 questions no document answers, to be handed off: the learned sentence
-scorer is trained on them as such) and ``unknown_blind`` ``tests/data/blind/answers_unknown_blind.jsonl`` (100 more by
+``tests/data/answers_unknown.jsonl`` (120 questions no document answers, to be handed off: the learned answer
+check, knowledge/answerable/, is trained on them as such) and ``unknown_blind`` ``tests/data/blind/answers_unknown_blind.jsonl`` (100 more by
 another author, never trained on or read); for these "refusals" is the share handed off.
 
 An answer item holds its key fact when the answer contains one alternative of every fact group (case-insensitive);

@@ -70,6 +70,7 @@ def collect_scorings(names: Sequence[str], store_dir: Path, unanswerable: Sequen
     ingest(DOCUMENTS, store)
     answerer = _answerer(store, "none")
     answerer.selector.reranker = None  # the features alone: what the weights are fitted on, what the scorer learns beside
+    answerer.answer_check = None  # every question found is answered: the check is trained on these scorings, not by them
     answerer.warm_up()
     facts: list[list[str]] = []
     out: dict[str, list[Scoring]] = {}

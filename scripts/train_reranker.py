@@ -44,8 +44,8 @@ from knowledge.select import FEATURES, HAND_WEIGHTS  # noqa: E402
 
 TRAIN_SETS = [*FIT_SETS, "dev12"]  # the shipped scorer's (retrained on dev13-dev20 it chose worse: README)
 CHECK_SETS = ["dev13", "dev14", "dev15", "dev16", "dev17"]
-CHECK_TRAIN_SETS = [*FIT_SETS, *(f"dev{n}" for n in range(12, 21))]  # the answer check's
-CHECK_CHECK_SETS = ["dev21"]
+ANSWER_CHECK_SETS = [*FIT_SETS, *(f"dev{n}" for n in range(12, 21))]  # the answer check's (--answer-check)
+ANSWER_CHECK_CHECKS = ["dev21"]
 UNANSWERABLE = ["unknown"]  # tests/data/answers_unknown.jsonl: questions no document answers (--answer-check)
 MIXES = (0.0, 0.05, 0.1, 0.2, float("inf"))  # the learned score's weight beside the hand score
 
@@ -84,9 +84,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.out = args.out or (ANSWERABLE_DIR if args.answer_check else ADAPTER_DIR)
     args.unanswerable = args.unanswerable if args.answer_check else []
-    args.sets = args.sets or (CHECK_TRAIN_SETS if args.answer_check else TRAIN_SETS)
-    args.check = CHECK_CHECK_SETS if args.check is None and args.answer_check else (
-        CHECK_SETS if args.check is None else args.check)
+    args.sets = args.sets or (ANSWER_CHECK_SETS if args.answer_check else TRAIN_SETS)
+    if args.check is None:
+        args.check = ANSWER_CHECK_CHECKS if args.answer_check else CHECK_SETS
     if (set(args.sets) | set(args.unanswerable)) & set(args.check):
         raise SystemExit("a check set is never trained on")
     import torch
