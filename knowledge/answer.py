@@ -219,10 +219,6 @@ class Answerer:
             passages = distinct([*passages, *(p for c in codes[:3] for p in self.own_document(c)[0])])
         kinds = question_kinds(question)
         selection = self.select(expanded, passages, groups, kinds)
-        answers = self.answers(expanded, selection)
-        if answers is not None and answers < (self.settings.knowledge.min_answer_score or 0.0):
-            trace.append(("select", {"sentences": [], "answers": round(answers, 2)}))
-            return Answer(self.messages["handoff"], reason="not_answered")
         if "cause" in kinds:  # the test's own sections are read only for a question that asks a cause
             selection = self.named_cause(question, selection)
         for kind in [k for k in OWN_PAGE_ROLES if k in kinds and len(codes) == 1]:  # ... or how to get ready for it, or
@@ -230,6 +226,10 @@ class Answerer:
                                        self.fits)  # how often it is done
         if not own and selection.sentences:  # a part too vague alone says only its best sentence
             selection = Selection((max(selection.sentences, key=lambda s: s.score),))
+        answers = self.answers(expanded, selection)
+        if answers is not None and answers < (self.settings.knowledge.min_answer_score or 0.0):
+            trace.append(("select", {"sentences": [], "answers": round(answers, 2)}))
+            return Answer(self.messages["handoff"], reason="not_answered")
         trace.append(("select", {"sentences": [s.text for s in selection.sentences]}))
         return selection if selection.sentences else Answer(self.messages["handoff"], reason="nothing_to_quote")
 

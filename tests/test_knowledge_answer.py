@@ -269,6 +269,22 @@ def test_a_question_none_of_the_chosen_sentences_answers_goes_to_the_front_desk(
     assert answerer.answer("Where is parking for the building?").grounded
 
 
+def test_the_answer_check_reads_the_sentence_a_cause_question_adds_from_the_tests_own_page(settings: Settings) -> None:
+    """A cause question's answer gets the test's own sentence on the cause it names (``named_cause``) after the first
+    selection; the check reads the selection as it will be sent, so that sentence keeps the question from the front
+    desk even when the first selection alone would not have."""
+    gated = settings.model_copy(update={"knowledge": settings.knowledge.model_copy(update={"min_answer_score": 1.0})})
+    answerer, _, _ = make(gated, [FEE, PARKING], "anything")
+    answerer.answer_check = check = Scores({"lot behind": 2.5})  # type: ignore[assignment]
+    added = Sentence("Free parking is in the lot behind the building.", PARKING, 0, 1.0)
+    answerer.named_cause = lambda question, selection: Selection((added, *selection.sentences))  # type: ignore[method-assign]
+    result = answerer.answer("What can cause a late cancellation fee?")
+    assert result.grounded and "lot behind the building" in result.answer, (result.reason, result.answer)
+    assert added.text in check.read
+    answerer.named_cause = lambda question, selection: selection  # type: ignore[method-assign]
+    assert answerer.answer("What can cause a late cancellation fee?").reason == "not_answered"
+
+
 def test_a_section_similar_enough_by_meaning_is_answered_from_when_the_fused_best_are_not(settings: Settings) -> None:
     # the fusion ranks four sections first by shared words ("call", "got into") and the one that answers fifth: "my
     # toddler got into grandma's pill organizer, who do i call" went to the front desk with Poison Help ranked fifth
