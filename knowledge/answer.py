@@ -48,7 +48,7 @@ from knowledge.asks import (
 from knowledge.causes import known_names, named_causes
 from knowledge.checks import draft_problem
 from knowledge.embeddings import Embedder
-from knowledge.guard import fits_sms
+from knowledge.guard import fits_sms, names_medicine
 from knowledge.kinds import answers_kind, compared, question_kinds
 from knowledge.library import Library
 from knowledge.own_number import OwnNumber
@@ -177,8 +177,9 @@ class Answerer:
         kind, layer = self.policy.decide(written)
         if kind is None and question != written:  # the policy reads both: what was written and what was meant
             kind, layer = self.policy.decide(question)
-        if kind == "diagnosis" and layer == "model" and self.own_number.places_only(question):
-            kind = None  # "egfr 55, am I ok": the band
+        if kind in ("diagnosis", "dose") and layer == "model" and self.own_number.places_only(question) and (
+                kind == "diagnosis" or not names_medicine(question)):  # "egfr 55, am I ok", "tsh 7 ok?": the band
+            kind = None  # (a dose refusal stands when a medicine is named: "potassium 5.2, ok to keep my pills?")
         trace.append(("policy", {"refused": kind or ""}))
         if kind is not None:
             return Answer(self.messages[kind], reason=f"policy:{kind}", handoff=HANDED_OFF.get(kind, ""))

@@ -53,6 +53,9 @@ def test_a_question_gets_the_sentence_that_answers_it(answerer: Answerer, questi
     ("my a1c is 5.9", "prediabetes range, 5.7 % to 6.4 %"),
     ("my fasting sugar was 110 is that bad", "prediabetes range, 100 to 125 mg/dL"),
     ("hdl 35 is that low", "below the healthy adult level for men (40 mg/dL or higher)"),
+    # the policy model read the bare number as an amount and refused it as a dose question (a blind miss, moved to
+    # the project set); a dose refusal is overruled only when no medicine is named
+    ("tsh 7 ok?", "above the typical adult range (about 0.4 to 4.0 mIU/L)"),
 ])
 def test_a_patients_number_is_placed_and_not_diagnosed(answerer: Answerer, question: str, band: str) -> None:
     result = answerer.answer(question)
@@ -63,6 +66,7 @@ def test_a_patients_number_is_placed_and_not_diagnosed(answerer: Answerer, quest
     ("what antibiotic works best for strep throat", {"medicine", "dose"}),
     ("is it safe for me to quit my statin now", {"medicine", "dose"}),
     ("my psa came back 9, is it prostate cancer", {"diagnosis"}),
+    ("tsh 7 ok to stop my levothyroxine?", {"medicine", "dose"}),
     ("i keep getting headaches, what could it be", {"diagnosis"}),
 ])
 def test_policy_questions_in_other_words_are_refused_and_handed_on(answerer: Answerer, question: str,
