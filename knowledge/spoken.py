@@ -38,6 +38,9 @@ LETTER_NAMES = {"bee": "b", "be": "b", "see": "c", "sea": "c", "cee": "c", "dee"
 _ZEROS = {"oh", "o", "zero"}  # "one oh eight"
 # A time, not a value: "til five thirty", "at nine fifteen", "five thirty pm".
 _TIME_BEFORE = frozenset(["at", "til", "till", "until", "by", "around", "about", "before", "after", "from", "between"])
+# A lone number word after these counts things already named, no result: "what do those two usually point to" (a
+# report's two lines; read as "those 2", the 2 was placed as a white cell count)
+_COUNTING_BEFORE = frozenset(["those", "these", "the", "both", "all", "other", "which"])
 _TIME_AFTER = frozenset(["am", "pm", "oclock", "o'clock"])
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
 # wordfreq: a word this common in English is one, whatever was meant ("massage", "strep" 2.7, "appt" 2.6); the
@@ -212,8 +215,8 @@ def spoken_numbers(text: str) -> str:
         elif _word(found, i) in TENS and j == i + 1 and _word(found, j) in ("to", "too") and _next(found, j, text) \
                 and not _says_number(found, j + 1):
             digits, j = str(TENS[_word(found, i)] + 2), j + 1  # "sixty to" is 62; "sixty to seventy" is a range
-        if j == i + 1 and _word(found, i) in ("one", "zero"):
-            i += 1  # "no one", "one of them"
+        if j == i + 1 and (_word(found, i) in ("one", "zero") or (i > 0 and _word(found, i - 1) in _COUNTING_BEFORE)):
+            i += 1  # "no one", "one of them", "those two"
             continue
         changes.append((found[i].start, found[j - 1].end, digits))
         i = j

@@ -55,6 +55,11 @@ def test_letters_said_one_by_one_become_the_documents_abbreviation(said: str, re
     ("i dont get off work til five thirty", "i dont get off work til 5:30"),  # a time
     ("how long till some one answers", "how long till some one answers"),  # a lone "one" is a word
     ("my a1c is 5.9 and my ldl 145", "my a1c is 5.9 and my ldl 145"),  # digits are never touched
+    # a lone number word after "those", "the", "both"... counts what was named: read as "those 2", a report's two
+    # lines had the 2 placed as a white cell count
+    ("WBC 15-20 /hpf, Leukocyte Esterase 2+. what do those two point to", "WBC 15-20 /hpf, Leukocyte Esterase 2+. what "
+     "do those two point to"),
+    ("is the first one forty five or the second", "is the first 145 or the second"),
 ])
 def test_numbers_said_in_words_are_read_as_digits(said: str, read: str) -> None:
     assert spoken_numbers(said) == read
