@@ -153,6 +153,24 @@ def asks_about_contact(question: str) -> bool:
     return bool(asked) and bool(_CONTACT.search(asked[-1])) and not _TOOK_TOO_MUCH.search(question)
 
 
+# Where to be seen while the office is closed, or whether it is open ("hola, ustedes open el sabado? mi hijo is sick",
+# "yall closed, urgent care ok for that?"): the office hours and after-hours pages answer it. The classifier read the
+# symptom in the story as a diagnosis; its refusal is given up when the sentence that asks is about where or when to
+# be seen and the message names no medicine and no story of too much taken.
+_WHERE_TO_BE_SEEN = re.compile(r"\b(where (do|should|can|could|would) (i|we) (go|take (him|her|them|my \w+))|where to go|"
+                               r"urgent care|walk[- ]in|(are|r) (you|u|y'?all|you guys|ustedes) open|(ustedes|yall) open|"
+                               r"(you'?re|youre|ur|u r|y'?all|yall|you are|you guys are) closed)\b", re.I)
+
+
+def asks_where_to_be_seen(question: str) -> bool:
+    """Every sentence of the message that asks with a question mark (else its last asking sentence) asks where to be
+    seen or whether the office is open, with no medicine named and no story of too much taken."""
+    asked = asking_sentences(question) or message_sentences(question)[-1:]
+    marked = [a for a in asked if a.rstrip().endswith("?")] or asked[-1:]
+    return bool(marked) and all(_WHERE_TO_BE_SEEN.search(a) for a in marked) and not names_medicine(question) and not (
+        _TOOK_TOO_MUCH.search(question))
+
+
 def asks_interference(question: str) -> bool:
     """The message's last asking sentence asks whether something throws off a result, naming no condition."""
     asked = asking_sentences(question)
@@ -308,6 +326,8 @@ class PolicyCheck:
         if label in ("dose", "medicine") and (asks_price_or_unit(question) or asks_an_effect(question)
                                               or asks_about_contact(question) or asks_about_a_visit(question)):
             return None, ""  # a price or a unit; a medicine's effect asked as a fact; whether to call; a visit, a refill
+        if asks_where_to_be_seen(question):
+            return None, ""  # where to go while the office is closed, or whether it is open
         if label == "diagnosis" and asks_interference(question):
             return None, ""  # what throws a result off is a fact about the test
         if label == "out_of_scope" and self.known_share(question) < KNOWN_FOR_SCOPE:  # another language, not off topic

@@ -14,7 +14,14 @@ import pytest
 from bot.settings import PROJECT_ROOT
 from knowledge.embeddings import HashingEmbedder, MiniLMEmbedder
 from knowledge.guard import policy_hit
-from knowledge.policy import POLICY_EXAMPLES, STUDIED_EXAMPLES, PolicyCheck, asks_an_effect, policy_examples
+from knowledge.policy import (
+    POLICY_EXAMPLES,
+    STUDIED_EXAMPLES,
+    PolicyCheck,
+    asks_an_effect,
+    asks_where_to_be_seen,
+    policy_examples,
+)
 from tests.bench_scripts import load_bench
 
 pytestmark = pytest.mark.slow
@@ -224,6 +231,22 @@ def test_whether_to_call_is_answered_unless_too_much_was_taken(check: PolicyChec
     assert check.kind("on warfarin and my gums bleed a little when i brush. should i call yall") is None
     assert check.kind("i took an extra pill should i call") == "dose"
     assert check.kind("i missed two doses of warfarin should i call you or just double up") == "dose"
+
+
+def test_where_to_be_seen_while_closed_is_answered_unless_a_medicine_or_another_question_is_asked(
+        check: PolicyCheck) -> None:
+    """"sliced my hand ... yall closed, urgent care ok for that?" asks where to be seen, which the after-hours page
+    says; the classifier read the injury as a diagnosis. A medicine named, too much taken, or another question asked
+    beside it keeps the refusal."""
+    assert asks_where_to_be_seen("sliced my hand on sheet metal prob needs stitches, yall closed, urgent care ok for "
+                                 "that?")
+    assert check.kind("sliced my hand on sheet metal prob needs stitches, yall closed, urgent care ok for that?") is None
+    assert check.kind("ur closed and my kid has an ear infection where do i take him") is None
+    assert check.kind("hola, ustedes open el sabado? mi hijo is sick since yesterday") is None
+    assert not asks_where_to_be_seen("you're closed, should i give my son tylenol or go to urgent care")
+    assert not asks_where_to_be_seen("are you open saturday? and does my high tsh mean my thyroid is failing?")
+    assert not asks_where_to_be_seen("took too many of my pills and yall closed, where do i go")
+    assert check.kind("are you open saturday? and does my high tsh mean my thyroid is failing?") == "diagnosis"
 
 
 def test_what_throws_off_a_result_is_a_fact_about_the_test(check: PolicyCheck) -> None:
