@@ -136,8 +136,10 @@ class OwnNumber:
         anything else (knowledge/kinds.py: asks_besides), the sections of that document that answer it by meaning."""
         kinds = question_kinds(question) & {"cause", "symptom"}
         test, (sections, names) = self.library.ranges[reading.code], self.own_document(reading.code)
-        flags = {p.flag for p in test.place(reading.value)}
-        side = flags.pop() if len(flags) == 1 else None
+        flags, stated = {p.flag for p in test.place(reading.value)}, direction(question)
+        # a number on two sides (an INR of 1.5: high without a blood thinner, low on warfarin) is on the side the
+        # question names ("what does a low INR mean")
+        side = flags.pop() if len(flags) == 1 else (stated if stated in flags else None)
         ask, meaning = "", bool(kinds or ASKS_MORE.search(question)) and side in ("high", "low")
         if meaning:
             name = self.library.vocabulary.display.get(reading.code, test.name)

@@ -218,3 +218,12 @@ def test_a_question_about_getting_a_test_is_not_a_range_question(answerer: Answe
 def test_a_lay_name_or_a_unit_asked_for_is_answered(answerer: Answerer, question: str, reason: str, fact: str) -> None:
     result = answerer.answer(question)
     assert result.reason == reason and fact in result.answer, result.answer
+
+
+def test_a_number_on_two_sides_is_explained_on_the_side_the_question_names(answerer: Answerer) -> None:
+    """An INR of 1.5 is high without a blood thinner and low on warfarin: "what does a low INR mean" got the band and
+    nothing on what a low INR means, because the number had no one side. The side the question names is the one."""
+    result = answerer.answer("My dad (77) is on warfarin and his INR came back 1.5, his target is 2-3. what does a low "
+                             "INR mean in general?")
+    assert result.reason == "value" and "below it on warfarin" in result.answer, result.answer
+    assert "clot too easily" in result.answer and "high INR" not in result.answer, result.answer
