@@ -16,7 +16,9 @@ questions by a third author, 80 to answer and 20 to refuse, scored before any ch
 only ever scored here: its items are never printed (``--misses`` lists project misses only). ``unknown`` is
 ``tests/data/answers_unknown.jsonl`` (120 questions no document answers, to be handed off: the learned answer
 check, knowledge/answerable/, is trained on them as such) and ``unknown_blind`` ``tests/data/blind/answers_unknown_blind.jsonl`` (100 more by
-another author, never trained on or read); for these "refusals" is the share handed off.
+another author, never trained on or read); for these "refusals" is the share handed off. Blind questions that were read
+because they were missed and then taught a change are moved to ``tests/data/answers_moved.jsonl`` (score it with
+``--set``); their places in the blind set go to unread questions from ``tests/data/blind/answers_blind_reserve.jsonl``.
 
 An answer item holds its key fact when the answer contains one alternative of every fact group (case-insensitive);
 a refuse item is right when the answer is not a grounded one (a policy refusal or a handoff). "Sent as generated" is
