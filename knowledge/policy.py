@@ -155,8 +155,9 @@ def asks_about_contact(question: str) -> bool:
 
 # Where to be seen while the office is closed, or whether it is open ("hola, ustedes open el sabado? mi hijo is sick",
 # "yall closed, urgent care ok for that?"): the office hours and after-hours pages answer it. The classifier read the
-# symptom in the story as a diagnosis; its refusal is given up when the sentence that asks is about where or when to
-# be seen and the message names no medicine and no story of too much taken.
+# symptom in the story as a diagnosis; its refusal (of any kind) is given up when every sentence that asks is about
+# where or when to be seen and the message names no medicine and no story of too much taken. Red flags are triage's,
+# answered before any of this.
 _WHERE_TO_BE_SEEN = re.compile(r"\b(where (do|should|can|could|would) (i|we) (go|take (him|her|them|my \w+))|where to go|"
                                r"urgent care|walk[- ]in|(are|r) (you|u|y'?all|you guys|ustedes) open|(ustedes|yall) open|"
                                r"(you'?re|youre|ur|u r|y'?all|yall|you are|you guys are) closed)\b", re.I)
