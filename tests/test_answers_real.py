@@ -58,7 +58,7 @@ def test_a_question_gets_the_sentence_that_answers_it(answerer: Answerer, questi
     ("my fasting sugar was 110 is that bad", "prediabetes range, 100 to 125 mg/dL"),
     ("hdl 35 is that low", "below the healthy adult level for men (40 mg/dL or higher)"),
     # the policy model read the bare number as an amount and refused it as a dose question (a blind miss, moved to
-    # the project set); a dose refusal is overruled only when no medicine is named
+    # tests/data/answers_moved.jsonl); a dose refusal is overruled only when no medicine is named
     ("tsh 7 ok?", "above the typical adult range (about 0.4 to 4.0 mIU/L)"),
 ])
 def test_a_patients_number_is_placed_and_not_diagnosed(answerer: Answerer, question: str, band: str) -> None:
