@@ -107,10 +107,12 @@ class OwnNumber:
             return []
         return definition_sentences(asked[0], self.selector, *self.own_document(code), fits, most=1)
 
-    def _side(self, reading: Reading) -> str | None:
-        """"high" or "low" when every band the reading falls in is on that side, else None."""
+    def _side(self, reading: Reading, stated: str = "") -> str | None:
+        """"high" or "low" when every band the reading falls in is on that side; for a number on two sides (an INR of
+        1.5: high without a blood thinner, low on warfarin), the side ``stated`` ("what does a low INR mean"); else
+        None."""
         flags = {p.flag for p in self.library.ranges[reading.code].place(reading.value)}
-        side = flags.pop() if len(flags) == 1 else None
+        side = flags.pop() if len(flags) == 1 else (stated if stated in flags else None)
         return side if side in ("high", "low") else None
 
     def _one_side(self, found: Sequence[Reading]) -> bool:
@@ -136,10 +138,7 @@ class OwnNumber:
         anything else (knowledge/kinds.py: asks_besides), the sections of that document that answer it by meaning."""
         kinds = question_kinds(question) & {"cause", "symptom"}
         test, (sections, names) = self.library.ranges[reading.code], self.own_document(reading.code)
-        flags, stated = {p.flag for p in test.place(reading.value)}, direction(question)
-        # a number on two sides (an INR of 1.5: high without a blood thinner, low on warfarin) is on the side the
-        # question names ("what does a low INR mean")
-        side = flags.pop() if len(flags) == 1 else (stated if stated in flags else None)
+        side = self._side(reading, direction(question))  # a number on two sides: the side the question names
         ask, meaning = "", bool(kinds or ASKS_MORE.search(question)) and side in ("high", "low")
         if meaning:
             name = self.library.vocabulary.display.get(reading.code, test.name)
