@@ -66,10 +66,17 @@ def first_then(first: Sequence[Sentence], selection: Selection, fits: Callable[[
     return Selection(tuple(chosen))
 
 
+def answer_order(chosen: Sequence[Sentence]) -> list[Sentence]:
+    """``chosen`` in the order an answer says them: the sentences of the first one's section (the best sentence's)
+    first, each section's in the section's order."""
+    first = chosen[0].passage if chosen else None
+    return sorted(chosen, key=lambda s: (s.passage is not first, s.position))
+
+
 def added_if_fits(chosen: Sequence[Sentence], sentence: Sentence, fits: Callable[[str], bool]) -> list[Sentence]:
-    """``chosen`` with ``sentence`` among them in the section's order when the answer still fits (``fits``: the one SMS
-    budget), else ``chosen`` as it was."""
-    trial = sorted([*chosen, sentence], key=lambda s: s.position)
+    """``chosen`` with ``sentence`` among them in the answer's order (:func:`answer_order`) when the answer still fits
+    (``fits``: the one SMS budget), else ``chosen`` as it was."""
+    trial = answer_order([*chosen, sentence])
     return trial if fits(" ".join(s.text for s in trial)) else list(chosen)
 
 

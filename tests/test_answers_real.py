@@ -231,3 +231,18 @@ def test_a_number_on_two_sides_is_explained_on_the_side_the_question_names(answe
                              "INR mean in general?")
     assert result.reason == "value" and "below it on warfarin" in result.answer, result.answer
     assert "clot too easily" in result.answer and "high INR" not in result.answer, result.answer
+
+
+@pytest.mark.parametrize(("question", "first", "then"), [
+    # the best sentence said how to ask for a refill, and the one that a stimulant refill cannot be asked by text was
+    # in the next section, scoring as well, and was never said (studied in dev5, dev20)
+    ("can u send a refill of my adderall? just reply here", "refill", "cannot be requested by text or chat"),
+    # the portal page's answer time was said; that portal messages are not for urgent problems was in its list of
+    # what the portal does, another section, and was not (dev9)
+    ("my dad (78) is having chest pain right now, should I message the portal?", "2 business days",
+     "Do not use portal messages for urgent problems"),
+])
+def test_a_question_two_sections_answer_gets_the_best_sentence_of_each(answerer: Answerer, question: str,
+                                                                        first: str, then: str) -> None:
+    result = answerer.answer(question)
+    assert result.grounded and first in result.answer and then in result.answer, result.answer
