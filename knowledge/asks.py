@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from knowledge.kinds import question_kinds, words
+from knowledge.lists import blocks, with_lists
 from knowledge.ranges import Band, TestRange
 from knowledge.select import KEEP_WITHIN, Sentence, SentenceSelector, candidates, direction
 from knowledge.sentences import PEOPLE_WORDS
@@ -162,9 +163,10 @@ def definition_sentences(question: str, selector: SentenceSelector, passages: Se
     measuring = verb is not None and verb.group(1) != "mean"  # "what does the a1c measure": "The A1c test shows ..."
     said = re.compile(r"\b(shows|measures|checks|tells|looks at|counts|is used to check)\b" if measuring else rf"\b{verb.group(1)}"
                       if verb else "$^", re.I)
+    scored = selector.score(_TRAILING_SAID.sub("", question), passages)
     ranked = sorted((replace(s, score=s.score + (VERB_BONUS if said.search(s.text) else 0.0))
-                     for s in selector.score(_TRAILING_SAID.sub("", question), passages)
-                     if defines(s.text, names) and not _ONLY_NAMES.search(s.text)), key=lambda s: -s.score)
+                     for s in scored if defines(s.text, names) and not _ONLY_NAMES.search(s.text)),
+                    key=lambda s: -s.score)
     if not ranked or not fits(ranked[0].text):
         return []
     chosen = [ranked[0]]
@@ -173,6 +175,12 @@ def definition_sentences(question: str, selector: SentenceSelector, passages: Se
             break
         if fits(" ".join(s.text for s in [*chosen, sentence])):
             chosen.append(sentence)
+    # a panel is what it holds: "what's included in a bmp" chose two items of the list of its tests, and the list's
+    # lead-in ("The BMP has 8 tests.") and the item naming its electrolytes were left out. Two items chosen ask for the
+    # list; one does not ("what is hdl" is one item of the lipid panel's list, two sentences, and its answer is that item)
+    if any(sum(any(s.passage is p and s.text in item for s in chosen) for item in b.items) > 1
+           for p in {s.passage for s in chosen} for b in blocks(p.text)):
+        chosen = with_lists(chosen, [*scored, *chosen], fits, question)  # (the chosen, with their verb bonus, stand)
     order = {id(p): n for n, p in enumerate(passages)}
     return sorted(chosen, key=lambda s: (order.get(id(s.passage), 0), s.position))
 

@@ -131,6 +131,14 @@ def test_a_definition_question_gets_the_sentence_that_says_what_the_test_is(answ
     assert answerer.answer("what does a high alt mean").reason != "range"  # a meaning question is not a range one
 
 
+def test_what_a_panel_holds_is_its_whole_list_with_the_lead_in(answerer: Answerer) -> None:
+    # "what's in a bmp" is a definition question, and a panel is what it holds: two items of the list of its tests were
+    # quoted, without the lead-in that says how many and the item that names the electrolytes (dev9)
+    result = answerer.answer("whats in a bmp")
+    assert result.grounded, result
+    assert "has 8 tests" in result.answer and "sodium, potassium, chloride and CO2" in result.answer, result.answer
+
+
 def test_a_new_policy_wording_is_refused_before_retrieval_and_handed_off(answerer: Answerer) -> None:
     result = answerer.answer("been on my water pill 2 yrs, ok if i just quit it")
     assert not result.grounded and result.handoff == "medical_question"
