@@ -85,7 +85,8 @@ _ASKS = {
 }
 
 # A question with the patient's own number that asks more than where it falls ("is that bad", "what does that mean").
-ASKS_MORE = re.compile(r"\b(mean|means|meaning|bad|why|worr(y|ied)|serious|concern(ed|ing)?|dangerous)\b", re.I)
+ASKS_MORE = re.compile(r"\b(mean|means|meaning|bad|why|worr(y|ied)|serious|concern(ed|ing)?|dangerous|points? to|"
+                       r"indicates?|suggests?)\b", re.I)
 _FORWARD = re.compile(r"\b(cause[sd]?|causing|cause of|raise[sd]?|lower(s|ed)?|increase[sd]?|decrease[sd]?|"
                       r"(can|may|might|could|will|do|does) (also |often |sometimes )?change|changes|changed|"
                       r"affect(s|ed)?|lead(s)? to|make[s]?|throw(s)? off|push(es)? (up|down)|"

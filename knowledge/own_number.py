@@ -82,8 +82,11 @@ class OwnNumber:
         if named:  # "AST 40, ran a half marathon, could the run do that": the document's sentence on that cause
             trace.append(("value_cause", {"sentences": [s.text for s in named]}))
             sentences.extend(s.text for s in named)
-        told = self._one_side(found[:2]) or (self._one_document(found[:2]) and not self._asks_meaning(question))
-        meaning = self.meaning(question, found[0], lambda more: self.fits(
+        stated = direction(question)  # "TSH 6.2 H, free T4 1.1 normal. what does a high TSH like that point to"
+        sided = [r for r in found[:2] if stated and self._side(r, stated) == stated]
+        told = len(sided) == 1 or self._one_side(found[:2]) or (
+            self._one_document(found[:2]) and not self._asks_meaning(question))
+        meaning = self.meaning(question, sided[0] if len(sided) == 1 else found[0], lambda more: self.fits(
             " ".join([*sentences, more, review]), titles)) if told else []
         if meaning:
             trace.append(("value_meaning", {"sentences": [s.text for s in meaning]}))

@@ -254,3 +254,10 @@ def test_a_question_two_sections_answer_gets_the_best_sentence_of_each(answerer:
                                                                         first: str, then: str) -> None:
     result = answerer.answer(question)
     assert result.grounded and first in result.answer and then in result.answer, result.answer
+
+
+def test_of_two_numbers_the_one_on_the_side_the_question_names_is_explained(answerer: Answerer) -> None:
+    # a high TSH beside a normal free T4 were both placed, and "what does a high TSH like that point to" got the ranges
+    # again instead of what a high TSH can mean (dev9)
+    result = answerer.answer("tsh 6.2 H and free t4 1.1 normal. what does a high tsh like that point to")
+    assert result.reason == "value" and "underactive thyroid" in result.answer, result.answer
