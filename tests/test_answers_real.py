@@ -257,7 +257,8 @@ def test_a_question_two_sections_answer_gets_the_best_sentence_of_each(answerer:
 
 
 def test_of_two_numbers_the_one_on_the_side_the_question_names_is_explained(answerer: Answerer) -> None:
-    # a high TSH beside a normal free T4 were both placed, and "what does a high TSH like that point to" got the ranges
-    # again instead of what a high TSH can mean (dev9)
-    result = answerer.answer("tsh 6.2 H and free t4 1.1 normal. what does a high tsh like that point to")
+    # a report's lines pasted: a high TSH beside a normal free T4 were both placed, and "what does a high TSH like that
+    # point to" got the ranges again instead of what a high TSH can mean (dev9)
+    result = answerer.answer("TSH 5.8 mIU/L [0.4-4.0] H / Free T4 1.2 ng/dL [0.8-1.8] normal. what does a high TSH "
+                             "like that point to")
     assert result.reason == "value" and "underactive thyroid" in result.answer, result.answer
