@@ -40,6 +40,7 @@ _NOT_A_RESULT_BEFORE = re.compile(r"(\b(at|age|aged|since|in|for|after|every|pas
 # ... nor a bound the report or the clinician set: "target 2.0 to 3.0", "ref: 30", "goal is 7", "(<4.0)".
 _BOUND_BEFORE = re.compile(r"\b(target|goal|ref|reference|normal range|typical range)\b[\s:=]*((is|of|range|was|=)[\s:]*)?$",
                            re.I)
+_RANGE_BETWEEN = re.compile(r"\s*(-|–|to)\s*", re.I)
 _SENTENCE_END = re.compile(r"[.!?](?!\d)|\s/\s")  # a full stop (not a decimal point), or " / " between two questions
 # A number said of a person before the test is named is their age: "i'm 52 and my a1c", "my husband is 67, his ldl".
 _OF_A_PERSON = r"i am|i'm|im|(he|she|they) (is|are)|(he|she)'s"
@@ -62,7 +63,7 @@ def readings(question: str, vocabulary: Vocabulary, ranges: Mapping[str, TestRan
     mentions = [m for m in vocabulary.test_mentions(question) if m.term.code in ranges]
     if not mentions:
         return []
-    numbers = []
+    numbers, bound_end = [], -1
     for match in _NUMBER.finditer(question):
         if any(m.start <= match.start() < m.end for m in mentions):
             continue  # the 12 of "B12", the 4 of "T4"
@@ -70,7 +71,11 @@ def readings(question: str, vocabulary: Vocabulary, ranges: Mapping[str, TestRan
         hours = after != "H" and _NOT_A_RESULT_AFTER.match(after)  # "41 H" is a report's flag for high, not hours
         said_before = question[: match.start()]
         measured = "/" in after  # "came back at 16 ng/mL": a number in a lab's unit is a result, whatever is before it
-        if hours or (_NOT_A_RESULT_BEFORE.search(said_before) and not measured) or _BOUND_BEFORE.search(said_before) or (
+        if _BOUND_BEFORE.search(said_before) or (bound_end >= 0 and _RANGE_BETWEEN.fullmatch(
+                question[bound_end:match.start()])):  # "ref range 30 - 100": the 100 ends the bound the 30 began
+            bound_end = match.end(1)
+            continue
+        if hours or (_NOT_A_RESULT_BEFORE.search(said_before) and not measured) or (
                 "." not in match.group(1) and _PERSON_BEFORE.search(said_before)):
             continue
         unit = after if ("/" in after or after == "%") else ""

@@ -40,6 +40,9 @@ def test_a_number_in_the_unit_of_something_else_is_not_the_result(library: Libra
     ("is an a1c above 6.5 always diabetes", []),
     ("what happens when potassium is less than 3", []),
     ("my egfr was 48 and they said under 60 is low", [("egfr", "48")]),  # the patient's own value is still read
+    # both ends of a reference range the report prints are its bound: the 100 was placed as the patient's vitamin D
+    ("my report says vitamin d ref range 30 - 100, is that the same everywhere", []),
+    ("b12 ref range 200 to 900 and mine is 250", [("vitamin_b12", "250")]),
 ])
 def test_a_bound_asked_about_is_not_the_patients_value(library: Library, question: str,
                                                       found: list[tuple[str, str]]) -> None:
