@@ -50,7 +50,8 @@ _ASKS = {
         re.I),
     "symptom": re.compile(
         r"\b(symptoms?|signs?|sympt\w*|feel|feels|feeling|felt|how (would|will|do|does|can) (i|you|someone) "
-        r"(know|tell)|effects? of|side effects?|does (it|that|this) (do|affect))\b", re.I),
+        r"(know|tell)|effects? of|side effects?|does (it|that|this) (do|affect)|(can|could|will|would|might) (it|that|this) "
+        r"do to|long[- ]term)\b", re.I),
     "compare": re.compile(r"\b(vs\.?|versus|difference|differences|diffs?|diferencias?|differ|differs|different (from|than)|compared?|comparison|same as|"
                           r"(better|worse|bigger|more|less) than|\w+ or \w+,? which|which (one|is|has)\b[\w ]* or)\b",
                           re.I),

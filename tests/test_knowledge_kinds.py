@@ -18,6 +18,7 @@ from knowledge.kinds import answers_kind, asks_besides, compared_within, gives, 
     ("what can throw off an a1c", "cause"),
     ("high tsh symptoms", "symptom"),
     ("how would i feel with low iron", "symptom"),
+    ("b12 is low, what can that do to me long term", "symptom"),  # what it does to the patient: its effects (dev4)
     ("bmp vs cmp", "compare"),
     ("whats the difference between hdl and ldl", "compare"),
     ("do i need to fast for my labs", "prep"),
