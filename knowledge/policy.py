@@ -139,6 +139,9 @@ _INTERFERES = re.compile(r"\b(can|could|does|do|will|would|might|may|is it true)
                          r"throws off|mess (up|with)|messes (up|with)|interfere( with)?|interferes( with)?|skew|skews|"
                          r"change|changes)\b( (the|my|his|her|an?|their) \w+)?( (test|result|results|reading|number)s?)?"
                          r"\W*$", re.I)
+# A comma before the clause that asks ("i have sickle trait and anemia, could that throw off my a1c result"): what comes
+# before it is the story, as in "i have anemia. can that throw off my a1c?"
+_ASKING_CLAUSE = re.compile(r",\s*(?=(?:can|could|does|do|will|would|might|may|is it true)\b)", re.I)
 
 
 # a story of too much medicine taken keeps its refusal (and triage's overdose rule): "i took an extra pill, should i call"
@@ -177,7 +180,7 @@ def asks_interference(question: str) -> bool:
     asked = asking_sentences(question)
     if not asked or any(_DECISION.search(a) for a in asked):
         return False
-    last = asked[-1]
+    last = _ASKING_CLAUSE.split(asked[-1])[-1]  # "i have anemia, could that throw off my a1c": the asking clause
     return bool(_INTERFERES.search(last)) and not names_condition(last)
 
 

@@ -19,6 +19,7 @@ from knowledge.policy import (
     STUDIED_EXAMPLES,
     PolicyCheck,
     asks_an_effect,
+    asks_interference,
     asks_where_to_be_seen,
     policy_examples,
 )
@@ -256,6 +257,17 @@ def test_what_throws_off_a_result_is_a_fact_about_the_test(check: PolicyCheck) -
     assert check.kind("i have anemia. can that throw off my a1c?") is None
     assert check.kind("my alt is high, could my liver be why") == "diagnosis"
     assert check.kind("i think i have hepatitis, can that throw off my liver") == "diagnosis"
+
+
+def test_a_story_before_a_comma_is_read_like_a_story_before_a_full_stop() -> None:
+    """"i have sickle trait and anemia, could that throw off my a1c result" (dev21) asks what the A1c page answers, as
+    "i have anemia. can that throw off my a1c?" does; the comma kept the condition in the asking sentence, and the
+    classifier's odds for it sat at its threshold (0.70 against 0.70), so a change to any page's headings refused it.
+    A condition or an organ in the asking clause itself still keeps the refusal."""
+    assert asks_interference("i have sickle trait and anemia, could that throw off my a1c result")
+    assert asks_interference("i have anemia. can that throw off my a1c?")
+    assert not asks_interference("i think i have hepatitis, can that throw off my liver")
+    assert not asks_interference("my a1c is 6.1, could my diabetes throw off my a1c")
 
 
 def test_coming_in_late_and_getting_a_refill_are_no_medicine_questions(check: PolicyCheck) -> None:
