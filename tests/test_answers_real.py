@@ -45,6 +45,12 @@ def answerer(store: KnowledgeStore, settings: Settings) -> Answerer:
     # page did, and "portal" named the portal page), so its list was quoted
     ("saw my results in portal before my dr called me, is that normal", "Patient portal",
      "before your clinician sees them"),
+    # "number" and "call" pulled the phone pages: Poison help spoke of "someone" who "swallowed" or "took too much"
+    # (three studied sets' toddlers in a pill box or the dish soap pods went to the office number or the front desk)
+    ("my 2 year old got into the laundry pods, who do i call", "After-hours care and emergencies", "1-800-222-1222"),
+    # the low-calcium section said the clinician looks at albumin, and only the range section said why
+    ("my calcium was a bit off and now they want my albumin too, how come", "Blood calcium test",
+     "half of the calcium"),
 ])
 def test_a_question_gets_the_sentence_that_answers_it(answerer: Answerer, question: str, source: str,
                                                       fact: str) -> None:
@@ -262,3 +268,11 @@ def test_of_two_numbers_the_one_on_the_side_the_question_names_is_explained(answ
     result = answerer.answer("TSH 5.8 mIU/L [0.4-4.0] H / Free T4 1.2 ng/dL [0.8-1.8] normal. what does a high TSH "
                              "like that point to")
     assert result.reason == "value" and "underactive thyroid" in result.answer, result.answer
+
+
+def test_how_early_to_come_is_said_before_what_to_bring(answerer: Answerer) -> None:
+    """The time to come sat after the list of what to bring: a "how early" question got five things to bring first,
+    and "new patient how early to arrive" (dev7) did not reach that section at all."""
+    result = answerer.answer("how early do new patients need to get there")
+    assert result.sources == ["New patients"], result
+    assert result.answer.startswith("Please come 15 minutes early"), result.answer
