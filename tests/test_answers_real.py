@@ -276,3 +276,11 @@ def test_how_early_to_come_is_said_before_what_to_bring(answerer: Answerer) -> N
     result = answerer.answer("how early do new patients need to get there")
     assert result.sources == ["New patients"], result
     assert result.answer.startswith("Please come 15 minutes early"), result.answer
+
+
+def test_two_questions_split_by_a_slash_are_both_answered(answerer: Answerer) -> None:
+    """A texted "/" between two questions (dev9: "how long do refills take / can I text you for my adderall refill")
+    was read as one question, and only how long a refill takes was said."""
+    result = answerer.answer("how long till a refill is ready / can i ask for my xanax refill by text")
+    assert "2 business days" in result.answer, result.answer
+    assert "cannot be requested by text or chat" in result.answer, result.answer

@@ -44,6 +44,9 @@ FLU = Passage("Vaccines", "Flu shots", "Flu shots are given every fall. You do n
     ("what counts as low blood sugar and what does it feel like",  # the word that says which of the subject
      ["what counts as low blood sugar", "what does low blood sugar feel like"]),
     ("i was told 2 things: my a1c is 7 and what should i eat", ["i was told 2 things: my a1c is 7 and what should i eat"]),
+    # a slash before a question word asks again, as texts do ("how long do refills take / can I text you for ...")
+    ("where do i park / do you have flu shots", ["where do i park", "do you have flu shots"]),
+    ("do you take blue cross/blue shield", ["do you take blue cross/blue shield"]),  # a slash in a name
 ])
 def test_a_message_is_cut_where_a_second_question_starts(question: str, parts: list[str]) -> None:
     names = ("vitamin b12", "inr", "a1c", "blood sugar")
