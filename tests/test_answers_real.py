@@ -284,3 +284,15 @@ def test_two_questions_split_by_a_slash_are_both_answered(answerer: Answerer) ->
     result = answerer.answer("how long till a refill is ready / can i ask for my xanax refill by text")
     assert "2 business days" in result.answer, result.answer
     assert "cannot be requested by text or chat" in result.answer, result.answer
+
+
+@pytest.mark.parametrize("question", [
+    "have to fast for bloodwork tomorrow, am i still supposed to take my pills that morning",
+    "fasting labs in the am - ok to take my regular pills?",
+])
+def test_whether_to_take_the_usual_pills_while_fasting_is_answered(answerer: Answerer, question: str) -> None:
+    """The fasting section said "Keep taking your usual medicine", which a question about "pills" did not reach: it
+    got what fasting is and whom to call, or went to the front desk (dev8, dev16)."""
+    result = answerer.answer(question)
+    assert result.sources == ["Getting your lab results"], result
+    assert "keep taking your usual medicine" in result.answer, result.answer
