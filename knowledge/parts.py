@@ -1,12 +1,13 @@
 """Two questions in one message: "what is X and how is it different from Y", "when do you open and do you take Z".
 
 Answered whole, such a message gets the sentences of the part the retrieval leans to. :func:`split_question` cuts it at
-the conjunction (or a texted slash: "how long do refills take / can I text you for ...") when what follows is a question of its own (it starts with a question word) and so is what goes
-before (a question mark, a question word at its start or after a comma, or a wh-word anywhere: "i have diabetes how
-often ..."); a lead-in before a colon ("Two quick things: ...") is no part. A pronoun of the second part ("how is it
-different", "the test") becomes the first part's name for the thing it asks about, with the word that says which of
-it ("low blood sugar"). Each part is answered on its own; :func:`merged` takes their sentences in turn (the best of
-each part first) while the answer fits the one SMS budget (``fits``), each part's in its own order.
+the conjunction, or at a texted slash ("how long do refills take / can I text you for ..."), when what follows is a
+question of its own (it starts with a question word) and so is what goes before (a question mark, a question word at
+its start or after a comma, or a wh-word anywhere: "i have diabetes how often ..."); a lead-in before a colon ("Two
+quick things: ...") is no part. A pronoun of the second part ("how is it different", "the test") becomes the first
+part's name for the thing it asks about, with the word that says which of it ("low blood sugar"). Each part is answered
+on its own; :func:`merged` takes their sentences in turn (the best of each part first) while the answer fits the one
+SMS budget (``fits``), each part's in its own order.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ _WH = r"(what|whats|what's|how|which|when|where|who|whom|whose|why)"
 _QUESTION_WORD = (r"(what|whats|what's|how|which|when|where|who|whom|whose|why|do|does|did|is|are|am|can|could|will|would|"
                   r"should|may|must|have|has)")
 _STARTS = re.compile(rf"^{_QUESTION_WORD}\b", re.I)
-_JOIN = re.compile(rf"(?:\s*(?:[,;?]\s*)?\b(?:and also|and then|and|also|plus|or|&)\s+|(?:\s*/\s*))(?={_QUESTION_WORD}\b)", re.I)
+_JOIN = re.compile(rf"(?:\s*(?:[,;?]\s*)?\b(?:and also|and then|and|also|plus|or|&)\s+|\s*/\s*)(?={_QUESTION_WORD}\b)",
+                   re.I)
 _ASKS_AFTER = re.compile(rf"[,;.?!]\s+{_QUESTION_WORD}\b", re.I)  # "got a bill i cant pay, do yall do payment plans"
 _ASKS_WITHIN = re.compile(rf"\b{_WH}\b", re.I)  # "i have diabetes how often should i get an a1c" (a wh-word anywhere)
 # "Two quick things: ...", "Quick question: ...": a short lead-in before a colon that asks nothing is no part

@@ -262,7 +262,7 @@ def test_what_throws_off_a_result_is_a_fact_about_the_test(check: PolicyCheck) -
 def test_a_story_before_a_comma_is_read_like_a_story_before_a_full_stop() -> None:
     """"i have sickle trait and anemia, could that throw off my a1c result" (dev21) asks what the A1c page answers, as
     "i have anemia. can that throw off my a1c?" does; the comma kept the condition in the asking sentence, and the
-    classifier's odds for it sat at its threshold (0.70 against 0.70), so a change to any page's headings refused it.
+    classifier's odds for it sat at its threshold (0.704 against 0.70): a change to a page's headings refused it.
     A condition or an organ in the asking clause itself still keeps the refusal."""
     assert asks_interference("i have sickle trait and anemia, could that throw off my a1c result")
     assert asks_interference("i have anemia. can that throw off my a1c?")
