@@ -135,13 +135,14 @@ _CONTACT = re.compile(r"\b((should|do|can|could|shall|must) (i|we|he|she|my \w+)
 # when the sentence that asks is about interference with a result and names no condition or organ itself, asks
 # nothing of anyone, and asks no "why" of the patient's value: "could my liver be why" and "can that affect my
 # kidneys" are never given up here.
-_INTERFERES = re.compile(r"\b(can|could|does|do|will|would|might|may|is it true)\b[^.?!]*\b(affect|affects|throw off|"
+_ASKS_IF = r"(?:can|could|does|do|will|would|might|may|is it true)"  # how the sentence that asks it opens
+_INTERFERES = re.compile(rf"\b{_ASKS_IF}\b[^.?!]*\b(affect|affects|throw off|"
                          r"throws off|mess (up|with)|messes (up|with)|interfere( with)?|interferes( with)?|skew|skews|"
                          r"change|changes)\b( (the|my|his|her|an?|their) \w+)?( (test|result|results|reading|number)s?)?"
                          r"\W*$", re.I)
 # A comma before the clause that asks ("i have sickle trait and anemia, could that throw off my a1c result"): what comes
 # before it is the story, as in "i have anemia. can that throw off my a1c?"
-_ASKING_CLAUSE = re.compile(r",\s*(?=(?:can|could|does|do|will|would|might|may|is it true)\b)", re.I)
+_ASKING_CLAUSE = re.compile(rf",\s*(?={_ASKS_IF}\b)", re.I)
 
 
 # a story of too much medicine taken keeps its refusal (and triage's overdose rule): "i took an extra pill, should i call"
