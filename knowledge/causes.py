@@ -10,22 +10,26 @@ it is near enough. The generic causes ("Common causes of a high AST are fatty li
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from knowledge.kinds import besides_words, gives_cause, question_kinds, words
+from knowledge.lexical import RARE_IN, tokens
 from knowledge.select import LEANS_BACK, SentenceSelector, candidates, direction, first_direction
+from knowledge.sentences import PEOPLE_WORDS
 from knowledge.types import Passage, Sentence, added_if_fits
 from knowledge.vocabulary import Vocabulary
 
 NAMED_CAUSE_SIMILARITY = 0.15  # the rest of the question this near a cause sentence names that cause
 KEEP_WITHIN = 0.08  # a second cause sentence of the same section this close to the best is kept too
 MAX_CAUSES = 2
+RARE_PAGES = 4  # named_thing: a word at most this many of the documents hold names a thing (of 26: "children" 4)
 _MEASURE = re.compile(r"\d[\d.,-]*\s*(x\b|%|[a-zµ]+(/[\w.]+)*)?", re.I)  # "210 mg/dL", "8-33 U/L", "5x": no cause
 
 # Who the patient speaks of and words that fill a message: no cause ("my mom's been eating ... lately").
 _FILLER = frozenset(re.findall(r"\S+", (
     "he she her hers his him they them their we us our its mom mother dad father son daughter husband wife kid kids "
     "child parent grandma grandpa than like lot ton usually really just also bit way all lately oop anyth know")))
+_FILLER_TOKENS = frozenset(tokens(" ".join([*_FILLER, "old year years yr yrs yo age aged"])))  # "my 13 year old"
 
 
 def known_names(question: str, vocabulary: Vocabulary, code: str) -> list[str]:
@@ -67,3 +71,26 @@ def named_causes(question: str, selector: SentenceSelector | None, sections: Seq
         if other.passage is best.passage:
             chosen = added_if_fits(chosen, other, fits)
     return chosen
+
+
+def named_thing(question: str, sections: Sequence[Passage], known: Sequence[str], said: str,
+                pages: Mapping[str, int], side: str | None, fits: Callable[[str], bool]) -> Sentence | None:
+    """"alk phos 280 ... why would it be higher in kids", "bilirubin 1.6 again, is gilbert dangerous": the sentence of
+    a test's own document (``sections``) that holds a thing the question names besides the test (``known``, as for
+    :func:`named_causes`), its number and the words of placing it. A thing is a word few documents hold (``pages``:
+    how many hold each word; "gilbert" one, "kids" as the documents' "children" four, not "drink" or "eat") and at
+    most RARE_IN sentences of this one. Not a sentence ``said`` holds already, nor one on the other ``side`` of the
+    patient's number, and only while ``fits`` holds."""
+    plain = _MEASURE.sub(" ", question)
+    people = set(tokens(" ".join(PEOPLE_WORDS)))  # "kids": the documents' "children and teens" (not a cause)
+    rest = set(tokens(" ".join(besides_words(plain, known)))) - (_FILLER_TOKENS - people)
+    found = [(p, n, s) for p in sections for n, s in enumerate(candidates(p))
+             if s not in said and (not side or first_direction(s) in ("", side))]
+    held = [set(tokens(s)) & rest for *_, s in found]
+    counts = {w: sum(w in h for h in held) for w in rest}
+    rare = {w for w, n in counts.items() if 0 < n <= RARE_IN and pages.get(w, 0) <= RARE_PAGES and not direction(w)}
+    best = max(((len(h & rare), -i) for i, h in enumerate(held) if h & rare), default=None)
+    if best is None:
+        return None
+    passage, position, text = found[-best[1]]
+    return Sentence(text, passage, position, float(best[0]), True) if fits(text) else None

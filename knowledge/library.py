@@ -9,6 +9,7 @@ from functools import cached_property
 from pathlib import Path
 
 from knowledge.documents import Document, DocumentError, load_documents
+from knowledge.lexical import tokens
 from knowledge.ranges import TestRange, ranges_from
 from knowledge.spoken import Hearing
 from knowledge.vocabulary import Vocabulary
@@ -38,6 +39,15 @@ class Library:
                 for code in doc.tests:
                     by_code.setdefault(code, doc)
         return cls(Vocabulary.from_documents(documents), ranges_from(documents), by_code, tuple(documents))
+
+    @cached_property
+    def word_pages(self) -> dict[str, int]:
+        """How many documents hold each word (knowledge/lexical.py: tokens, stemmed): "gilbert" one, "drink" six."""
+        counts: dict[str, int] = {}
+        for doc in self.documents:
+            for word in set(tokens(f"{doc.title} {doc.body}")):
+                counts[word] = counts.get(word, 0) + 1
+        return counts
 
     @cached_property
     def hearing(self) -> Hearing:

@@ -18,7 +18,7 @@ from knowledge.asks import (
     definition_sentences,
     describe_range,
 )
-from knowledge.causes import known_names, named_causes
+from knowledge.causes import known_names, named_causes, named_thing
 from knowledge.guard import names_condition
 from knowledge.kinds import ASKS_MORE, asks_besides, question_kinds
 from knowledge.library import Library
@@ -75,13 +75,18 @@ class OwnNumber:
         if test.banded and asks_typical_range(question, test) and self.fits(f"{sentences[0]} {table}", titles):
             sentences.append(table)
         code = found[0].code
-        named = named_causes(question, self.selector, *self.own_document(code),
-                             known_names(question, library.vocabulary, code), self._side(found[0]),
+        known = known_names(question, library.vocabulary, code)
+        named = named_causes(question, self.selector, *self.own_document(code), known, self._side(found[0]),
                              lambda more: self.fits(" ".join([*sentences, more, review]), titles)
                              ) if "cause" in question_kinds(question) else []  # its sections read only then
         if named:  # "AST 40, ran a half marathon, could the run do that": the document's sentence on that cause
             trace.append(("value_cause", {"sentences": [s.text for s in named]}))
             sentences.extend(s.text for s in named)
+        thing = named_thing(question, self.own_document(code)[0], known, " ".join(sentences), library.word_pages,
+                            self._side(found[0]), lambda more: self.fits(" ".join([*sentences, more, review]), titles))
+        if thing is not None:  # "bilirubin 1.6 again, is gilbert dangerous": the sentence on Gilbert syndrome
+            trace.append(("value_thing", {"sentence": thing.text}))
+            sentences.append(thing.text)
         stated = direction(question)  # "TSH 6.2 H, free T4 1.1 normal. what does a high TSH like that point to"
         sided = [r for r in found[:2] if stated and self._side(r, stated) == stated]
         told = len(sided) == 1 or self._one_side(found[:2]) or (

@@ -296,3 +296,20 @@ def test_whether_to_take_the_usual_pills_while_fasting_is_answered(answerer: Ans
     result = answerer.answer(question)
     assert result.sources == ["Getting your lab results"], result
     assert "keep taking your usual medicine" in result.answer, result.answer
+
+
+@pytest.mark.parametrize(("question", "band", "thing"), [
+    ("bilirubin 1.5, they said gilberts a while back. should i be worried", "above the typical adult range",
+     "Gilbert syndrome"),
+    ("alk phos 310 for my 12 year old son. why is it so much higher for kids", "above the typical adult range",
+     "children and teens"),
+])
+def test_a_patients_number_with_a_thing_the_document_names_gets_that_sentence(
+        answerer: Answerer, question: str, band: str, thing: str) -> None:
+    """A word of the question few documents hold ("gilbert", "kids" as the documents' "children") brings the sentence
+    of the test's own document that holds it, after the band: it was left for what a high value can mean (dev6, dev9,
+    dev17). A word many documents hold ("eat", "drink") brings nothing."""
+    result = answerer.answer(question)
+    assert result.reason == "value" and band in result.answer and thing in result.answer, result.answer
+    common = answerer.answer("ferritin 500, i eat a lot of red meat and drink coffee. is that bad")
+    assert "Hemoglobin is the part" not in common.answer and "low ferritin" not in common.answer, common.answer
