@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from knowledge.asks import (
@@ -22,7 +22,7 @@ from knowledge.causes import known_names, named_causes, named_thing
 from knowledge.guard import names_condition
 from knowledge.kinds import ASKS_MORE, asks_besides, question_kinds
 from knowledge.library import Library
-from knowledge.select import Sentence, SentenceSelector, direction
+from knowledge.select import Sentence, SentenceSelector, candidates, direction, first_direction
 from knowledge.sentences import sms_safe, with_sources
 from knowledge.types import Answer, Passage
 from knowledge.values import Reading, asks_where_it_falls, describe, interpretable, is_critical, readings
@@ -151,6 +151,11 @@ class OwnNumber:
         if meaning:
             name = self.library.vocabulary.display.get(reading.code, test.name)
             sections = SentenceSelector.side_sections(sections, names, str(side))
+            # a section not headed with that side gives the sentences that say it ("For men, an HDL under 40 mg/dL is
+            # low ..."), not the ones nearest "what does a low HDL mean" ('HDL is often called the "good" cholesterol')
+            sections = [p if direction(p.heading) == side else replace(p, text=" ".join(
+                s for s in candidates(p) if first_direction(s) == side)) for p in sections]
+            sections = [p for p in sections if p.text]
             ask = (f"what can cause a {side} {name}" if "cause" in kinds else f"what are the symptoms of a {side} "
                    f"{name}" if "symptom" in kinds else f"what does a {side} {name} mean")
         elif asks_besides(question, [*names, *self.library.vocabulary.page_words([reading.code])]):

@@ -313,3 +313,16 @@ def test_a_patients_number_with_a_thing_the_document_names_gets_that_sentence(
     assert result.reason == "value" and band in result.answer and thing in result.answer, result.answer
     common = answerer.answer("ferritin 500, i eat a lot of red meat and drink coffee. is that bad")
     assert "Hemoglobin is the part" not in common.answer and "low ferritin" not in common.answer, common.answer
+
+
+@pytest.mark.parametrize(("question", "said", "not_said"), [
+    ("hdl 37 on my lipid panel, what does that mean", "under 40 mg/dL is low", 'often called the "good"'),
+    ("sodium 130 what does that mean", "Low sodium (hyponatremia)", "High sodium"),
+])
+def test_what_a_side_means_is_said_in_sentences_on_that_side(answerer: Answerer, question: str, said: str,
+                                                             not_said: str) -> None:
+    """A section not headed with the number's side gives the sentences that say that side: the lipid panel has no
+    "low HDL" section, and the sentences nearest "what does a low HDL mean" said what HDL is (dev10); the sodium
+    section speaks of both sides, and a low sodium was told what a high one means."""
+    result = answerer.answer(question)
+    assert result.reason == "value" and said in result.answer and not_said not in result.answer, result.answer
