@@ -25,7 +25,16 @@ from knowledge.library import Library
 from knowledge.select import Sentence, SentenceSelector, candidates, direction, first_direction
 from knowledge.sentences import sms_safe, with_sources
 from knowledge.types import Answer, Passage
-from knowledge.values import Reading, asks_where_it_falls, describe, interpretable, is_critical, readings
+from knowledge.values import (
+    Reading,
+    asks_where_it_falls,
+    describe,
+    for_another,
+    interpretable,
+    is_critical,
+    readings,
+    stated_qualifier,
+)
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -57,7 +66,8 @@ class OwnNumber:
     def readings(self, question: str) -> list[Reading]:
         """The patient's own numbers in ``question`` that the documents' bands can place."""
         library = self.library
-        return [r for r in readings(question, library.vocabulary, library.ranges)
+        return [replace(r, qualifier=stated_qualifier(question, library.ranges[r.code]))
+                for r in readings(question, library.vocabulary, library.ranges)
                 if interpretable(r, library.ranges[r.code])]
 
     def answer(self, question: str, trace: list[tuple[str, dict[str, Any]]]) -> Answer | None:
@@ -119,14 +129,14 @@ class OwnNumber:
         """"high" or "low" when every band the reading falls in is on that side; for a number on two sides (an INR of
         1.5: high without a blood thinner, low on warfarin), the side ``stated`` ("what does a low INR mean"); else
         None."""
-        flags = {p.flag for p in self.library.ranges[reading.code].place(reading.value)}
+        flags = {p.flag for p in self.library.ranges[reading.code].place(reading.value, reading.qualifier)}
         side = flags.pop() if len(flags) == 1 else (stated if stated in flags else None)
         return side if side in ("high", "low") else None
 
     def _one_side(self, found: Sequence[Reading]) -> bool:
         """One reading, or two of one document on the same side ("alt 78 ast 41, what causes that"): one meaning."""
         ranges, documents = self.library.ranges, self.library.lab_documents
-        sides = {p.flag for r in found for p in ranges[r.code].place(r.value)}
+        sides = {p.flag for r in found for p in ranges[r.code].place(r.value, r.qualifier)}
         sources = {getattr(documents.get(r.code), "source", r.code) for r in found}
         return len(found) == 1 or (len(sides) == 1 and len(sources) == 1)
 
@@ -171,6 +181,7 @@ class OwnNumber:
         # sentence that defines a high INR to the ones on what it means for them
         chosen = self.selector.select(ask, sections, fits, names, question_kinds(ask), refined=True,
                                       learned=False).sentences
+        kept = [s for s in chosen if not for_another(s.text, test, reading.qualifier)]  # a woman: not "For men, ..."
         if meaning:  # all on the number's side, or none
-            return list(chosen) if all(direction(s.text) in ("", side or "") for s in chosen) else []
-        return list(chosen)  # their sections are not about the other side ("Lowering cholesterol", not "Low HDL")
+            return kept if all(direction(s.text) in ("", side or "") for s in kept) else []
+        return kept  # their sections are not about the other side ("Lowering cholesterol", not "Low HDL")

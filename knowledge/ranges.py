@@ -135,10 +135,12 @@ class TestRange:
             out.setdefault(band.qualifier, []).append(band)
         return out
 
-    def place(self, value: float) -> list[Placement]:
-        """Where ``value`` falls, one placement per qualifier ("for men", "for women"), in the table's order."""
+    def place(self, value: float, qualifier: str = "") -> list[Placement]:
+        """Where ``value`` falls, one placement per qualifier ("for men", "for women"), in the table's order; only for
+        ``qualifier`` when the table has it (the patient said "I'm a woman")."""
         placements = []
-        for bands in self.groups().values():
+        groups = self.groups()
+        for bands in ([groups[qualifier]] if qualifier in groups else groups.values()):
             inside = next((b for b in bands if b.contains(value)), None) or min(bands, key=lambda b: b.distance(value))
             normal = next((b for b in bands if b.normal), None)
             flag: Flag | None = None

@@ -60,7 +60,8 @@ _SAME_AS = {"normal": "typical", "usual": "typical", "elevated": "high", "raised
 # Patients' words for people, as the documents say them ("my kid" is the documents' "children"): read so by BM25 and
 # the rare-word weight (knowledge/lexical.py) and by a range question's qualifiers (knowledge/asks.py).
 PEOPLE_WORDS = {"kid": "children", "kids": "children", "child": "children", "toddler": "children", "teenager": "teens",
-                "teenagers": "teens", "teenage": "teens", "ppl": "people"}
+                "teenagers": "teens", "teenage": "teens", "ppl": "people", "woman": "women", "female": "women",
+                "man": "men", "male": "men", "guy": "men"}
 
 
 def terms(text: str) -> set[str]:

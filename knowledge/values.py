@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from knowledge.ranges import TestRange
-from knowledge.sentences import asking_sentences
+from knowledge.sentences import PEOPLE_WORDS, asking_sentences
 from knowledge.vocabulary import Vocabulary
 
 # A number joined by a dash to the next is no result: the low end of a reference range pasted from a report ("AST 41 H
@@ -56,6 +56,7 @@ class Reading:
     written: str  # the number as the patient wrote it ("5.9")
     value: float
     unit: str  # the unit the patient wrote, "" when none
+    qualifier: str = ""  # the qualifier of the test's table the patient said of themselves ("for women"), else ""
 
 
 def readings(question: str, vocabulary: Vocabulary, ranges: Mapping[str, TestRange]) -> list[Reading]:
@@ -101,6 +102,26 @@ def readings(question: str, vocabulary: Vocabulary, ranges: Mapping[str, TestRan
     return found
 
 
+def stated_qualifier(question: str, test: TestRange) -> str:
+    """The one qualifier of the test's table whose words the question says, in the documents' words for people
+    (knowledge/sentences.py: PEOPLE_WORDS): "hdl 44, im a woman" -> "for women"; "" when it says none, or more."""
+    said = {PEOPLE_WORDS.get(w, w) for w in re.findall(r"[a-z]+", question.lower())}
+    found = [q for q in test.groups() if q and _words_of(q) <= said]
+    return found[0] if len(found) == 1 else ""
+
+
+def for_another(text: str, test: TestRange, qualifier: str) -> bool:
+    """Whether a sentence speaks of another qualifier of the test's table than ``qualifier`` and not of it ("For men,
+    an HDL under 40 mg/dL is low ..." to a woman); False when ``qualifier`` is ""."""
+    said = set(re.findall(r"[a-z]+", text.lower()))
+    others = [q for q in test.groups() if q and q != qualifier and _words_of(q) <= said]
+    return bool(qualifier) and bool(others) and not _words_of(qualifier) <= said
+
+
+def _words_of(qualifier: str) -> set[str]:
+    return set(re.findall(r"[a-z]+", qualifier.lower())) - {"for"}
+
+
 def interpretable(reading: Reading, test: TestRange) -> bool:
     if reading.unit and not test.measures_in(reading.unit):
         return False
@@ -139,7 +160,7 @@ def describe(reading: Reading, test: TestRange) -> str:
     subject = f"{article}{test.name if article else test.name[:1].upper() + test.name[1:]} of " \
               f"{_with_unit(reading.written, test.unit)}"
     verb = "are" if not article else "is"
-    placements = test.place(reading.value)
+    placements = test.place(reading.value, reading.qualifier)
     if test.banded:
         band = placements[0].band
         label = band.label.rstrip(".")

@@ -240,9 +240,10 @@ def test_a_lay_name_or_a_unit_asked_for_is_answered(answerer: Answerer, question
 
 def test_a_number_on_two_sides_is_explained_on_the_side_the_question_names(answerer: Answerer) -> None:
     """An INR of 1.5 is high without a blood thinner and low on warfarin: "what does a low INR mean" got the band and
-    nothing on what a low INR means, because the number had no one side. The side the question names is the one."""
-    result = answerer.answer("My dad (77) is on warfarin and his INR came back 1.5, his target is 2-3. what does a low "
-                             "INR mean in general?")
+    nothing on what a low INR means, because the number had no one side. The side the question names is the one
+    (here it does not say whether he takes warfarin, which would settle it)."""
+    result = answerer.answer("My dad (77) had his INR come back 1.5, his target is 2-3. what does a low INR mean in "
+                             "general?")
     assert result.reason == "value" and "below it on warfarin" in result.answer, result.answer
     assert "clot too easily" in result.answer and "high INR" not in result.answer, result.answer
 
@@ -326,3 +327,16 @@ def test_what_a_side_means_is_said_in_sentences_on_that_side(answerer: Answerer,
     section speaks of both sides, and a low sodium was told what a high one means."""
     result = answerer.answer(question)
     assert result.reason == "value" and said in result.answer and not_said not in result.answer, result.answer
+
+
+@pytest.mark.parametrize(("question", "placed", "other"), [
+    ("my hdl came back 47, i'm female. is that ok?", "below the healthy adult level for women", "for men"),
+    ("hdl 42, 50 yo male, good?", "within the healthy adult level for men", "for women"),
+    ("on warfarin, inr this morning 2.6", "within the typical range on warfarin", "without a blood thinner"),
+])
+def test_a_number_is_placed_in_the_band_of_who_the_patient_says_they_are(answerer: Answerer, question: str,
+                                                                         placed: str, other: str) -> None:
+    """A woman's HDL of 44 was "within the healthy level for men and below it for women", and what a low HDL means was
+    not said, as if the side were unknown (dev13). The table's row for who the patient says they are is the one."""
+    result = answerer.answer(question)
+    assert result.reason == "value" and placed in result.answer and other not in result.answer, result.answer

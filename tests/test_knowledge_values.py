@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from knowledge.library import Library
-from knowledge.values import readings
+from knowledge.values import readings, stated_qualifier
 
 DOCUMENTS = Path(__file__).resolve().parent.parent / "knowledge" / "documents"
 
@@ -72,3 +72,17 @@ def test_a_full_stop_after_the_unit_ends_the_sentence_not_the_unit(library: Libr
     """"came back at 16 ng/mL." was read in the unit "ng/mL." and not placed (no band is in that unit)."""
     found = readings("my vitamin D came back at 16 ng/mL. What does that mean?", library.vocabulary, library.ranges)
     assert [(r.code, r.unit) for r in found] == [("vitamin_d", "ng/mL")]
+
+
+@pytest.mark.parametrize(("question", "code", "qualifier"), [
+    ("hdl 44 and im a woman", "hdl", "for women"),
+    ("I'm a 61 year old man and my HDL was 35", "hdl", "for men"),
+    ("hgb 11.2 (female, 34)", "hemoglobin", "for women"),
+    ("my husband's hgb was 18.1", "hemoglobin", ""),  # who "my husband" is, the table's words do not say
+    ("me and my wife both had ferritin done, i'm a man and she is a woman", "ferritin", ""),  # both: neither
+    ("on warfarin and my inr is 2.4", "inr", "on warfarin"),
+    ("inr 1.0 before surgery", "inr", ""),
+])
+def test_the_tables_row_for_who_the_patient_says_they_are(library: Library, question: str, code: str,
+                                                          qualifier: str) -> None:
+    assert stated_qualifier(question, library.ranges[code]) == qualifier
