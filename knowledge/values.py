@@ -41,6 +41,7 @@ _NOT_A_RESULT_BEFORE = re.compile(r"(\b(at|age|aged|since|in|for|after|every|pas
 _BOUND_BEFORE = re.compile(r"\b(target|goal|ref|reference|normal range|typical range)\b[\s:=]*((is|of|range|was|=)[\s:]*)?$",
                            re.I)
 _RANGE_BETWEEN = re.compile(r"\s*(-|–|to)\s*", re.I)
+_FROM, _TO = re.compile(r"\bfrom\s*$", re.I), re.compile(r"\s*(%|[a-zµ]+/[a-z0-9.]+)?\s*(to|->|→|=>)\s*", re.I)
 _SENTENCE_END = re.compile(r"[.!?](?!\d)|\s/\s")  # a full stop (not a decimal point), or " / " between two questions
 # A number said of a person before the test is named is their age: "i'm 52 and my a1c", "my husband is 67, his ldl".
 _OF_A_PERSON = r"i am|i'm|im|(he|she|they) (is|are)|(he|she)'s"
@@ -97,6 +98,11 @@ def readings(question: str, vocabulary: Vocabulary, ranges: Mapping[str, TestRan
         pick = after[0] if after else (before[-1] if before else None)
         if pick is None or any(r.code == mention.term.code for r in found):
             continue
+        later = after[1] if len(after) > 1 and after[0] is pick else None
+        if later is not None and _FROM.search(question[: pick[0]]) and _TO.fullmatch(
+                question[pick[0] + len(pick[1]):later[0]]):  # "went from 2.4 to 3.4": the 3.4 is now
+            used.add(pick[0])
+            pick = later
         used.add(pick[0])
         found.append(Reading(mention.term.code, pick[1], float(pick[1]), pick[2]))
     return found

@@ -86,3 +86,14 @@ def test_a_full_stop_after_the_unit_ends_the_sentence_not_the_unit(library: Libr
 def test_the_tables_row_for_who_the_patient_says_they_are(library: Library, question: str, code: str,
                                                           qualifier: str) -> None:
     assert stated_qualifier(question, library.ranges[code]) == qualifier
+
+
+@pytest.mark.parametrize(("question", "found"), [
+    # "INR went from 2.4 to 3.4 ... could that be related" (dev17) placed the 2.4, the value it no longer has
+    ("my inr went from 2.2 to 3.5 since last month", [("inr", "3.5")]),
+    ("ldl went from 160 mg/dL to 130 mg/dL after the diet", [("ldl", "130")]),
+    ("a1c 6.8 → 7.1, from last year", [("hba1c", "6.8")]),  # no "from" before the first: the first is said
+])
+def test_a_result_that_went_from_one_number_to_another_is_the_second(library: Library, question: str,
+                                                                    found: list[tuple[str, str]]) -> None:
+    assert [(r.code, r.written) for r in readings(question, library.vocabulary, library.ranges)] == found
