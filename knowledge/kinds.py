@@ -138,10 +138,20 @@ _VAGUE = re.compile(r"^(many|some|other|several|a few|lots of|a lot of|different
                     r"(out )?(for )?the cause\b", re.I)
 
 
+# "what can a low platelet count cause": what it leads to, its effects, not what causes it ("what can cause a low ...")
+_WHAT_IT_CAUSES = re.compile(r"\bwhat (problems |things |issues )?(can|could|does|do|will|might|would) (a |an |the |my |"
+                             r"having )?[\w -]{2,40}? cause\b(?! of)", re.I)
+_ASKS_A_CAUSE = re.compile(r"\b(causes|caused|causing|cause of|reasons?|why|how come|what (can |could |might )?cause)\b",
+                           re.I)
+
+
 def question_kinds(question: str) -> frozenset[str]:
     """The kinds of answer ``question`` asks for (see the module's doc); empty when it asks for none of them."""
     plain = " ".join(question.lower().split())
-    return frozenset(kind for kind, asks in _ASKS.items() if asks.search(plain))
+    kinds = frozenset(kind for kind, asks in _ASKS.items() if asks.search(plain))
+    if _WHAT_IT_CAUSES.search(plain) and not _ASKS_A_CAUSE.search(_WHAT_IT_CAUSES.sub(" ", plain)):
+        return (kinds - {"cause"}) | {"symptom"}
+    return kinds
 
 
 def _stem(word: str) -> str:

@@ -73,6 +73,17 @@ def test_a_cause_is_told_from_a_symptom_by_which_side_of_the_verb_the_test_is_on
     assert not gives("symptom", "Some water pills can also cause low potassium.", subject)
 
 
+@pytest.mark.parametrize(("question", "kinds"), [
+    # "what can a low platelet count cause?" (dev9) got what causes a low platelet count
+    ("what could low potassium cause", {"symptom"}),
+    ("platelets 120. what problems can a low platelet count cause?", {"symptom"}),
+    ("what can cause low potassium", {"cause"}),
+    ("why is my sodium low and what can that cause", {"cause"}),  # a "why" asks the cause too
+])
+def test_what_a_value_can_cause_asks_its_effects_not_its_causes(question: str, kinds: set[str]) -> None:
+    assert question_kinds(question) & {"cause", "symptom"} == kinds
+
+
 def test_a_sentence_that_says_how_often_answers_how_often() -> None:
     assert gives("often", "Adults should have a cholesterol check every 5 years.", set())
     assert gives("often", "Most people need this test once a year.", set())
