@@ -340,3 +340,11 @@ def test_a_number_is_placed_in_the_band_of_who_the_patient_says_they_are(answere
     not said, as if the side were unknown (dev13). The table's row for who the patient says they are is the one."""
     result = answerer.answer(question)
     assert result.reason == "value" and placed in result.answer and other not in result.answer, result.answer
+
+
+def test_what_co2_is_comes_with_a_co2_number(answerer: Answerer) -> None:
+    """"what is co2 on my blood work, mine says 21" (dev20) got only the band: the page's sentences on CO2 began "The
+    CO2 in your blood is ..." and "Your CO2 result shows ...", which no definition pattern reads as saying what it is."""
+    result = answerer.answer("what is the co2 on my lab work, mine is 21")
+    assert result.reason == "value" and "below the typical adult range" in result.answer, result.answer
+    assert "bicarbonate" in result.answer and "acid balance" in result.answer, result.answer
