@@ -50,6 +50,7 @@ from knowledge.checks import draft_problem
 from knowledge.embeddings import Embedder
 from knowledge.guard import fits_sms, names_medicine
 from knowledge.kinds import answers_kind, compared, question_kinds
+from knowledge.lexical import said_together
 from knowledge.library import Library
 from knowledge.own_number import OwnNumber
 from knowledge.parts import as_selection, merged, split_question
@@ -306,9 +307,11 @@ class Answerer:
         named = bool(self.library.vocabulary.mentions(question))
         lexical = best >= LEXICAL_MIN_SIMILARITY and (max(p.lexical for p in found) >= LEXICAL_FLOOR or answers_kind(
             question, candidates(found[0])))  # "how early do i gotta show up for my first appt": "... 15 minutes early ... first"
-        if best < least and not named and not lexical:
+        phrase = [p for p in found if said_together(question, p.text)]  # "late day??": "Wednesday is our late day"
+        if best < least and not named and not lexical and not phrase:
             return []
-        return [p for p in found if p.score >= least or p.lexical >= LEXICAL_FLOOR or p is found[0]]
+        return [*phrase, *(p for p in found if p not in phrase and (
+            p.score >= least or p.lexical >= LEXICAL_FLOOR or p is found[0]))]
 
     def nearest(self, expanded: str, top_k: int) -> list[Passage]:
         """The one section similar enough by meaning when the fusion ranked it below the ``top_k`` it keeps: "my

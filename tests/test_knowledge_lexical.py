@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from knowledge.lexical import rare_overlap, tokens
+import pytest
+
+from knowledge.lexical import rare_overlap, said_together, tokens
 
 
 def test_the_sentence_with_the_questions_rare_word_leads_and_a_word_most_share_counts_for_nothing() -> None:
@@ -32,3 +34,16 @@ def test_a_words_other_forms_are_the_same_word() -> None:
     assert rare_overlap("can someone translate for my mom", ["Ask the front desk for a translator.",
                                                             "Ask the front desk for a parking pass."])[0] > 0
     assert tokens("cancelled, canceling") == tokens("cancel cancel")
+
+
+@pytest.mark.parametrize(("question", "text", "together"), [
+    ("late day??", "Wednesday is our late day, and we stay open until 7:00 p.m.", True),
+    ("the late day?", "Wednesday is our late day.", True),  # a stop word of the question is no content word
+    ("day late?", "Wednesday is our late day.", False),  # not in the question's order
+    ("late fee day", "Wednesday is our late day.", False),  # every content word, together
+    ("late", "Wednesday is our late day.", False),  # one word is no phrase
+    ("k 5.6??", "Potassium 5.6 k", False),  # a number is no word of a phrase
+    ("is wednesday our late day or not then", "Wednesday is our late day.", False),  # past four words: not short
+])
+def test_a_short_questions_words_said_together(question: str, text: str, together: bool) -> None:
+    assert said_together(question, text) is together
