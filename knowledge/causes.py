@@ -29,7 +29,10 @@ _MEASURE = re.compile(r"\d[\d.,-]*\s*(x\b|%|[a-zµ]+(/[\w.]+)*)?", re.I)  # "210
 _FILLER = frozenset(re.findall(r"\S+", (
     "he she her hers his him they them their we us our its mom mother dad father son daughter husband wife kid kids "
     "child parent grandma grandpa than like lot ton usually really just also bit way all lately oop anyth know")))
-_FILLER_TOKENS = frozenset(tokens(" ".join([*_FILLER, "old year years yr yrs yo age aged"])))  # "my 13 year old"
+# ... and no thing of named_thing either, nor an age ("my 13 year old"); but the people the documents name are
+# ("kids": the documents' "children and teens")
+_NO_THING = frozenset(tokens(" ".join([*_FILLER, "old year years yr yrs yo age aged"]))) - frozenset(
+    tokens(" ".join(PEOPLE_WORDS)))
 
 
 def known_names(question: str, vocabulary: Vocabulary, code: str) -> list[str]:
@@ -82,8 +85,7 @@ def named_thing(question: str, sections: Sequence[Passage], known: Sequence[str]
     most RARE_IN sentences of this one. Not a sentence ``said`` holds already, nor one on the other ``side`` of the
     patient's number, and only while ``fits`` holds."""
     plain = _MEASURE.sub(" ", question)
-    people = set(tokens(" ".join(PEOPLE_WORDS)))  # "kids": the documents' "children and teens" (not a cause)
-    rest = set(tokens(" ".join(besides_words(plain, known)))) - (_FILLER_TOKENS - people)
+    rest = set(tokens(" ".join(besides_words(plain, known)))) - _NO_THING
     found = [(p, n, s) for p in sections for n, s in enumerate(candidates(p))
              if s not in said and (not side or first_direction(s) in ("", side))]
     held = [set(tokens(s)) & rest for *_, s in found]

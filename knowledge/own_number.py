@@ -84,16 +84,16 @@ class OwnNumber:
         table = sms_safe(describe_range(test))  # "my fasting sugar was 108 what is the normal range": every band too
         if test.banded and asks_typical_range(question, test) and self.fits(f"{sentences[0]} {table}", titles):
             sentences.append(table)
-        code = found[0].code
-        known = known_names(question, library.vocabulary, code)
-        named = named_causes(question, self.selector, *self.own_document(code), known, self._side(found[0]),
+        code, side = found[0].code, self._side(found[0])
+        (sections, names), known = self.own_document(code), known_names(question, library.vocabulary, code)
+        named = named_causes(question, self.selector, sections, names, known, side,
                              lambda more: self.fits(" ".join([*sentences, more, review]), titles)
-                             ) if "cause" in question_kinds(question) else []  # its sections read only then
+                             ) if "cause" in question_kinds(question) else []
         if named:  # "AST 40, ran a half marathon, could the run do that": the document's sentence on that cause
             trace.append(("value_cause", {"sentences": [s.text for s in named]}))
             sentences.extend(s.text for s in named)
-        thing = named_thing(question, self.own_document(code)[0], known, " ".join(sentences), library.word_pages,
-                            self._side(found[0]), lambda more: self.fits(" ".join([*sentences, more, review]), titles))
+        thing = named_thing(question, sections, known, " ".join(sentences), library.word_pages, side,
+                            lambda more: self.fits(" ".join([*sentences, more, review]), titles))
         if thing is not None:  # "bilirubin 1.6 again, is gilbert dangerous": the sentence on Gilbert syndrome
             trace.append(("value_thing", {"sentence": thing.text}))
             sentences.append(thing.text)
