@@ -34,12 +34,12 @@ def _stemmer() -> Any:
 
 
 @functools.lru_cache(maxsize=65536)
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
     return str(_stemmer().stem(word))
 
 
 def tokens(text: str) -> list[str]:
-    return [_stem(PEOPLE_WORDS.get(w, w)) for w in _WORD.findall(text.lower()) if w not in _STOP]
+    return [stem(PEOPLE_WORDS.get(w, w)) for w in _WORD.findall(text.lower()) if w not in _STOP]
 
 
 @dataclass

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from knowledge.documents import Document
+from knowledge.lexical import stem
 
 _WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 
@@ -81,6 +82,16 @@ class Vocabulary:
         return cls(terms, display, only_test)
 
     @cached_property
+    def _stems(self) -> dict[str, Term]:
+        """One-word names and lay words by their Snowball stem, where it keeps five letters or more: "interpret" and
+        "translate" are what a page on an "interpreter" or "translator" is called too ("units" is no "United")."""
+        out: dict[str, Term] = {}
+        for t in reversed(self.terms):
+            if re.fullmatch(r"[A-Za-z]{5,}", t.text) and len(stem(t.text.lower())) >= 5:
+                out[stem(t.text.lower())] = t
+        return out
+
+    @cached_property
     def _single_words(self) -> dict[str, Term]:
         """Test names that are one word of five letters or more: what a misspelling is matched against."""
         return {t.text.lower(): t for t in reversed(self.terms) if t.code and re.fullmatch(r"[A-Za-z]{5,}", t.text)}
@@ -97,9 +108,10 @@ class Vocabulary:
             if len(word) < 5 or word in self._single_words or any(
                     match.start() < m.end and m.start < match.end() for m in taken):
                 continue
-            close = difflib.get_close_matches(word, list(self._single_words), n=1, cutoff=0.85)
-            if close:
-                taken.append(Mention(self._single_words[close[0]], match.start(), match.end()))
+            same = self._stems.get(stem(word))  # another form of a one-word name ("translate": "translator")
+            close = [] if same else difflib.get_close_matches(word, list(self._single_words), n=1, cutoff=0.85)
+            if same or close:
+                taken.append(Mention(same or self._single_words[close[0]], match.start(), match.end()))
         return sorted(taken, key=lambda m: m.start)
 
     def test_mentions(self, text: str) -> list[Mention]:

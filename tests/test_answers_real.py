@@ -357,3 +357,16 @@ def test_a_short_text_whose_words_stand_together_in_a_sentence_is_answered(answe
     result = answerer.answer("the late day?")
     assert result.grounded and "Wednesday is our late day" in result.answer, result.answer
     assert not answerer.answer("dental cleaning??").grounded
+
+
+@pytest.mark.parametrize("question", [
+    "my dad only speaks Polish, could someone translate for him at the visit?",
+    "grandpa speaks only Farsi. can somebody interpret for him when he comes in",
+])
+def test_a_verb_for_what_a_page_is_called_finds_the_page(answerer: Answerer, question: str) -> None:
+    """"my mom only speaks Tagalog, can you get someone to translate at her visit" (dev13) and "... someone to
+    interpret at her visit?" (dev18) went to the front desk: by meaning they are far from every section (0.16, 0.11),
+    and the directions page is called an "interpreter" or "translator", not "translate" or "interpret". Read by their
+    stem, the verbs name the page."""
+    result = answerer.answer(question)
+    assert result.grounded and "tell us when you book" in result.answer, result.answer

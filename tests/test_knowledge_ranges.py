@@ -116,3 +116,13 @@ def test_a_document_with_names_that_are_not_lists_is_refused() -> None:
 
     with pytest.raises(DocumentError, match="names"):
         parse_document("---\ntitle: T\nnames: {ldl: LDL}\n---\n# T\n", "labs/t.md")
+
+
+@pytest.mark.parametrize(("question", "named"), [
+    ("can someone translate for my dad", "translator"), ("she needs somebody to interpret", "interpreter"),
+    ("can i get my bp med refilled", "refills"), ("what units is my potassium in", "potassium"),
+])
+def test_another_form_of_a_one_word_name_names_it(question: str, named: str) -> None:
+    """A word with the stem of a one-word name or lay word names it too ("translate": "translator"); a stem of fewer
+    than five letters names nothing ("units" is no "United", the insurer)."""
+    assert [m.term.text for m in VOCABULARY.mentions(question)] == [named]
