@@ -53,7 +53,7 @@ from knowledge.kinds import answers_kind, compared, question_kinds
 from knowledge.lexical import said_together
 from knowledge.library import Library
 from knowledge.own_number import OwnNumber
-from knowledge.parts import as_selection, merged, split_question
+from knowledge.parts import as_selection, merged, points_back, split_question
 from knowledge.policy import PolicyCheck
 from knowledge.prompt import build_messages
 from knowledge.replies import DECLINE_RE, HANDED_OFF, replies
@@ -190,7 +190,11 @@ class Answerer:
         if len(parts) > 1:  # (a message left whole was read by the policy above: not again)
             parts = list(dict.fromkeys(question if self.policy.kind(p) else p for p in parts))
         if len(parts) > 1:
-            found = [as_selection(self.part(p, trace, within=question)) for p in parts]
+            found: list[Selection | None] = []
+            for p in parts:  # a part that points back and names nothing ("how long does that take") is answered
+                earlier = [s.passage for f in found if f is not None for s in f.sentences if s.passage.source]
+                found.append(as_selection(self.part(p, trace, within=question, earlier=distinct(  # from the sections
+                    earlier) if points_back(p) and not self._subject(p) else ())))  # of the parts before it
             if all(f is not None for f in found):
                 chosen = [f for f in found if f is not None]
                 titles = list(dict.fromkeys(t for f in chosen for t in f.titles))
@@ -199,18 +203,21 @@ class Answerer:
         found_whole = self.part(question, trace)
         return found_whole if isinstance(found_whole, Answer) else self.compose(question, found_whole, trace)
 
-    def part(self, question: str, trace: list[tuple[str, dict[str, Any]]], within: str = "") -> Answer | Selection:
+    def part(self, question: str, trace: list[tuple[str, dict[str, Any]]], within: str = "",
+             earlier: Sequence[Passage] = ()) -> Answer | Selection:
         """The answer from the documents' structure (a value, a range), else the sentences to answer from, else why
-        there are none. A part too vague to find its sections alone ("... or do u charge interest") is answered from
-        those of the message it is part of (``within``)."""
+        there are none. A part that points back to the parts before it ("how do i get my records sent over ..., and
+        how long does that take?") is answered from the sections they were answered from (``earlier``), not from its
+        own search. A part too vague to find its sections alone ("... or do u charge interest") is answered from those
+        of the message it is part of (``within``)."""
         structured = self.own_number.answer(question, trace) or self.range_answer(question, trace) or self.definition(
             question, trace)  # the patient's own number, a range or what a test is: from the documents' structure
         if structured is not None:
             return structured
         top_k, expanded = self.settings.knowledge.top_k, self._expand(question)
         found = self.store.query(expanded, top_k)  # the query the trace and the selection read too
-        own = self.answerable(question, found) or self.nearest(expanded, top_k)
-        passages = own or (self.answerable(within, self._search(within, top_k)) if within else [])
+        own = [] if earlier else (self.answerable(question, found) or self.nearest(expanded, top_k))
+        passages = own or list(earlier) or (self.answerable(within, self._search(within, top_k)) if within else [])
         trace.append(("retrieve", {"query": expanded, "passages": [f"{p.title} - {p.heading}" for p in found],
                                    "best_similarity": round(max((p.score for p in found), default=0.0), 3),
                                    "kept": len(passages)}))

@@ -66,6 +66,11 @@ def split_question(question: str, subject: Callable[[str], str] = lambda _: "") 
     return [text]
 
 
+def points_back(part: str) -> bool:
+    """The part leans on what a part before it asked about: "how long does that take", "is there interest on it"."""
+    return bool(_PRONOUN.search(part))
+
+
 def _qualified(text: str, name: str) -> str:
     """``name`` with the word before it in ``text`` that says which of it is asked about ("low blood sugar")."""
     at = text.lower().find(name.lower()) if name else -1

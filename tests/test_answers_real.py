@@ -370,3 +370,13 @@ def test_a_verb_for_what_a_page_is_called_finds_the_page(answerer: Answerer, que
     stem, the verbs name the page."""
     result = answerer.answer(question)
     assert result.grounded and "tell us when you book" in result.answer, result.answer
+
+
+def test_a_part_that_points_back_is_answered_from_the_parts_before_it(answerer: Answerer) -> None:
+    """"how do i get my records sent over from my old doctor, and how long does that take?" (dev7): its second part
+    alone, "how long does that take?", was answered from the page of how long a refill or a lab result takes. A part
+    that points back ("that", "it") and names nothing of its own is about what the part before it asked: it is
+    answered from that part's sections."""
+    result = answerer.answer("how do i get my old records moved over to you guys, and how long does that usually take?")
+    assert result.grounded and "release form" in result.answer and "a few weeks" in result.answer, result.answer
+    assert "refill" not in result.answer and "lab" not in result.answer.lower(), result.answer
