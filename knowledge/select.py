@@ -275,7 +275,8 @@ class SentenceSelector:
         for sentence in sorted(window, key=lambda s: not s.gives):
             if len(chosen) == MAX_SENTENCES:
                 break
-            chosen = added_if_fits(chosen, sentence, fits)
+            if sentence.text not in {s.text for s in chosen}:  # two pages may say one sentence word for word
+                chosen = added_if_fits(chosen, sentence, fits)
         chosen = with_lists(with_antecedents(chosen, ranked, fits), ranked, fits, question) if refined else chosen
         return Selection(tuple(answer_order(chosen)))
 

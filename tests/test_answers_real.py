@@ -4,6 +4,7 @@ own number is placed in its band, and policy questions are refused in wordings n
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -380,3 +381,12 @@ def test_a_part_that_points_back_is_answered_from_the_parts_before_it(answerer: 
     result = answerer.answer("how do i get my old records moved over to you guys, and how long does that usually take?")
     assert result.grounded and "release form" in result.answer and "a few weeks" in result.answer, result.answer
     assert "refill" not in result.answer and "lab" not in result.answer.lower(), result.answer
+
+
+def test_a_sentence_two_pages_say_word_for_word_is_said_once(answerer: Answerer) -> None:
+    """"what is the nurse line number" got "After hours, call the nurse line at +1 555-555-0124." twice: the portal page
+    and the hours page both say it, and the best sentence of another section was added beside the best one."""
+    result = answerer.answer("what is the nurse line number")
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+", result.answer.split("\nSource")[0]) if s]
+    assert result.grounded and "555-555-0124" in result.answer, result.answer
+    assert len(sentences) == len(set(sentences)), result.answer
