@@ -390,3 +390,13 @@ def test_a_sentence_two_pages_say_word_for_word_is_said_once(answerer: Answerer)
     sentences = [s for s in re.split(r"(?<=[.!?])\s+", result.answer.split("\nSource")[0]) if s]
     assert result.grounded and "555-555-0124" in result.answer, result.answer
     assert len(sentences) == len(set(sentences)), result.answer
+
+
+@pytest.mark.parametrize("question", ["are you open on thanksgiving?", "is the office open memorial day"])
+def test_a_holiday_question_is_told_the_clinic_closes_on_holidays(answerer: Answerer, question: str) -> None:
+    """"will yall be open christmas day" (dev14) got the weekday hours: the one sentence on holidays stood in the
+    weekend section, and "We are also closed on major holidays" was far, by meaning and for the learned scorer, from a
+    question that names a holiday and not the word. The hours page now has a section on holidays."""
+    result = answerer.answer(question)
+    assert result.grounded and "closed on major holidays" in result.answer, result.answer
+    assert "late day" not in result.answer, result.answer
