@@ -25,6 +25,8 @@ a sentence both show in the wording:
 - online: "is there an email address for the front desk", "do you have a website": a sentence that gives an email or
   a web address.
 - identity: "is that a bill": the sentence that says what the thing is or is not ("The EOB is not a bill").
+- steps: "how do i get on the portal", "how can we update our insurance": a sentence that says what to do ("To sign up
+  for the portal ..., ask the front desk for an invite", "Call ...").
 
 A question may have several kinds ("what causes high potassium symptoms"); one with none is left to the similarity
 of meaning alone. The kinds only add to that similarity (knowledge/select.py): they never pick a sentence alone.
@@ -52,6 +54,8 @@ _ASKS = {
         r"\b(symptoms?|signs?|sympt\w*|feel|feels|feeling|felt|how (would|will|do|does|can) (i|you|someone) "
         r"(know|tell)|effects? of|side effects?|does (it|that|this) (do|affect)|(can|could|will|would|might) (it|that|this) "
         r"do to|long[- ]term)\b", re.I),
+    "steps": re.compile(r"\bhow (do|can|could|should|would) (i|we) (\w+ )?(get|sign|find|know|check|make sure|become|"
+                        r"set|request|move|transfer|send|switch|change|update|pay)\b", re.I),
     "compare": re.compile(r"\b(vs\.?|versus|difference|differences|diffs?|diferencias?|differ|differs|different (from|than)|compared?|comparison|same as|"
                           r"(better|worse|bigger|more|less) than|\w+ or \w+,? which|which (one|is|has)\b[\w ]* or)\b",
                           re.I),
@@ -108,6 +112,8 @@ _OFTEN = re.compile(r"\b(once|twice|every|times (a|per|each)|(a|per|each) (day|w
                     r"monthly|weekly|daily)\b", re.I)
 _TIME = re.compile(r"\b(\d+|a|one|two|three|four|five|a few|several)( (to|or|-) \d+)? (business |working )?(minutes?|"
                    r"mins?|hours?|hrs?|days?|weeks?|months?|years?)\b|\d:\d\d|\b(a\.m\.|p\.m\.|noon)", re.I)
+# a step to take: "To sign up for the portal, ask the front desk ...", "To check, call the member services phone number"
+_STEPS = re.compile(r"^(to [a-z]+\b[^,.]{0,60}, |(call|ask|sign|bring|fill|send|tell|reply|log|use)\b)", re.I)
 _IDENTITY = re.compile(r"\b(is|are)( not| never| usually not| always)? (a|an) ([a-z]+)", re.I)
 _ONLINE = re.compile(r"\S@\w|\bhttps?://|\bwww\.", re.I)
 _NUMBER = re.compile(r"\d|\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|noon|midnight)\b", re.I)
@@ -214,6 +220,8 @@ def gives(kind: str, sentence: str, subject: set[str]) -> bool:
         return bool(_OFTEN.search(sentence))
     if kind == "number":
         return bool(_NUMBER.search(sentence))
+    if kind == "steps":  # what to do: "To ..., ask ...", "Call ..."
+        return bool(_STEPS.search(sentence))
     if kind == "online":  # an email address or a web address
         return bool(_ONLINE.search(sentence))
     if kind == "time":  # a length of time or a time of day

@@ -400,3 +400,11 @@ def test_a_holiday_question_is_told_the_clinic_closes_on_holidays(answerer: Answ
     result = answerer.answer(question)
     assert result.grounded and "closed on major holidays" in result.answer, result.answer
     assert "late day" not in result.answer, result.answer
+
+
+def test_a_how_do_i_question_gets_the_step_to_take(answerer: Answerer) -> None:
+    """"how do i get on the patient portal thing" (dev15) got what the portal can do: that section is nearest by
+    meaning. A question that asks how to do something ("how do i get ...") is answered first by a sentence that says what
+    to do ("To sign up for the portal ..., ask the front desk for an invite")."""
+    result = answerer.answer("how do we get onto the patient portal thingy")
+    assert result.grounded and "ask the front desk for an invite" in result.answer, result.answer
