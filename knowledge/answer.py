@@ -37,6 +37,7 @@ from bot.llm.factory import load_llm
 from bot.llm.worker import DraftWorker
 from knowledge.asks import (
     OWN_PAGE_ROLES,
+    asked_row,
     asks_definition,
     asks_range,
     definition_sentences,
@@ -279,7 +280,7 @@ class Answerer:
         """"what is a normal inr": the range the document's table gives for the test named, after the document's
         own sentence giving it when there is one (knowledge/asks.py)."""
         ranges = self.library.ranges
-        tests = [ranges[c] for c in self._codes(question) if c in ranges and asks_range(
+        tests = [asked_row(question, ranges[c]) for c in self._codes(question) if c in ranges and asks_range(
             question, ranges[c], self.library.vocabulary.names_of(c))][:2]
         titles, body = list(dict.fromkeys(t.title for t in tests)), " ".join(sms_safe(describe_range(t)) for t in tests)
         said = sms_safe(range_sentence(*self.own_document(tests[0].code))) if len(tests) == 1 else ""

@@ -24,6 +24,7 @@ from knowledge.ranges import Band, TestRange
 from knowledge.select import KEEP_WITHIN, Sentence, SentenceSelector, candidates, direction
 from knowledge.sentences import PEOPLE_WORDS
 from knowledge.types import Passage, Selection, first_then
+from knowledge.values import stated_qualifier
 
 _RANGE = re.compile(
     r"\b(normal|range|ranges|typical|healthy|target|goal|should (it|they|my [\w ]+|[\w ]+) be(?! \w+ing\b)|cut-?off|counts? as|"
@@ -100,6 +101,13 @@ def _band_phrase(band: Band) -> str:
     if band.label:
         return f"{written}: {_lower_first(band.label.rstrip('.'))}"
     return f"{written} {band.qualifier}".strip()
+
+
+def asked_row(question: str, test: TestRange) -> TestRange:
+    """The table's rows for who the question says the patient is ("a healthy hdl for a woman": the row for women,
+    knowledge/values.py: ``stated_qualifier``), else the whole table."""
+    qualifier = stated_qualifier(question, test)
+    return replace(test, bands=tuple(b for b in test.bands if b.qualifier == qualifier)) if qualifier else test
 
 
 def describe_range(test: TestRange) -> str:

@@ -408,3 +408,15 @@ def test_a_how_do_i_question_gets_the_step_to_take(answerer: Answerer) -> None:
     to do ("To sign up for the portal ..., ask the front desk for an invite")."""
     result = answerer.answer("how do we get onto the patient portal thingy")
     assert result.grounded and "ask the front desk for an invite" in result.answer, result.answer
+
+
+@pytest.mark.parametrize(("question", "row", "other"), [
+    ("what hdl is healthy for a woman my age", "50 mg/dL or higher for women", "for men"),
+    ("normal hemoglobin for a guy?", "for men", "for women"),
+])
+def test_a_range_asked_for_who_the_patient_is_gives_that_row(answerer: Answerer, question: str, row: str,
+                                                             other: str) -> None:
+    """"what's a healthy hdl for a woman" (dev18) got the rows for men and for women; the row of who the question
+    says the patient is answers it, as it places their own number (knowledge/values.py: ``stated_qualifier``)."""
+    result = answerer.answer(question)
+    assert result.reason == "range" and row in result.answer and other not in result.answer, result.answer
