@@ -193,9 +193,9 @@ class Answerer:
         if len(parts) > 1:
             found: list[Selection | None] = []
             for p in parts:  # a part that points back and names nothing ("how long does that take") is answered
-                earlier = [s.passage for f in found if f is not None for s in f.sentences if s.passage.source]
-                found.append(as_selection(self.part(p, trace, within=question, earlier=distinct(  # from the sections
-                    earlier) if points_back(p) and not self._subject(p) else ())))  # of the parts before it
+                said = [s.passage for f in found if f is not None for s in f.sentences if s.passage.source]  # from
+                earlier = distinct(said) if points_back(p) and not self._subject(p) else []  # the parts before it
+                found.append(as_selection(self.part(p, trace, within=question, earlier=earlier)))
             if all(f is not None for f in found):
                 chosen = [f for f in found if f is not None]
                 titles = list(dict.fromkeys(t for f in chosen for t in f.titles))
