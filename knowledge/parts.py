@@ -24,9 +24,9 @@ class Answered(Protocol):  # knowledge/answer.py's Answer
     sources: list[str]
     reason: str
 
-_WH = r"(what|whats|what's|how|which|when|where|who|whom|whose|why)"
-_QUESTION_WORD = (r"(what|whats|what's|how|which|when|where|who|whom|whose|why|do|does|did|is|are|am|can|could|will|would|"
-                  r"should|may|must|have|has)")
+# a wh-word, also as it is texted with "is" run on: "wheres the parking at and do i have to pay for it"
+_WH = r"(what|whats|what's|how|hows|how's|which|when|whens|when's|where|wheres|where's|who|whos|who's|whom|whose|why)"
+_QUESTION_WORD = rf"({_WH[1:-1]}|do|does|did|is|are|am|can|could|will|would|should|may|must|have|has)"
 _STARTS = re.compile(rf"^{_QUESTION_WORD}\b", re.I)
 _JOIN = re.compile(rf"(?:\s*(?:[,;?]\s*)?\b(?:and also|and then|and|also|plus|or|&)\s+|\s*/\s*)(?={_QUESTION_WORD}\b)",
                    re.I)

@@ -12,7 +12,8 @@ list of tests in code:
   five thirty" -> "til 5:30". A lone "one" stays ("no one", "one of"). Digits the patient wrote are never changed.
 - a word that is neither English (wordfreq) nor Spanish nor a word of the documents is put right when one word of
   the documents is clearly the closest, by sound first ("wite" -> "white", "calsium" -> "calcium", "fone" ->
-  "phone") and else by spelling ("colestrol" -> "cholesterol").
+  "phone") and else by spelling ("colestrol" -> "cholesterol"). A word written with its "g" dropped, as it is said,
+  is the documents' "-ing" word when that is the commoner word ("parkin" -> "parking", "buildin" -> "building").
 
 :class:`Hearing` is made once from the documents (knowledge/library.py); :meth:`Hearing.read` does the three steps.
 """
@@ -286,6 +287,10 @@ class Speller:
     def correct(self, word: str) -> str | None:
         """The documents' word ``word`` stands for, or None when none is clearly the closest."""
         word = word.lower()
+        dropped = f"{word}g"  # "parkin", "buildin": the g dropped as it is said ("parkin" is a word too, rarer)
+        if len(word) >= 5 and word.endswith("in") and dropped in self.words and (
+                _zipf(dropped, "en") > _zipf(word, "en")):
+            return dropped
         if not self.unknown(word):
             return None
         said = sounded(word)

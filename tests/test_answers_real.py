@@ -420,3 +420,13 @@ def test_a_range_asked_for_who_the_patient_is_gives_that_row(answerer: Answerer,
     says the patient is answers it, as it places their own number (knowledge/values.py: ``stated_qualifier``)."""
     result = answerer.answer(question)
     assert result.reason == "range" and row in result.answer and other not in result.answer, result.answer
+
+
+def test_a_texted_parking_question_with_a_dropped_g_gets_where_and_what_it_costs(answerer: Answerer) -> None:
+    """"wheres the parkin at and do i got to pay for it" (dev22) went to the front desk: "parkin" is a word of its own
+    to the speller (a rare one), so the lexical ranking never found the parking section, and "wheres" asked nothing,
+    so the message was not cut in two. Now "parkin" is read as the documents' "parking" and "wheres" asks, so each
+    part is answered: where the lot is and that parking is free."""
+    result = answerer.answer("wheres the parkin at and do we gotta pay for it")
+    assert result.grounded and "behind the building" in result.answer, result.answer
+    assert "park for free" in result.answer, result.answer

@@ -47,6 +47,9 @@ FLU = Passage("Vaccines", "Flu shots", "Flu shots are given every fall. You do n
     # a slash before a question word asks again, as texts do ("how long do refills take / can I text you for ...")
     ("where do i park / do you have flu shots", ["where do i park", "do you have flu shots"]),
     ("do you take blue cross/blue shield", ["do you take blue cross/blue shield"]),  # a slash in a name
+    # a wh-word texted with "is" run on asks too (dev22: "wheres the parkin at and do i got to pay for it")
+    ("wheres the parking lot and do i have to pay for it", ["wheres the parking lot", "do i have to pay for it"]),
+    ("hows the parking there and is it free", ["hows the parking there", "is it free"]),
 ])
 def test_a_message_is_cut_where_a_second_question_starts(question: str, parts: list[str]) -> None:
     names = ("vitamin b12", "inr", "a1c", "blood sugar")

@@ -80,6 +80,9 @@ def test_a_medicine_name_is_never_changed(medicine: str) -> None:
     ("wat is the fone number", "wat is the phone number"),  # by sound; a three-letter word is left alone
     ("how long till some one answers my portal massage", "how long till some one answers my portal massage"),
     ("que significa nitrites en la orina", "que significa nitrites en la orina"),  # Spanish is not misspelt
+    ("wheres the parkin at", "wheres the parking at"),  # the g dropped, as it is said (dev22)
+    ("can she get in the buildin ok", "can she get in the building ok"),
+    ("is there protein in my pee, and is it vitamin related", "is there protein in my pee, and is it vitamin related"),
 ])
 def test_a_misspelt_word_is_read_as_the_documents_closest_word(written: str, meant: str) -> None:
     assert LIBRARY.hearing.speller.read(written) == meant
