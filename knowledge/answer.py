@@ -49,13 +49,13 @@ from knowledge.asks import (
 from knowledge.causes import known_names, named_causes
 from knowledge.checks import draft_problem
 from knowledge.embeddings import Embedder
-from knowledge.guard import fits_sms, names_medicine
+from knowledge.guard import fits_sms
 from knowledge.kinds import answers_kind, compared, question_kinds
 from knowledge.lexical import said_together
 from knowledge.library import Library
 from knowledge.own_number import OwnNumber
 from knowledge.parts import as_selection, merged, points_back, split_question
-from knowledge.policy import PolicyCheck
+from knowledge.policy import PolicyCheck, refused
 from knowledge.prompt import build_messages
 from knowledge.replies import DECLINE_RE, HANDED_OFF, replies
 from knowledge.reranker import answer_check, learned_scorer
@@ -176,12 +176,7 @@ class Answerer:
         question = self.library.hearing.read(written)  # "my l d l came back one forty five" -> "my LDL ... 145"
         if question != written:
             trace.append(("heard", {"question": question}))
-        kind, layer = self.policy.decide(written)
-        if kind is None and question != written:  # the policy reads both: what was written and what was meant
-            kind, layer = self.policy.decide(question)
-        if kind in ("diagnosis", "dose") and layer == "model" and self.own_number.places_only(question) and (
-                kind == "diagnosis" or not names_medicine(question)):  # "egfr 55, am I ok", "tsh 7 ok?": the band
-            kind = None  # (a dose refusal stands when a medicine is named: "potassium 5.2, ok to keep my pills?")
+        kind = refused(self.policy, written, question, self.own_number.places_only, self._about_a_page)
         trace.append(("policy", {"refused": kind or ""}))
         if kind is not None:
             return Answer(self.messages[kind], reason=f"policy:{kind}", handoff=HANDED_OFF.get(kind, ""))
@@ -260,6 +255,11 @@ class Answerer:
                               known_names(question, self.library.vocabulary, codes[0]), None,
                               lambda body: self.fits(body, [sections[0].title]))
         return first_then(chosen, selection, self.fits) if chosen else selection
+
+    def _about_a_page(self, text: str) -> bool:
+        """``text`` names a test or a page, or a section is near it by meaning: it is the clinic's business."""
+        least, top_k = self.settings.knowledge.min_similarity, self.settings.knowledge.top_k
+        return self.library.vocabulary.names_as_written(text) or any(p.score >= least for p in self._search(text, top_k))
 
     def _subject(self, text: str) -> str:
         """The first name of a test (or a page's subject) ``text`` names, as written there; "" when none."""

@@ -23,7 +23,7 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -232,6 +232,23 @@ def value_questions(documents_dir: Path) -> list[tuple[str, str]]:
         template = _ASK_DIAGNOSIS[n % len(_ASK_DIAGNOSIS)]
         pairs.append((template.format(name=names[0].lower(), value=value), "diagnosis"))
     return pairs
+
+
+def refused(policy: PolicyCheck, written: str, heard: str, places_only: Callable[[str], bool],
+            about_a_page: Callable[[str], bool]) -> PolicyKind | None:
+    """What the answers refuse: the policy what was written trips, else what was meant (knowledge/spoken.py). A
+    diagnosis or dose the classifier reads in a patient's number asked only where it falls is the band ("egfr 55, am I
+    ok", "tsh 7 ok?"), unless a medicine is named ("potassium 5.2, ok to keep my pills?"). A question out of scope by a
+    rule's word or by the classifier is in scope when a page is about it: "my boy needs a physical for football, do
+    you take new patients his age", "twisted his ankle at soccer, urgent care or ER?" (the pages say what the clinic's
+    business is; the safety refusals are never given up this way)."""
+    kind, layer = policy.decide(written)
+    if kind is None and heard != written:
+        kind, layer = policy.decide(heard)
+    if kind in ("diagnosis", "dose") and layer == "model" and places_only(heard) and (
+            kind == "diagnosis" or not names_medicine(heard)):
+        return None
+    return None if kind == "out_of_scope" and about_a_page(heard) else kind
 
 
 class PolicyCheck:

@@ -42,6 +42,7 @@ class Mention:
     term: Term
     start: int  # character offsets in the question
     end: int
+    as_written: bool = True  # False: another form of the word ("translate" for "translator") or a misspelling
 
 
 def _pattern(text: str) -> re.Pattern[str]:
@@ -111,8 +112,13 @@ class Vocabulary:
             same = self._stems.get(stem(word))  # another form of a one-word name ("translate": "translator")
             close = [] if same else difflib.get_close_matches(word, list(self._single_words), n=1, cutoff=0.85)
             if same or close:
-                taken.append(Mention(same or self._single_words[close[0]], match.start(), match.end()))
+                taken.append(Mention(same or self._single_words[close[0]], match.start(), match.end(), False))
         return sorted(taken, key=lambda m: m.start)
+
+    def names_as_written(self, text: str) -> bool:
+        """``text`` names a test (or a misspelling of one), or a page by a word as the documents write it: "translate
+        this letter" names no page, though "translate" is read as the directions page's "translator" elsewhere."""
+        return any(m.term.code or m.as_written for m in self.mentions(text))
 
     def test_mentions(self, text: str) -> list[Mention]:
         """The tests ``text`` names: :meth:`mentions`, where a page's lay word names the one test the page explains

@@ -430,3 +430,27 @@ def test_a_texted_parking_question_with_a_dropped_g_gets_where_and_what_it_costs
     result = answerer.answer("wheres the parkin at and do we gotta pay for it")
     assert result.grounded and "behind the building" in result.answer, result.answer
     assert "park for free" in result.answer, result.answer
+
+
+@pytest.mark.parametrize(("question", "fact"), [
+    ("my daughter needs a sports physical for soccer, she's 12. are you taking new patients her age?", "all ages"),
+    ("sprained his ankle playing football and you're closed, can urgent care see him?", "help with a sprain"),
+    ("my mom has to bring a pee sample and shes confused, can you explain the steps so i can translate for her",
+     "clean catch"),
+])
+def test_a_question_a_page_answers_is_not_out_of_scope_for_a_word(answerer: Answerer, question: str,
+                                                                   fact: str) -> None:
+    """"my boy needs a physical for football ... do yall take new patints his age", "twisted his ankle at soccer ...
+    urgent care or ER", "... explain the steps so I can translate for her" (dev22): a floor rule refused each as out of
+    scope for one word ("football", "soccer", "translate"). A question a page is about is the clinic's business; what
+    no page is about is still refused."""
+    result = answerer.answer(question)
+    assert result.grounded and fact in result.answer, result.answer
+
+
+@pytest.mark.parametrize("question", ["who won the soccer game last night",
+                                      "can you translate this letter from my landlord into spanish",
+                                      "write me a poem about spring"])
+def test_what_no_page_is_about_is_still_out_of_scope(answerer: Answerer, question: str) -> None:
+    result = answerer.answer(question)
+    assert result.reason == "policy:out_of_scope" and not result.grounded, result.answer

@@ -4,7 +4,7 @@ download); tests/test_answers_real.py runs the same pipeline on the real model a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pytest
 
@@ -162,9 +162,16 @@ def test_policy_questions_are_refused_and_handed_to_the_care_team_before_retriev
 
 
 def test_out_of_scope_is_refused_without_a_handoff(settings: Settings) -> None:
-    answerer, _, _ = make(settings, [FEE])
+    answerer, _, _ = make(settings, [replace(FEE, score=0.1)])  # no section is near it
     scope = answerer.answer("Who won the football game last night?")
     assert scope.reason == "policy:out_of_scope" and settings.clinic.name in scope.answer and not scope.handoff
+
+
+def test_a_word_out_of_scope_does_not_refuse_what_a_section_is_near(settings: Settings) -> None:
+    """The scope rule's word ("football") is no refusal when a section is near the question by meaning."""
+    answerer, _, _ = make(settings, [replace(FEE, score=0.6)])
+    result = answerer.answer("my son plays football, how much is the fee if he misses his visit?")
+    assert result.grounded and "$25" in result.answer, result.answer
 
 
 @pytest.mark.parametrize(
