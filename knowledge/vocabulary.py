@@ -11,8 +11,9 @@ tests: BUN, creatinine and eGFR)"), so a question that names a test only by its 
 page both by words (BM25) and by meaning (embeddings). :meth:`Vocabulary.mentions` also says which test a patient's
 number belongs to ("potassium came back 5.4").
 
-Names match whatever the case ("ldl", "A1C"), except names of one or two characters ("PT", "UA", "Hb"), which
-match only as written: "pt" is as often "patient". A misspelt test name of five letters or more ("potasium", "cholestrol", "creatine") matches the closest name.
+Names match whatever the case ("ldl", "A1C"), except names of two characters ("PT", "UA", "Hb"), which match only
+as written: "pt" is as often "patient". A name of one letter is a lab report's symbol ("K" for potassium): it names
+the test only just before a number or a charge sign ("K 5.3", "k 5.6??", "K+"), never in "vitamin K" or "K thanks". A misspelt test name of five letters or more ("potasium", "cholestrol", "creatine") matches the closest name.
 """
 
 from __future__ import annotations
@@ -48,7 +49,9 @@ class Mention:
 def _pattern(text: str) -> re.Pattern[str]:
     """The name as a whole word, in the singular or the plural ("thyroid number" for "thyroid numbers", "ALTs" for
     "ALT"); a one-word name ending in s keeps its s ("bus" is no "bu")."""
-    flags = 0 if len(text) <= 2 else re.IGNORECASE
+    flags = 0 if len(text) == 2 else re.IGNORECASE
+    if len(text) == 1:  # a lab report's symbol ("K 5.3", "k 5.6??", "K+"): only before its number or its charge sign
+        return re.compile(rf"(?<![A-Za-z0-9.])(?<!vitamin ){re.escape(text)}(?=\s*[:=]?\s*[+\d])", flags)
     if len(text) >= 4 and " " in text and re.search(r"[a-rt-z]s$", text):
         body = rf"{re.escape(text[:-1])}s?"
     elif len(text) >= 3 and text[-1:].isalpha() and not text.lower().endswith("s"):

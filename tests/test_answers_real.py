@@ -454,3 +454,10 @@ def test_a_question_a_page_answers_is_not_out_of_scope_for_a_word(answerer: Answ
 def test_what_no_page_is_about_is_still_out_of_scope(answerer: Answerer, question: str) -> None:
     result = answerer.answer(question)
     assert result.reason == "policy:out_of_scope" and not result.grounded, result.answer
+
+
+def test_a_potassium_printed_as_its_symbol_is_placed(answerer: Answerer) -> None:
+    """"K 5.3 on my BMP ... whats normal range" (dev22) got what a BMP holds, and "k 5.6??" (dev3) went to the front
+    desk: "K" named nothing. It is the potassium page's symbol now, read before a number."""
+    result = answerer.answer("K 5.4 on my labs, what's the normal range")
+    assert result.reason == "value" and "3.5 to 5.0 mmol/L" in result.answer, result.answer

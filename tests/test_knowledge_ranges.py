@@ -126,3 +126,15 @@ def test_another_form_of_a_one_word_name_names_it(question: str, named: str) -> 
     """A word with the stem of a one-word name or lay word names it too ("translate": "translator"); a stem of fewer
     than five letters names nothing ("units" is no "United", the insurer)."""
     assert [m.term.text for m in VOCABULARY.mentions(question)] == [named]
+
+
+@pytest.mark.parametrize(("question", "codes"), [
+    ("K 5.3 on my BMP", ["potassium", "bmp"]), ("k 5.6??", ["potassium"]), ("K+ critical values?", ["potassium"]),
+    ("K: 3.1 L", ["potassium"]),
+    ("does vitamin K change my INR", ["inr"]), ("Vitamin K 5 mg", []), ("K thanks, what time do you close", []),
+    ("ok 5 more minutes", []),
+])
+def test_a_one_letter_symbol_names_its_test_only_before_a_number(question: str, codes: list[str]) -> None:
+    """"K 5.3 on my BMP ... whats normal range" (dev22), "k 5.6??" (dev3): lab reports print potassium as K. A name of
+    one letter names its test just before a number or a charge sign, never in "vitamin K" or a texted "K"."""
+    assert [m.term.code for m in VOCABULARY.test_mentions(question)] == codes
