@@ -4,7 +4,8 @@ The documents are written one fact to a sentence under headings of a few shapes 
 "Things that can change an A1c result", "Getting ready for a BMP or CMP"), so the kind of a question and the role of
 a sentence both show in the wording:
 
-- cause: "what makes inr go up", "what causes low potassium", "why is my b12 low", "what can throw off my a1c". A
+- cause: "what makes inr go up", "what causes low potassium", "why is my b12 low", "what can throw off my a1c",
+  "might that have affected the result", "did the bike ride change it". A
   sentence gives a cause when the question's subject is the effect of a causal verb: after a forward one ("Some water
   pills can also cause low potassium", "Some medicines can lower your B12"), before a backward one ("A high INR can
   come from a change in diet", "Low potassium can happen if you throw up").
@@ -46,8 +47,8 @@ _ASKS = {
         r"pushes|give|gives|lead|leads)|(go|goes|went|going|gone) (up|down|high|low|higher|lower)|"
         r"(push|pushes|pushed|drive|drives|drove|send|sends|sent) (it|them|[\w ]{1,25}?) (up|down|higher|lower)|"
         r"throw(s)? off|mess(es)? (up|with)|(mess|messes|throw|throws) (it|them|that|this|things) (up|off)|"
-        r"(can|could|would|do|does|will|might) [\w ]{1,30}(raise|lower|affect|change|increase|decrease|throw off|"
-        r"mess up|make [\w ]+ (high|low|wrong|off))|(raised|lowered) by|from what|how come|"
+        r"(can|could|would|do|does|did|will|might) [\w ]{1,30}(raised?|lower(ed)?|affect(ed)?|changed?|increased?|"
+        r"decreased?|throw(n)? off|mess(ed)? up|(make|made) [\w ]+ (high|low|wrong|off))|(raised|lowered) by|from what|how come|"
         r"(can|could|would|might|did|does|do) (the|my|a|an|all|that|this) [\w ]{1,25}(do|cause) (that|this|it))\b",
         re.I),
     "symptom": re.compile(

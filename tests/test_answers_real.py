@@ -461,3 +461,13 @@ def test_a_potassium_printed_as_its_symbol_is_placed(answerer: Answerer) -> None
     desk: "K" named nothing. It is the potassium page's symbol now, read before a number."""
     result = answerer.answer("K 5.4 on my labs, what's the normal range")
     assert result.reason == "value" and "3.5 to 5.0 mmol/L" in result.answer, result.answer
+
+
+def test_whether_a_named_thing_affected_a_result_asked_in_the_past_gets_that_cause(answerer: Answerer) -> None:
+    """"he rode forty miles on his bicycle the day before. Might that have affected the result?" (dev22) got the
+    screening advice: "have affected" was not read as asking a cause (only "affect" was), so the bike sentence was
+    never looked for."""
+    result = answerer.answer("My father had a PSA test at his checkup on Tuesday. I ought to mention he cycled a long "
+                             "way on Monday. Might that have affected the result?")
+    assert result.grounded and "Riding a bike" in result.answer, result.answer
+

@@ -43,6 +43,9 @@ from knowledge.kinds import answers_kind, asks_besides, compared_within, gives, 
     ("whats the diff btw bmp n cmp", "compare"),  # "diff": a comparison in short
     ("ran a half marathon sat, now ast is high. could the run do that", "cause"),  # "could X do that": a cause
     ("I got an Explanation of Benefits in the post. Must I pay it?", "identity"),  # whether it is a bill
+    ("he cycled forty miles the day before. Might that have affected the result?", "cause"),  # the verb in the past
+    ("went on a long bike ride thursday, did that change it?", "cause"),
+    ("could the coffee have raised it", "cause"),
 ])
 def test_the_kind_of_a_question_is_read_from_its_wording(question: str, kind: str) -> None:
     assert kind in question_kinds(question)
