@@ -25,7 +25,8 @@ a sentence both show in the wording:
   (a phone number is no answer to it).
 - online: "is there an email address for the front desk", "do you have a website": a sentence that gives an email or
   a web address.
-- identity: "is that a bill": the sentence that says what the thing is or is not ("The EOB is not a bill").
+- identity: "is that a bill", "am I expected to remit payment on it": the sentence that says what the thing is or
+  is not ("The EOB is not a bill").
 - steps: "how do i get on the portal", "how can we update our insurance": a sentence that says what to do ("To sign up
   for the portal ..., ask the front desk for an invite", "Call ...").
 
@@ -86,7 +87,8 @@ _ASKS = {
                          re.I),  # "is there an email address for the front desk": the address, not the word
     # whether a thing is what the patient takes it for: "is that a bill", "is this a bill I must pay"
     "identity": re.compile(r"\b(is|are) (it|this|that|these|those|they|the [\w ]{1,20}?) (really |actually |just )?"
-                           r"(a|an) [a-z]+|\b(must|do|should) (i|we) (really )?(have to |need to )?pay (for )?(it|this|that|these|those|them)\b",
+                           r"(a|an) [a-z]+|\b((must|do|should) (i|we) (really )?(have to |need to )?|(am i|are we) (expected|supposed|required|meant) "
+                           r"to )(pay|remit payment on|make (a )?payment on) (for )?(it|this|that|these|those|them)\b",
                            re.I),
 }
 

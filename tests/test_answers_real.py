@@ -471,3 +471,11 @@ def test_whether_a_named_thing_affected_a_result_asked_in_the_past_gets_that_cau
                              "way on Monday. Might that have affected the result?")
     assert result.grounded and "Riding a bike" in result.answer, result.answer
 
+
+def test_whether_an_eob_must_be_paid_asked_formally_gets_that_it_is_no_bill(answerer: Answerer) -> None:
+    """"... an envelope from my insurer labelled "Explanation of Benefits" ... Am I expected to remit payment on it?"
+    (dev22) got how a claim goes: only "must/do/should I pay it" asked whether a thing is what it seems."""
+    result = answerer.answer("My insurance company sent me something called an Explanation of Benefits showing $95. "
+                             "Am I expected to make a payment on it?")
+    assert result.grounded and "not a bill" in result.answer, result.answer
+

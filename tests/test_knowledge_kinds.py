@@ -46,6 +46,8 @@ from knowledge.kinds import answers_kind, asks_besides, compared_within, gives, 
     ("he cycled forty miles the day before. Might that have affected the result?", "cause"),  # the verb in the past
     ("went on a long bike ride thursday, did that change it?", "cause"),
     ("could the coffee have raised it", "cause"),
+    ("Am I expected to remit payment on it?", "identity"),  # whether it is a bill, asked formally (dev22)
+    ("am i supposed to pay this", "identity"),
 ])
 def test_the_kind_of_a_question_is_read_from_its_wording(question: str, kind: str) -> None:
     assert kind in question_kinds(question)
