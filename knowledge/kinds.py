@@ -5,8 +5,8 @@ The documents are written one fact to a sentence under headings of a few shapes 
 a sentence both show in the wording:
 
 - cause: "what makes inr go up", "what causes low potassium", "why is my b12 low", "what can throw off my a1c",
-  "might that have affected the result", "did the bike ride change it". A
-  sentence gives a cause when the question's subject is the effect of a causal verb: after a forward one ("Some water
+  "might that have affected the result", "did the bike ride change it", "could that explain it" (not "can you
+  explain"). A sentence gives a cause when the question's subject is the effect of a causal verb: after a forward one ("Some water
   pills can also cause low potassium", "Some medicines can lower your B12"), before a backward one ("A high INR can
   come from a change in diet", "Low potassium can happen if you throw up").
 - symptom: "high tsh symptoms", "how does low b12 feel". A sentence gives a symptom when it says how one feels ("can
@@ -50,7 +50,9 @@ _ASKS = {
         r"throw(s)? off|mess(es)? (up|with)|(mess|messes|throw|throws) (it|them|that|this|things) (up|off)|"
         r"(can|could|would|do|does|did|will|might) [\w ]{1,30}(raised?|lower(ed)?|affect(ed)?|changed?|increased?|"
         r"decreased?|throw(n)? off|mess(ed)? up|(make|made) [\w ]+ (high|low|wrong|off))|(raised|lowered) by|from what|how come|"
-        r"(can|could|would|might|did|does|do) (the|my|a|an|all|that|this) [\w ]{1,25}(do|cause) (that|this|it))\b",
+        r"(can|could|would|might|did|does|do) (the|my|a|an|all|that|this) [\w ]{1,25}(do|cause) (that|this|it)|"
+        r"(can|could|would|might|did|does|will) (that|this|it|these|those|either|any|one|the|my|his|her|their)\b"
+        r"[\w ]{0,30}explain(s|ed)?)\b",
         re.I),
     "symptom": re.compile(
         r"\b(symptoms?|signs?|sympt\w*|feel|feels|feeling|felt|how (would|will|do|does|can) (i|you|someone) "

@@ -479,3 +479,12 @@ def test_whether_an_eob_must_be_paid_asked_formally_gets_that_it_is_no_bill(answ
                              "Am I expected to make a payment on it?")
     assert result.grounded and "not a bill" in result.answer, result.answer
 
+
+def test_a_patients_number_with_could_that_explain_it_gets_the_cause_they_name(answerer: Answerer) -> None:
+    """"AST 48 H U/L 8-33 — I ran a half marathon two days before the draw. Could that explain it?" (dev22) got the
+    ranges: "could that explain it" was not read as asking a cause, so the hard-exercise sentence was never looked
+    for first, after the band."""
+    result = answerer.answer("AST 47 (high). ran a marathon the day before the draw, could that explain it")
+    sentences = re.split(r"(?<=[.!?])\s+", result.answer)
+    assert result.reason == "value" and sentences[1].startswith("Hard exercise"), result.answer
+

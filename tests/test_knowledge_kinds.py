@@ -46,6 +46,7 @@ from knowledge.kinds import answers_kind, asks_besides, compared_within, gives, 
     ("he cycled forty miles the day before. Might that have affected the result?", "cause"),  # the verb in the past
     ("went on a long bike ride thursday, did that change it?", "cause"),
     ("could the coffee have raised it", "cause"),
+    ("ran a half marathon the day before the draw. could that explain it?", "cause"),  # "explain" (dev22)
     ("Am I expected to remit payment on it?", "identity"),  # whether it is a bill, asked formally (dev22)
     ("am i supposed to pay this", "identity"),
 ])
@@ -64,7 +65,8 @@ def test_a_question_with_a_number_may_ask_more_than_where_it_falls(question: str
     assert asks_besides(question, ["LDL", "LDL cholesterol", "bad cholesterol"]) is besides
 
 
-@pytest.mark.parametrize("question", ["what is alt", "do you take humana", "where do i park"])
+@pytest.mark.parametrize("question", ["what is alt", "do you take humana", "where do i park",
+                                      "what does albumin have to do with calcium, can you explain?"])
 def test_a_plain_question_has_no_kind_that_would_bend_the_selection(question: str) -> None:
     assert not question_kinds(question) & {"cause", "symptom", "compare", "prep"}
 
