@@ -6,9 +6,9 @@ a sentence both show in the wording:
 
 - cause: "what makes inr go up", "what causes low potassium", "why is my b12 low", "what can throw off my a1c",
   "might that have affected the result", "did the bike ride change it", "could that explain it" (not "can you
-  explain"). A sentence gives a cause when the question's subject is the effect of a causal verb: after a forward one ("Some water
-  pills can also cause low potassium", "Some medicines can lower your B12"), before a backward one ("A high INR can
-  come from a change in diet", "Low potassium can happen if you throw up").
+  explain"). A sentence gives a cause when the question's subject is the effect of a causal verb: after a forward
+  one ("Some water pills can also cause low potassium", "Some medicines can lower your B12"), before a backward one
+  ("A high INR can come from a change in diet", "Low potassium can happen if you throw up").
 - symptom: "high tsh symptoms", "how does low b12 feel". A sentence gives a symptom when it says how one feels ("can
   make you tired", "you may bruise", "may feel weak") or has the subject cause something that is not the subject
   ("Low potassium can cause muscle cramps").

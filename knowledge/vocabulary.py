@@ -11,9 +11,10 @@ tests: BUN, creatinine and eGFR)"), so a question that names a test only by its 
 page both by words (BM25) and by meaning (embeddings). :meth:`Vocabulary.mentions` also says which test a patient's
 number belongs to ("potassium came back 5.4").
 
-Names match whatever the case ("ldl", "A1C"), except names of two characters ("PT", "UA", "Hb"), which match only
-as written: "pt" is as often "patient". A name of one letter is a lab report's symbol ("K" for potassium): it names
-the test only just before a number or a charge sign ("K 5.3", "k 5.6??", "K+"), never in "vitamin K" or "K thanks". A misspelt test name of five letters or more ("potasium", "cholestrol", "creatine") matches the closest name.
+Names match whatever the case ("ldl", "A1C"), except names of two characters ("PT", "UA", "Hb"), which match only as
+written: "pt" is as often "patient". A name of one letter is a lab report's symbol ("K" for potassium): it names the
+test only just before a number or a charge sign ("K 5.3", "k 5.6??", "K+"), never in "vitamin K" or "K thanks". A
+misspelt test name of five letters or more ("potasium", "cholestrol", "creatine") matches the closest name.
 """
 
 from __future__ import annotations
