@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from knowledge.types import Passage, Selection, Sentence
+from knowledge.values import counts_only
 
 
 class Answered(Protocol):  # knowledge/answer.py's Answer
@@ -30,7 +31,8 @@ _QUESTION_WORD = rf"({_WH[1:-1]}|do|does|did|is|are|am|can|could|will|would|shou
 _STARTS = re.compile(rf"^{_QUESTION_WORD}\b", re.I)
 _JOIN = re.compile(rf"(?:\s*(?:[,;?]\s*)?\b(?:and also|and then|and|also|plus|or|&)\s+|\s*/\s*)(?={_QUESTION_WORD}\b)",
                    re.I)
-_ASKS_AFTER = re.compile(rf"[,;.?!]\s+{_QUESTION_WORD}\b", re.I)  # "got a bill i cant pay, do yall do payment plans"
+# after a mark or an emoji: "got a bill i cant pay, do yall do payment plans", "3 kids 🙃 are you taking new patients"
+_ASKS_AFTER = re.compile(rf"[,;.?!\u2600-\u27bf\U0001f300-\U0001faff]\s+{_QUESTION_WORD}\b", re.I)
 _ASKS_WITHIN = re.compile(rf"\b{_WH}\b", re.I)  # "i have diabetes how often should i get an a1c" (a wh-word anywhere)
 # "Two quick things: ...", "Quick question: ...": a short lead-in before a colon that asks nothing is no part
 _LEAD_IN = re.compile(r"^(?P<lead>[^:?]{1,40}):\s+(?=\S)")
@@ -45,12 +47,13 @@ MIN_WORDS = 3  # each part a question on its own, not "what and how"
 def split_question(question: str, subject: Callable[[str], str] = lambda _: "") -> list[str]:
     """The parts of a two-part question, or ``[question]``. ``subject(part)`` is the first part's name for what it asks
     about ("" when it names none): the second part's first pronoun becomes it. A question with a number ("my tsh is 6")
-    is left whole (the patient's own value is placed whole, knowledge/values.py); a name's digit ("t4") is no number."""
+    is left whole (the patient's own value is placed whole, knowledge/values.py); a name's digit ("t4") is no number,
+    nor is a count or an age ("with 3 kids", "my 7 yo"), which no band places."""
     whole = " ".join(question.split())
     lead = _LEAD_IN.match(whole)
     text = whole[lead.end():] if lead and not _ASKS_WITHIN.search(lead.group("lead")) else whole
-    if re.search(r"(?<![A-Za-z0-9])\d", text):  # a number, not a name's digit ("t4", "b12")
-        return [whole]
+    if re.search(r"(?<![A-Za-z0-9])\d", text) and not counts_only(text):  # a number, not a name's digit ("t4",
+        return [whole]  # "b12"), nor a count ("3 kids")
     for join in _JOIN.finditer(text):
         first, second = text[: join.start()].strip(" ,;?"), text[join.end():].strip()
         asked = "?" in join.group()  # "... is there a charge? And can I ...": asked by its mark

@@ -51,6 +51,12 @@ _AGE_BEFORE = re.compile(rf"\b({_OF_A_PERSON}|"
 _PERSON_BEFORE = re.compile(rf"\b({_OF_A_PERSON}|i’m|(i|he|she) (just )?turned)\s*$", re.I)
 
 
+def counts_only(text: str) -> bool:
+    """Every number in ``text`` counts or times something ("we just moved here with 3 kids", "my 7 yo", "2 days ago"):
+    none of them can be a result."""
+    return all(_NOT_A_RESULT_AFTER.match((m.group(2) or "").strip().rstrip(".")) for m in _NUMBER.finditer(text))
+
+
 @dataclass(frozen=True)
 class Reading:
     code: str

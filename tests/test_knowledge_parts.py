@@ -50,6 +50,14 @@ FLU = Passage("Vaccines", "Flu shots", "Flu shots are given every fall. You do n
     # a wh-word texted with "is" run on asks too (dev22: "wheres the parkin at and do i got to pay for it")
     ("wheres the parking lot and do i have to pay for it", ["wheres the parking lot", "do i have to pay for it"]),
     ("hows the parking there and is it free", ["hows the parking there", "is it free"]),
+    # a number that counts or times something is no result to place whole, and an emoji ends a sentence (dev22: "we
+    # just moved here with 3 kids 🙃 are you taking new patients and what do I need to bring to the first appt")
+    ("new in town with 2 kids 😅 do you see children and where do i park",
+     ["new in town with 2 kids 😅 do you see children", "where do i park"]),
+    ("my 7 yo has a cold, is the clinic open saturday and when does it close",
+     ["my 7 yo has a cold, is the clinic open saturday", "when does it close"]),
+    ("my a1c is 6 😬 is that ok and what should i eat", ["my a1c is 6 😬 is that ok and what should i eat"]),
+    ("my son has 2 kids and do you have flu shots", ["my son has 2 kids and do you have flu shots"]),  # no ask first
 ])
 def test_a_message_is_cut_where_a_second_question_starts(question: str, parts: list[str]) -> None:
     names = ("vitamin b12", "inr", "a1c", "blood sugar")
