@@ -14,7 +14,8 @@ number belongs to ("potassium came back 5.4").
 Names match whatever the case ("ldl", "A1C"), except names of two characters ("PT", "UA", "Hb"), which match only as
 written: "pt" is as often "patient". A name of one letter is a lab report's symbol ("K" for potassium): it names the
 test only just before a number or a charge sign ("K 5.3", "k 5.6??", "K+"), never in "vitamin K" or "K thanks". A
-misspelt test name of five letters or more ("potasium", "cholestrol", "creatine") matches the closest name.
+misspelt test name of five letters or more ("potasium", "cholestrol", "creatine") matches the closest name. A name's
+first word said for another name too ("the basic and the comprehensive metabolic panel") names that one as well.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ from knowledge.documents import Document
 from knowledge.lexical import stem
 
 _WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+# the first word of a name said once for two: "the basic and the comprehensive metabolic panel", "basic vs comprehensive
+# metabolic panel" name the basic metabolic panel too
+_ELIDED = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]+) (?:and|or|vs\.?|versus|&|/) (?:the |an? )?$", re.I)
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,10 @@ class Vocabulary:
         return out
 
     @cached_property
+    def _by_text(self) -> dict[str, Term]:
+        return {t.text.lower(): t for t in reversed(self.terms)}
+
+    @cached_property
     def _single_words(self) -> dict[str, Term]:
         """Test names that are one word of five letters or more: what a misspelling is matched against."""
         return {t.text.lower(): t for t in reversed(self.terms) if t.code and re.fullmatch(r"[A-Za-z]{5,}", t.text)}
@@ -108,6 +116,13 @@ class Vocabulary:
             for match in pattern.finditer(text):
                 if not any(match.start() < m.end and m.start < match.end() for m in taken):
                     taken.append(Mention(term, match.start(), match.end()))
+        for mention in list(taken):  # a name whose first word is said for another's too
+            rest = mention.term.text.partition(" ")[2]
+            elided = _ELIDED.search(text[: mention.start]) if rest else None
+            other = self._by_text.get(f"{elided.group(1)} {rest}".lower()) if elided else None
+            if elided and other and other.code and not any(elided.start(1) < m.end and m.start < elided.end(1)
+                                                           for m in taken):
+                taken.append(Mention(other, elided.start(1), elided.end(1)))
         for match in _WORD.finditer(text.lower()):  # a misspelt test name
             word = match.group()
             if len(word) < 5 or word in self._single_words or any(

@@ -498,3 +498,10 @@ def test_two_questions_after_a_count_and_an_emoji_are_both_answered(answerer: An
                              "bring to the first visit")
     assert result.grounded and "new patients" in result.answer and "photo ID" in result.answer, result.answer
 
+
+def test_the_difference_between_the_basic_and_the_comprehensive_panel_says_what_the_cmp_adds(
+        answerer: Answerer) -> None:
+    """"the difference between the basic and the comprehensive metabolic panel" (dev22) got that each is a group of
+    tests: "basic" alone named nothing, so the question compared nothing and the CMP's own section was not read."""
+    result = answerer.answer("What is the difference between the basic and the comprehensive metabolic panel?")
+    assert result.grounded and "6 more tests" in result.answer, result.answer

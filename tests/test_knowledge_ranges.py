@@ -138,3 +138,17 @@ def test_a_one_letter_symbol_names_its_test_only_before_a_number(question: str, 
     """"K 5.3 on my BMP ... whats normal range" (dev22), "k 5.6??" (dev3): lab reports print potassium as K. A name of
     one letter names its test just before a number or a charge sign, never in "vitamin K" or a texted "K"."""
     assert [m.term.code for m in VOCABULARY.test_mentions(question)] == codes
+
+
+@pytest.mark.parametrize(("question", "codes"), [
+    ("what's the difference between the basic and the comprehensive metabolic panel", ["bmp", "cmp"]),
+    ("basic vs comprehensive metabolic panel", ["bmp", "cmp"]),
+    ("is a basic or a comprehensive metabolic panel better", ["bmp", "cmp"]),
+    ("what's in a comprehensive metabolic panel", ["cmp"]),
+    ("is it basic and comprehensive metabolic panel", ["bmp", "cmp"]),
+    ("quick and comprehensive metabolic panel", ["cmp"]),  # "quick metabolic panel" names no test
+])
+def test_a_first_word_said_once_for_two_names_names_both(question: str, codes: list[str]) -> None:
+    """"the difference between the basic and the comprehensive metabolic panel" (dev22) names the BMP too: "basic" is
+    the first word of "basic metabolic panel", whose other words are said once, for both."""
+    assert [m.term.code for m in VOCABULARY.test_mentions(question)] == codes
