@@ -15,7 +15,8 @@ Names match whatever the case ("ldl", "A1C"), except names of two characters ("P
 written: "pt" is as often "patient". A name of one letter is a lab report's symbol ("K" for potassium): it names the
 test only just before a number or a charge sign ("K 5.3", "k 5.6??", "K+"), never in "vitamin K" or "K thanks". A
 misspelt test name of five letters or more ("potasium", "cholestrol", "creatine") matches the closest name. A name's
-first word said for another name too ("the basic and the comprehensive metabolic panel") names that one as well.
+first word said for another name too ("the basic and the comprehensive metabolic panel") names that one as well. What
+a page is called, said of what a thing is not ("she's not a trained service dog"), names no page.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from knowledge.lexical import stem
 _WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 # the first word of a name said once for two: "the basic and the comprehensive metabolic panel", "basic vs comprehensive
 # metabolic panel" name the basic metabolic panel too
+# what a page is called, said of what a thing is not: "she's not a trained service dog" asks about no service dog
+_DENIED = re.compile(r"\bnot (?:an? )(?:[a-z]+ )?$", re.I)
 _ELIDED = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]+) (?:and|or|vs\.?|versus|&|/) (?:the |an? )?$", re.I)
 
 
@@ -116,6 +119,7 @@ class Vocabulary:
             for match in pattern.finditer(text):
                 if not any(match.start() < m.end and m.start < match.end() for m in taken):
                     taken.append(Mention(term, match.start(), match.end()))
+        taken = [m for m in taken if m.term.code or not _DENIED.search(text[: m.start])]
         for mention in list(taken):  # a name whose first word is said for another's too
             rest = mention.term.text.partition(" ")[2]
             elided = _ELIDED.search(text[: mention.start]) if rest else None

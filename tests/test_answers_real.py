@@ -505,3 +505,19 @@ def test_the_difference_between_the_basic_and_the_comprehensive_panel_says_what_
     tests: "basic" alone named nothing, so the question compared nothing and the CMP's own section was not read."""
     result = answerer.answer("What is the difference between the basic and the comprehensive metabolic panel?")
     assert result.grounded and "6 more tests" in result.answer, result.answer
+
+
+def test_a_service_dog_question_gets_that_service_animals_are_welcome(answerer: Answerer) -> None:
+    """"I have a SERVICE DOG. Can he come in with me?" (dev22) went to the front desk: nothing named the page that says
+    "Service animals are welcome at our clinic". "service dog" and "service animal" are what patients call that page's
+    subject now (its front matter)."""
+    result = answerer.answer("my service dog has to stay with me, is he allowed inside during my visit?")
+    assert result.grounded and "Service animals are welcome" in result.answer, result.answer
+
+
+def test_an_emotional_support_dog_that_is_no_service_dog_is_handed_off(answerer: Answerer) -> None:
+    """No page says anything of an emotional support animal, and a patient who says theirs is "not a trained service
+    dog" is not asking about service dogs: handed to the front desk (answers_unknown, unknown_dev2), not told that
+    service animals are welcome."""
+    result = answerer.answer("can my emotional support dog come to my appointment? he's not a certified service dog")
+    assert not result.grounded and "front desk" in result.answer, result.answer

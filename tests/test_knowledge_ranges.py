@@ -152,3 +152,17 @@ def test_a_first_word_said_once_for_two_names_names_both(question: str, codes: l
     """"the difference between the basic and the comprehensive metabolic panel" (dev22) names the BMP too: "basic" is
     the first word of "basic metabolic panel", whose other words are said once, for both."""
     assert [m.term.code for m in VOCABULARY.test_mentions(question)] == codes
+
+
+@pytest.mark.parametrize(("question", "named"), [
+    ("my service dog goes everywhere with me, is that ok", ["service dog"]),
+    ("can I bring my emotional support dog? she's not a trained service dog", []),
+    ("he isn't a service animal, just a pet", ["service animal"]),  # no "not a": read as said
+    ("im not a new patient, how do i book", []),
+    ("do you not take new patients anymore", ["new patient"]),  # a question put in the negative still asks it
+])
+def test_a_page_word_said_of_what_a_thing_is_not_names_no_page(question: str, named: list[str]) -> None:
+    """An emotional support dog that is "not a trained service dog" (answers_unknown, unknown_dev2) is no service
+    animal: the directions page's "service dog" (dev22: "I have a SERVICE DOG. Can he come in with me?") is not what
+    such a question is about, so it is not named there. A test's name is never read this way."""
+    assert [m.term.text.lower() for m in VOCABULARY.mentions(question)] == named
