@@ -31,10 +31,11 @@ from knowledge.documents import Document
 from knowledge.lexical import stem
 
 _WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+# what a page is called, said of what a thing is not: "she's not a trained service dog", "he isn't a service animal"
+# ask about no service dog
+_DENIED = re.compile(r"(?:\bnot|n't|n’t|\b(?:isnt|arent|aint)) an? (?:[a-z]+ )?$", re.I)
 # the first word of a name said once for two: "the basic and the comprehensive metabolic panel", "basic vs comprehensive
 # metabolic panel" name the basic metabolic panel too
-# what a page is called, said of what a thing is not: "she's not a trained service dog" asks about no service dog
-_DENIED = re.compile(r"\bnot (?:an? )(?:[a-z]+ )?$", re.I)
 _ELIDED = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]+) (?:and|or|vs\.?|versus|&|/) (?:the |an? )?$", re.I)
 
 

@@ -489,7 +489,6 @@ def test_a_patients_number_with_could_that_explain_it_gets_the_cause_they_name(a
     assert result.reason == "value" and sentences[1].startswith("Hard exercise"), result.answer
 
 
-
 def test_two_questions_after_a_count_and_an_emoji_are_both_answered(answerer: Answerer) -> None:
     """"hiii we just moved here with 3 kids 🙃 are you taking new patients and what do I need to bring to the first
     appt" (dev22) got only what to bring: "3" kept the message whole as if it were a result, and the emoji was no

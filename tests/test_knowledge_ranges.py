@@ -157,7 +157,7 @@ def test_a_first_word_said_once_for_two_names_names_both(question: str, codes: l
 @pytest.mark.parametrize(("question", "named"), [
     ("my service dog goes everywhere with me, is that ok", ["service dog"]),
     ("can I bring my emotional support dog? she's not a trained service dog", []),
-    ("he isn't a service animal, just a pet", ["service animal"]),  # no "not a": read as said
+    ("he isn't a service animal, just a pet", []), ("it’s not a service dog", []),
     ("im not a new patient, how do i book", []),
     ("do you not take new patients anymore", ["new patient"]),  # a question put in the negative still asks it
 ])
