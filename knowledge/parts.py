@@ -26,8 +26,9 @@ class Answered(Protocol):  # knowledge/answer.py's Answer
     reason: str
 
 # a wh-word, also as it is texted with "is" run on: "wheres the parking at and do i have to pay for it"
-_WH = r"(what|whats|what's|how|hows|how's|which|when|whens|when's|where|wheres|where's|who|whos|who's|whom|whose|why)"
-_QUESTION_WORD = rf"({_WH[1:-1]}|do|does|did|is|are|am|can|could|will|would|should|may|must|have|has)"
+_WH_WORDS = r"what|whats|what's|how|hows|how's|which|when|whens|when's|where|wheres|where's|who|whos|who's|whom|whose|why"
+_WH = rf"({_WH_WORDS})"
+_QUESTION_WORD = rf"({_WH_WORDS}|do|does|did|is|are|am|can|could|will|would|should|may|must|have|has)"
 _STARTS = re.compile(rf"^{_QUESTION_WORD}\b", re.I)
 _JOIN = re.compile(rf"(?:\s*(?:[,;?]\s*)?\b(?:and also|and then|and|also|plus|or|&)\s+|\s*/\s*)(?={_QUESTION_WORD}\b)",
                    re.I)

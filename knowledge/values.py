@@ -51,10 +51,22 @@ _AGE_BEFORE = re.compile(rf"\b({_OF_A_PERSON}|"
 _PERSON_BEFORE = re.compile(rf"\b({_OF_A_PERSON}|i’m|(i|he|she) (just )?turned)\s*$", re.I)
 
 
+def _unit_after(match: re.Match[str]) -> str:
+    """The word after a number of :data:`_NUMBER`: "16 ng/mL." ends a sentence, and the unit is "ng/mL"."""
+    return (match.group(2) or "").strip().rstrip(".")
+
+
+def _counts_something(match: re.Match[str]) -> bool:
+    """A number of :data:`_NUMBER` followed by the unit of something else: no result. "41 H" is a report's flag for
+    high, not hours."""
+    after = _unit_after(match)
+    return after != "H" and bool(_NOT_A_RESULT_AFTER.match(after))
+
+
 def counts_only(text: str) -> bool:
     """Every number in ``text`` counts or times something ("we just moved here with 3 kids", "my 7 yo", "2 days ago"):
     none of them can be a result."""
-    return all(_NOT_A_RESULT_AFTER.match((m.group(2) or "").strip().rstrip(".")) for m in _NUMBER.finditer(text))
+    return all(_counts_something(m) for m in _NUMBER.finditer(text))
 
 
 @dataclass(frozen=True)
@@ -75,10 +87,9 @@ def readings(question: str, vocabulary: Vocabulary, ranges: Mapping[str, TestRan
     for match in _NUMBER.finditer(question):
         if any(m.start <= match.start() < m.end for m in mentions):
             continue  # the 12 of "B12", the 4 of "T4"
-        after = (match.group(2) or "").strip().rstrip(".")  # "16 ng/mL." ends a sentence: the unit is "ng/mL"
-        hours = after != "H" and _NOT_A_RESULT_AFTER.match(after)  # "41 H" is a report's flag for high, not hours
+        unit_word, hours = _unit_after(match), _counts_something(match)
         said_before = question[: match.start()]
-        measured = "/" in after  # "came back at 16 ng/mL": a number in a lab's unit is a result, whatever is before it
+        measured = "/" in unit_word  # "came back at 16 ng/mL": a number in a lab's unit is a result, whatever is before it
         if _BOUND_BEFORE.search(said_before) or (bound_end >= 0 and _RANGE_BETWEEN.fullmatch(
                 question[bound_end:match.start()])):  # "ref range 30 - 100": the 100 ends the bound the 30 began
             bound_end = match.end(1)
@@ -86,7 +97,7 @@ def readings(question: str, vocabulary: Vocabulary, ranges: Mapping[str, TestRan
         if hours or (_NOT_A_RESULT_BEFORE.search(said_before) and not measured) or (
                 "." not in match.group(1) and _PERSON_BEFORE.search(said_before)):
             continue
-        unit = after if ("/" in after or after == "%") else ""
+        unit = unit_word if ("/" in unit_word or unit_word == "%") else ""
         numbers.append((match.start(), match.group(1), unit))
     found: list[Reading] = []
     used: set[int] = set()

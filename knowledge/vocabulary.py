@@ -55,6 +55,11 @@ class Mention:
     as_written: bool = True  # False: another form of the word ("translate" for "translator") or a misspelling
 
 
+def _free(start: int, end: int, taken: Iterable[Mention]) -> bool:
+    """No mention already taken overlaps ``text[start:end]``."""
+    return not any(start < m.end and m.start < end for m in taken)
+
+
 def _pattern(text: str) -> re.Pattern[str]:
     """The name as a whole word, in the singular or the plural ("thyroid number" for "thyroid numbers", "ALTs" for
     "ALT"); a one-word name ending in s keeps its s ("bus" is no "bu")."""
@@ -105,33 +110,32 @@ class Vocabulary:
         return out
 
     @cached_property
-    def _by_text(self) -> dict[str, Term]:
-        return {t.text.lower(): t for t in reversed(self.terms)}
+    def _test_names(self) -> dict[str, Term]:
+        """Each test name by its text (a page's word of the same text does not hide it)."""
+        return {t.text.lower(): t for t in reversed(self.terms) if t.code}
 
     @cached_property
     def _single_words(self) -> dict[str, Term]:
         """Test names that are one word of five letters or more: what a misspelling is matched against."""
-        return {t.text.lower(): t for t in reversed(self.terms) if t.code and re.fullmatch(r"[A-Za-z]{5,}", t.text)}
+        return {text: t for text, t in self._test_names.items() if re.fullmatch(r"[a-z]{5,}", text)}
 
     def mentions(self, text: str) -> list[Mention]:
         """The names in ``text``, longest first where they overlap, in the order they appear."""
         taken: list[Mention] = []
         for pattern, term in self._patterns:
             for match in pattern.finditer(text):
-                if not any(match.start() < m.end and m.start < match.end() for m in taken):
+                if _free(match.start(), match.end(), taken):
                     taken.append(Mention(term, match.start(), match.end()))
         taken = [m for m in taken if m.term.code or not _DENIED.search(text[: m.start])]
         for mention in list(taken):  # a name whose first word is said for another's too
             rest = mention.term.text.partition(" ")[2]
             elided = _ELIDED.search(text[: mention.start]) if rest else None
-            other = self._by_text.get(f"{elided.group(1)} {rest}".lower()) if elided else None
-            if elided and other and other.code and not any(elided.start(1) < m.end and m.start < elided.end(1)
-                                                           for m in taken):
+            other = self._test_names.get(f"{elided.group(1)} {rest}".lower()) if elided else None
+            if elided and other and _free(elided.start(1), elided.end(1), taken):
                 taken.append(Mention(other, elided.start(1), elided.end(1)))
         for match in _WORD.finditer(text.lower()):  # a misspelt test name
             word = match.group()
-            if len(word) < 5 or word in self._single_words or any(
-                    match.start() < m.end and m.start < match.end() for m in taken):
+            if len(word) < 5 or word in self._single_words or not _free(match.start(), match.end(), taken):
                 continue
             same = self._stems.get(stem(word))  # another form of a one-word name ("translate": "translator")
             close = [] if same else difflib.get_close_matches(word, list(self._single_words), n=1, cutoff=0.85)

@@ -57,6 +57,8 @@ FLU = Passage("Vaccines", "Flu shots", "Flu shots are given every fall. You do n
     ("my 7 yo has a cold, is the clinic open saturday and when does it close",
      ["my 7 yo has a cold, is the clinic open saturday", "when does it close"]),
     ("my a1c is 6 😬 is that ok and what should i eat", ["my a1c is 6 😬 is that ok and what should i eat"]),
+    # a report's "H" after a result is its flag for high, no count of hours: the result keeps the message whole
+    ("is AST 41 H bad and what should i do", ["is AST 41 H bad and what should i do"]),
     ("my son has 2 kids and do you have flu shots", ["my son has 2 kids and do you have flu shots"]),  # no ask first
 ])
 def test_a_message_is_cut_where_a_second_question_starts(question: str, parts: list[str]) -> None:
